@@ -1,0 +1,125 @@
+# wsr — workspace reconciler. `make demo` and `make test` are the two commands
+# a newcomer needs; both install missing Debian packages first (make deps).
+#
+# Sources are found by folder, so adding a file needs no edit here:
+#   lib/ schema/ state/ providers/ sim/ reconciler/   -> static archives
+#   reconciler/main.c -> bin/wsr, sim/main.c -> bin/wsr-sim
+#   tests/unit/test_*.c -> one cmocka binary each
+# SANITIZE=1 builds everything with ASan+UBSan into build/san/ instead.
+
+PKGS     := yaml-0.1 libcurl libcjson libmicrohttpd openssl libgit2
+CC       ?= cc
+OPT      ?= -O2
+SANITIZE ?= 0
+
+ifeq ($(SANITIZE),1)
+O        := build/san
+BIN      := build/san/bin
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+O        := build/std
+BIN      := bin
+SANFLAGS :=
+endif
+
+CFLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SANFLAGS) -I. \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDFLAGS  = $(SANFLAGS)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+find_c = $(shell find $(1) -name '*.c' 2>/dev/null | sort)
+
+LIB_SRC   := $(call find_c,lib)
+SCHEMA_SRC:= $(call find_c,schema)
+STATE_SRC := $(call find_c,state)
+PROV_SRC  := $(call find_c,providers)
+SIM_SRC   := $(filter-out sim/main.c,$(call find_c,sim))
+CORE_SRC  := $(filter-out reconciler/main.c,$(call find_c,reconciler))
+EMBED     := $(sort $(wildcard schema/*.json)) $(sort $(wildcard sim/*/seed.yaml))
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+
+objs = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+A_LIB    := $(O)/libwsr_lib.a
+A_SCHEMA := $(O)/libwsr_schema.a
+A_STATE  := $(O)/libwsr_state.a
+A_PROV   := $(O)/libwsr_providers.a
+A_SIM    := $(O)/libwsr_sim.a
+A_CORE   := $(O)/libwsr_core.a
+# Link order follows the dependency direction: reconciler -> ... -> lib.
+ARCHIVES := $(A_CORE) $(A_PROV) $(A_SCHEMA) $(A_STATE) $(A_SIM) $(A_LIB)
+
+.PHONY: all deps build demo test unit integration bench fmt lint clean
+.DEFAULT_GOAL := all
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+# The real build runs in a sub-make so pkg-config sees packages `deps` just installed.
+build: deps
+	@$(MAKE) --no-print-directory binaries
+
+binaries: $(BIN)/wsr $(BIN)/wsr-sim $(UNIT_BIN)
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/embedded.c: $(EMBED) $(O)/embed
+	$(O)/embed $(EMBED) > $@.tmp && mv $@.tmp $@
+
+$(O)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -o $@ $<
+
+$(O)/obj/embedded.o: $(O)/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(A_LIB): $(call objs,$(LIB_SRC)) $(O)/obj/embedded.o
+$(A_SCHEMA): $(call objs,$(SCHEMA_SRC))
+$(A_STATE): $(call objs,$(STATE_SRC))
+$(A_PROV): $(call objs,$(PROV_SRC))
+$(A_SIM): $(call objs,$(SIM_SRC))
+$(A_CORE): $(call objs,$(CORE_SRC))
+$(O)/%.a:
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/wsr: $(O)/obj/reconciler/main.o $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+
+$(BIN)/wsr-sim: $(O)/obj/sim/main.o $(A_SIM) $(A_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(A_SIM) $(A_LIB) $(LDLIBS)
+
+$(O)/tests/%: tests/unit/%.c $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS) -lcmocka
+
+demo: build
+	@sh scripts/demo.sh $(BIN)
+
+test: build
+	@WSR_BIN=$(abspath $(BIN)) WSR_UNIT=$(abspath $(O)/tests) sh tests/run.sh
+
+bench: build
+	@WSR_BIN=$(abspath $(BIN)) sh bench/plan.sh
+
+fmt:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -I. $$(git ls-files '*.c')
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

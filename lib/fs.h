@@ -1,0 +1,25 @@
+/* fs: reading files with a size bound and writing them atomically. Every file
+ * that holds state goes through wsr_fs_write_atomic. */
+#ifndef WSR_LIB_FS_H
+#define WSR_LIB_FS_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Reads a whole regular file. Fails with WSR_ELIMIT when it is larger than
+ * max bytes, WSR_ENOTFOUND when it does not exist, WSR_EIO otherwise. The
+ * result is NUL-terminated (len excludes the NUL). */
+int wsr_fs_read(char **out, size_t *len, const char *path, size_t max);
+
+/* Writes data to path atomically: a temporary file in the same directory,
+ * fsync, rename over path, fsync of the directory. The file gets mode. */
+int wsr_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Creates a directory and its parents (like mkdir -p). */
+int wsr_fs_mkdirs(const char *path, mode_t mode);
+
+/* Returns "a/b" in a new string (b alone when it is absolute); NULL on failure. */
+char *wsr_path_join(const char *a, const char *b);
+
+/* Returns the directory part of path in a new string ("." when none). */
+char *wsr_path_dirname(const char *path);
+#endif

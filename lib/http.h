@@ -1,0 +1,57 @@
+/* http: the HTTP client every provider uses, on libcurl. TLS verification is
+ * always on (ca_file adds a private CA). Connection errors, 429 and 5xx are
+ * retried with exponential backoff and full jitter, honouring Retry-After.
+ * Responses larger than max_response are refused. Thread-safe: easy handles
+ * are pooled (so connections are reused) and one client can serve several
+ * apply workers at once. The bearer token is never logged. */
+#ifndef WSR_LIB_HTTP_H
+#define WSR_LIB_HTTP_H
+#include <stddef.h>
+
+#define WSR_HTTP_MAX_RESPONSE (64u * 1024 * 1024) /* default bound on a response body */
+
+typedef struct wsr_http_opts {
+	int version;              /* WSR_HTTP_OPTS_VERSION */
+	const char *base_url;     /* "https://api.example.net" (no trailing slash) */
+	const char *bearer;       /* Authorization: Bearer ...; may be NULL */
+	const char *ca_file;      /* extra CA bundle; may be NULL */
+	long connect_timeout_ms;  /* default 5000 */
+	long timeout_ms;          /* whole request; default 30000 */
+	int max_retries;          /* default 5 */
+	long backoff_base_ms;     /* default 200 */
+	long backoff_max_ms;      /* default 10000; also caps Retry-After */
+	size_t max_response;      /* default WSR_HTTP_MAX_RESPONSE */
+	const char *user_agent;   /* default "wsr/<version>" */
+} wsr_http_opts;
+
+#define WSR_HTTP_OPTS_VERSION 1
+#define WSR_HTTP_OPTS_INIT {WSR_HTTP_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1, 0, 0, 0, NULL}
+
+typedef struct wsr_http wsr_http;
+
+typedef struct wsr_http_resp {
+	long status;   /* HTTP status of the last attempt */
+	char *body;    /* NUL-terminated; may be empty */
+	size_t len;
+	int attempts;  /* how many requests were sent */
+} wsr_http_resp;
+
+int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err);
+void wsr_http_free(wsr_http *h);
+
+/* Sends method path (appended to base_url) with an optional JSON body and
+ * extra headers ("Name: value", NULL-terminated list; may be NULL). Returns
+ * 0 when a response arrived (any status; 429/5xx only after retries ran
+ * out), WSR_EHTTP with *err (caller frees) when none did, WSR_ELIMIT when the
+ * body was too large. resp must be freed with wsr_http_resp_free. */
+int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const char *path,
+		     const char *const *headers, const char *body, char **err);
+
+void wsr_http_resp_free(wsr_http_resp *r);
+
+/* Requests sent by this client so far (for benchmarks and tests). */
+unsigned long wsr_http_requests(const wsr_http *h);
+
+/* Percent-encodes s for a path segment or query value; caller frees. */
+char *wsr_http_escape(const char *s);
+#endif

@@ -1,0 +1,121 @@
+/* json: bounded parsing and safe getters over cJSON. */
+#include "lib/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+
+static int depth_ok(const char *s, size_t n)
+{
+	/* cJSON recurses per nesting level; measure before handing it text */
+	int depth = 0, in_str = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"')
+			in_str = 1;
+		else if (c == '[' || c == '{') {
+			if (++depth > WSR_JSON_MAX_DEPTH)
+				return 0;
+		} else if (c == ']' || c == '}')
+			depth--;
+	}
+	return 1;
+}
+
+int wsr_json_parse(cJSON **out, const char *text, size_t len, char **err)
+{
+	*out = NULL;
+	if (err)
+		*err = NULL;
+	if (!depth_ok(text, len)) {
+		if (err)
+			*err = wsr_strdupf("JSON nested deeper than %d levels", WSR_JSON_MAX_DEPTH);
+		return WSR_EINVAL;
+	}
+	const char *end = NULL;
+	cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (v) {
+		/* anything but white space after the value is an error */
+		while (end && (size_t)(end - text) < len &&
+		       (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+			end++;
+		if (end && (size_t)(end - text) < len && *end != '\0') {
+			cJSON_Delete(v);
+			v = NULL;
+		}
+	}
+	if (!v) {
+		if (err) {
+			size_t off = end ? (size_t)(end - text) : 0;
+			const char *ep = cJSON_GetErrorPtr();
+			if (ep >= text && ep <= text + len)
+				off = (size_t)(ep - text);
+			*err = wsr_strdupf("invalid JSON near byte %zu", off);
+		}
+		return WSR_EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *wsr_json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const cJSON *wsr_json_obj(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsObject(v) ? v : NULL;
+}
+
+const cJSON *wsr_json_arr(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsArray(v) ? v : NULL;
+}
+
+double wsr_json_num(const cJSON *obj, const char *key, double def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+int wsr_json_bool(const cJSON *obj, const char *key, int def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
+}
+
+const cJSON *wsr_json_path(const cJSON *root, const char *dotted)
+{
+	const cJSON *cur = root;
+	const char *p = dotted;
+	char key[256];
+	while (cur && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		cur = cJSON_IsObject(cur) ? cJSON_GetObjectItemCaseSensitive(cur, key) : NULL;
+		p += n + (dot ? 1 : 0);
+	}
+	return cur;
+}
+
+char *wsr_json_print(const cJSON *v, int pretty)
+{
+	return pretty ? cJSON_Print(v) : cJSON_PrintUnformatted(v);
+}

@@ -1,0 +1,31 @@
+/* json: the few cJSON helpers wsr needs beyond cJSON itself — bounded
+ * parsing of untrusted text, typed getters that never crash on a wrong type,
+ * and dotted paths. Deep equality is cJSON_Compare(a, b, 1). */
+#ifndef WSR_LIB_JSON_H
+#define WSR_LIB_JSON_H
+#include <stddef.h>
+
+#include <cJSON.h>
+
+/* Deepest nesting accepted from untrusted JSON (API responses, state files,
+ * webhook bodies). cJSON's own limit is 1000, which is far past anything real. */
+#define WSR_JSON_MAX_DEPTH 64
+
+/* Parses len bytes of untrusted JSON. Fails (WSR_EINVAL, *err set to a
+ * message with the byte offset, caller frees) on bad syntax, trailing bytes,
+ * or nesting deeper than WSR_JSON_MAX_DEPTH. */
+int wsr_json_parse(cJSON **out, const char *text, size_t len, char **err);
+
+/* Typed getters: NULL / def when the key is absent or of another type. */
+const char *wsr_json_str(const cJSON *obj, const char *key);
+const cJSON *wsr_json_obj(const cJSON *obj, const char *key);
+const cJSON *wsr_json_arr(const cJSON *obj, const char *key);
+double wsr_json_num(const cJSON *obj, const char *key, double def);
+int wsr_json_bool(const cJSON *obj, const char *key, int def);
+
+/* Follows a dotted path ("spec.kubernetes.version"); NULL when absent. */
+const cJSON *wsr_json_path(const cJSON *root, const char *dotted);
+
+/* Prints compactly (pretty=0) or indented; NULL on failure. Caller frees. */
+char *wsr_json_print(const cJSON *v, int pretty);
+#endif

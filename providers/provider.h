@@ -1,0 +1,61 @@
+/* provider: the contract between the engine and a platform. A provider knows
+ * one platform's API and rules; it knows nothing of plans, ordering, state,
+ * parallelism or the command line — the engine owns those so that every
+ * provider gets them the same way. Providers never include reconciler headers.
+ *
+ * Life of a provider in one run:
+ *   open(config)  -> list(observed) -> check(change)... -> start/poll... -> close
+ *
+ * Threading: list and check are called from one thread. start and poll may be
+ * called concurrently from several apply workers (different ops), so a
+ * provider must make them thread-safe (the http client in lib/ is). */
+#ifndef WSR_PROVIDERS_PROVIDER_H
+#define WSR_PROVIDERS_PROVIDER_H
+#include <cJSON.h>
+
+#include "lib/diag.h"
+#include "providers/resource.h"
+
+typedef struct wsr_provider wsr_provider; /* defined by each provider */
+typedef struct wsr_op wsr_op;             /* one operation in flight, defined by each provider */
+
+typedef struct wsr_provider_ops {
+	const char *name; /* "loopback", "kcp" */
+
+	/* Opens a provider from its config object (the providers.<name> block of
+	 * wsr.yaml, defaults filled, "endpoint" already resolved to a URL; the
+	 * engine may add "apiKey" for the embedded platform). Problems go to diag. */
+	int (*open)(wsr_provider **out, const cJSON *config, wsr_diag *diag);
+
+	/* Adds every resource the credentials can see, in canonical shape with
+	 * id and status set, to observed. Paginated listing, not one request
+	 * per resource. */
+	int (*list)(wsr_provider *p, wsr_resource_set *observed, wsr_diag *diag);
+
+	/* Plan-time check of one change against the platform's rules (unknown
+	 * version, unverified organization, missing permission, ...). Every
+	 * refusal the platform would give is an error in diag with the change's
+	 * address; the provider may add reasons or extra plan data to change. */
+	int (*check)(wsr_provider *p, wsr_change *change, wsr_diag *diag);
+
+	/* Starts one action of a change. Returns 0 with *op set (the operation
+	 * may already be finished), or an error with the platform's reason in
+	 * diag. Must be idempotent across retries (Idempotency-Key on create). */
+	int (*start)(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_op **op,
+		     wsr_diag *diag);
+
+	/* Advances an operation without blocking for long. Sets *done when it
+	 * has finished; then *result is the resource as the platform now has it
+	 * (NULL after a delete). Returns an error (reason in diag) when the
+	 * operation failed. */
+	int (*poll)(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_diag *diag);
+
+	/* Frees an op, finished or not. */
+	void (*op_free)(wsr_op *op);
+
+	void (*close)(wsr_provider *p);
+} wsr_provider_ops;
+
+/* The providers wsr knows, by name; NULL when unknown. */
+const wsr_provider_ops *wsr_provider_find(const char *name);
+#endif

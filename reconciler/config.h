@@ -1,0 +1,27 @@
+/* config: wsr.yaml, the per-directory configuration (providers, state
+ * backend, prune, parallelism), validated with schema/config.json. When the
+ * file is absent the defaults are the embedded platform and
+ * .wsr/state.json. */
+#ifndef WSR_RECONCILER_CONFIG_H
+#define WSR_RECONCILER_CONFIG_H
+#include <cJSON.h>
+
+#include "lib/diag.h"
+
+#define WSR_CONFIG_FILE "wsr.yaml"
+
+typedef struct wsr_config {
+	char *dir;          /* the directory the specs were loaded from */
+	char *file;         /* path of wsr.yaml, or NULL when defaults are used */
+	cJSON *providers;   /* {"loopback": {"endpoint": ..., "apiKeyEnv": ..., "caFile": ...}} */
+	char *state_backend; /* "file" */
+	char *state_path;   /* resolved against dir */
+	int prune;
+	int parallelism;
+} wsr_config;
+
+/* Reads dir/wsr.yaml (or the defaults). Problems go to diag with positions;
+ * WSR_EINVAL then. */
+int wsr_config_load(wsr_config **out, const char *dir, wsr_diag *diag);
+void wsr_config_free(wsr_config *c);
+#endif

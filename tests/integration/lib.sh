@@ -1,0 +1,95 @@
+# lib.sh: the shared harness of the integration tests. A test script sources
+# it, defines functions named t_<what>, and ends with `run_tests`. Each test
+# runs in its own subshell and temporary directory ($T, also the working
+# directory); emulators it starts are stopped when it ends. Output protocol:
+# "PASS name" / "FAIL name" lines, which tests/run.sh counts.
+#
+# Only 127.0.0.1 is ever contacted.
+
+WSR="$WSR_BIN/wsr"
+WSR_SIM="$WSR_BIN/wsr-sim"
+FIXTURES=$(cd "$(dirname "$0")/../fixtures" && pwd)
+EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
+export NO_COLOR=1
+
+# sim_start [SEED] [API]: starts wsr-sim on a free port; sets SIM_URL.
+sim_start() {
+	seed=${1:-$FIXTURES/seed.yaml}
+	api=${2:-loopback}
+	mkdir -p "$T/sim"
+	"$WSR_SIM" serve --api "$api" --listen 127.0.0.1:0 --seed "$seed" \
+		--data "$T/sim/data" >"$T/sim/out" 2>"$T/sim/err" &
+	echo $! >>"$T/.pids"
+	i=0
+	while [ $i -lt 100 ]; do
+		SIM_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$T/sim/out" 2>/dev/null | head -n 1)
+		[ -n "$SIM_URL" ] && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "wsr-sim did not start:" >&2
+	cat "$T/sim/err" >&2
+	return 1
+}
+
+# sim_requests: the number of requests the emulator has served.
+sim_requests() {
+	curl -s "$SIM_URL/_sim/stats" | sed -n 's/.*"requests":[ ]*\([0-9]*\).*/\1/p'
+}
+
+# use_sim DIR [KEY]: writes DIR/wsr.yaml pointing the loopback provider at
+# SIM_URL with the key in LOOPBACK_API_KEY (default: the fixture admin key).
+use_sim() {
+	mkdir -p "$1"
+	cat >"$1/wsr.yaml" <<EOC
+apiVersion: wsr.dev/v1
+kind: Config
+providers:
+  loopback: {endpoint: "$SIM_URL", apiKeyEnv: LOOPBACK_API_KEY}
+EOC
+	LOOPBACK_API_KEY=${2:-test-admin-key}
+	export LOOPBACK_API_KEY
+}
+
+# run CMD...: runs a command, keeping stdout in $T/stdout, stderr in
+# $T/stderr and the exit status in RC. Never fails by itself.
+run() {
+	"$@" >"$T/stdout" 2>"$T/stderr"
+	RC=$?
+	return 0
+}
+
+fail() {
+	echo "  $*" >&2
+	echo "  --- stdout:" >&2
+	sed 's/^/  | /' "$T/stdout" 2>/dev/null | tail -n 30 >&2
+	echo "  --- stderr:" >&2
+	sed 's/^/  | /' "$T/stderr" 2>/dev/null | tail -n 30 >&2
+	exit 1
+}
+
+# expect_rc N: the last `run` exited with N.
+expect_rc() { [ "$RC" -eq "$1" ] || fail "exit status $RC, expected $1"; }
+# expect_out TEXT / expect_err TEXT: stdout / stderr contains TEXT (fixed string).
+expect_out() { grep -qF -- "$1" "$T/stdout" || fail "stdout lacks: $1"; }
+expect_err() { grep -qF -- "$1" "$T/stderr" || fail "stderr lacks: $1"; }
+expect_no_out() { ! grep -qF -- "$1" "$T/stdout" || fail "stdout has: $1"; }
+expect_no_err() { ! grep -qF -- "$1" "$T/stderr" || fail "stderr has: $1"; }
+
+run_tests() {
+	for t in $(grep -o '^t_[a-zA-Z0-9_]*' "$0"); do
+		T=$(mktemp -d)
+		(
+			cd "$T" || exit 1
+			trap 'for p in $(cat "$T/.pids" 2>/dev/null); do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done' EXIT
+			$t
+		) 2>"$T.log"
+		if [ $? -eq 0 ]; then
+			echo "PASS $t"
+		else
+			echo "FAIL $t"
+			sed 's/^/    /' "$T.log"
+		fi
+		rm -rf "$T" "$T.log"
+	done
+}
