@@ -56,6 +56,9 @@ void wsr_yaml_file_free(wsr_yaml_file *f);
 
 /* Map lookup; NULL when n is not a map or has no such key. */
 const wsr_node *wsr_node_get(const wsr_node *n, const char *key);
+/* The key node of that entry (where "remove this field" is reported); NULL
+ * likewise. */
+const wsr_node *wsr_node_key(const wsr_node *n, const char *key);
 
 /* The position of a node, for diagnostics. */
 wsr_pos wsr_node_pos(const wsr_node *n);

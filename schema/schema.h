@@ -1,4 +1,4 @@
-/* schema: the JSON Schema files (one per kind, in schema/*.json, compiled in)
+/* schema: the JSON Schema files (one per kind, schema/<kind>.json, compiled in)
  * and the validator that applies them to a YAML node tree. Validation types
  * the YAML by the schema, fills defaults, and reports every problem with the
  * node's file:line:col. Supported keywords: type, enum, required, pattern,
@@ -8,6 +8,8 @@
  * for the diff engine, which reads them from the schema objects directly. */
 #ifndef WSR_SCHEMA_H
 #define WSR_SCHEMA_H
+#include <stddef.h>
+
 #include <cJSON.h>
 
 #include "lib/diag.h"
@@ -17,6 +19,10 @@
  * "wsr.dev/v1", "Config"), or NULL when wsr knows no such kind. The
  * returned tree lives for the whole process. */
 const cJSON *wsr_schema_for(const char *api_version, const char *kind);
+
+/* The i-th schema wsr knows (0-based), or NULL past the last: for listing
+ * the known kinds (x-wsr-api-version, x-wsr-kind) in messages and docs. */
+const cJSON *wsr_schema_list(size_t i);
 
 /* Validates node against schema. On success *out is the typed JSON value
  * with defaults filled in. Every problem goes into diag with its position;

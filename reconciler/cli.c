@@ -1,0 +1,99 @@
+/* cli: shared flag parsing for the planning commands. */
+#include "reconciler/cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	struct option opt;
+	unsigned group;
+} table[] = {
+	{{"json", no_argument, NULL, 'j'}, WSR_CLI_JSON},
+	{{"target", required_argument, NULL, 't'}, WSR_CLI_TARGET},
+	{{"selector", required_argument, NULL, 'l'}, WSR_CLI_TARGET},
+	{{"prune", no_argument, NULL, 'p'}, WSR_CLI_PRUNE},
+	{{"detailed-exitcode", no_argument, NULL, 'd'}, WSR_CLI_DETAILED},
+	{{"out", required_argument, NULL, 'o'}, WSR_CLI_OUT},
+	{{"auto-approve", no_argument, NULL, 'y'}, WSR_CLI_APPLY},
+	{{"dry-run", no_argument, NULL, 'n'}, WSR_CLI_APPLY},
+	{{"parallelism", required_argument, NULL, 'P'}, WSR_CLI_APPLY},
+};
+
+#define NOPTS (sizeof(table) / sizeof(table[0]))
+
+static int add_list(const char **v, size_t *n, const char *s, const char *flag)
+{
+	if (*n == WSR_CLI_MAX_LIST) {
+		fprintf(stderr, "error: --%s given more than %d times\n", flag, WSR_CLI_MAX_LIST);
+		return -1;
+	}
+	v[(*n)++] = s;
+	return 0;
+}
+
+static int parse_one(wsr_cli *cli, int c, const char *arg)
+{
+	char *end;
+	long n;
+	switch (c) {
+	case 'j': cli->json = 1; return 0;
+	case 'p': cli->prune = 1; return 0;
+	case 'd': cli->detailed = 1; return 0;
+	case 'y': cli->auto_approve = 1; return 0;
+	case 'n': cli->dry_run = 1; return 0;
+	case 'o': cli->out = arg; return 0;
+	case 't': return add_list(cli->targets, &cli->ntargets, arg, "target");
+	case 'l':
+		if (!strchr(arg, '=') || arg[0] == '=') {
+			fprintf(stderr, "error: --selector wants key=value, got '%s'\n", arg);
+			return -1;
+		}
+		return add_list(cli->selectors, &cli->nselectors, arg, "selector");
+	case 'P':
+		n = strtol(arg, &end, 10);
+		if (*end || n < 1 || n > 256) {
+			fprintf(stderr, "error: --parallelism wants a number from 1 to 256, got '%s'\n", arg);
+			return -1;
+		}
+		cli->parallelism = (int)n;
+		return 0;
+	}
+	return -1;
+}
+
+int wsr_cli_parse(wsr_cli *cli, int argc, char **argv, unsigned allowed, const char *usage)
+{
+	memset(cli, 0, sizeof(*cli));
+	struct option opts[NOPTS + 2];
+	size_t k = 0;
+	for (size_t i = 0; i < NOPTS; i++)
+		if (table[i].group & allowed)
+			opts[k++] = table[i].opt;
+	opts[k++] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[k] = (struct option){0};
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			fprintf(stderr, "error: unknown or incomplete flag '%s'\n%s", argv[optind - 1], usage);
+			return -1;
+		}
+		if (parse_one(cli, c, optarg))
+			return -1;
+	}
+	/* GNU getopt moved the positional arguments to the end */
+	if (optind < argc)
+		cli->path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "error: unexpected argument '%s'\n%s", argv[optind], usage);
+		return -1;
+	}
+	return 0;
+}

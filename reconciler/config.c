@@ -1,0 +1,189 @@
+/* config: wsr.yaml -> wsr_config. Separate from load because wsr.yaml is
+ * not a spec: it says how to reach the platforms and where state lives, and
+ * it is read before any spec.
+ *
+ * Defaults come from schema/config.json only (never repeated here): an
+ * absent wsr.yaml, or an absent block, is validated as an empty map against
+ * its subschema, which fills the defaults. */
+#include "reconciler/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/yaml.h"
+#include "reconciler/load.h"
+#include "schema/schema.h"
+
+#define CONFIG_API "wsr.dev/v1"
+#define CONFIG_KIND "Config"
+
+void wsr_config_free(wsr_config *c)
+{
+	if (!c)
+		return;
+	free(c->dir);
+	free(c->file);
+	cJSON_Delete(c->providers);
+	free(c->state_backend);
+	free(c->state_path);
+	free(c);
+}
+
+/* The defaults of the subschema at path, as if an empty map had been written. */
+static cJSON *defaults_at(const cJSON *schema, const char *path)
+{
+	wsr_node empty = {0};
+	empty.kind = WSR_NODE_MAP;
+	wsr_diag d = WSR_DIAG_INIT;
+	cJSON *out = NULL;
+	const cJSON *sub = path ? wsr_schema_at(schema, path) : schema;
+	if (sub)
+		wsr_schema_validate(&out, sub, &empty, &d);
+	wsr_diag_free(&d);
+	return out;
+}
+
+/* An absent or empty wsr.yaml means what a bare one would:
+ * `apiVersion: wsr.dev/v1` and `kind: Config` and nothing else. */
+static cJSON *defaults_doc(const cJSON *schema)
+{
+	static char api_k[] = "apiVersion", api_v[] = CONFIG_API, kind_k[] = "kind",
+		    kind_v[] = CONFIG_KIND;
+	wsr_node k[2] = {
+	    {.kind = WSR_NODE_SCALAR, .text = api_k, .len = sizeof(api_k) - 1, .plain = 1},
+	    {.kind = WSR_NODE_SCALAR, .text = kind_k, .len = sizeof(kind_k) - 1, .plain = 1}};
+	wsr_node v[2] = {
+	    {.kind = WSR_NODE_SCALAR, .text = api_v, .len = sizeof(api_v) - 1, .plain = 1},
+	    {.kind = WSR_NODE_SCALAR, .text = kind_v, .len = sizeof(kind_v) - 1, .plain = 1}};
+	wsr_node *keys[2] = {&k[0], &k[1]}, *vals[2] = {&v[0], &v[1]};
+	wsr_node map = {.kind = WSR_NODE_MAP, .n = 2, .keys = keys, .vals = vals};
+	wsr_diag d = WSR_DIAG_INIT;
+	cJSON *out = NULL;
+	wsr_schema_validate(&out, schema, &map, &d);
+	wsr_diag_free(&d);
+	return out;
+}
+
+/* Makes sure obj.key is present, filling it from the schema at path. */
+static int ensure(cJSON *obj, const char *key, const cJSON *schema, const char *path)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		return 0;
+	cJSON *v = defaults_at(schema, path);
+	if (v && cJSON_AddItemToObject(obj, key, v))
+		return 0;
+	cJSON_Delete(v);
+	return WSR_ENOMEM;
+}
+
+/* The document of wsr.yaml, or NULL with *rc set (0: absent or empty). */
+static cJSON *read_file(const cJSON *schema, const char *path, int *rc, wsr_diag *diag)
+{
+	char *text = NULL;
+	size_t len = 0;
+	wsr_pos pos = {path, 1, 1};
+	*rc = wsr_fs_read(&text, &len, path, WSR_LOAD_MAX_FILE);
+	if (*rc == WSR_ENOTFOUND) {
+		*rc = 0;
+		return NULL;
+	}
+	if (*rc != 0) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, &pos, NULL, NULL, NULL, "cannot read %s: %s",
+			     path, *rc == WSR_ELIMIT ? "larger than 8 MiB" : wsr_strerror(*rc));
+		*rc = WSR_EINVAL;
+		return NULL;
+	}
+	wsr_yaml_file y;
+	cJSON *out = NULL;
+	*rc = wsr_yaml_parse(&y, path, text, len, diag);
+	const wsr_node *root = NULL;
+	for (size_t i = 0; i < y.ndocs; i++) {
+		if (!y.docs[i].root)
+			continue;
+		if (root) {
+			wsr_pos at = wsr_node_pos(y.docs[i].root);
+			wsr_diag_add(diag, WSR_SEV_ERROR, &at, NULL, NULL,
+				     "keep one document in wsr.yaml",
+				     "wsr.yaml holds one Config document; this is another");
+			*rc = WSR_EINVAL;
+			continue;
+		}
+		root = y.docs[i].root;
+	}
+	if (root && wsr_schema_validate(&out, schema, root, diag) != 0)
+		*rc = WSR_EINVAL;
+	if (*rc != 0) {
+		cJSON_Delete(out);
+		out = NULL;
+	}
+	wsr_yaml_file_free(&y);
+	free(text);
+	return out;
+}
+
+static char *str_dup(const cJSON *obj, const char *path)
+{
+	const cJSON *v = obj;
+	for (const char *p = path; v && p; p = strchr(p, '.') ? strchr(p, '.') + 1 : NULL) {
+		const char *dot = strchr(p, '.');
+		char key[64];
+		snprintf(key, sizeof(key), "%.*s", dot ? (int)(dot - p) : (int)strlen(p), p);
+		v = cJSON_GetObjectItemCaseSensitive(v, key);
+	}
+	return cJSON_IsString(v) ? strdup(v->valuestring) : NULL;
+}
+
+/* Fills c from the validated document (every default already present). */
+static int from_doc(wsr_config *c, cJSON *doc, const cJSON *schema)
+{
+	if (ensure(doc, "providers", schema, "providers") ||
+	    ensure(cJSON_GetObjectItemCaseSensitive(doc, "providers"), "loopback", schema,
+		   "providers.loopback") ||
+	    ensure(doc, "state", schema, "state"))
+		return WSR_ENOMEM;
+	c->providers = cJSON_DetachItemFromObjectCaseSensitive(doc, "providers");
+	c->state_backend = str_dup(doc, "state.backend");
+	char *path = str_dup(doc, "state.path");
+	c->state_path =
+	    path ? (strcmp(c->dir, ".") == 0 ? strdup(path) : wsr_path_join(c->dir, path)) : NULL;
+	free(path);
+	c->prune = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "prune"));
+	const cJSON *par = cJSON_GetObjectItemCaseSensitive(doc, "parallelism");
+	c->parallelism = cJSON_IsNumber(par) ? par->valueint : 1;
+	return c->state_backend && c->state_path ? 0 : WSR_ENOMEM;
+}
+
+int wsr_config_load(wsr_config **out, const char *dir, wsr_diag *diag)
+{
+	*out = NULL;
+	const cJSON *schema = wsr_schema_for(CONFIG_API, CONFIG_KIND);
+	wsr_config *c = calloc(1, sizeof(*c));
+	if (!c || !schema) {
+		free(c);
+		return WSR_ENOMEM;
+	}
+	c->dir = strdup(dir && *dir ? dir : ".");
+	char *path = c->dir ? wsr_path_join(c->dir, WSR_CONFIG_FILE) : NULL;
+	int rc = path ? 0 : WSR_ENOMEM;
+	cJSON *doc = path ? read_file(schema, path, &rc, diag) : NULL;
+	if (doc) {
+		c->file = path;
+		path = NULL;
+	} else if (rc == 0) {
+		doc = defaults_doc(schema);
+		rc = doc ? 0 : WSR_ENOMEM;
+	}
+	free(path);
+	if (rc == 0)
+		rc = from_doc(c, doc, schema);
+	cJSON_Delete(doc);
+	if (rc != 0) {
+		wsr_config_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
