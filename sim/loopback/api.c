@@ -1,0 +1,155 @@
+/* api: the checks every handler shares (organization, permission, project
+ * scope, pagination, body parsing), the Workspace and Task views, and the
+ * small read-only endpoints: principal, organizations, catalogs, tasks. */
+#include "sim/loopback/api.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include "sim/loopback/names.h"
+#include "sim/loopback/platform.h"
+
+/* A bit's position is its name's index in the list of docs/api/loopback.md. */
+const char *wsr_lbsim_perm_name(unsigned perm)
+{
+	static const char *const names[] = {
+	    "workspace:read",	  "workspace:create",	"workspace:update",
+	    "workspace:delete",	  "workspace:transfer", "kubernetes:upgrade",
+	    "maintenance:update", "kubeconfig:admin",	"kubeconfig:oidc"};
+	for (unsigned i = 0; i < WSR_LBSIM_NPERMS; i++)
+		if (perm == 1u << i)
+			return names[i];
+	return "?";
+}
+
+wsr_lbsim_org *wsr_lbsim_own_org(wsr_lbsim_call *c, const char *name)
+{
+	if (strcmp(name, c->org->name) == 0)
+		return c->org;
+	/* the same answer whether it exists or not: nothing is revealed */
+	wsr_sim_resp_error(c->resp, 404, "not_found", "no organization %s", name);
+	return NULL;
+}
+
+int wsr_lbsim_in_scope(const wsr_lbsim_call *c, const char *project)
+{
+	return !c->projects || wsr_lbsim_list_has(c->projects, project);
+}
+
+int wsr_lbsim_allowed(wsr_lbsim_call *c, unsigned perm, const char *project)
+{
+	if ((c->perms & perm) && wsr_lbsim_in_scope(c, project))
+		return 1;
+	wsr_sim_resp_error(c->resp, 403, "permission_denied", "missing permission %s on project %s",
+			   wsr_lbsim_perm_name(perm), project);
+	return 0;
+}
+
+/* A decimal number from 1 to WSR_LBSIM_PAGE_MAX, nothing else. */
+static int parse_limit(const char *s, size_t *out)
+{
+	size_t n = 0, v = 0;
+	for (; s[n]; n++) {
+		if (s[n] < '0' || s[n] > '9' || n >= 4)
+			return WSR_EINVAL;
+		v = v * 10 + (size_t)(s[n] - '0');
+	}
+	if (n == 0 || v < 1 || v > WSR_LBSIM_PAGE_MAX)
+		return WSR_EINVAL;
+	*out = v;
+	return 0;
+}
+
+int wsr_lbsim_page_params(wsr_lbsim_call *c, size_t *limit, char *after)
+{
+	const char *l = wsr_sim_req_query(c->req, "limit"),
+		   *cur = wsr_sim_req_query(c->req, "cursor");
+	*limit = WSR_LBSIM_PAGE_DEFAULT;
+	after[0] = '\0';
+	if (l && parse_limit(l, limit)) {
+		wsr_sim_resp_error(c->resp, 400, "invalid_request",
+				   "limit must be a whole number from 1 to %d", WSR_LBSIM_PAGE_MAX);
+		return -1;
+	}
+	if (cur && wsr_lbsim_cursor_decode(after, cur)) {
+		wsr_sim_resp_error(c->resp, 400, "invalid_request",
+				   "cursor is not one this platform gave out");
+		return -1;
+	}
+	return 0;
+}
+
+void wsr_lbsim_page_reply(wsr_lbsim_call *c, cJSON *items, const char *last)
+{
+	char cursor[WSR_LBSIM_CURSOR_MAX + 1];
+	cJSON *page = cJSON_CreateObject();
+	if (!page || !cJSON_AddItemToObject(page, "items", items)) {
+		cJSON_Delete(items);
+		cJSON_Delete(page);
+		wsr_lbsim_unavailable(c, WSR_ENOMEM);
+		return;
+	}
+	if (last && wsr_lbsim_cursor_encode(cursor, last) == 0)
+		cJSON_AddStringToObject(page, "nextCursor", cursor);
+	else
+		cJSON_AddNullToObject(page, "nextCursor");
+	wsr_sim_resp_json(c->resp, 200, page);
+}
+
+cJSON *wsr_lbsim_body(wsr_lbsim_call *c)
+{
+	cJSON *v = NULL;
+	char *err = NULL;
+	if (c->req->len == 0)
+		wsr_sim_resp_error(c->resp, 400, "invalid_request", "a JSON body is required");
+	else if (wsr_json_parse(&v, c->req->body, c->req->len, &err))
+		wsr_sim_resp_error(c->resp, 400, "invalid_request", "malformed JSON: %s",
+				   err ? err : "");
+	free(err);
+	return v;
+}
+
+void wsr_lbsim_unavailable(wsr_lbsim_call *c, int rc)
+{
+	wsr_sim_resp_error(c->resp, 503, "unavailable",
+			   "the platform cannot store the change now (%s)", wsr_strerror(rc));
+}
+
+static cJSON *time_str(int64_t ms)
+{
+	char buf[32];
+	return cJSON_CreateString(wsr_time_format(ms, buf, sizeof(buf)));
+}
+
+cJSON *wsr_lbsim_ws_json(const wsr_lbsim_ws *w, int64_t now)
+{
+	cJSON *v = cJSON_Duplicate(w->obj, 1);
+	if (v && !cJSON_ReplaceItemInObjectCaseSensitive(
+		     v, "state", cJSON_CreateString(wsr_lbsim_ws_state(w, now)))) {
+		cJSON_Delete(v);
+		v = NULL;
+	}
+	return v;
+}
+
+cJSON *wsr_lbsim_task_json(const wsr_lbsim_task *t, int64_t now)
+{
+	int done = now >= t->finished_at;
+	cJSON *v = cJSON_CreateObject();
+	cJSON_AddStringToObject(v, "id", t->id);
+	cJSON_AddStringToObject(v, "type", t->is_delete ? "delete" : "create");
+	cJSON_AddStringToObject(v, "state", done ? "succeeded" : "running");
+	cJSON_AddStringToObject(v, "organization", t->org);
+	cJSON_AddStringToObject(v, "workspace", t->ws);
+	cJSON_AddItemToObject(v, "createdAt", time_str(t->created_at));
+	cJSON_AddItemToObject(v, "finishedAt",
+			      done ? time_str(t->finished_at) : cJSON_CreateNull());
+	if (!cJSON_AddNullToObject(v, "error")) {
+		cJSON_Delete(v);
+		return NULL;
+	}
+	return v;
+}

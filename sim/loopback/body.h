@@ -1,0 +1,23 @@
+/* body: what a client may send for a workspace, and the defaults the
+ * platform applies. Pure functions from JSON to JSON with a reason on
+ * refusal, so every 400 the API gives is testable without HTTP. */
+#ifndef WSR_SIM_LOOPBACK_BODY_H
+#define WSR_SIM_LOOPBACK_BODY_H
+#include <cJSON.h>
+
+/* Size of the buffer a refusal's reason is written into. */
+#define WSR_LBSIM_WHY_MAX 256
+
+/* Checks a create body and returns the Workspace it asks for, with every
+ * default applied and the name sanitized; id, organization, state,
+ * createdAt and updatedAt are present as null for the caller to fill. On
+ * WSR_EINVAL, why says what is wrong (naming the field). */
+int wsr_lbsim_body_create(cJSON **out, const cJSON *in, char *why);
+
+/* Applies a PATCH body to ws (a stored Workspace, changed in place).
+ * *maintenance_changed tells whether maintenance differs afterwards. On
+ * WSR_EINVAL ws may be half-changed (pass a copy) and why says what is
+ * wrong: an unknown or mistyped field, or a change to a field that needs
+ * its own operation or a replacement. */
+int wsr_lbsim_body_patch(cJSON *ws, const cJSON *in, int *maintenance_changed, char *why);
+#endif

@@ -1,0 +1,265 @@
+/* lbsim: the Loopback emulator's lifecycle (load or seed its data) and its
+ * front door: one lock per request, the clock read once, finished deletions
+ * swept, the API key checked, and the path routed to its handler. */
+#include "sim/loopback/lbsim.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include "sim/loopback/api.h"
+#include "sim/loopback/persist.h"
+#include "sim/loopback/seed.h"
+
+#define MAX_SEGMENTS 8
+#define MAX_PATH 1024
+
+struct wsr_lbsim {
+	wsr_lbsim_store *s;
+	pthread_mutex_t mu;
+};
+
+int wsr_lbsim_new(wsr_lbsim **out, wsr_lbsim_store *store)
+{
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return WSR_ENOMEM;
+	(*out)->s = store;
+	pthread_mutex_init(&(*out)->mu, NULL);
+	return 0;
+}
+
+void wsr_lbsim_free(wsr_lbsim *l)
+{
+	if (!l)
+		return;
+	wsr_lbsim_store_free(l->s);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+static int seeded(wsr_lbsim_store **s, const char *seed_file, const char *data_dir, char **err)
+{
+	cJSON *platform;
+	int rc = wsr_lbsim_seed_load(&platform, seed_file, err);
+	if (rc)
+		return rc;
+	if (data_dir && (rc = wsr_lbsim_persist_platform(data_dir, platform)) != 0)
+		*err =
+		    wsr_strdupf("%s: cannot write platform.json: %s", data_dir, wsr_strerror(rc));
+	if (!rc && (rc = wsr_lbsim_store_new(s, platform, data_dir)) != 0)
+		*err = wsr_strdupf("%s", wsr_strerror(rc));
+	if (rc)
+		cJSON_Delete(platform);
+	return rc;
+}
+
+int wsr_lbsim_open(wsr_lbsim **out, const char *seed_file, const char *data_dir, char **err)
+{
+	wsr_lbsim_store *s = NULL;
+	*out = NULL;
+	*err = NULL;
+	int rc = data_dir ? wsr_lbsim_persist_load(&s, data_dir, err) : WSR_ENOTFOUND;
+	if (rc == WSR_ENOTFOUND)
+		rc = seeded(&s, seed_file, data_dir, err);
+	if (!rc && (rc = wsr_lbsim_new(out, s)) != 0)
+		wsr_lbsim_store_free(s);
+	if (rc && !*err)
+		*err = wsr_strdupf("%s: %s", data_dir ? data_dir : "loopback", wsr_strerror(rc));
+	return rc;
+}
+
+/* ---- routing ---- */
+
+typedef void (*handler)(wsr_lbsim_call *c, char **args);
+
+static void h_principal(wsr_lbsim_call *c, char **a)
+{
+	(void)a;
+	wsr_lbsim_principal(c);
+}
+
+static void h_orgs(wsr_lbsim_call *c, char **a)
+{
+	(void)a;
+	wsr_lbsim_org_list(c);
+}
+
+static void h_org(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_org_get(c, a[0]);
+}
+
+static void h_versions(wsr_lbsim_call *c, char **a)
+{
+	(void)a;
+	wsr_lbsim_versions(c);
+}
+
+static void h_clusters(wsr_lbsim_call *c, char **a)
+{
+	(void)a;
+	wsr_lbsim_clusters(c);
+}
+
+static void h_ws_list(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_list(c, a[0]);
+}
+
+static void h_ws_create(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_create(c, a[0]);
+}
+
+static void h_ws_get(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_get(c, a[0], a[1]);
+}
+
+static void h_ws_patch(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_patch(c, a[0], a[1]);
+}
+
+static void h_ws_delete(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_delete(c, a[0], a[1]);
+}
+
+static void h_task(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_task_get(c, a[0]);
+}
+
+typedef struct route {
+	const char *pattern; /* "*" matches one segment, passed to the handler */
+	handler get, post, patch, del;
+	const char *allow;
+} route;
+
+static const route routes[] = {
+    {"v1/principal", h_principal, NULL, NULL, NULL, "GET"},
+    {"v1/organizations", h_orgs, NULL, NULL, NULL, "GET"},
+    {"v1/organizations/*", h_org, NULL, NULL, NULL, "GET"},
+    {"v1/organizations/*/workspaces", h_ws_list, h_ws_create, NULL, NULL, "GET, POST"},
+    {"v1/organizations/*/workspaces/*", h_ws_get, NULL, h_ws_patch, h_ws_delete,
+     "GET, PATCH, DELETE"},
+    {"v1/kubernetes-versions", h_versions, NULL, NULL, NULL, "GET"},
+    {"v1/management-clusters", h_clusters, NULL, NULL, NULL, "GET"},
+    {"v1/tasks/*", h_task, NULL, NULL, NULL, "GET"},
+};
+
+/* Splits a path on '/' in place, ignoring empty segments; -1 when too many. */
+static int split(char *p, char **seg)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *tok = strtok_r(p, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (n == MAX_SEGMENTS)
+			return -1;
+		seg[n++] = tok;
+	}
+	return n;
+}
+
+/* Matches the path segments against a pattern, collecting the wildcards. */
+static int match(const char *pattern, char **seg, int n, char **args)
+{
+	int i = 0, nargs = 0;
+	for (const char *p = pattern; *p; i++) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (i >= n)
+			return 0;
+		if (len == 1 && *p == '*')
+			args[nargs++] = seg[i];
+		else if (strlen(seg[i]) != len || strncmp(seg[i], p, len) != 0)
+			return 0;
+		p += len + (slash ? 1 : 0);
+	}
+	return i == n;
+}
+
+static handler for_method(const route *r, const char *method)
+{
+	if (strcmp(method, "GET") == 0)
+		return r->get;
+	if (strcmp(method, "POST") == 0)
+		return r->post;
+	if (strcmp(method, "PATCH") == 0)
+		return r->patch;
+	return strcmp(method, "DELETE") == 0 ? r->del : NULL;
+}
+
+static void dispatch(wsr_lbsim_call *c, char **seg, int n)
+{
+	char *args[MAX_SEGMENTS];
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!match(routes[i].pattern, seg, n, args))
+			continue;
+		handler h = for_method(&routes[i], c->req->method);
+		if (h) {
+			h(c, args);
+			return;
+		}
+		c->resp->allow = routes[i].allow;
+		wsr_sim_resp_error(c->resp, 405, "method_not_allowed",
+				   "%s is not allowed here; use %s", c->req->method,
+				   routes[i].allow);
+		return;
+	}
+	wsr_sim_resp_error(c->resp, 404, "not_found", "no such path %s", c->req->path);
+}
+
+/* Fills in who is calling; 0, or -1 after answering 401. */
+static int authenticate(wsr_lbsim_call *c)
+{
+	const char *h = wsr_sim_req_header(c->req, "Authorization");
+	const cJSON *key = NULL;
+	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+		h += 7;
+		while (*h == ' ')
+			h++;
+		key = wsr_lbsim_store_key(c->s, h);
+	}
+	if (!key) {
+		wsr_sim_resp_error(c->resp, 401, "unauthenticated",
+				   h ? "the API key is not known"
+				     : "an API key is required (Authorization: Bearer <key>)");
+		return -1;
+	}
+	const cJSON *projects = cJSON_GetObjectItemCaseSensitive(key, "projects");
+	c->apikey = wsr_json_str(key, "key");
+	c->org = wsr_lbsim_store_org(c->s, wsr_json_str(key, "organization"));
+	c->perms = wsr_lbsim_role_perms(wsr_json_str(key, "role"));
+	c->projects = cJSON_IsArray(projects) ? projects : NULL;
+	return 0;
+}
+
+void wsr_lbsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
+{
+	wsr_lbsim *l = ctx;
+	char path[MAX_PATH], *seg[MAX_SEGMENTS] = {NULL};
+	int n = -1;
+	if (strlen(req->path) < sizeof(path)) {
+		strcpy(path, req->path);
+		n = split(path, seg);
+	}
+	if (n < 1 || strcmp(seg[0], "v1") != 0) {
+		wsr_sim_resp_error(resp, 404, "not_found", "no such path %.200s", req->path);
+		return;
+	}
+	wsr_lbsim_call c = {req, resp, l->s, NULL, NULL, 0, NULL, 0};
+	pthread_mutex_lock(&l->mu);
+	c.now = wsr_clock_now_ms();
+	wsr_lbsim_store_sweep(l->s, c.now);
+	if (authenticate(&c) == 0)
+		dispatch(&c, seg, n);
+	pthread_mutex_unlock(&l->mu);
+}

@@ -1,0 +1,347 @@
+/* server: libmicrohttpd plumbing shared by every emulated API. Bodies are
+ * gathered with the con_cls pattern; a declared Content-Length over the
+ * limit is refused before any byte is read, and a body that grows past it
+ * (chunked uploads) is drained and refused at the end. */
+#include "sim/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+
+#define THREADS 4		/* concurrent requests; the API serializes on its store anyway */
+#define CONNECTION_TIMEOUT_S 30 /* idle keep-alive connections are closed after this */
+#define HOST_MAX 64
+
+struct wsr_sim_server {
+	struct MHD_Daemon *d;
+	wsr_sim_handler handler;
+	void *ctx;
+	int quiet;
+	unsigned port;
+	atomic_ulong requests;
+	char url[HOST_MAX + 48];
+};
+
+typedef struct conn_state {
+	wsr_buf body;
+	int too_large;
+} conn_state;
+
+static const char *lookup(const char *const *pairs, const char *name, int nocase)
+{
+	for (; pairs && pairs[0]; pairs += 2)
+		if (nocase ? strcasecmp(pairs[0], name) == 0 : strcmp(pairs[0], name) == 0)
+			return pairs[1];
+	return NULL;
+}
+
+const char *wsr_sim_req_header(const wsr_sim_req *r, const char *name)
+{
+	if (r->conn)
+		return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	return lookup(r->headers, name, 1);
+}
+
+const char *wsr_sim_req_query(const wsr_sim_req *r, const char *name)
+{
+	if (r->conn)
+		return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	return lookup(r->query, name, 0);
+}
+
+static const char oom_body[] =
+    "{\"error\":{\"code\":\"unavailable\",\"message\":\"out of memory\"}}";
+
+void wsr_sim_resp_json(wsr_sim_resp *r, int status, cJSON *v)
+{
+	free(r->body);
+	r->body = v ? cJSON_PrintUnformatted(v) : NULL;
+	r->status = status;
+	cJSON_Delete(v);
+	if (!r->body) {
+		r->status = 503;
+		r->body = strdup(oom_body);
+	}
+}
+
+void wsr_sim_resp_error(wsr_sim_resp *r, int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cJSON *v = cJSON_CreateObject();
+	cJSON *e = cJSON_AddObjectToObject(v, "error");
+	if (!cJSON_AddStringToObject(e, "code", code) ||
+	    !cJSON_AddStringToObject(e, "message", msg)) {
+		cJSON_Delete(v);
+		v = NULL;
+	}
+	wsr_sim_resp_json(r, status, v);
+}
+
+void wsr_sim_resp_free(wsr_sim_resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, wsr_sim_resp *r)
+{
+	if (!r->body) /* a handler that set nothing is a bug; say so rather than hang */
+		wsr_sim_resp_error(r, 500, "internal", "no response");
+	if (!r->body)
+		return MHD_NO;
+	struct MHD_Response *m =
+	    MHD_create_response_from_buffer(strlen(r->body), r->body, MHD_RESPMEM_MUST_FREE);
+	if (!m)
+		return MHD_NO;
+	r->body = NULL; /* the response owns it now */
+	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (r->allow)
+		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, m);
+	MHD_destroy_response(m);
+	return ret;
+}
+
+static int is_sim_path(const char *url)
+{
+	return strncmp(url, "/_sim/", 6) == 0 || strcmp(url, "/_sim") == 0;
+}
+
+/* The emulator's own endpoints: they serve tests, not clients, so they are
+ * neither counted nor passed to the API. */
+static void sim_endpoint(wsr_sim_server *s, const char *method, const char *url, wsr_sim_resp *r)
+{
+	if (strcmp(url, "/_sim/stats") != 0) {
+		wsr_sim_resp_error(r, 404, "not_found", "no such path %s", url);
+		return;
+	}
+	if (strcmp(method, "GET") != 0) {
+		r->allow = "GET";
+		wsr_sim_resp_error(r, 405, "method_not_allowed", "%s is not allowed on %s", method,
+				   url);
+		return;
+	}
+	cJSON *v = cJSON_CreateObject();
+	if (v && !cJSON_AddNumberToObject(v, "requests", (double)atomic_load(&s->requests))) {
+		cJSON_Delete(v);
+		v = NULL;
+	}
+	wsr_sim_resp_json(r, 200, v);
+}
+
+static enum MHD_Result finish(wsr_sim_server *s, struct MHD_Connection *c, const char *url,
+			      const char *method, wsr_sim_resp *r)
+{
+	if (!is_sim_path(url))
+		atomic_fetch_add(&s->requests, 1);
+	if (!s->quiet)
+		fprintf(stderr, "wsr-sim: %s %s %d\n", method, url, r->status);
+	enum MHD_Result ret = send_resp(c, r);
+	wsr_sim_resp_free(r);
+	return ret;
+}
+
+static void too_large(wsr_sim_resp *r)
+{
+	wsr_sim_resp_error(r, 413, "payload_too_large", "request bodies are limited to %u bytes",
+			   WSR_SIM_MAX_BODY);
+}
+
+/* The first call of a request: refuse a declared oversized body at once. */
+static int declared_too_large(struct MHD_Connection *c)
+{
+	const char *cl =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	return cl && strtoull(cl, NULL, 10) > WSR_SIM_MAX_BODY;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	wsr_sim_server *s = cls;
+	conn_state *st = *con_cls;
+	wsr_sim_resp r = {0, NULL, NULL};
+	if (!st) {
+		if (!(st = calloc(1, sizeof(*st))))
+			return MHD_NO;
+		*con_cls = st;
+		if (!declared_too_large(c))
+			return MHD_YES;
+		too_large(&r);
+		return finish(s, c, url, method, &r);
+	}
+	if (*upload_size) {
+		if (st->body.len + *upload_size > WSR_SIM_MAX_BODY)
+			st->too_large = 1;
+		else
+			wsr_buf_add(&st->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (st->too_large)
+		too_large(&r);
+	else if (wsr_buf_failed(&st->body))
+		wsr_sim_resp_error(&r, 503, "unavailable", "out of memory");
+	else if (is_sim_path(url))
+		sim_endpoint(s, method, url, &r);
+	else {
+		wsr_sim_req req = {method, url, wsr_buf_str(&st->body), st->body.len, c,
+				   NULL,   NULL};
+		s->handler(s->ctx, &req, &r);
+	}
+	return finish(s, c, url, method, &r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode t)
+{
+	(void)cls;
+	(void)c;
+	(void)t;
+	conn_state *st = *con_cls;
+	if (st) {
+		wsr_buf_free(&st->body);
+		free(st);
+	}
+	*con_cls = NULL;
+}
+
+typedef struct addr {
+	struct sockaddr_storage ss;
+	int ipv6;
+	char host[HOST_MAX + 2]; /* as it goes into a URL */
+} addr;
+
+static int parse_port(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long p = strtoul(s, &end, 10);
+	if (!*s || *end || p > 65535 || s[0] == '-' || s[0] == '+')
+		return WSR_EINVAL;
+	*out = (unsigned)p;
+	return 0;
+}
+
+/* HOST:PORT with a numeric host ("localhost" meaning 127.0.0.1), IPv6 in
+ * brackets. A name would need a resolver that might answer with anything;
+ * an empty host would mean every interface. */
+static int parse_listen(addr *a, const char *listen, char **err)
+{
+	const char *colon = strrchr(listen, ':');
+	char host[HOST_MAX];
+	unsigned port;
+	size_t hl = colon ? (size_t)(colon - listen) : 0;
+	if (!colon || hl == 0 || hl >= sizeof(host) || parse_port(colon + 1, &port)) {
+		*err =
+		    wsr_strdupf("--listen %s: expected HOST:PORT, for example 127.0.0.1:0", listen);
+		return WSR_EINVAL;
+	}
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	memset(a, 0, sizeof(*a));
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->ss;
+	const char *numeric = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+	if (inet_pton(AF_INET, numeric, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		snprintf(a->host, sizeof(a->host), "%s", numeric);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		a->ipv6 = 1;
+		snprintf(a->host, sizeof(a->host), "[%s]", host);
+	} else {
+		*err = wsr_strdupf("--listen %s: %s is not a numeric IPv4 or IPv6 address", listen,
+				   host);
+		return WSR_EINVAL;
+	}
+	return 0;
+}
+
+static int is_loopback(const addr *a)
+{
+	if (a->ipv6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
+	return (ntohl(((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr) >> 24) == 127;
+}
+
+int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, char **err)
+{
+	*out = NULL;
+	*err = NULL;
+	addr a;
+	int rc = parse_listen(&a, o->listen, err);
+	if (rc)
+		return rc;
+	if (!is_loopback(&a) && !o->allow_remote) {
+		*err = wsr_strdupf(
+		    "--listen %s: not a loopback address; an emulator has no authentication worth "
+		    "the name, so wsr-sim serves beyond this machine only with --allow-remote",
+		    o->listen);
+		return WSR_EINVAL;
+	}
+	wsr_sim_server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return WSR_ENOMEM;
+	s->handler = o->handler;
+	s->ctx = o->ctx;
+	s->quiet = o->quiet;
+	atomic_init(&s->requests, 0);
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | (a.ipv6 ? MHD_USE_IPv6 : 0);
+	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+				(struct sockaddr *)&a.ss, MHD_OPTION_THREAD_POOL_SIZE,
+				(unsigned)THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
+				(unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+				on_completed, s, MHD_OPTION_END);
+	const union MHD_DaemonInfo *info =
+	    s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+	if (!info) {
+		*err = wsr_strdupf("cannot listen on %s (address in use or not available here)",
+				   o->listen);
+		wsr_sim_server_stop(s);
+		return WSR_EIO;
+	}
+	s->port = info->port;
+	snprintf(s->url, sizeof(s->url), "http://%s:%u", a.host, s->port);
+	*out = s;
+	return 0;
+}
+
+unsigned wsr_sim_server_port(const wsr_sim_server *s)
+{
+	return s->port;
+}
+
+const char *wsr_sim_server_url(const wsr_sim_server *s)
+{
+	return s->url;
+}
+
+void wsr_sim_server_stop(wsr_sim_server *s)
+{
+	if (!s)
+		return;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	free(s);
+}

@@ -1,0 +1,72 @@
+/* server: the HTTP side of an emulator, on libmicrohttpd: binding (loopback
+ * only unless asked), request bodies with a size limit, JSON responses and
+ * errors, the request counter behind /_sim/stats, and the request log. An
+ * API (sim/loopback/) sees only wsr_sim_req and wsr_sim_resp, so it never
+ * touches libmicrohttpd and its handlers can be driven by unit tests. */
+#ifndef WSR_SIM_SERVER_H
+#define WSR_SIM_SERVER_H
+#include <stddef.h>
+
+#include <cJSON.h>
+
+#include "sim/sim.h"
+
+/* Largest request body accepted; larger ones are 413 payload_too_large. */
+#define WSR_SIM_MAX_BODY (1024u * 1024)
+
+typedef struct wsr_sim_req {
+	const char *method; /* "GET", "POST", ... */
+	const char *path;   /* "/v1/principal" (no query string) */
+	const char *body;   /* NUL-terminated; "" when none */
+	size_t len;
+	void *conn; /* the libmicrohttpd connection; NULL in unit tests */
+	/* unit tests may set these instead of conn: NULL-terminated name, value pairs */
+	const char *const *headers;
+	const char *const *query;
+} wsr_sim_req;
+
+typedef struct wsr_sim_resp {
+	int status;
+	char *body;	   /* heap JSON text, owned by the response */
+	const char *allow; /* Allow header for 405, or NULL */
+} wsr_sim_resp;
+
+/* A request header (case-insensitive name) or query argument; NULL when absent. */
+const char *wsr_sim_req_header(const wsr_sim_req *r, const char *name);
+const char *wsr_sim_req_query(const wsr_sim_req *r, const char *name);
+
+/* Sets the response to v printed (v is deleted). Out of memory becomes a 503. */
+void wsr_sim_resp_json(wsr_sim_resp *r, int status, cJSON *v);
+/* Sets the response to {"error": {"code", "message"}}. */
+void wsr_sim_resp_error(wsr_sim_resp *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void wsr_sim_resp_free(wsr_sim_resp *r);
+
+/* Answers one request; runs on libmicrohttpd's threads, concurrently. */
+typedef void (*wsr_sim_handler)(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp);
+
+typedef struct wsr_sim_server_opts {
+	const char *listen; /* "127.0.0.1:0", "[::1]:8080", "localhost:0" */
+	int allow_remote;   /* permit a non-loopback address */
+	int quiet;	    /* no request log */
+	wsr_sim_handler handler;
+	void *ctx;
+} wsr_sim_server_opts;
+
+typedef struct wsr_sim_server wsr_sim_server;
+
+/* Binds exactly the address given and serves on libmicrohttpd's threads.
+ * Refuses a non-loopback address unless allow_remote. *err (caller frees)
+ * says why on failure. */
+int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, char **err);
+/* The port actually bound (the free one chosen for port 0). */
+unsigned wsr_sim_server_port(const wsr_sim_server *s);
+/* "http://127.0.0.1:PORT" ("http://[::1]:PORT" for IPv6). */
+const char *wsr_sim_server_url(const wsr_sim_server *s);
+void wsr_sim_server_stop(wsr_sim_server *s);
+
+/* wsr_sim_start with the loopback-only rule under the caller's control, for
+ * wsr-sim's --allow-remote. Declared here because sim/sim.h is shared and
+ * its options carry no such switch. */
+int wsr_sim_serve(wsr_sim **out, const wsr_sim_opts *opts, int allow_remote, char **err);
+#endif

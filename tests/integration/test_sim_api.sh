@@ -1,0 +1,333 @@
+#!/bin/sh
+# test_sim_api: wsr-sim's Loopback API driven over HTTP with curl, as a
+# client sees it: every documented refusal with its status and code, the
+# create -> task -> active lifecycle, idempotent retries, pagination,
+# deletion, the body limit, and persistence across a restart.
+. "$(dirname "$0")/lib.sh"
+
+# api METHOD PATH [BODY] [KEY] [EXTRA-HEADER]: sends one request; the body of
+# the answer goes to $T/stdout, its status to CODE.
+api() {
+	key=${4-test-admin-key}
+	set -- "$1" "$2" "${3:-}" "$key" "${5:-X-None: 1}"
+	if [ -n "$3" ]; then
+		CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $4" \
+			-H "Content-Type: application/json" -H "$5" --data-binary "$3" "$SIM_URL$2")
+	else
+		CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $4" \
+			-H "$5" "$SIM_URL$2")
+	fi
+	: >"$T/stderr"
+}
+
+expect_code() { [ "$CODE" = "$1" ] || fail "HTTP status $CODE, expected $1"; }
+# expect_error STATUS CODE: the last answer is that documented refusal.
+expect_error() {
+	expect_code "$1"
+	expect_out "\"code\":\"$2\""
+}
+
+WS=/v1/organizations/acme/workspaces
+K8S='"type":"kubernetes","kubernetes":{"version":"1.30.2"}'
+
+create() { # create NAME [EXTRA-JSON-FIELDS] [KEY] [PROJECT]
+	api POST $WS "{\"name\":\"$1\",\"project\":\"${4:-payments}\",$K8S${2:+,$2}}" "${3:-test-admin-key}"
+}
+
+slow_seed() {
+	sed 's/seconds: 0/seconds: 1/' "$FIXTURES/seed.yaml" >"$T/slow.yaml"
+	echo "$T/slow.yaml"
+}
+
+t_principal_and_401() {
+	sim_start || exit 1
+	api GET /v1/principal
+	expect_code 200
+	expect_out '"organization":"acme","role":"admin","projects":null'
+	api GET /v1/principal "" test-sandbox-key
+	expect_out '"projects":["sandbox"]'
+	expect_no_out 'workspace:transfer'
+	api GET /v1/principal "" no-such-key
+	expect_error 401 unauthenticated
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' "$SIM_URL$WS")
+	expect_error 401 unauthenticated
+}
+
+t_create_refusals_in_documented_order() {
+	sim_start || exit 1
+	api POST /v1/organizations/shady/workspaces '{"name":"a","project":"x","type":"baremetal"}' shady-key
+	expect_error 422 organization_not_verified
+	api POST /v1/organizations/frozen/workspaces '{"name":"a","project":"y","type":"baremetal"}' frozen-key
+	expect_error 422 organization_inactive
+	create a "" test-admin-key nope
+	expect_error 422 project_not_found
+	create a "" test-sandbox-key payments
+	expect_error 403 permission_denied
+	expect_out 'missing permission workspace:create on project payments'
+	create a "" test-viewer-key
+	expect_error 403 permission_denied
+	api POST $WS '{"name":"a","project":"payments","type":"kubernetes","kubernetes":{"version":"9.9.9"}}'
+	expect_error 422 version_unknown
+	api POST $WS '{"name":"a","project":"payments","type":"kubernetes","kubernetes":{"version":"1.28.9"}}'
+	expect_error 422 version_inactive
+	api POST $WS "{\"name\":\"a\",\"project\":\"payments\",\"type\":\"kubernetes\",\"kubernetes\":{\"version\":\"1.30.2\",\"computeProvider\":\"ionos_dcd\"}}"
+	expect_error 422 no_management_cluster
+	for pin in nowhere kamaji-old root-1; do
+		api POST $WS "{\"name\":\"a\",\"project\":\"payments\",\"type\":\"kubernetes\",\"kubernetes\":{\"version\":\"1.30.2\",\"managementCluster\":\"$pin\"}}"
+		expect_error 422 management_cluster_invalid
+	done
+	api POST $WS '{"name":"a","project":"payments","type":"baremetal","kubernetes":{"version":"1.30.2"}}'
+	expect_error 400 invalid_request
+	api POST $WS '{"name":"a","project":"payments","type":"kubernetes"}'
+	expect_error 400 invalid_request
+	api POST $WS '{"name":"!!!","project":"payments","type":"baremetal"}'
+	expect_error 400 invalid_request
+	# 400 comes before 404: a bad body for another organization is still a bad body
+	api POST /v1/organizations/shady/workspaces '{"name":"a"}'
+	expect_error 400 invalid_request
+	api POST /v1/organizations/shady/workspaces '{"name":"a","project":"x","type":"baremetal"}'
+	expect_error 404 not_found
+	create taken
+	expect_code 202
+	create Taken
+	expect_error 409 already_exists
+	api GET $WS
+	expect_out '"items":[{'
+	expect_no_out '"name":"a"'
+}
+
+t_create_task_active_after_provisioning() {
+	sim_start "$(slow_seed)" || exit 1
+	create "Payments Prod" '"metadata":{"costCenter":"4711"}'
+	expect_code 202
+	expect_out '"name":"payments-prod"'
+	expect_out '"state":"initializing"'
+	expect_out '"managementCluster":"kamaji-fsn1"'
+	expect_out '"costCenter":"4711"'
+	expect_out '"maintenance":{"enabled":true,"schedule":{"0":3,"1":3,"2":3,"3":3,"4":3,"5":3,"6":3},"priorityHour":4'
+	task=$(sed -n 's/.*"task":{"id":"\([^"]*\)".*/\1/p' "$T/stdout")
+	[ -n "$task" ] || fail "no task id"
+	api GET /v1/tasks/$task
+	expect_out '"state":"running"'
+	expect_out '"finishedAt":null'
+	api PATCH $WS/payments-prod '{"metadata":{}}'
+	expect_error 409 conflict
+	sleep 1.2
+	api GET $WS/payments-prod
+	expect_code 200
+	expect_out '"state":"active"'
+	api GET /v1/tasks/$task
+	expect_out '"state":"succeeded"'
+	api GET /v1/tasks/$task "" shady-key
+	expect_error 404 not_found
+}
+
+t_idempotent_create_replays_first_answer() {
+	sim_start "$(slow_seed)" || exit 1
+	create idem "" test-admin-key payments
+	body='{"name":"retry-me","project":"payments","type":"baremetal"}'
+	api POST $WS "$body" test-admin-key "Idempotency-Key: abc"
+	expect_code 202
+	cp "$T/stdout" "$T/first"
+	sleep 1.1 # the workspace is active now; a replay still says what the first answer said
+	api POST $WS "$body" test-admin-key "Idempotency-Key: abc"
+	expect_code 202
+	cmp -s "$T/first" "$T/stdout" || fail "replayed body differs"
+	api POST $WS "$body" test-member-key "Idempotency-Key: abc"
+	expect_error 409 already_exists
+	long=$(printf '%0256d' 0)
+	api POST $WS '{"name":"x","project":"payments","type":"baremetal"}' test-admin-key "Idempotency-Key: $long"
+	expect_error 400 invalid_request
+}
+
+t_pagination_across_pages() {
+	sim_start || exit 1
+	for i in 01 02 03 04 05 06 07; do
+		api POST $WS "{\"name\":\"ws-$i\",\"project\":\"sandbox\",\"type\":\"baremetal\"}"
+		expect_code 202
+	done
+	api GET "$WS?limit=3"
+	expect_out '"name":"ws-03"'
+	expect_no_out '"name":"ws-04"'
+	cursor=$(sed -n 's/.*"nextCursor":"\([^"]*\)".*/\1/p' "$T/stdout")
+	[ -n "$cursor" ] || fail "no nextCursor"
+	# the cursor survives a delete before it and an insert after it
+	api DELETE $WS/ws-02
+	expect_code 202
+	api POST $WS '{"name":"ws-035","project":"sandbox","type":"baremetal"}'
+	api GET "$WS?limit=3&cursor=$cursor"
+	expect_out '"name":"ws-035"'
+	expect_out '"name":"ws-05"'
+	expect_no_out '"name":"ws-03"'
+	expect_no_out '"name":"ws-06"'
+	cursor=$(sed -n 's/.*"nextCursor":"\([^"]*\)".*/\1/p' "$T/stdout")
+	api GET "$WS?limit=3&cursor=$cursor"
+	expect_out '"name":"ws-07"'
+	expect_out '"nextCursor":null'
+	for bad in 'limit=501' 'limit=0' 'limit=ten' 'cursor=zz' 'cursor=%00'; do
+		api GET "$WS?$bad"
+		expect_error 400 invalid_request
+	done
+	api GET "$WS?limit=500"
+	expect_code 200
+	api GET $WS "" test-sandbox-key
+	expect_out '"name":"ws-01"'
+}
+
+t_project_limited_key_sees_its_projects() {
+	sim_start || exit 1
+	create pay
+	api POST $WS '{"name":"box","project":"sandbox","type":"baremetal"}' test-sandbox-key
+	expect_code 202
+	api GET $WS "" test-sandbox-key
+	expect_out '"name":"box"'
+	expect_no_out '"name":"pay"'
+	api GET $WS/pay "" test-sandbox-key
+	expect_error 403 permission_denied
+	api DELETE $WS/pay "" test-viewer-key
+	expect_error 403 permission_denied
+}
+
+t_patch_updates_and_refuses_fixed_fields() {
+	sim_start || exit 1
+	create web '"dns":{"provider":"cloudflare"}'
+	api PATCH $WS/web '{"metadata":{"team":"a"},"kubernetes":{"ingress":true,"oidc":{"enabled":true}}}'
+	expect_code 200
+	expect_out '"team":"a"'
+	expect_out '"ingress":true,"oidc":{"enabled":true,"sessionLifetime":null}'
+	expect_out '"dns":{"provider":"cloudflare"'
+	api PATCH $WS/web '{"kubernetes":{"version":"1.29.4"}}'
+	expect_error 400 invalid_request
+	expect_out 'kubernetes.version'
+	api PATCH $WS/web '{"project":"sandbox"}'
+	expect_error 400 invalid_request
+	api PATCH $WS/web '{"bogus":1}'
+	expect_error 400 invalid_request
+	api PATCH $WS/web '{"metadata":{}}' test-viewer-key
+	expect_error 403 permission_denied
+	api PATCH $WS/nope '{"metadata":{}}'
+	expect_error 404 not_found
+}
+
+t_delete_lifecycle() {
+	sim_start "$(slow_seed)" || exit 1
+	api POST $WS '{"name":"gone","project":"payments","type":"baremetal"}'
+	sleep 1.1
+	api DELETE $WS/gone
+	expect_code 202
+	expect_out '"type":"delete","state":"running"'
+	task=$(sed -n 's/.*"id":"\(task-[^"]*\)".*/\1/p' "$T/stdout")
+	api GET $WS/gone
+	expect_out '"state":"deleting"'
+	api DELETE $WS/gone
+	expect_code 202
+	expect_out "\"id\":\"$task\""
+	sleep 1.1
+	api GET $WS/gone
+	expect_error 404 not_found
+	api GET /v1/tasks/$task
+	expect_out '"state":"succeeded"'
+}
+
+t_other_org_is_not_found() {
+	sim_start || exit 1
+	api GET /v1/organizations/shady
+	expect_error 404 not_found
+	api GET /v1/organizations/shady/workspaces
+	expect_error 404 not_found
+	api GET /v1/organizations/no-such-org/workspaces
+	expect_error 404 not_found
+	api GET /v1/organizations/acme
+	expect_out '"projects":["payments","sandbox"]'
+}
+
+t_bad_requests_are_json_errors() {
+	sim_start || exit 1
+	api POST $WS '{"name": "a",'
+	expect_error 400 invalid_request
+	api POST $WS '["not an object"]'
+	expect_error 400 invalid_request
+	api POST $WS '{"name":1,"project":"payments","type":"baremetal"}'
+	expect_error 400 invalid_request
+	api GET /v1/nowhere
+	expect_error 404 not_found
+	api PUT $WS
+	expect_error 405 method_not_allowed
+	# exactly 1 MiB is read; one byte more is refused
+	head -c 1048576 /dev/zero | tr '\0' ' ' >"$T/big"
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
+		--data-binary @"$T/big" "$SIM_URL$WS")
+	expect_error 400 invalid_request
+	printf ' ' >>"$T/big"
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
+		--data-binary @"$T/big" "$SIM_URL$WS")
+	expect_error 413 payload_too_large
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
+		-H "Transfer-Encoding: chunked" --data-binary @"$T/big" "$SIM_URL$WS")
+	expect_error 413 payload_too_large
+	api GET /v1/principal
+	expect_code 200
+}
+
+t_stats_count_requests() {
+	sim_start || exit 1
+	[ "$(sim_requests)" = 0 ] || fail "a fresh emulator counts $(sim_requests) requests"
+	api GET /v1/principal
+	api GET /v1/nowhere
+	[ "$(sim_requests)" = 2 ] || fail "expected 2 requests, stats say $(sim_requests)"
+}
+
+t_persistence_across_restart() {
+	sim_start || exit 1
+	create kept '"metadata":{"k":"v"}'
+	expect_code 202
+	api POST $WS '{"name":"x","project":"payments","type":"baremetal"}' test-admin-key "Idempotency-Key: once"
+	cp "$T/stdout" "$T/first"
+	for p in $(cat "$T/.pids"); do kill "$p"; wait "$p" 2>/dev/null; done
+	: >"$T/.pids"
+	rm -f "$T/sim/out" # or sim_start could read the old address before the new one is written
+	ls "$T/sim/data/workspaces/acme/kept.json" >/dev/null || fail "no workspace file"
+	# the data wins over the seed: an emptied seed does not reset the platform
+	sim_start "$T/none.yaml" || exit 1
+	api GET $WS/kept
+	expect_code 200
+	expect_out '"k":"v"'
+	api POST $WS '{"name":"x","project":"payments","type":"baremetal"}' test-admin-key "Idempotency-Key: once"
+	cmp -s "$T/first" "$T/stdout" || fail "idempotency record lost in the restart"
+}
+
+t_bad_seed_and_data_are_clear_errors() {
+	printf 'organizations:\n  - {name: acme, verified: maybe}\napiKeys: []\n' >"$T/bad.yaml"
+	run "$WSR_SIM" serve --listen 127.0.0.1:0 --seed "$T/bad.yaml" --data "$T/d1"
+	expect_rc 1
+	expect_err "bad.yaml:2:"
+	expect_err "verified"
+	"$WSR_SIM" serve --seed "$FIXTURES/seed.yaml" --data "$T/d2" >"$T/out" 2>&1 &
+	pid=$!
+	i=0
+	while ! grep -q listening "$T/out" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	kill $pid
+	wait $pid || fail "wsr-sim did not exit 0 on SIGTERM"
+	mkdir -p "$T/d2/workspaces/acme"
+	printf '{"workspace":' >"$T/d2/workspaces/acme/broken.json"
+	run "$WSR_SIM" serve --listen 127.0.0.1:0 --data "$T/d2"
+	expect_rc 1
+	expect_err "broken.json"
+	# a folder with foreign files is not seeded over
+	mkdir -p "$T/d3" && echo hi >"$T/d3/notes.txt"
+	run "$WSR_SIM" serve --listen 127.0.0.1:0 --data "$T/d3"
+	expect_rc 1
+	expect_err "no platform.json"
+}
+
+t_refuses_non_loopback_listen() {
+	run "$WSR_SIM" serve --listen 0.0.0.0:0 --data "$T/d"
+	expect_rc 1
+	expect_err "not a loopback address"
+	run "$WSR_SIM" serve --listen :8080
+	expect_rc 1
+	run "$WSR_SIM" serve --bogus
+	expect_rc 2
+}
+
+run_tests
