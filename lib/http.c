@@ -1,0 +1,448 @@
+/* http: the one HTTP client (libcurl) every provider talks through, so TLS,
+ * retries, size bounds and secrecy of the bearer token are decided once.
+ *
+ * Decisions recorded here:
+ * - Connections: idle easy handles are kept in a mutex-guarded pool and
+ *   reset (curl_easy_reset keeps live connections) before each use, so a
+ *   paginated listing of 10,000 workspaces reuses one keep-alive connection
+ *   instead of reconnecting per page.
+ * - TLS: peer and host verification are always on. ca_file is trusted IN
+ *   ADDITION to the system's CAs (as config.json promises for caFile):
+ *   CURLOPT_CAINFO would replace the default bundle, so instead the file's
+ *   certificates are added to the OpenSSL store in an SSL_CTX callback, next
+ *   to OpenSSL's default paths (on Debian the same certificates as curl's
+ *   bundle). Curl's CA store cache is off for such handles so the private CA
+ *   does not leak into other handles' trust. Should libcurl be built on
+ *   another TLS library, ca_file falls back to CAINFO (replace) with a warning.
+ * - Cleartext: http:// is accepted only towards loopback hosts (127.0.0.0/8,
+ *   localhost, [::1]) because the bearer key would otherwise cross the
+ *   network in clear; redirects are never followed, so a server cannot move
+ *   the request elsewhere.
+ * - Retries: connection errors, 429 and 5xx, with exponential backoff and
+ *   full jitter (a random wait in [0, min(max, base * 2^attempt)]), or the
+ *   server's Retry-After when it sent one (capped by backoff_max_ms). Every
+ *   method is retried: creates carry an Idempotency-Key.
+ * - Secrecy: the Authorization header is built once and never logged; error
+ *   messages name method and URL only. */
+#include "lib/http.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/log.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000L
+#define DEFAULT_TIMEOUT_MS 30000L
+#define DEFAULT_MAX_RETRIES 5
+#define DEFAULT_BACKOFF_BASE_MS 200L
+#define DEFAULT_BACKOFF_MAX_MS 10000L
+#define DEFAULT_USER_AGENT "wsr/0.1.0" /* WSR_VERSION lives in reconciler/, out of lib's reach */
+/* Idle handles kept for reuse; more concurrent requests than this still work,
+ * their extra handles are closed afterwards. */
+#define POOL_MAX 16
+
+struct wsr_http {
+	char *base_url;
+	char *auth_header; /* "Authorization: Bearer ..." or NULL; never logged */
+	char *ca_file;
+	char *user_agent;
+	long connect_timeout_ms, timeout_ms, backoff_base_ms, backoff_max_ms;
+	int max_retries;
+	size_t max_response;
+	pthread_mutex_t mu; /* guards pool */
+	CURL *pool[POOL_MAX];
+	int npool;
+	atomic_ulong requests;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int is_loopback_host(const char *host)
+{
+	if (strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcmp(host, "::1") == 0)
+		return 1;
+	struct in_addr a;
+	return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* Accepts https:// anywhere and http:// only towards loopback. */
+static int check_base_url(const char *url, char **err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int rc = WSR_EINVAL;
+	if (!u)
+		return WSR_ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		*err = wsr_strdupf("endpoint %s is not a valid URL", url);
+	else if (strcmp(scheme, "https") == 0)
+		rc = 0;
+	else if (strcmp(scheme, "http") != 0)
+		*err = wsr_strdupf("endpoint %s: only https:// (or http:// to a loopback address) "
+				   "is supported",
+				   url);
+	else if (!is_loopback_host(host))
+		*err = wsr_strdupf("endpoint %s uses plain http:// to a host that is not loopback; "
+				   "the API key would travel in clear, use https://",
+				   url);
+	else
+		rc = 0;
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static long or_default(long v, long def)
+{
+	return v > 0 ? v : def;
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : WSR_ENOMEM;
+}
+
+int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
+{
+	*out = NULL;
+	*err = NULL;
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK) {
+		*err =
+		    wsr_strdupf("libcurl initialisation failed: %s", curl_easy_strerror(global_rc));
+		return WSR_EHTTP;
+	}
+	if (!opts || opts->version != WSR_HTTP_OPTS_VERSION || !opts->base_url) {
+		*err = wsr_strdupf("http client: options missing or of an unknown version");
+		return WSR_EINVAL;
+	}
+	int rc = check_base_url(opts->base_url, err);
+	if (rc)
+		return rc;
+	wsr_http *h = calloc(1, sizeof(*h));
+	if (!h)
+		return WSR_ENOMEM;
+	pthread_mutex_init(&h->mu, NULL);
+	atomic_init(&h->requests, 0);
+	h->connect_timeout_ms = or_default(opts->connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
+	h->timeout_ms = or_default(opts->timeout_ms, DEFAULT_TIMEOUT_MS);
+	h->max_retries = opts->max_retries >= 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
+	h->backoff_base_ms = or_default(opts->backoff_base_ms, DEFAULT_BACKOFF_BASE_MS);
+	h->backoff_max_ms = or_default(opts->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
+	h->max_response = opts->max_response ? opts->max_response : WSR_HTTP_MAX_RESPONSE;
+	if (dup_opt(&h->base_url, opts->base_url) || dup_opt(&h->ca_file, opts->ca_file) ||
+	    dup_opt(&h->user_agent, opts->user_agent ? opts->user_agent : DEFAULT_USER_AGENT) ||
+	    (opts->bearer &&
+	     !(h->auth_header = wsr_strdupf("Authorization: Bearer %s", opts->bearer)))) {
+		wsr_http_free(h);
+		return WSR_ENOMEM;
+	}
+	/* a trailing slash would double with the paths' leading one */
+	size_t n = strlen(h->base_url);
+	while (n > 0 && h->base_url[n - 1] == '/')
+		h->base_url[--n] = '\0';
+	*out = h;
+	return 0;
+}
+
+void wsr_http_free(wsr_http *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < h->npool; i++)
+		curl_easy_cleanup(h->pool[i]);
+	if (h->auth_header) /* scrub the key before the memory is reused */
+		memset(h->auth_header, 0, strlen(h->auth_header));
+	free(h->auth_header);
+	free(h->base_url);
+	free(h->ca_file);
+	free(h->user_agent);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
+static CURL *pool_get(wsr_http *h)
+{
+	CURL *c = NULL;
+	pthread_mutex_lock(&h->mu);
+	if (h->npool > 0)
+		c = h->pool[--h->npool];
+	pthread_mutex_unlock(&h->mu);
+	return c ? c : curl_easy_init();
+}
+
+static void pool_put(wsr_http *h, CURL *c)
+{
+	pthread_mutex_lock(&h->mu);
+	if (h->npool < POOL_MAX) {
+		h->pool[h->npool++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&h->mu);
+	if (c)
+		curl_easy_cleanup(c);
+}
+
+/* One attempt's body, bounded by max. */
+typedef struct sink {
+	wsr_buf buf;
+	size_t max;
+	int too_large;
+} sink;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
+{
+	sink *s = arg;
+	size_t n = size * nmemb;
+	if (s->buf.len + n > s->max) {
+		s->too_large = 1;
+		return 0; /* aborts the transfer */
+	}
+	return wsr_buf_add(&s->buf, data, n) ? 0 : n;
+}
+
+static struct curl_slist *build_headers(const wsr_http *h, const char *const *extra, int has_body)
+{
+	struct curl_slist *l = NULL, *t;
+	const char *fixed[] = {"Accept: application/json",
+			       has_body ? "Content-Type: application/json" : NULL,
+			       "Expect:", /* no 100-continue round trip for larger bodies */
+			       h->auth_header};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (!fixed[i])
+			continue;
+		if (!(t = curl_slist_append(l, fixed[i])))
+			goto fail;
+		l = t;
+	}
+	for (; extra && *extra; extra++) {
+		if (!(t = curl_slist_append(l, *extra)))
+			goto fail;
+		l = t;
+	}
+	return l;
+fail:
+	curl_slist_free_all(l);
+	return NULL;
+}
+
+/* Adds ca_file to the trust curl built from the system's (see the top). */
+static CURLcode add_private_ca(CURL *c, void *ssl_ctx, void *arg)
+{
+	(void)c;
+	X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+	if (!store || X509_STORE_set_default_paths(store) != 1 ||
+	    X509_STORE_load_file(store, (const char *)arg) != 1)
+		return CURLE_SSL_CACERT_BADFILE;
+	return CURLE_OK;
+}
+
+static void trust_ca_file(CURL *c, const char *ca_file)
+{
+	if (curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_private_ca) == CURLE_OK) {
+		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, ca_file);
+#if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87: CA cache */
+		curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+		return;
+	}
+	wsr_log(WSR_LOG_WARN, "http: this libcurl cannot add a CA; trusting only %s", ca_file);
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+}
+
+static void setup(const wsr_http *h, CURL *c, const char *method, const char *url, const char *body,
+		  struct curl_slist *hdrs, sink *s, char *errbuf)
+{
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file)
+		trust_ca_file(c, h->ca_file);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	if (strcmp(method, "GET") == 0) {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		if (body) {
+			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		}
+	}
+}
+
+static int retryable_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int retryable_status(long status)
+{
+	return status == 429 || (status >= 500 && status <= 599);
+}
+
+/* Full jitter: uniform in [0, min(max, base * 2^attempt)]. */
+static long backoff_ms(const wsr_http *h, int attempt)
+{
+	long ceiling = h->backoff_base_ms;
+	for (int i = 0; i < attempt && ceiling < h->backoff_max_ms; i++)
+		ceiling *= 2;
+	if (ceiling > h->backoff_max_ms)
+		ceiling = h->backoff_max_ms;
+	unsigned int r;
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		return ceiling / 2;
+	return (long)(r % ((unsigned long)ceiling + 1));
+}
+
+static long wait_ms(const wsr_http *h, CURL *c, int attempt)
+{
+	curl_off_t after = -1;
+	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0) {
+		/* compared in seconds first so a huge value cannot overflow */
+		if (after >= h->backoff_max_ms / 1000 + 1)
+			return h->backoff_max_ms;
+		long ms = (long)after * 1000;
+		return ms < h->backoff_max_ms ? ms : h->backoff_max_ms;
+	}
+	return backoff_ms(h, attempt);
+}
+
+/* Sends attempts until one is final. Returns 0 with resp filled, or an error. */
+static int perform(wsr_http *h, CURL *c, wsr_http_resp *resp, const char *method, const char *url,
+		   const char *body, struct curl_slist *hdrs, char **err)
+{
+	char errbuf[CURL_ERROR_SIZE];
+	for (int attempt = 0;; attempt++) {
+		sink s = {WSR_BUF_INIT, h->max_response, 0};
+		errbuf[0] = '\0';
+		setup(h, c, method, url, body, hdrs, &s, errbuf);
+		CURLcode rc = curl_easy_perform(c);
+		curl_off_t sent = 0;
+		if (curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0)
+			atomic_fetch_add(&h->requests, 1);
+		resp->attempts = attempt + 1;
+		resp->status = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+		int last = attempt >= h->max_retries;
+		if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+			wsr_buf_free(&s.buf);
+			*err = wsr_strdupf("%s %s: response larger than %zu bytes", method, url,
+					   h->max_response);
+			return WSR_ELIMIT;
+		}
+		if (rc == CURLE_OK && (last || !retryable_status(resp->status))) {
+			if (wsr_buf_putc(&s.buf, '\0')) { /* the body is always a string */
+				wsr_buf_free(&s.buf);
+				return WSR_ENOMEM;
+			}
+			resp->len = s.buf.len - 1;
+			resp->body = wsr_buf_detach(&s.buf);
+			return 0;
+		}
+		wsr_buf_free(&s.buf);
+		if (rc != CURLE_OK && (last || !retryable_curl(rc))) {
+			*err = wsr_strdupf("%s %s: %s (%d attempt%s)", method, url,
+					   errbuf[0] ? errbuf : curl_easy_strerror(rc), attempt + 1,
+					   attempt ? "s" : "");
+			return WSR_EHTTP;
+		}
+		long ms = wait_ms(h, c, attempt);
+		wsr_log(WSR_LOG_DEBUG, "http: %s %s: %s, retrying in %ld ms", method, url,
+			rc == CURLE_OK ? "retryable status" : curl_easy_strerror(rc), ms);
+		wsr_sleep_ms(ms, NULL);
+	}
+}
+
+int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const char *path,
+		     const char *const *headers, const char *body, char **err)
+{
+	memset(resp, 0, sizeof(*resp));
+	*err = NULL;
+	char *url = wsr_strdupf("%s%s", h->base_url, path);
+	struct curl_slist *hdrs = build_headers(h, headers, body != NULL);
+	CURL *c = pool_get(h);
+	int rc = WSR_ENOMEM;
+	if (url && hdrs && c)
+		rc = perform(h, c, resp, method, url, body, hdrs, err);
+	if (rc == WSR_ENOMEM && !*err)
+		*err = strdup("out of memory");
+	wsr_log(WSR_LOG_DEBUG, "http: %s %s -> %ld", method, url ? url : path, resp->status);
+	if (c)
+		pool_put(h, c);
+	curl_slist_free_all(hdrs);
+	free(url);
+	return rc;
+}
+
+void wsr_http_resp_free(wsr_http_resp *r)
+{
+	if (!r)
+		return;
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+unsigned long wsr_http_requests(const wsr_http *h)
+{
+	return atomic_load(&((wsr_http *)h)->requests);
+}
+
+char *wsr_http_escape(const char *s)
+{
+	pthread_once(&global_once, global_init);
+	char *e = curl_easy_escape(NULL, s, 0); /* a NULL handle is allowed since 7.82 */
+	char *out = e ? strdup(e) : NULL;
+	curl_free(e);
+	return out;
+}

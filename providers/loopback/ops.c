@@ -1,0 +1,325 @@
+/* ops: the mutating operations (create, update, delete) as the engine drives
+ * them: start sends the request, poll advances the platform's task with one
+ * or two short requests. Separate from check because this is the only code
+ * that changes the platform. An op is touched by one worker at a time and
+ * the provider's fields used here are read-only after open, so concurrent
+ * ops need no lock (the http client is thread-safe).
+ *
+ * Creates survive crashes: the Idempotency-Key is derived from the address
+ * and the canonical body, so a re-run after a crash replays the first
+ * answer instead of creating twice, and a 409 already_exists adopts the
+ * workspace a lost answer had created. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include "providers/loopback/lb.h"
+
+typedef enum {
+	OP_DONE,  /* finished; result holds the resource (NULL after a delete) */
+	OP_TASK,  /* waiting for the platform's task */
+	OP_FETCH, /* created (or adopted): read the workspace */
+} op_state;
+
+struct wsr_op {
+	wsr_action action;
+	op_state state;
+	char *address;
+	char org[64], name[64];
+	char *task_id;
+	char *body;	/* create: the POST body, kept for a re-post */
+	char *idem_key; /* create: "Idempotency-Key: ..." */
+	int reposted;
+	int64_t started_ms;
+	wsr_resource *result;
+};
+
+void lb_op_free(wsr_op *op)
+{
+	if (!op)
+		return;
+	free(op->address);
+	free(op->task_id);
+	free(op->body);
+	free(op->idem_key);
+	wsr_resource_free(op->result);
+	free(op);
+}
+
+/* "Idempotency-Key: wsr-<hex sha256 of seed>" */
+static char *idempotency_header(const char *seed)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (EVP_Digest(seed, strlen(seed), md, &n, EVP_sha256(), NULL) != 1)
+		return NULL;
+	wsr_buf b = WSR_BUF_INIT;
+	wsr_buf_puts(&b, "Idempotency-Key: wsr-");
+	for (unsigned int i = 0; i < n; i++)
+		wsr_buf_printf(&b, "%02x", md[i]);
+	return wsr_buf_detach(&b);
+}
+
+static char *workspaces_path(const wsr_op *op, int with_name)
+{
+	char *o = wsr_http_escape(op->org), *n = wsr_http_escape(op->name);
+	char *path = o && n ? wsr_strdupf("/v1/organizations/%s/workspaces%s%s", o,
+					  with_name ? "/" : "", with_name ? n : "")
+			    : NULL;
+	free(o);
+	free(n);
+	return path;
+}
+
+/* One request of an op; takes path (NULL: out of memory) and frees it. */
+static int op_call(wsr_provider *p, const wsr_op *op, long *status, cJSON **json,
+		   const char *method, char *path, const char *const *headers, const char *body,
+		   wsr_diag *diag)
+{
+	*json = NULL;
+	int rc = path ? lb_call(p, status, json, op->address, method, path, headers, body, diag)
+		      : WSR_ENOMEM;
+	free(path);
+	return rc;
+}
+
+/* Takes {"task": {"id", "state"}} from a 202. */
+static int take_task(wsr_op *op, const cJSON *json, wsr_diag *diag)
+{
+	const cJSON *task = wsr_json_obj(json, "task");
+	const char *id = wsr_json_str(task, "id"), *state = wsr_json_str(task, "state");
+	if (!id)
+		return lb_malformed(diag, op->address, "starting the operation",
+				    "a 202 answer must carry task.id");
+	free(op->task_id);
+	if (!(op->task_id = strdup(id)))
+		return WSR_ENOMEM;
+	op->state = OP_TASK;
+	if (state && strcmp(state, "succeeded") == 0)
+		op->state = op->action == WSR_ACT_CREATE ? OP_FETCH : OP_DONE;
+	return 0;
+}
+
+static int post_create(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	const char *headers[] = {op->idem_key, NULL};
+	long status;
+	cJSON *json = NULL;
+	int rc =
+	    op_call(p, op, &status, &json, "POST", workspaces_path(op, 0), headers, op->body, diag);
+	const char *code = wsr_json_str(wsr_json_obj(json, "error"), "code");
+	if (!rc && status == 202)
+		rc = take_task(op, json, diag);
+	else if (!rc && status == 409 && code && strcmp(code, "already_exists") == 0)
+		op->state = OP_FETCH; /* a create whose answer was lost: adopt what it made */
+	else if (!rc)
+		rc = lb_refused(p, diag, op->address,
+				"the platform refused to create the workspace", status, json);
+	cJSON_Delete(json);
+	return rc;
+}
+
+static int start_create(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_diag *diag)
+{
+	if (!c->desired) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL, NULL,
+			     "internal error: a create without a desired workspace");
+		return WSR_EINVAL;
+	}
+	cJSON *body = lb_create_body(c->desired);
+	op->body = body ? wsr_json_print(body, 0) : NULL;
+	cJSON_Delete(body);
+	char *seed = op->body ? wsr_strdupf("%s\n%s", op->address, op->body) : NULL;
+	op->idem_key = seed ? idempotency_header(seed) : NULL;
+	free(seed);
+	return op->idem_key ? post_create(p, op, diag) : WSR_ENOMEM;
+}
+
+/* Maps a Workspace answer into op->result and marks the op done. */
+static int take_workspace(wsr_op *op, const cJSON *ws, wsr_diag *diag)
+{
+	char *why = NULL;
+	int rc = lb_workspace_to_resource(&op->result, ws, &why);
+	if (rc == WSR_EAPI)
+		lb_malformed(diag, op->address, "reading the workspace", why);
+	free(why);
+	if (!rc)
+		op->state = OP_DONE;
+	return rc;
+}
+
+static int start_update(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_diag *diag)
+{
+	cJSON *patch = c->desired ? lb_patch_body(c) : NULL;
+	if (!patch)
+		return WSR_ENOMEM;
+	if (!patch->child) { /* nothing the platform updates in place was touched */
+		cJSON_Delete(patch);
+		op->state = OP_DONE;
+		return c->observed && !(op->result = wsr_resource_dup(c->observed)) ? WSR_ENOMEM
+										    : 0;
+	}
+	char *body = wsr_json_print(patch, 0);
+	cJSON_Delete(patch);
+	long status;
+	cJSON *json = NULL;
+	int rc =
+	    body ? op_call(p, op, &status, &json, "PATCH", workspaces_path(op, 1), NULL, body, diag)
+		 : WSR_ENOMEM;
+	if (!rc && status == 200)
+		rc = take_workspace(op, json, diag);
+	else if (!rc)
+		rc = lb_refused(p, diag, op->address,
+				"the platform refused to update the workspace", status, json);
+	cJSON_Delete(json);
+	free(body);
+	return rc;
+}
+
+static int start_delete(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	long status;
+	cJSON *json = NULL;
+	int rc = op_call(p, op, &status, &json, "DELETE", workspaces_path(op, 1), NULL, NULL, diag);
+	if (!rc && status == 202)
+		rc = take_task(op, json, diag);
+	else if (!rc && status == 404)
+		op->state = OP_DONE; /* already gone: what a delete wants */
+	else if (!rc)
+		rc = lb_refused(p, diag, op->address,
+				"the platform refused to delete the workspace", status, json);
+	cJSON_Delete(json);
+	return rc;
+}
+
+int lb_start(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_op **out,
+	     wsr_diag *diag)
+{
+	*out = NULL;
+	if (action != WSR_ACT_CREATE && action != WSR_ACT_UPDATE && action != WSR_ACT_DELETE) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, change->address, NULL, NULL,
+			     "%s is not supported yet by this provider", wsr_action_name(action));
+		return WSR_EINVAL;
+	}
+	wsr_op *op = calloc(1, sizeof(*op));
+	if (!op || !(op->address = strdup(change->address))) {
+		lb_op_free(op);
+		return WSR_ENOMEM;
+	}
+	op->action = action;
+	op->started_ms = wsr_clock_mono_ms();
+	int rc = lb_parse_address(op->address, op->org, op->name);
+	if (rc)
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, change->address, NULL, NULL,
+			     "not a loopback address (loopback/<organization>/<workspace>)");
+	else if (action == WSR_ACT_CREATE)
+		rc = start_create(p, op, change, diag);
+	else if (action == WSR_ACT_UPDATE)
+		rc = start_update(p, op, change, diag);
+	else
+		rc = start_delete(p, op, diag);
+	if (rc) {
+		lb_op_free(op);
+		return rc;
+	}
+	*out = op;
+	return 0;
+}
+
+/* A replayed create whose workspace is gone (created and deleted since, by
+ * an earlier life of this address): post once more under a key salted with
+ * the old task, which stays deterministic for a crash during this re-post. */
+static int repost(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	char *seed = wsr_strdupf("%s\n%s", op->idem_key, op->task_id);
+	char *key = seed ? idempotency_header(seed) : NULL;
+	free(seed);
+	if (!key)
+		return WSR_ENOMEM;
+	free(op->idem_key);
+	op->idem_key = key;
+	op->reposted = 1;
+	return post_create(p, op, diag);
+}
+
+static int fetch_workspace(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	long status;
+	cJSON *json = NULL;
+	int rc = op_call(p, op, &status, &json, "GET", workspaces_path(op, 1), NULL, NULL, diag);
+	if (!rc && status == 200)
+		rc = take_workspace(op, json, diag);
+	else if (!rc && status == 404 && op->task_id && !op->reposted)
+		rc = repost(p, op, diag);
+	else if (!rc)
+		rc = lb_refused(p, diag, op->address,
+				"the workspace cannot be read after its creation", status, json);
+	cJSON_Delete(json);
+	return rc;
+}
+
+static int task_failed(wsr_op *op, const cJSON *task, wsr_diag *diag)
+{
+	const cJSON *e = wsr_json_obj(task, "error");
+	const char *code = wsr_json_str(e, "code"), *msg = wsr_json_str(e, "message");
+	char *detail = wsr_strdupf("task %s, code %s", op->task_id, code ? code : "(none)");
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail, NULL,
+		     "the platform's %s failed: %s", wsr_action_name(op->action),
+		     msg ? msg : "no reason given");
+	free(detail);
+	return WSR_EAPI;
+}
+
+static int poll_task(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	char *esc = wsr_http_escape(op->task_id);
+	long status;
+	cJSON *json = NULL;
+	int rc = op_call(p, op, &status, &json, "GET",
+			 esc ? wsr_strdupf("/v1/tasks/%s", esc) : NULL, NULL, NULL, diag);
+	const char *state = wsr_json_str(json, "state");
+	if (!rc && status != 200)
+		rc = lb_refused(p, diag, op->address, "the platform's task cannot be read", status,
+				json);
+	else if (!rc && !state)
+		rc = lb_malformed(diag, op->address, "reading the task",
+				  "task.state is not a string");
+	else if (!rc && strcmp(state, "failed") == 0)
+		rc = task_failed(op, json, diag);
+	else if (!rc && strcmp(state, "succeeded") == 0)
+		op->state = op->action == WSR_ACT_CREATE ? OP_FETCH : OP_DONE;
+	cJSON_Delete(json);
+	free(esc);
+	return rc;
+}
+
+int lb_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_diag *diag)
+{
+	*done = 0;
+	*result = NULL;
+	int rc = 0;
+	if (op->state != OP_DONE && p->timeout_s > 0 &&
+	    wsr_clock_mono_ms() - op->started_ms > (int64_t)p->timeout_s * 1000) {
+		wsr_diag_add(
+		    diag, WSR_SEV_ERROR, NULL, op->address, NULL,
+		    "raise providers.loopback.timeout, or look at the task on the platform",
+		    "the %s did not finish within %ld seconds", wsr_action_name(op->action),
+		    p->timeout_s);
+		return WSR_ETIMEOUT;
+	}
+	if (op->state == OP_TASK)
+		rc = poll_task(p, op, diag);
+	if (!rc && op->state == OP_FETCH)
+		rc = fetch_workspace(p, op, diag);
+	if (!rc && op->state == OP_DONE) {
+		*done = 1;
+		*result = op->result;
+		op->result = NULL;
+	}
+	return rc;
+}

@@ -1,0 +1,147 @@
+/* provider: the loopback provider's life cycle (open from config, close)
+ * and its listing, plus the ops table the engine finds it by. The plan-time
+ * rules live in check.c and the mutating operations in ops.c, so each file
+ * reads as one stage of the flow. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include "providers/loopback/lb.h"
+#include "providers/loopback/loopback.h"
+
+static int config_error(wsr_diag *diag, const char *hint, const char *summary)
+{
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint, "providers.loopback: %s",
+		     summary);
+	return WSR_EINVAL;
+}
+
+/* The key: apiKey (the embedded platform's, set by the engine) or the
+ * variable apiKeyEnv names. Only the variable's name ever reaches a message. */
+static int find_key(const char **key, const cJSON *config, wsr_diag *diag)
+{
+	const char *env = wsr_json_str(config, "apiKeyEnv");
+	*key = wsr_json_str(config, "apiKey");
+	if (*key && **key)
+		return 0;
+	if (!env || !*env)
+		return config_error(diag,
+				    "name the environment variable holding the API key, "
+				    "e.g. apiKeyEnv: LOOPBACK_API_KEY",
+				    "apiKeyEnv is not set");
+	*key = getenv(env);
+	if (*key && **key)
+		return 0;
+	char *hint = wsr_strdupf("export %s=<your Loopback API key>", env);
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+		     "providers.loopback: environment variable %s (apiKeyEnv) is not set or empty",
+		     env);
+	free(hint);
+	return WSR_EINVAL;
+}
+
+static int lb_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
+{
+	*out = NULL;
+	const char *endpoint = wsr_json_str(config, "endpoint"), *key;
+	if (!endpoint || !*endpoint)
+		return config_error(diag, "set endpoint to the platform's https:// URL",
+				    "endpoint is not set");
+	int rc = find_key(&key, config, diag);
+	if (rc)
+		return rc;
+	wsr_provider *p = calloc(1, sizeof(*p));
+	if (!p)
+		return WSR_ENOMEM;
+	p->facts_rc = 1;
+	p->timeout_s = (long)wsr_json_num(config, "timeout", LB_DEFAULT_TIMEOUT_S);
+	const char *env = wsr_json_str(config, "apiKeyEnv");
+	p->endpoint = strdup(endpoint);
+	p->key_env = env ? strdup(env) : NULL;
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	o.base_url = endpoint;
+	o.bearer = key;
+	o.ca_file = wsr_json_str(config, "caFile");
+	o.max_response = LB_MAX_RESPONSE;
+	char *err = NULL;
+	rc = p->endpoint ? wsr_http_new(&p->http, &o, &err) : WSR_ENOMEM;
+	if (rc) {
+		if (err)
+			config_error(diag, NULL, err);
+		free(err);
+		wsr_loopback_provider.close(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+static void lb_close(wsr_provider *p)
+{
+	if (!p)
+		return;
+	wsr_http_free(p->http);
+	lb_facts_free(p);
+	free(p->endpoint);
+	free(p->key_env);
+	free(p);
+}
+
+typedef struct list_ctx {
+	wsr_resource_set *set;
+	const char *org;
+} list_ctx;
+
+static int add_workspace(void *arg, const cJSON *item, wsr_diag *diag)
+{
+	list_ctx *c = arg;
+	wsr_resource *r;
+	char *why = NULL;
+	int rc = lb_workspace_to_resource(&r, item, &why);
+	if (rc == WSR_EAPI)
+		return lb_malformed(diag, NULL, "listing workspaces", why), free(why), rc;
+	if (rc)
+		return rc;
+	if (strcmp(wsr_json_str(r->spec, "organization"), c->org) != 0) {
+		rc = lb_malformed(
+		    diag, r->address, "listing workspaces",
+		    "the workspace belongs to another organization than the one listed");
+	} else if ((rc = wsr_resource_set_add(c->set, r)) == WSR_ECONFLICT) {
+		rc = lb_malformed(diag, r->address, "listing workspaces",
+				  "the workspace is listed twice");
+	}
+	if (rc)
+		wsr_resource_free(r);
+	return rc;
+}
+
+static int lb_list(wsr_provider *p, wsr_resource_set *observed, wsr_diag *diag)
+{
+	const cJSON *orgs, *o;
+	int rc = lb_orgs(p, &orgs, diag);
+	cJSON_ArrayForEach(o, (rc ? NULL : orgs))
+	{
+		list_ctx c = {observed, wsr_json_str(o, "name")};
+		char *esc = wsr_http_escape(c.org);
+		char *path = esc ? wsr_strdupf("/v1/organizations/%s/workspaces", esc) : NULL;
+		rc = path ? lb_paginate(p, path, add_workspace, &c, diag) : WSR_ENOMEM;
+		free(path);
+		free(esc);
+		if (rc)
+			break;
+	}
+	return rc;
+}
+
+const wsr_provider_ops wsr_loopback_provider = {
+    .name = "loopback",
+    .open = lb_open,
+    .list = lb_list,
+    .check = lb_check,
+    .start = lb_start,
+    .poll = lb_poll,
+    .op_free = lb_op_free,
+    .close = lb_close,
+};
