@@ -51,11 +51,21 @@ void wsr_state_free(wsr_state *s);
 wsr_state *wsr_state_dup(const wsr_state *s);
 
 wsr_state_entry *wsr_state_find(const wsr_state *s, const char *address);
-/* Inserts e or replaces the entry with the same address (taking ownership). */
+/* Inserts e or replaces the entry with the same address, taking ownership
+ * of e on success. On failure e is still the caller's: WSR_EINVAL when e
+ * lacks what the format requires (address without control characters,
+ * provider, kind, applied object; observed, labels, status objects or
+ * NULL), WSR_ENOMEM. */
 int wsr_state_put(wsr_state *s, wsr_state_entry *e);
 /* Removes and frees the entry; WSR_ENOTFOUND when absent. */
 int wsr_state_remove(wsr_state *s, const char *address);
 void wsr_state_entry_free(wsr_state_entry *e);
+
+/* The entries ordered by address: a new array of s->n borrowed pointers (the
+ * caller frees the array only); NULL on allocation failure. */
+wsr_state_entry **wsr_state_sorted(const wsr_state *s);
+/* One entry as the JSON object the file stores; NULL on allocation failure. */
+cJSON *wsr_state_entry_to_json(const wsr_state_entry *e);
 
 /* Serializes (entries ordered by address, so diffs of the file are stable). */
 char *wsr_state_to_json(const wsr_state *s, size_t *len);

@@ -1,0 +1,336 @@
+/* file: the state backend that keeps the document in one local file
+ * (default .wsr/state.json). Separate from state.c because where the bytes
+ * live is a choice a later backend (etcd) makes differently; the format and
+ * its checks stay in state.c.
+ *
+ * Guarantees, and how:
+ * - a crash never leaves a half-written state: wsr_fs_write_atomic (temporary
+ *   file, fsync, rename, fsync of the directory), mode 0600;
+ * - one bad write can be undone: the previous file is copied (never renamed:
+ *   a crash between two renames would leave no state at all, and an empty
+ *   state means "create everything") to path.backup before the new one;
+ * - no lost update: write is a compare-and-swap on the lineage and serial
+ *   stored on disk, done under the lock so the check and the rename are one
+ *   step for every wsr that follows the protocol;
+ * - no stale lock: the lock is flock(2) on path.lock, which the kernel drops
+ *   when the holder exits, however it exits. The file's contents only say who
+ *   holds it, for the message of the one who waits. */
+#include "state/state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "lib/fs.h"
+#include "lib/json.h"
+
+/* The holder record in the lock file is tiny; anything larger is not ours. */
+#define LOCK_INFO_MAX 4096
+
+typedef struct file_backend {
+	wsr_state_backend base;
+	char *path;   /* the state file */
+	char *backup; /* path.backup: the previous version */
+	char *lock;   /* path.lock: flock target and holder record */
+	char *dir;
+	int lock_fd; /* -1 when this backend does not hold the lock */
+} file_backend;
+
+static void io_error(wsr_diag *diag, const char *what, const char *path, int err)
+{
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL, "cannot %s %s: %s", what, path,
+		     strerror(err));
+}
+
+/* Reads the state file's bytes. WSR_ENOTFOUND (no diagnostic) when there is
+ * none yet. */
+static int load(file_backend *fb, char **text, size_t *len, wsr_diag *diag)
+{
+	int rc = wsr_fs_read(text, len, fb->path, WSR_STATE_MAX_BYTES);
+	int err = errno;
+	if (rc == WSR_ELIMIT)
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL,
+			     "the limit is WSR_STATE_MAX_BYTES; wsr never replaces such a file",
+			     NULL, "state file %s: larger than %u bytes", fb->path,
+			     WSR_STATE_MAX_BYTES);
+	else if (rc == WSR_EIO)
+		io_error(diag, "read state file", fb->path, err ? err : EINVAL);
+	return rc;
+}
+
+static int file_read(wsr_state_backend *b, wsr_state **out, wsr_diag *diag)
+{
+	file_backend *fb = (file_backend *)b;
+	char *text = NULL;
+	size_t len = 0;
+	*out = NULL;
+	int rc = load(fb, &text, &len, diag);
+	if (rc == WSR_ENOTFOUND) {
+		*out = wsr_state_new();
+		return *out ? 0 : WSR_ENOMEM;
+	}
+	if (rc)
+		return rc;
+	rc = wsr_state_from_json(out, text, len, fb->path, diag);
+	free(text);
+	return rc;
+}
+
+/* ---- locking ---- */
+
+/* Copies a string from the holder record, keeping only printable bytes:
+ * the lock file is readable by whoever runs wsr, so it is untrusted text. */
+static void holder_str(char *out, size_t n, const cJSON *info, const char *key)
+{
+	const char *s = wsr_json_str(info, key);
+	size_t j = 0;
+	for (; s && *s && j + 1 < n; s++)
+		out[j++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
+	out[j] = '\0';
+	if (!j)
+		snprintf(out, n, "?");
+}
+
+/* Says who holds the lock, from the record the holder wrote into fd. */
+static void report_holder(file_backend *fb, int fd, wsr_diag *diag)
+{
+	char buf[LOCK_INFO_MAX];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	cJSON *info = NULL;
+	char *detail = wsr_strdupf("lock file: %s", fb->lock);
+	if (n <= 0 || wsr_json_parse(&info, buf, (size_t)n, NULL) || !cJSON_IsObject(info)) {
+		/* between its flock and its write, or not a wsr */
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, detail,
+			     "another process holds it; try again when it has finished",
+			     "state is locked by another process (it has not said who it is)");
+	} else {
+		char host[128], cmd[128], since[40];
+		holder_str(host, sizeof(host), info, "host");
+		holder_str(cmd, sizeof(cmd), info, "command");
+		holder_str(since, sizeof(since), info, "since");
+		long pid = (long)wsr_json_num(info, "pid", 0);
+		char *hint = wsr_strdupf(
+		    "wait for it to finish. The lock is released the moment that process "
+		    "exits, even if it is killed, so it is still running (ps -p %ld on %s); "
+		    "there is no stale lock to remove",
+		    pid, host);
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, detail, hint,
+			     "state is locked by pid %ld on host %s (%s, since %s)", pid, host, cmd,
+			     since);
+		free(hint);
+	}
+	cJSON_Delete(info);
+	free(detail);
+}
+
+/* Records who holds the lock in its file. */
+static int write_holder(int fd, const char *command)
+{
+	char host[256] = "", since[40];
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+	if (o && cJSON_AddNumberToObject(o, "pid", (double)getpid()) &&
+	    cJSON_AddStringToObject(o, "host", host) &&
+	    cJSON_AddStringToObject(o, "command", command ? command : "wsr") &&
+	    cJSON_AddStringToObject(o, "since",
+				    wsr_time_format(wsr_clock_now_ms(), since, sizeof(since))))
+		text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!text)
+		return WSR_ENOMEM;
+	size_t len = strlen(text);
+	int ok = ftruncate(fd, 0) == 0 && pwrite(fd, text, len, 0) == (ssize_t)len;
+	free(text);
+	return ok ? 0 : WSR_EIO;
+}
+
+static int file_lock(wsr_state_backend *b, const char *command, wsr_diag *diag)
+{
+	file_backend *fb = (file_backend *)b;
+	if (fb->lock_fd >= 0)
+		return 0;
+	if (wsr_fs_mkdirs(fb->dir, 0700)) {
+		io_error(diag, "create directory", fb->dir, errno);
+		return WSR_EIO;
+	}
+	/* O_CLOEXEC: a program wsr runs must not inherit (and outlive us with) the lock */
+	int fd = open(fb->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		io_error(diag, "open lock file", fb->lock, errno);
+		return WSR_EIO;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		int err = errno;
+		if (err == EWOULDBLOCK)
+			report_holder(fb, fd, diag);
+		else
+			io_error(diag, "lock", fb->lock, err);
+		close(fd);
+		return err == EWOULDBLOCK ? WSR_ELOCKED : WSR_EIO;
+	}
+	if (write_holder(fd, command)) {
+		io_error(diag, "write lock file", fb->lock, errno);
+		close(fd);
+		return WSR_EIO;
+	}
+	fb->lock_fd = fd;
+	return 0;
+}
+
+static int file_unlock(wsr_state_backend *b)
+{
+	file_backend *fb = (file_backend *)b;
+	if (fb->lock_fd < 0)
+		return 0;
+	/* the file itself stays: unlinking it would let a waiter lock the old
+	 * inode while a newcomer locks a new one, and both would "hold" it */
+	int rc = ftruncate(fb->lock_fd, 0) == 0 ? 0 : WSR_EIO;
+	flock(fb->lock_fd, LOCK_UN);
+	close(fb->lock_fd);
+	fb->lock_fd = -1;
+	return rc;
+}
+
+/* ---- writing ---- */
+
+/* The compare of compare-and-swap: what is on disk must be what s was
+ * read from (no file and serial 0 for a state never written). */
+static int check_unchanged(file_backend *fb, const wsr_state *s, const char *text, size_t len,
+			   wsr_diag *diag)
+{
+	const char *hint = "another wsr wrote the state after this one read it; run the command "
+			   "again so it starts from the current state";
+	if (!text) {
+		if (s->serial == 0)
+			return 0;
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+			     "state file %s disappeared after it was read (serial %lld)", fb->path,
+			     (long long)s->serial);
+		return WSR_ECONFLICT;
+	}
+	wsr_state *disk = NULL;
+	int rc = wsr_state_from_json(&disk, text, len, fb->path, diag);
+	if (rc)
+		return rc; /* corrupt on disk: never overwrite it */
+	if (strcmp(disk->lineage, s->lineage) != 0) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+			     "state file %s now holds another state (lineage %s, expected %s)",
+			     fb->path, disk->lineage, s->lineage);
+		rc = WSR_ECONFLICT;
+	} else if (disk->serial != s->serial) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+			     "state file %s changed since it was read (serial %lld on disk, %lld "
+			     "when read)",
+			     fb->path, (long long)disk->serial, (long long)s->serial);
+		rc = WSR_ECONFLICT;
+	}
+	wsr_state_free(disk);
+	return rc;
+}
+
+/* Serializes s with the next serial and replaces the file with it. */
+static int store(file_backend *fb, wsr_state *s, wsr_diag *diag)
+{
+	s->serial++;
+	size_t len = 0;
+	char *text = wsr_state_to_json(s, &len);
+	int rc = text ? wsr_fs_write_atomic(fb->path, text, len, 0600) : WSR_ENOMEM;
+	int err = errno;
+	free(text);
+	if (rc) {
+		s->serial--;
+		if (rc == WSR_EIO)
+			io_error(diag, "write state file", fb->path, err);
+	}
+	return rc;
+}
+
+/* Under the lock: compare, keep the backup, swap. */
+static int write_locked(file_backend *fb, wsr_state *s, wsr_diag *diag)
+{
+	char *old = NULL;
+	size_t len = 0;
+	int rc = load(fb, &old, &len, diag);
+	if (rc && rc != WSR_ENOTFOUND)
+		return rc;
+	rc = check_unchanged(fb, s, old, len, diag);
+	if (!rc && old && wsr_fs_write_atomic(fb->backup, old, len, 0600)) {
+		io_error(diag, "write backup", fb->backup, errno);
+		rc = WSR_EIO;
+	}
+	free(old);
+	return rc ? rc : store(fb, s, diag);
+}
+
+static int file_write(wsr_state_backend *b, wsr_state *s, wsr_diag *diag)
+{
+	file_backend *fb = (file_backend *)b;
+	/* a writer that did not lock for its whole run still locks for the
+	 * moment of the write, so no two writers interleave compare and swap */
+	int own = fb->lock_fd < 0;
+	if (own) {
+		int rc = file_lock(b, "wsr (writing state)", diag);
+		if (rc)
+			return rc;
+	}
+	int rc = write_locked(fb, s, diag);
+	if (own)
+		file_unlock(b);
+	return rc;
+}
+
+static void file_free(wsr_state_backend *b)
+{
+	file_backend *fb = (file_backend *)b;
+	if (!fb)
+		return;
+	file_unlock(b);
+	free(fb->path);
+	free(fb->backup);
+	free(fb->lock);
+	free(fb->dir);
+	free(fb);
+}
+
+static const wsr_state_backend_ops file_ops = {
+    .name = "file",
+    .read = file_read,
+    .write = file_write,
+    .lock = file_lock,
+    .unlock = file_unlock,
+    .free = file_free,
+};
+
+int wsr_state_file_open(wsr_state_backend **out, const char *path)
+{
+	*out = NULL;
+	if (!path || !*path)
+		return WSR_EINVAL;
+	file_backend *fb = calloc(1, sizeof(*fb));
+	if (!fb)
+		return WSR_ENOMEM;
+	fb->base.ops = &file_ops;
+	fb->lock_fd = -1;
+	fb->path = strdup(path);
+	fb->backup = wsr_strdupf("%s.backup", path);
+	fb->lock = wsr_strdupf("%s.lock", path);
+	fb->dir = wsr_path_dirname(path);
+	if (!fb->path || !fb->backup || !fb->lock || !fb->dir) {
+		file_free(&fb->base);
+		return WSR_ENOMEM;
+	}
+	*out = &fb->base;
+	return 0;
+}
