@@ -3,7 +3,8 @@
 # are missing, so `make demo` and `make test` work on a fresh machine.
 set -eu
 PKGS="gcc make pkg-config git curl ca-certificates libyaml-dev libgit2-dev
-libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev"
+libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev
+time util-linux jq"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -74,6 +74,8 @@ expect_rc() { [ "$RC" -eq "$1" ] || fail "exit status $RC, expected $1"; }
 expect_out() { grep -qF -- "$1" "$T/stdout" || fail "stdout lacks: $1"; }
 expect_err() { grep -qF -- "$1" "$T/stderr" || fail "stderr lacks: $1"; }
 expect_no_out() { ! grep -qF -- "$1" "$T/stdout" || fail "stdout has: $1"; }
+# expect_json FILTER: jq FILTER over stdout is true (the output must be JSON).
+expect_json() { jq -e "$1" "$T/stdout" >/dev/null 2>&1 || fail "stdout JSON fails: $1"; }
 expect_no_err() { ! grep -qF -- "$1" "$T/stderr" || fail "stderr has: $1"; }
 
 run_tests() {

@@ -1,0 +1,321 @@
+/* apply: parallel execution of a plan with one state writer. */
+#include "reconciler/apply.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/clock.h"
+#include "lib/err.h"
+#include "reconciler/diff.h"
+
+/* One state change waiting to be written: put an entry, or remove an address. */
+typedef struct update {
+	struct update *next;
+	wsr_state_entry *put; /* owned; NULL for a removal */
+	char *remove;
+} update;
+
+typedef struct ctx {
+	wsr_engine *e;
+	wsr_plan *p;
+	const wsr_apply_opts *o;
+	wsr_diag *diag;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t next;    /* next plan item to hand out */
+	int running;    /* workers not yet finished */
+	update *pending; /* newest first */
+	int write_failed;
+	wsr_apply_result res;
+} ctx;
+
+static int stopping(const ctx *c, int level)
+{
+	return (c->o->stop && *c->o->stop >= level) || (level == 1 && c->write_failed);
+}
+
+static void progress(const ctx *c, const char *fmt, const char *address, const char *what,
+		     double secs)
+{
+	if (c->o->progress) {
+		fprintf(c->o->progress, fmt, address, what, secs);
+		fflush(c->o->progress);
+	}
+}
+
+static void push_update(ctx *c, wsr_state_entry *put, const char *remove)
+{
+	update *u = calloc(1, sizeof(*u));
+	if (u && remove)
+		u->remove = strdup(remove);
+	pthread_mutex_lock(&c->mu);
+	if (!u || (remove && !u->remove) || (!remove && !put)) {
+		c->write_failed = 1; /* cannot record: stop starting new work */
+		wsr_state_entry_free(put);
+		free(u);
+	} else {
+		u->put = put;
+		u->next = c->pending;
+		c->pending = u;
+	}
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* The state entry for a resource the platform now has as `r`. */
+static wsr_state_entry *entry_for(const wsr_change *ch, const wsr_resource *r)
+{
+	wsr_state_entry *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	const cJSON *schema = wsr_diff_spec_schema(ch->kind);
+	const wsr_resource *d = ch->desired;
+	s->address = strdup(ch->address);
+	s->provider = strdup(ch->provider);
+	s->kind = strdup(ch->kind);
+	s->id = r->id ? strdup(r->id) : NULL;
+	s->applied = wsr_diff_redact(schema, d ? d->spec : r->spec);
+	s->observed = r->spec ? wsr_diff_redact(schema, r->spec) : NULL;
+	s->labels = d && d->labels ? cJSON_Duplicate(d->labels, 1) : NULL;
+	s->status = r->status ? cJSON_Duplicate(r->status, 1) : NULL;
+	s->file = d && d->file ? strdup(d->file) : NULL;
+	s->line = d ? d->line : 0;
+	s->created_ms = s->updated_ms = wsr_clock_now_ms();
+	if (!s->address || !s->provider || !s->kind || !s->applied) {
+		wsr_state_entry_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Runs one action to its end; *result is the resource afterwards. */
+static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr_action a,
+		      wsr_resource **result)
+{
+	wsr_op *op = NULL;
+	*result = NULL;
+	int rc = ep->ops->start(ep->p, ch, a, &op, c->diag);
+	if (rc)
+		return rc;
+	int64_t deadline = wsr_clock_mono_ms() + (int64_t)ep->timeout_s * 1000;
+	int interval = c->o->poll_min_ms > 0 ? c->o->poll_min_ms : 100;
+	int maxi = c->o->poll_max_ms > 0 ? c->o->poll_max_ms : 2000;
+	for (;;) {
+		int done = 0;
+		rc = ep->ops->poll(ep->p, op, &done, result, c->diag);
+		if (rc || done)
+			break;
+		if (stopping(c, 2)) {
+			rc = WSR_EINTR;
+			wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, ch->address, NULL,
+				     "the next plan finds its outcome on the platform",
+				     "stopped waiting for %s", wsr_action_name(a));
+			break;
+		}
+		if (wsr_clock_mono_ms() > deadline) {
+			rc = WSR_ETIMEOUT;
+			wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, ch->address, NULL,
+				     "raise providers.<name>.timeout in wsr.yaml if the platform is slow",
+				     "%s did not finish within %d s", wsr_action_name(a), ep->timeout_s);
+			break;
+		}
+		wsr_sleep_ms(interval, NULL);
+		interval = interval * 3 / 2 > maxi ? maxi : interval * 3 / 2;
+	}
+	ep->ops->op_free(op);
+	return rc;
+}
+
+static const char *doing(wsr_action a)
+{
+	static const char *names[] = {"creating", "updating", "transferring", "upgrading", "deleting"};
+	return names[a];
+}
+
+static const char *done_word(wsr_action a)
+{
+	static const char *names[] = {"created", "updated", "transferred", "upgraded", "deleted"};
+	return names[a];
+}
+
+static int run_item(ctx *c, wsr_plan_item *it)
+{
+	wsr_change *ch = it->change;
+	wsr_engine_provider *ep = wsr_engine_provider_get(c->e, ch->provider);
+	if (!ep)
+		return WSR_ENOTFOUND;
+	for (int i = 0; i < ch->nactions; i++) {
+		wsr_action a = ch->actions[i];
+		int64_t t0 = wsr_clock_mono_ms();
+		progress(c, "%s: %s...\n", ch->address, doing(a), 0);
+		wsr_resource *r = NULL;
+		int rc = run_action(c, ep, ch, a, &r);
+		if (rc) {
+			wsr_resource_free(r);
+			progress(c, "%s: %s failed\n", ch->address, doing(a), 0);
+			return rc;
+		}
+		double secs = (double)(wsr_clock_mono_ms() - t0) / 1000.0;
+		progress(c, "%s: %s (%.1fs)\n", ch->address, done_word(a), secs);
+		if (a == WSR_ACT_DELETE || !r) {
+			push_update(c, NULL, ch->address);
+		} else {
+			/* a NULL entry makes push_update stop the run: it cannot be recorded */
+			push_update(c, entry_for(ch, r), NULL);
+		}
+		wsr_resource_free(r);
+	}
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	ctx *c = arg;
+	for (;;) {
+		pthread_mutex_lock(&c->mu);
+		wsr_plan_item *it = NULL;
+		while (c->next < c->p->n && !stopping(c, 1)) {
+			wsr_plan_item *cand = &c->p->items[c->next++];
+			if (cand->change->nactions) {
+				it = cand;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&c->mu);
+		if (!it)
+			break;
+		int rc = run_item(c, it);
+		pthread_mutex_lock(&c->mu);
+		if (rc)
+			c->res.failed++;
+		else
+			c->res.succeeded++;
+		pthread_mutex_unlock(&c->mu);
+	}
+	pthread_mutex_lock(&c->mu);
+	c->running--;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* Applies the updates (oldest first) to state and writes it once. */
+static void write_updates(ctx *c, wsr_state *state, update *list)
+{
+	update *rev = NULL;
+	while (list) {
+		update *n = list->next;
+		list->next = rev;
+		rev = list;
+		list = n;
+	}
+	for (update *u = rev, *n; u; u = n) {
+		n = u->next;
+		if (u->put) {
+			const wsr_state_entry *old = wsr_state_find(state, u->put->address);
+			if (old)
+				u->put->created_ms = old->created_ms;
+			if (wsr_state_put(state, u->put)) {
+				/* the platform has it but state cannot hold it: say so, the
+				 * next plan will show it as to be recorded */
+				wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, u->put->address, NULL,
+					     "run wsr plan: it shows the resource as to be recorded",
+					     "could not record the result in state");
+				wsr_state_entry_free(u->put);
+			}
+		} else {
+			wsr_state_remove(state, u->remove);
+		}
+		free(u->remove);
+		free(u);
+	}
+	wsr_state_backend *b = c->e->backend;
+	if (b->ops->write(b, state, c->diag)) {
+		pthread_mutex_lock(&c->mu);
+		c->write_failed = 1;
+		pthread_mutex_unlock(&c->mu);
+	}
+	c->res.state_writes++;
+}
+
+/* State-only items (record an adopted resource, forget a vanished one). */
+static void queue_records(ctx *c)
+{
+	for (size_t i = 0; i < c->p->n; i++) {
+		wsr_plan_item *it = &c->p->items[i];
+		if (it->change->nactions)
+			continue;
+		if (it->record == WSR_REC_FORGET) {
+			push_update(c, NULL, it->change->address);
+		} else if (it->record == WSR_REC_ADOPT && it->change->observed) {
+			wsr_state_entry *s = entry_for(it->change, it->change->observed);
+			if (s)
+				push_update(c, s, NULL);
+		}
+	}
+}
+
+int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *state,
+		  const wsr_apply_opts *opts, wsr_diag *diag)
+{
+	ctx c = {.e = e, .p = p, .o = opts, .diag = diag};
+	pthread_mutex_init(&c.mu, NULL);
+	pthread_cond_init(&c.cv, NULL);
+	queue_records(&c);
+	int nworkers = opts->parallelism > 0 ? opts->parallelism : 1;
+	pthread_t *tids = calloc((size_t)nworkers, sizeof(*tids));
+	if (!tids)
+		return WSR_ENOMEM;
+	/* workers must not take SIGINT/SIGTERM: the calling thread's handler sets the flag */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (int i = 0; i < nworkers; i++)
+		if (pthread_create(&tids[i], NULL, worker, &c) == 0)
+			c.running++;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_lock(&c.mu);
+	for (;;) {
+		if (c.pending) {
+			update *list = c.pending;
+			c.pending = NULL;
+			pthread_mutex_unlock(&c.mu);
+			write_updates(&c, state, list);
+			pthread_mutex_lock(&c.mu);
+			continue;
+		}
+		if (!c.running)
+			break;
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c.cv, &c.mu, &ts);
+	}
+	pthread_mutex_unlock(&c.mu);
+	for (int i = 0; i < nworkers; i++)
+		if (tids[i])
+			pthread_join(tids[i], NULL);
+	free(tids);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->items[i].change->nactions)
+			c.res.skipped++;
+	c.res.skipped -= c.res.succeeded + c.res.failed;
+	c.res.interrupted = opts->stop && *opts->stop;
+	*res = c.res;
+	pthread_mutex_destroy(&c.mu);
+	pthread_cond_destroy(&c.cv);
+	if (c.write_failed)
+		return WSR_EIO;
+	if (c.res.failed)
+		return WSR_EAPI;
+	if (c.res.interrupted)
+		return WSR_EINTR;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* apply: carries a plan out. Independent resources run in parallel on
+ * `parallelism` worker threads; each worker runs one resource's actions in
+ * order through the provider's start/poll, polling asynchronous platform
+ * tasks with a growing interval up to the provider's timeout. The calling
+ * thread is the only one that touches state: it writes state after every
+ * finished step (steps that finish while a write is in progress go into the
+ * next write, so 10,000 quick steps do not mean 10,000 rewrites). An
+ * interruption therefore loses at most the steps of the write in progress,
+ * and those are found again by the next refresh (the platform has them, the
+ * plan records them), never duplicated.
+ *
+ * Stopping: *stop = 1 (first SIGINT/SIGTERM) starts nothing new, finishes the
+ * operations in flight and saves state; *stop >= 2 stops waiting for them. */
+#ifndef WSR_RECONCILER_APPLY_H
+#define WSR_RECONCILER_APPLY_H
+#include <signal.h>
+#include <stdio.h>
+
+#include "lib/diag.h"
+#include "reconciler/engine.h"
+#include "reconciler/plan.h"
+#include "state/state.h"
+
+typedef struct wsr_apply_opts {
+	int parallelism;               /* workers; at least 1 */
+	volatile sig_atomic_t *stop;   /* may be NULL */
+	FILE *progress;                /* one line per started/finished step; may be NULL */
+	int poll_min_ms;               /* first polling interval (default 100) */
+	int poll_max_ms;               /* longest polling interval (default 2000) */
+} wsr_apply_opts;
+
+typedef struct wsr_apply_result {
+	int succeeded;   /* resources whose every action finished */
+	int failed;      /* resources with a failed action */
+	int skipped;     /* resources not started because of a stop */
+	int state_writes;
+	int interrupted;
+} wsr_apply_result;
+
+/* Applies p, recording into state through backend (already locked).
+ * Returns 0 when every step succeeded and state was saved; otherwise an
+ * error, with each failure in diag under its address. */
+int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *state,
+		  const wsr_apply_opts *opts, wsr_diag *diag);
+#endif

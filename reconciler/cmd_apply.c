@@ -1,0 +1,165 @@
+/* cmd_apply: `wsr apply` — plan under the state lock, confirm, carry out. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/diag.h"
+#include "reconciler/apply.h"
+#include "reconciler/cli.h"
+#include "reconciler/commands.h"
+#include "reconciler/planfile.h"
+#include "reconciler/render.h"
+#include "reconciler/run.h"
+
+static const char usage[] =
+	"usage: wsr apply [PATH | PLANFILE] [flags]\n"
+	"Carries out the plan, recording every finished step in state.\n\n"
+	"  --auto-approve         do not ask for confirmation\n"
+	"  --dry-run              print the plan; make no change, write no state\n"
+	"  --parallelism N        workspaces changed at once (default: config, 8)\n"
+	"  --json                 print the plan and the outcome as JSON\n"
+	"  --prune                delete workspaces no longer in the specs\n"
+	"  --target ADDRESS       only this resource (repeatable)\n"
+	"  --selector key=value   only resources with this label (repeatable)\n";
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop++;
+}
+
+static int confirmed(void)
+{
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "error: refusing to apply without confirmation: standard input is not a "
+				"terminal\n  hint: review the plan, then pass --auto-approve\n");
+		return 0;
+	}
+	fprintf(stderr, "\nDo you want to apply these changes? Only 'yes' will be accepted: ");
+	char line[64];
+	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0) {
+		fprintf(stderr, "Apply cancelled; nothing was changed.\n");
+		return 0;
+	}
+	return 1;
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+	return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void print_json(const cJSON *plan, const wsr_apply_result *res, const wsr_diag *diag,
+		       int applied)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "wsr.apply/v1");
+	cJSON_AddItemToObject(o, "plan", cJSON_Duplicate(plan, 1));
+	cJSON *r = cJSON_AddObjectToObject(o, "result");
+	cJSON_AddBoolToObject(r, "applied", applied);
+	cJSON_AddNumberToObject(r, "succeeded", res->succeeded);
+	cJSON_AddNumberToObject(r, "failed", res->failed);
+	cJSON_AddNumberToObject(r, "notStarted", res->skipped);
+	cJSON_AddBoolToObject(r, "interrupted", res->interrupted);
+	cJSON_AddItemToObject(o, "diagnostics", wsr_diag_to_json(diag));
+	char *s = cJSON_Print(o);
+	if (s)
+		puts(s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+typedef struct outcome {
+	int code;
+	int applied;
+	wsr_apply_result res;
+} outcome;
+
+static void execute(outcome *out, const wsr_cli *cli, wsr_run *r, int from_file, wsr_diag *diag)
+{
+	if (!wsr_plan_has_changes(r->plan)) {
+		if (!cli->json)
+			printf("Nothing to apply.\n");
+		return;
+	}
+	if (cli->dry_run) {
+		if (!cli->json)
+			printf("Dry run: nothing was changed and no state was written.\n");
+		return;
+	}
+	if (!cli->auto_approve && !from_file && !confirmed()) {
+		out->code = 1;
+		return;
+	}
+	struct sigaction sa = {0}, old_int, old_term;
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	wsr_apply_opts ao = {0};
+	ao.parallelism = cli->parallelism ? cli->parallelism : r->engine->cfg->parallelism;
+	ao.stop = &stop;
+	ao.progress = cli->json ? stderr : stdout;
+	int rc = wsr_apply_run(&out->res, r->engine, r->plan, r->state, &ao, diag);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	out->applied = 1;
+	if (!cli->json)
+		printf("\nApply %s: %d succeeded, %d failed, %d not started; state serial %lld.\n",
+		       rc ? "incomplete" : "complete", out->res.succeeded, out->res.failed,
+		       out->res.skipped, (long long)r->state->serial);
+	if (out->res.interrupted)
+		out->code = 130;
+	else if (rc)
+		out->code = 1;
+}
+
+int wsr_cmd_apply(int argc, char **argv)
+{
+	wsr_cli cli;
+	int rc = wsr_cli_parse(&cli, argc, argv,
+			       WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY, usage);
+	if (rc)
+		return rc > 0 ? 0 : 1;
+	wsr_diag diag;
+	wsr_diag_init(&diag);
+	wsr_planfile *pf = NULL;
+	int from_file = is_file(cli.path);
+	wsr_run_opts ro = {.dir = cli.path ? cli.path : ".", .lock = !cli.dry_run,
+			   .command = cli.dry_run ? "wsr apply --dry-run" : "wsr apply"};
+	ro.plan = (wsr_plan_opts){cli.prune, cli.targets, cli.ntargets, cli.selectors, cli.nselectors};
+	if (from_file) {
+		if (wsr_planfile_read(&pf, cli.path, &diag) == 0) {
+			ro.dir = pf->dir;
+			ro.plan = (wsr_plan_opts){pf->prune, pf->targets, pf->ntargets, pf->selectors,
+						  pf->nselectors};
+		}
+	}
+	wsr_run *r = NULL;
+	if (!wsr_diag_errors(&diag))
+		rc = wsr_run_plan(&r, &ro, &diag);
+	cJSON *json = wsr_render_json(r ? r->plan : NULL, &diag);
+	if (pf && !rc && !wsr_diag_errors(&diag))
+		wsr_planfile_check(pf, r, json, &diag);
+	if (!cli.json && r && r->plan)
+		wsr_render_text(stdout, r->plan, wsr_use_color(stdout));
+	outcome out = {0};
+	if (rc || wsr_diag_errors(&diag))
+		out.code = 1;
+	else
+		execute(&out, &cli, r, from_file, &diag);
+	if (cli.json)
+		print_json(json, &out.res, &diag, out.applied);
+	wsr_diag_sort(&diag);
+	wsr_diag_print(&diag, stderr, wsr_use_color(stderr));
+	cJSON_Delete(json);
+	wsr_run_free(r);
+	wsr_planfile_free(pf);
+	wsr_diag_free(&diag);
+	return out.code;
+}

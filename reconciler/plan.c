@@ -1,0 +1,322 @@
+/* plan: deciding, per resource, what apply would do and why. */
+#include "reconciler/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/err.h"
+#include "lib/json.h"
+#include "reconciler/diff.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int label_matches(const cJSON *labels, const char *selector)
+{
+	const char *eq = strchr(selector, '=');
+	if (!eq)
+		return 0;
+	char key[256];
+	size_t n = (size_t)(eq - selector);
+	if (n >= sizeof(key))
+		return 0;
+	memcpy(key, selector, n);
+	key[n] = '\0';
+	const char *v = wsr_json_str(labels, key);
+	return v && strcmp(v, eq + 1) == 0;
+}
+
+static int selected(const wsr_plan_opts *o, const char *address, const cJSON *labels)
+{
+	if (o->ntargets) {
+		size_t i = 0;
+		while (i < o->ntargets && strcmp(o->targets[i], address) != 0)
+			i++;
+		if (i == o->ntargets)
+			return 0;
+	}
+	for (size_t i = 0; i < o->nselectors; i++)
+		if (!label_matches(labels, o->selectors[i]))
+			return 0;
+	return 1;
+}
+
+static int prevent_destroy(const cJSON *spec)
+{
+	return cJSON_IsTrue(wsr_json_path(spec, "lifecycle.preventDestroy"));
+}
+
+static void push_action(wsr_change *c, wsr_action a)
+{
+	for (int i = 0; i < c->nactions; i++)
+		if (c->actions[i] == a)
+			return;
+	if (c->nactions < WSR_MAX_ACTIONS)
+		c->actions[c->nactions++] = a;
+}
+
+/* Orders actions as the platform must run them: a transfer moves the
+ * workspace first, an upgrade follows, in-place updates last. */
+static void classify(wsr_change *c)
+{
+	int replace = 0, transfer = 0, upgrade = 0, update = 0;
+	for (size_t i = 0; i < c->nfields; i++) {
+		const wsr_field_change *f = &c->fields[i];
+		if (f->replace)
+			replace = 1;
+		else if (f->operation && strcmp(f->operation, "transfer") == 0)
+			transfer = 1;
+		else if (f->operation && strcmp(f->operation, "upgrade") == 0)
+			upgrade = 1;
+		else
+			update = 1;
+	}
+	if (replace) {
+		push_action(c, WSR_ACT_DELETE);
+		push_action(c, WSR_ACT_CREATE);
+		for (size_t i = 0; i < c->nfields; i++)
+			if (c->fields[i].replace)
+				wsr_change_add_reason(c, "%s cannot change in place: the workspace is replaced",
+						      c->fields[i].path);
+		return;
+	}
+	if (transfer)
+		push_action(c, WSR_ACT_TRANSFER);
+	if (upgrade)
+		push_action(c, WSR_ACT_UPGRADE);
+	if (update)
+		push_action(c, WSR_ACT_UPDATE);
+	if (c->nactions)
+		wsr_change_add_reason(c, "the spec differs from the platform");
+}
+
+static wsr_change *change_new(const char *address, const wsr_resource *d, const wsr_resource *o,
+			      const wsr_state_entry *s)
+{
+	wsr_change *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	const char *provider = d ? d->provider : s ? s->provider : o->provider;
+	const char *kind = d ? d->kind : s ? s->kind : o->kind;
+	c->address = strdup(address);
+	c->provider = strdup(provider);
+	c->kind = strdup(kind);
+	c->desired = d;
+	c->observed = o;
+	if (!c->address || !c->provider || !c->kind) {
+		wsr_change_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int add_drift(wsr_plan *p, const char *address, const cJSON *schema,
+		     const wsr_state_entry *s, const wsr_resource *o)
+{
+	wsr_drift d = {0};
+	if (o) {
+		if (wsr_diff(&d.fields, &d.nfields, schema, s->applied, o->spec))
+			return WSR_ENOMEM;
+		if (!d.nfields)
+			return 0;
+	} else {
+		d.gone = 1;
+	}
+	wsr_drift *v = realloc(p->drift, (p->ndrift + 1) * sizeof(*v));
+	d.address = strdup(address);
+	if (!v || !d.address) {
+		free(d.address);
+		wsr_diff_free(d.fields, d.nfields);
+		if (v)
+			p->drift = v;
+		return WSR_ENOMEM;
+	}
+	p->drift = v;
+	p->drift[p->ndrift++] = d;
+	return 0;
+}
+
+static void plan_wanted(wsr_change *c, wsr_plan_item *it, const cJSON *schema, wsr_diag *diag)
+{
+	const wsr_resource *d = c->desired, *o = c->observed;
+	if (!o) {
+		push_action(c, WSR_ACT_CREATE);
+		wsr_change_add_reason(c, it->recorded ? "recorded in state but no longer on the "
+							"platform (deleted outside wsr): it is created again"
+						      : "new in the specs");
+		return;
+	}
+	wsr_diff(&c->fields, &c->nfields, schema, d->spec, o->spec);
+	classify(c);
+	if (c->nactions && c->actions[0] == WSR_ACT_DELETE && prevent_destroy(d->spec))
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL,
+			     "set lifecycle.preventDestroy to false first if the replacement is intended",
+			     "lifecycle.preventDestroy forbids replacing this workspace");
+	if (!it->recorded) {
+		it->record = WSR_REC_ADOPT;
+		wsr_change_add_reason(c, "exists on the platform but not in state: apply records it");
+	}
+}
+
+static void plan_unwanted(wsr_change *c, wsr_plan_item *it, int prune, wsr_diag *diag)
+{
+	if (!c->observed) {
+		it->record = WSR_REC_FORGET;
+		wsr_change_add_reason(c, "gone from the specs and from the platform: apply removes it "
+					 "from state");
+		return;
+	}
+	if (!prune) {
+		it->orphan = 1;
+		wsr_change_add_reason(c, "no longer in the specs; kept because prune is off "
+					 "(--prune deletes it)");
+		return;
+	}
+	if (prevent_destroy(it->recorded->applied)) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL,
+			     "restore its spec, or set preventDestroy to false and apply before removing it",
+			     "lifecycle.preventDestroy forbids deleting this workspace");
+		return;
+	}
+	push_action(c, WSR_ACT_DELETE);
+	wsr_change_add_reason(c, "no longer in the specs, and prune is on");
+}
+
+static int plan_one(wsr_plan *p, const char *address, const wsr_resource_set *desired,
+		    const wsr_resource_set *observed, const wsr_state *state,
+		    const wsr_plan_opts *opts, wsr_diag *diag)
+{
+	const wsr_resource *d = wsr_resource_set_find(desired, address);
+	const wsr_resource *o = wsr_resource_set_find(observed, address);
+	const wsr_state_entry *s = state ? wsr_state_find(state, address) : NULL;
+	if (!selected(opts, address, d ? d->labels : s ? s->labels : NULL))
+		return 0;
+	wsr_plan_item *it = &p->items[p->n];
+	memset(it, 0, sizeof(*it));
+	it->recorded = s;
+	it->change = change_new(address, d, o, s);
+	if (!it->change)
+		return WSR_ENOMEM;
+	p->n++;
+	const cJSON *schema = wsr_diff_spec_schema(it->change->kind);
+	if (d)
+		plan_wanted(it->change, it, schema, diag);
+	else
+		plan_unwanted(it->change, it, opts->prune, diag);
+	if (s && (o || d))
+		return add_drift(p, address, schema, s, o);
+	return 0;
+}
+
+int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
+		   const wsr_resource_set *observed, const wsr_state *state,
+		   const wsr_plan_opts *opts, wsr_diag *diag)
+{
+	*out = NULL;
+	size_t max = desired->n + (state ? state->n : 0);
+	const char **addrs = calloc(max ? max : 1, sizeof(*addrs));
+	wsr_plan *p = calloc(1, sizeof(*p));
+	if (p)
+		p->items = calloc(max ? max : 1, sizeof(*p->items));
+	if (!addrs || !p || !p->items) {
+		free(addrs);
+		wsr_plan_free(p);
+		return WSR_ENOMEM;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < desired->n; i++)
+		addrs[n++] = desired->v[i]->address;
+	for (size_t i = 0; state && i < state->n; i++)
+		if (!wsr_resource_set_find(desired, state->v[i]->address))
+			addrs[n++] = state->v[i]->address;
+	qsort(addrs, n, sizeof(*addrs), cmp_str);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = plan_one(p, addrs[i], desired, observed, state, opts, diag);
+	free(addrs);
+	if (state) {
+		p->lineage = strdup(state->lineage ? state->lineage : "");
+		p->serial = state->serial;
+	}
+	if (rc) {
+		wsr_plan_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int wsr_plan_check(wsr_plan *p, wsr_engine *e, wsr_diag *diag)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		wsr_change *c = p->items[i].change;
+		if (!c->nactions)
+			continue;
+		wsr_engine_provider *ep = wsr_engine_provider_get(e, c->provider);
+		if (!ep)
+			continue; /* never opened: refresh already reported why */
+		int rc = ep->ops->check(ep->p, c, diag);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+wsr_plan_summary wsr_plan_summarize(const wsr_plan *p)
+{
+	wsr_plan_summary s = {0};
+	for (size_t i = 0; i < p->n; i++) {
+		const wsr_plan_item *it = &p->items[i];
+		const wsr_change *c = it->change;
+		if (it->record == WSR_REC_ADOPT)
+			s.adopt++;
+		if (it->record == WSR_REC_FORGET)
+			s.forget++;
+		if (!c->nactions) {
+			if (it->record == WSR_REC_NONE)
+				s.noop++;
+			continue;
+		}
+		if (c->nactions == 2 && c->actions[0] == WSR_ACT_DELETE && c->actions[1] == WSR_ACT_CREATE) {
+			s.replace++;
+			continue;
+		}
+		for (int a = 0; a < c->nactions; a++) {
+			switch (c->actions[a]) {
+			case WSR_ACT_CREATE: s.create++; break;
+			case WSR_ACT_UPDATE: s.update++; break;
+			case WSR_ACT_TRANSFER: s.transfer++; break;
+			case WSR_ACT_UPGRADE: s.upgrade++; break;
+			case WSR_ACT_DELETE: s.remove++; break;
+			}
+		}
+	}
+	s.drift = (int)p->ndrift;
+	return s;
+}
+
+int wsr_plan_has_changes(const wsr_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->items[i].change->nactions || p->items[i].record != WSR_REC_NONE)
+			return 1;
+	return 0;
+}
+
+void wsr_plan_free(wsr_plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++)
+		wsr_change_free(p->items[i].change);
+	free(p->items);
+	for (size_t i = 0; i < p->ndrift; i++) {
+		free(p->drift[i].address);
+		wsr_diff_free(p->drift[i].fields, p->drift[i].nfields);
+	}
+	free(p->drift);
+	free(p->lineage);
+	free(p);
+}

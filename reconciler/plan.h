@@ -1,0 +1,76 @@
+/* plan: desired, observed and recorded sets -> what apply would do, per
+ * resource, and why. One item per resource considered; its change holds the
+ * ordered platform actions ([] for none) and the changed fields. Drift (the
+ * platform differs from what state recorded as applied) is kept apart from
+ * changes caused by edited specs. Refusals the platform would give come from
+ * each provider's check and are plan diagnostics, so a user sees them before
+ * anything happens. */
+#ifndef WSR_RECONCILER_PLAN_H
+#define WSR_RECONCILER_PLAN_H
+#include <stddef.h>
+
+#include <cJSON.h>
+
+#include "lib/diag.h"
+#include "providers/resource.h"
+#include "reconciler/engine.h"
+#include "state/state.h"
+
+/* What apply does to state for an item besides recording its actions. */
+typedef enum {
+	WSR_REC_NONE = 0,
+	WSR_REC_ADOPT,  /* on the platform and in the specs, not in state: record it */
+	WSR_REC_FORGET, /* in state, gone from the platform and not wanted: remove the entry */
+} wsr_record_op;
+
+typedef struct wsr_plan_item {
+	wsr_change *change;            /* always set */
+	const wsr_state_entry *recorded; /* borrowed; NULL when not in state */
+	wsr_record_op record;
+	int orphan; /* in state, not in the specs, kept because prune is off */
+} wsr_plan_item;
+
+typedef struct wsr_drift {
+	char *address;
+	wsr_field_change *fields;
+	size_t nfields;
+	int gone; /* recorded, but no longer on the platform */
+} wsr_drift;
+
+typedef struct wsr_plan_opts {
+	int prune;
+	const char *const *targets; /* only these addresses (none: all) */
+	size_t ntargets;
+	const char *const *selectors; /* "key=value" label matches, all must hold */
+	size_t nselectors;
+} wsr_plan_opts;
+
+typedef struct wsr_plan {
+	wsr_plan_item *items; /* ordered by address */
+	size_t n;
+	wsr_drift *drift;
+	size_t ndrift;
+	char *lineage;  /* of the state it was planned against */
+	int64_t serial;
+} wsr_plan;
+
+typedef struct wsr_plan_summary {
+	int create, update, replace, remove, transfer, upgrade, adopt, forget, noop, drift;
+} wsr_plan_summary;
+
+/* Builds the plan. desired, observed and state must outlive it. Problems
+ * (prevented deletions, ...) go to diag with addresses. */
+int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
+		   const wsr_resource_set *observed, const wsr_state *state,
+		   const wsr_plan_opts *opts, wsr_diag *diag);
+
+/* Runs every provider's plan-time check on the items with actions. */
+int wsr_plan_check(wsr_plan *p, wsr_engine *e, wsr_diag *diag);
+
+wsr_plan_summary wsr_plan_summarize(const wsr_plan *p);
+
+/* 1 when apply would change anything on a platform or in state. */
+int wsr_plan_has_changes(const wsr_plan *p);
+
+void wsr_plan_free(wsr_plan *p);
+#endif

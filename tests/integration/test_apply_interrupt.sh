@@ -1,0 +1,106 @@
+#!/bin/sh
+# apply under stress: parallel workers, SIGKILL and SIGINT part-way, the
+# state lock, and the embedded platform when no account is configured.
+. "$(dirname "$0")/lib.sh"
+
+# many DIR N: N baremetal workspace specs in one multi-document file.
+many() {
+	mkdir -p "$1"
+	i=1
+	while [ "$i" -le "$2" ]; do
+		printf -- '---\napiVersion: loopback.wsr.dev/v1\nkind: Workspace\nmetadata: {name: w%03d}\nspec: {organization: acme, project: sandbox, type: baremetal}\n' "$i"
+		i=$((i + 1))
+	done >"$1/many.yaml"
+}
+
+count_platform() {
+	n=0
+	cursor=""
+	while :; do
+		curl -s -H "Authorization: Bearer test-admin-key" \
+			"$SIM_URL/v1/organizations/acme/workspaces?limit=500$cursor" >page.json
+		n=$((n + $(grep -o '"id":' page.json | wc -l)))
+		next=$(sed -n 's/.*"nextCursor":[ ]*"\([^"]*\)".*/\1/p' page.json)
+		[ -n "$next" ] || break
+		cursor="&cursor=$next"
+	done
+	echo "$n"
+}
+
+t_parallel_workers_overlap() {
+	sim_start "$FIXTURES/seed-slow.yaml" && use_sim specs && many specs 16
+	start=$(date +%s)
+	run "$WSR" apply specs --auto-approve --parallelism 8
+	took=$(($(date +%s) - start))
+	expect_rc 0
+	expect_out "16 succeeded"
+	# one second each: sequentially 16 s, with 8 workers about 2-4 s
+	[ "$took" -le 8 ] || fail "16 one-second creations took ${took}s with 8 workers"
+}
+
+t_sigkill_mid_apply_converges() {
+	sim_start "$FIXTURES/seed-slow.yaml" && use_sim specs && many specs 50
+	"$WSR" apply specs --auto-approve --parallelism 4 >apply.out 2>&1 &
+	pid=$!
+	sleep 4
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	grep -q "created" apply.out || fail "nothing finished before the kill: $(cat apply.out)"
+	before=$(count_platform)
+	[ "$before" -gt 0 ] && [ "$before" -lt 50 ] || fail "expected a partial apply, platform has $before"
+	run "$WSR" plan specs --json
+	expect_rc 0
+	# every workspace is either recorded, to be recorded, or to be created: none lost
+	recorded=$("$WSR" state list --dir specs | wc -l)
+	run "$WSR" apply specs --auto-approve --parallelism 8
+	expect_rc 0
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+	[ "$(count_platform)" -eq 50 ] || fail "platform has $(count_platform) workspaces, want 50 (none duplicated)"
+	[ "$("$WSR" state list --dir specs | wc -l)" -eq 50 ] || fail "state does not hold all 50"
+	[ "$recorded" -le 50 ] || fail "state held $recorded before convergence"
+}
+
+t_sigint_finishes_in_flight_and_saves() {
+	sim_start "$FIXTURES/seed-slow.yaml" && use_sim specs && many specs 30
+	"$WSR" apply specs --auto-approve --parallelism 2 >apply.out 2>&1 &
+	pid=$!
+	sleep 2.5
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	[ "$rc" -ne 0 ] || fail "interrupted apply exited 0"
+	grep -q "not started" apply.out || fail "no summary: $(cat apply.out)"
+	# what finished is in state, and matches the platform exactly
+	recorded=$("$WSR" state list --dir specs | wc -l)
+	[ "$recorded" -eq "$(count_platform)" ] || fail "state has $recorded, platform $(count_platform)"
+	[ "$recorded" -lt 30 ] || fail "the interrupt did not stop new work"
+}
+
+t_second_apply_refused_while_locked() {
+	sim_start "$FIXTURES/seed-slow.yaml" && use_sim specs && many specs 6
+	"$WSR" apply specs --auto-approve --parallelism 1 >apply.out 2>&1 &
+	pid=$!
+	sleep 1.5
+	run "$WSR" apply specs --auto-approve
+	wait "$pid"
+	expect_rc 1
+	expect_err "locked"
+	expect_err "wsr apply"
+	expect_err "$pid"
+}
+
+t_embedded_platform_by_default() {
+	mkdir specs
+	cp "$EXAMPLES"/basic/*.yaml specs/
+	unset LOOPBACK_API_KEY
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 2
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	[ -d specs/.wsr/platform ] || fail "embedded platform data not under .wsr/platform"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+}
+
+run_tests
