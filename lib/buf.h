@@ -13,7 +13,10 @@ typedef struct wsr_buf {
 	int failed; /* an allocation failed */
 } wsr_buf;
 
-#define WSR_BUF_INIT {NULL, 0, 0, 0}
+#define WSR_BUF_INIT                                                                               \
+	{                                                                                          \
+		NULL, 0, 0, 0                                                                      \
+	}
 
 /* Appends n bytes of s. Returns 0 or WSR_ENOMEM. */
 int wsr_buf_add(wsr_buf *b, const char *s, size_t n);

@@ -150,7 +150,9 @@ static const char *sev_name(wsr_severity s)
 
 static const char *sev_color(wsr_severity s)
 {
-	return s == WSR_SEV_ERROR ? "\033[1;31m" : s == WSR_SEV_WARNING ? "\033[1;35m" : "\033[1;36m";
+	return s == WSR_SEV_ERROR     ? "\033[1;31m"
+	       : s == WSR_SEV_WARNING ? "\033[1;35m"
+				      : "\033[1;36m";
 }
 
 void wsr_diag_print(const wsr_diag *d, FILE *f, int color)
@@ -161,8 +163,8 @@ void wsr_diag_print(const wsr_diag *d, FILE *f, int color)
 			fprintf(f, "%s:%d:%d: ", e->file, e->line, e->col);
 		else if (e->address)
 			fprintf(f, "%s: ", e->address);
-		fprintf(f, "%s%s:%s %s\n", color ? sev_color(e->severity) : "", sev_name(e->severity),
-			color ? "\033[0m" : "", e->summary);
+		fprintf(f, "%s%s:%s %s\n", color ? sev_color(e->severity) : "",
+			sev_name(e->severity), color ? "\033[0m" : "", e->summary);
 		if (e->file && e->address)
 			fprintf(f, "  resource: %s\n", e->address);
 		if (e->detail)

@@ -38,12 +38,15 @@ typedef struct wsr_diag_entry {
 typedef struct wsr_diag {
 	wsr_diag_entry *v;
 	size_t n, cap;
-	size_t errors;     /* error entries added, including dropped ones */
-	size_t dropped;    /* entries past WSR_DIAG_MAX */
+	size_t errors;	/* error entries added, including dropped ones */
+	size_t dropped; /* entries past WSR_DIAG_MAX */
 	pthread_mutex_t mu;
 } wsr_diag;
 
-#define WSR_DIAG_INIT {NULL, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER}
+#define WSR_DIAG_INIT                                                                              \
+	{                                                                                          \
+		NULL, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER                                        \
+	}
 
 void wsr_diag_init(wsr_diag *d);
 void wsr_diag_free(wsr_diag *d);
@@ -52,11 +55,13 @@ void wsr_diag_free(wsr_diag *d);
  * The strings are copied. Returns 0 or WSR_ENOMEM (the error is still counted). */
 int wsr_diag_add(wsr_diag *d, wsr_severity sev, const wsr_pos *pos, const char *address,
 		 const char *detail, const char *hint, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
+    __attribute__((format(printf, 7, 8)));
 
 /* Shorthands for the common cases. */
-#define wsr_diag_error(d, pos, ...) wsr_diag_add((d), WSR_SEV_ERROR, (pos), NULL, NULL, NULL, __VA_ARGS__)
-#define wsr_diag_warn(d, pos, ...) wsr_diag_add((d), WSR_SEV_WARNING, (pos), NULL, NULL, NULL, __VA_ARGS__)
+#define wsr_diag_error(d, pos, ...)                                                                \
+	wsr_diag_add((d), WSR_SEV_ERROR, (pos), NULL, NULL, NULL, __VA_ARGS__)
+#define wsr_diag_warn(d, pos, ...)                                                                 \
+	wsr_diag_add((d), WSR_SEV_WARNING, (pos), NULL, NULL, NULL, __VA_ARGS__)
 
 /* Number of errors (not warnings) ever added. */
 size_t wsr_diag_errors(const wsr_diag *d);

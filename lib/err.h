@@ -7,12 +7,12 @@ enum {
 	WSR_OK = 0,
 	WSR_EINVAL = -1,    /* bad input (reported in a wsr_diag) */
 	WSR_ENOMEM = -2,    /* out of memory */
-	WSR_EIO = -3,       /* file system error */
+	WSR_EIO = -3,	    /* file system error */
 	WSR_ENOTFOUND = -4, /* no such file, resource or address */
 	WSR_ECONFLICT = -5, /* compare-and-swap lost, duplicate, stale plan */
 	WSR_ELOCKED = -6,   /* a lock is held by someone else */
-	WSR_EHTTP = -7,     /* transport failure after retries */
-	WSR_EAPI = -8,      /* the platform refused the request */
+	WSR_EHTTP = -7,	    /* transport failure after retries */
+	WSR_EAPI = -8,	    /* the platform refused the request */
 	WSR_ETIMEOUT = -9,  /* an operation did not finish in time */
 	WSR_ELIMIT = -10,   /* a named size or count limit was exceeded */
 	WSR_EINTR = -11,    /* interrupted by a signal */

@@ -8,12 +8,15 @@
 typedef struct wsr_hmap {
 	const char **keys;
 	void **vals;
-	size_t cap; /* power of two, or 0 */
-	size_t n;   /* live entries */
+	size_t cap;  /* power of two, or 0 */
+	size_t n;    /* live entries */
 	size_t used; /* live + tombstones */
 } wsr_hmap;
 
-#define WSR_HMAP_INIT {NULL, NULL, 0, 0, 0}
+#define WSR_HMAP_INIT                                                                              \
+	{                                                                                          \
+		NULL, NULL, 0, 0, 0                                                                \
+	}
 
 /* Inserts or replaces. Returns 0 or WSR_ENOMEM. */
 int wsr_hmap_put(wsr_hmap *m, const char *key, void *val);

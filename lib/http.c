@@ -25,6 +25,7 @@
  * - Secrecy: the Authorization header is built once and never logged; error
  *   messages name method and URL only. */
 #include "lib/http.h"
+#include "lib/version.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -48,7 +49,7 @@
 #define DEFAULT_MAX_RETRIES 5
 #define DEFAULT_BACKOFF_BASE_MS 200L
 #define DEFAULT_BACKOFF_MAX_MS 10000L
-#define DEFAULT_USER_AGENT "wsr/0.1.0" /* WSR_VERSION lives in reconciler/, out of lib's reach */
+#define DEFAULT_USER_AGENT "wsr/" WSR_VERSION
 /* Idle handles kept for reuse; more concurrent requests than this still work,
  * their extra handles are closed afterwards. */
 #define POOL_MAX 16

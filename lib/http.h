@@ -11,29 +11,32 @@
 #define WSR_HTTP_MAX_RESPONSE (64u * 1024 * 1024) /* default bound on a response body */
 
 typedef struct wsr_http_opts {
-	int version;              /* WSR_HTTP_OPTS_VERSION */
-	const char *base_url;     /* "https://api.example.net" (no trailing slash) */
-	const char *bearer;       /* Authorization: Bearer ...; may be NULL */
-	const char *ca_file;      /* extra CA bundle; may be NULL */
-	long connect_timeout_ms;  /* default 5000 */
-	long timeout_ms;          /* whole request; default 30000 */
-	int max_retries;          /* default 5 */
-	long backoff_base_ms;     /* default 200 */
-	long backoff_max_ms;      /* default 10000; also caps Retry-After */
-	size_t max_response;      /* default WSR_HTTP_MAX_RESPONSE */
-	const char *user_agent;   /* default "wsr/<version>" */
+	int version;		 /* WSR_HTTP_OPTS_VERSION */
+	const char *base_url;	 /* "https://api.example.net" (no trailing slash) */
+	const char *bearer;	 /* Authorization: Bearer ...; may be NULL */
+	const char *ca_file;	 /* extra CA bundle; may be NULL */
+	long connect_timeout_ms; /* default 5000 */
+	long timeout_ms;	 /* whole request; default 30000 */
+	int max_retries;	 /* default 5 */
+	long backoff_base_ms;	 /* default 200 */
+	long backoff_max_ms;	 /* default 10000; also caps Retry-After */
+	size_t max_response;	 /* default WSR_HTTP_MAX_RESPONSE */
+	const char *user_agent;	 /* default "wsr/<version>" */
 } wsr_http_opts;
 
 #define WSR_HTTP_OPTS_VERSION 1
-#define WSR_HTTP_OPTS_INIT {WSR_HTTP_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1, 0, 0, 0, NULL}
+#define WSR_HTTP_OPTS_INIT                                                                         \
+	{                                                                                          \
+		WSR_HTTP_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1, 0, 0, 0, NULL                   \
+	}
 
 typedef struct wsr_http wsr_http;
 
 typedef struct wsr_http_resp {
-	long status;   /* HTTP status of the last attempt */
-	char *body;    /* NUL-terminated; may be empty */
+	long status; /* HTTP status of the last attempt */
+	char *body;  /* NUL-terminated; may be empty */
 	size_t len;
-	int attempts;  /* how many requests were sent */
+	int attempts; /* how many requests were sent */
 } wsr_http_resp;
 
 int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err);

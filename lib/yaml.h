@@ -12,9 +12,9 @@
 
 #include "lib/diag.h"
 
-#define WSR_YAML_MAX_DEPTH 64            /* nesting of maps and sequences */
-#define WSR_YAML_MAX_NODES 2000000       /* nodes in one file, aliases included */
-#define WSR_YAML_MAX_ALIAS_NODES 100000  /* nodes produced by alias expansion in one file */
+#define WSR_YAML_MAX_DEPTH 64		  /* nesting of maps and sequences */
+#define WSR_YAML_MAX_NODES 2000000	  /* nodes in one file, aliases included */
+#define WSR_YAML_MAX_ALIAS_NODES 100000	  /* nodes produced by alias expansion in one file */
 #define WSR_YAML_MAX_SCALAR (1024 * 1024) /* bytes in one scalar */
 
 typedef enum { WSR_NODE_SCALAR, WSR_NODE_MAP, WSR_NODE_SEQ } wsr_node_kind;
@@ -23,20 +23,20 @@ typedef struct wsr_node wsr_node;
 struct wsr_node {
 	wsr_node_kind kind;
 	const char *file; /* borrowed from the wsr_yaml_file that owns the tree */
-	int line, col;    /* 1-based start of the node */
+	int line, col;	  /* 1-based start of the node */
 	/* scalars */
-	char *text;       /* the scalar's value, NUL-terminated */
+	char *text; /* the scalar's value, NUL-terminated */
 	size_t len;
-	int plain;        /* 1 for an unquoted scalar (its type comes from its text) */
+	int plain; /* 1 for an unquoted scalar (its type comes from its text) */
 	/* maps: keys[i] -> vals[i]; sequences: vals[i]; n entries */
 	size_t n;
-	wsr_node **keys;  /* map only; keys are scalars */
+	wsr_node **keys; /* map only; keys are scalars */
 	wsr_node **vals;
 };
 
 typedef struct wsr_yaml_doc {
 	wsr_node *root; /* NULL for an empty document */
-	int line;       /* where the document starts */
+	int line;	/* where the document starts */
 } wsr_yaml_doc;
 
 typedef struct wsr_yaml_file {

@@ -17,7 +17,7 @@
 #include "providers/resource.h"
 
 typedef struct wsr_provider wsr_provider; /* defined by each provider */
-typedef struct wsr_op wsr_op;             /* one operation in flight, defined by each provider */
+typedef struct wsr_op wsr_op;		  /* one operation in flight, defined by each provider */
 
 typedef struct wsr_provider_ops {
 	const char *name; /* "loopback", "kcp" */

@@ -6,7 +6,7 @@
 #include "providers/provider.h"
 
 static const wsr_provider_ops *const providers[] = {
-	&wsr_loopback_provider,
+    &wsr_loopback_provider,
 };
 
 const wsr_provider_ops *wsr_provider_find(const char *name)

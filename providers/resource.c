@@ -100,11 +100,16 @@ void wsr_resource_set_free(wsr_resource_set *s)
 const char *wsr_action_name(wsr_action a)
 {
 	switch (a) {
-	case WSR_ACT_CREATE: return "create";
-	case WSR_ACT_UPDATE: return "update";
-	case WSR_ACT_TRANSFER: return "transfer";
-	case WSR_ACT_UPGRADE: return "upgrade";
-	case WSR_ACT_DELETE: return "delete";
+	case WSR_ACT_CREATE:
+		return "create";
+	case WSR_ACT_UPDATE:
+		return "update";
+	case WSR_ACT_TRANSFER:
+		return "transfer";
+	case WSR_ACT_UPGRADE:
+		return "upgrade";
+	case WSR_ACT_DELETE:
+		return "delete";
 	}
 	return "?";
 }

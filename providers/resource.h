@@ -13,15 +13,15 @@
 #include "lib/hmap.h"
 
 typedef struct wsr_resource {
-	char *address;  /* "loopback/acme/payments-prod" */
+	char *address;	/* "loopback/acme/payments-prod" */
 	char *provider; /* "loopback" */
-	char *kind;     /* "loopback.wsr.dev/v1/Workspace": apiVersion "/" kind */
-	char *name;     /* metadata.name */
-	char *id;       /* the platform's identifier (observed, recorded); may be NULL */
-	cJSON *spec;    /* canonical spec; owned */
-	cJSON *labels;  /* wsr-side labels (desired, recorded); owned; may be NULL */
-	cJSON *status;  /* what the platform reports beyond the spec (phase, ...); may be NULL */
-	char *file;     /* source of a desired resource; may be NULL */
+	char *kind;	/* "loopback.wsr.dev/v1/Workspace": apiVersion "/" kind */
+	char *name;	/* metadata.name */
+	char *id;	/* the platform's identifier (observed, recorded); may be NULL */
+	cJSON *spec;	/* canonical spec; owned */
+	cJSON *labels;	/* wsr-side labels (desired, recorded); owned; may be NULL */
+	cJSON *status;	/* what the platform reports beyond the spec (phase, ...); may be NULL */
+	char *file;	/* source of a desired resource; may be NULL */
 	int line, col;
 } wsr_resource;
 
@@ -39,7 +39,10 @@ typedef struct wsr_resource_set {
 	wsr_hmap index;
 } wsr_resource_set;
 
-#define WSR_RESOURCE_SET_INIT {NULL, 0, 0, WSR_HMAP_INIT}
+#define WSR_RESOURCE_SET_INIT                                                                      \
+	{                                                                                          \
+		NULL, 0, 0, WSR_HMAP_INIT                                                          \
+	}
 
 /* Adds r (taking ownership). WSR_ECONFLICT when its address is already in
  * the set (r is then not taken); WSR_ENOMEM. */
@@ -64,11 +67,11 @@ const char *wsr_action_name(wsr_action a);
 
 /* One changed field: its dotted path in the spec, old and new value. */
 typedef struct wsr_field_change {
-	char *path;      /* "kubernetes.version", "metadata.costCenter" */
-	cJSON *before;   /* NULL when absent; never a sensitive value */
-	cJSON *after;    /* NULL when absent */
-	int sensitive;   /* shown as (sensitive) */
-	int replace;     /* this field forces replacement (x-wsr-immutable) */
+	char *path;	 /* "kubernetes.version", "metadata.costCenter" */
+	cJSON *before;	 /* NULL when absent; never a sensitive value */
+	cJSON *after;	 /* NULL when absent */
+	int sensitive;	 /* shown as (sensitive) */
+	int replace;	 /* this field forces replacement (x-wsr-immutable) */
 	char *operation; /* x-wsr-operation of the field, or NULL */
 } wsr_field_change;
 
@@ -78,18 +81,19 @@ typedef struct wsr_change {
 	char *provider;
 	char *kind;
 	wsr_action actions[WSR_MAX_ACTIONS];
-	int nactions;                /* 0: no platform operation */
+	int nactions; /* 0: no platform operation */
 	wsr_field_change *fields;
 	size_t nfields;
-	char **reasons;              /* why, for people */
+	char **reasons; /* why, for people */
 	size_t nreasons;
-	const wsr_resource *desired; /* borrowed from the desired set; NULL for deletes */
+	const wsr_resource *desired;  /* borrowed from the desired set; NULL for deletes */
 	const wsr_resource *observed; /* borrowed from the observed set; NULL when absent */
-	cJSON *extra;                /* provider plan data (e.g. "upgradePath"), merged into
-					the change's JSON; owned; may be NULL */
+	cJSON *extra;		      /* provider plan data (e.g. "upgradePath"), merged into
+					 the change's JSON; owned; may be NULL */
 } wsr_change;
 
 void wsr_change_free(wsr_change *c);
 /* Appends a reason (copied, printf-style). */
-int wsr_change_add_reason(wsr_change *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int wsr_change_add_reason(wsr_change *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 #endif

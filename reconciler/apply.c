@@ -23,8 +23,8 @@ typedef struct ctx {
 	wsr_diag *diag;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	size_t next;    /* next plan item to hand out */
-	int running;    /* workers not yet finished */
+	size_t next;	 /* next plan item to hand out */
+	int running;	 /* workers not yet finished */
 	update *pending; /* newest first */
 	int write_failed;
 	wsr_apply_result res;
@@ -115,9 +115,10 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 		}
 		if (wsr_clock_mono_ms() > deadline) {
 			rc = WSR_ETIMEOUT;
-			wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, ch->address, NULL,
-				     "raise providers.<name>.timeout in wsr.yaml if the platform is slow",
-				     "%s did not finish within %d s", wsr_action_name(a), ep->timeout_s);
+			wsr_diag_add(
+			    c->diag, WSR_SEV_ERROR, NULL, ch->address, NULL,
+			    "raise providers.<name>.timeout in wsr.yaml if the platform is slow",
+			    "%s did not finish within %d s", wsr_action_name(a), ep->timeout_s);
 			break;
 		}
 		wsr_sleep_ms(interval, NULL);
@@ -129,7 +130,8 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 
 static const char *doing(wsr_action a)
 {
-	static const char *names[] = {"creating", "updating", "transferring", "upgrading", "deleting"};
+	static const char *names[] = {"creating", "updating", "transferring", "upgrading",
+				      "deleting"};
 	return names[a];
 }
 
@@ -219,9 +221,10 @@ static void write_updates(ctx *c, wsr_state *state, update *list)
 			if (wsr_state_put(state, u->put)) {
 				/* the platform has it but state cannot hold it: say so, the
 				 * next plan will show it as to be recorded */
-				wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, u->put->address, NULL,
-					     "run wsr plan: it shows the resource as to be recorded",
-					     "could not record the result in state");
+				wsr_diag_add(
+				    c->diag, WSR_SEV_ERROR, NULL, u->put->address, NULL,
+				    "run wsr plan: it shows the resource as to be recorded",
+				    "could not record the result in state");
 				wsr_state_entry_free(u->put);
 			}
 		} else {

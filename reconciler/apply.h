@@ -22,17 +22,17 @@
 #include "state/state.h"
 
 typedef struct wsr_apply_opts {
-	int parallelism;               /* workers; at least 1 */
-	volatile sig_atomic_t *stop;   /* may be NULL */
-	FILE *progress;                /* one line per started/finished step; may be NULL */
-	int poll_min_ms;               /* first polling interval (default 100) */
-	int poll_max_ms;               /* longest polling interval (default 2000) */
+	int parallelism;	     /* workers; at least 1 */
+	volatile sig_atomic_t *stop; /* may be NULL */
+	FILE *progress;		     /* one line per started/finished step; may be NULL */
+	int poll_min_ms;	     /* first polling interval (default 100) */
+	int poll_max_ms;	     /* longest polling interval (default 2000) */
 } wsr_apply_opts;
 
 typedef struct wsr_apply_result {
-	int succeeded;   /* resources whose every action finished */
-	int failed;      /* resources with a failed action */
-	int skipped;     /* resources not started because of a stop */
+	int succeeded; /* resources whose every action finished */
+	int failed;    /* resources with a failed action */
+	int skipped;   /* resources not started because of a stop */
 	int state_writes;
 	int interrupted;
 } wsr_apply_result;

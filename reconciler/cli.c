@@ -10,15 +10,15 @@ static const struct {
 	struct option opt;
 	unsigned group;
 } table[] = {
-	{{"json", no_argument, NULL, 'j'}, WSR_CLI_JSON},
-	{{"target", required_argument, NULL, 't'}, WSR_CLI_TARGET},
-	{{"selector", required_argument, NULL, 'l'}, WSR_CLI_TARGET},
-	{{"prune", no_argument, NULL, 'p'}, WSR_CLI_PRUNE},
-	{{"detailed-exitcode", no_argument, NULL, 'd'}, WSR_CLI_DETAILED},
-	{{"out", required_argument, NULL, 'o'}, WSR_CLI_OUT},
-	{{"auto-approve", no_argument, NULL, 'y'}, WSR_CLI_APPLY},
-	{{"dry-run", no_argument, NULL, 'n'}, WSR_CLI_APPLY},
-	{{"parallelism", required_argument, NULL, 'P'}, WSR_CLI_APPLY},
+    {{"json", no_argument, NULL, 'j'}, WSR_CLI_JSON},
+    {{"target", required_argument, NULL, 't'}, WSR_CLI_TARGET},
+    {{"selector", required_argument, NULL, 'l'}, WSR_CLI_TARGET},
+    {{"prune", no_argument, NULL, 'p'}, WSR_CLI_PRUNE},
+    {{"detailed-exitcode", no_argument, NULL, 'd'}, WSR_CLI_DETAILED},
+    {{"out", required_argument, NULL, 'o'}, WSR_CLI_OUT},
+    {{"auto-approve", no_argument, NULL, 'y'}, WSR_CLI_APPLY},
+    {{"dry-run", no_argument, NULL, 'n'}, WSR_CLI_APPLY},
+    {{"parallelism", required_argument, NULL, 'P'}, WSR_CLI_APPLY},
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -38,13 +38,26 @@ static int parse_one(wsr_cli *cli, int c, const char *arg)
 	char *end;
 	long n;
 	switch (c) {
-	case 'j': cli->json = 1; return 0;
-	case 'p': cli->prune = 1; return 0;
-	case 'd': cli->detailed = 1; return 0;
-	case 'y': cli->auto_approve = 1; return 0;
-	case 'n': cli->dry_run = 1; return 0;
-	case 'o': cli->out = arg; return 0;
-	case 't': return add_list(cli->targets, &cli->ntargets, arg, "target");
+	case 'j':
+		cli->json = 1;
+		return 0;
+	case 'p':
+		cli->prune = 1;
+		return 0;
+	case 'd':
+		cli->detailed = 1;
+		return 0;
+	case 'y':
+		cli->auto_approve = 1;
+		return 0;
+	case 'n':
+		cli->dry_run = 1;
+		return 0;
+	case 'o':
+		cli->out = arg;
+		return 0;
+	case 't':
+		return add_list(cli->targets, &cli->ntargets, arg, "target");
 	case 'l':
 		if (!strchr(arg, '=') || arg[0] == '=') {
 			fprintf(stderr, "error: --selector wants key=value, got '%s'\n", arg);
@@ -54,7 +67,9 @@ static int parse_one(wsr_cli *cli, int c, const char *arg)
 	case 'P':
 		n = strtol(arg, &end, 10);
 		if (*end || n < 1 || n > 256) {
-			fprintf(stderr, "error: --parallelism wants a number from 1 to 256, got '%s'\n", arg);
+			fprintf(stderr,
+				"error: --parallelism wants a number from 1 to 256, got '%s'\n",
+				arg);
 			return -1;
 		}
 		cli->parallelism = (int)n;
@@ -82,7 +97,8 @@ int wsr_cli_parse(wsr_cli *cli, int argc, char **argv, unsigned allowed, const c
 			return 1;
 		}
 		if (c == '?' || c == ':') {
-			fprintf(stderr, "error: unknown or incomplete flag '%s'\n%s", argv[optind - 1], usage);
+			fprintf(stderr, "error: unknown or incomplete flag '%s'\n%s",
+				argv[optind - 1], usage);
 			return -1;
 		}
 		if (parse_one(cli, c, optarg))

@@ -7,11 +7,11 @@
 
 enum {
 	WSR_CLI_JSON = 1 << 0,
-	WSR_CLI_TARGET = 1 << 1,  /* --target ADDRESS, --selector key=value */
+	WSR_CLI_TARGET = 1 << 1, /* --target ADDRESS, --selector key=value */
 	WSR_CLI_PRUNE = 1 << 2,
 	WSR_CLI_DETAILED = 1 << 3, /* --detailed-exitcode */
-	WSR_CLI_OUT = 1 << 4,      /* --out FILE */
-	WSR_CLI_APPLY = 1 << 5,    /* --auto-approve, --dry-run, --parallelism N */
+	WSR_CLI_OUT = 1 << 4,	   /* --out FILE */
+	WSR_CLI_APPLY = 1 << 5,	   /* --auto-approve, --dry-run, --parallelism N */
 };
 
 typedef struct wsr_cli {

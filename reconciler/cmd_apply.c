@@ -15,15 +15,15 @@
 #include "reconciler/run.h"
 
 static const char usage[] =
-	"usage: wsr apply [PATH | PLANFILE] [flags]\n"
-	"Carries out the plan, recording every finished step in state.\n\n"
-	"  --auto-approve         do not ask for confirmation\n"
-	"  --dry-run              print the plan; make no change, write no state\n"
-	"  --parallelism N        workspaces changed at once (default: config, 8)\n"
-	"  --json                 print the plan and the outcome as JSON\n"
-	"  --prune                delete workspaces no longer in the specs\n"
-	"  --target ADDRESS       only this resource (repeatable)\n"
-	"  --selector key=value   only resources with this label (repeatable)\n";
+    "usage: wsr apply [PATH | PLANFILE] [flags]\n"
+    "Carries out the plan, recording every finished step in state.\n\n"
+    "  --auto-approve         do not ask for confirmation\n"
+    "  --dry-run              print the plan; make no change, write no state\n"
+    "  --parallelism N        workspaces changed at once (default: config, 8)\n"
+    "  --json                 print the plan and the outcome as JSON\n"
+    "  --prune                delete workspaces no longer in the specs\n"
+    "  --target ADDRESS       only this resource (repeatable)\n"
+    "  --selector key=value   only resources with this label (repeatable)\n";
 
 static volatile sig_atomic_t stop;
 
@@ -36,8 +36,9 @@ static void on_signal(int sig)
 static int confirmed(void)
 {
 	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "error: refusing to apply without confirmation: standard input is not a "
-				"terminal\n  hint: review the plan, then pass --auto-approve\n");
+		fprintf(stderr,
+			"error: refusing to apply without confirmation: standard input is not a "
+			"terminal\n  hint: review the plan, then pass --auto-approve\n");
 		return 0;
 	}
 	fprintf(stderr, "\nDo you want to apply these changes? Only 'yes' will be accepted: ");
@@ -122,22 +123,24 @@ static void execute(outcome *out, const wsr_cli *cli, wsr_run *r, int from_file,
 int wsr_cmd_apply(int argc, char **argv)
 {
 	wsr_cli cli;
-	int rc = wsr_cli_parse(&cli, argc, argv,
-			       WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY, usage);
+	int rc = wsr_cli_parse(
+	    &cli, argc, argv, WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY, usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
 	wsr_diag diag;
 	wsr_diag_init(&diag);
 	wsr_planfile *pf = NULL;
 	int from_file = is_file(cli.path);
-	wsr_run_opts ro = {.dir = cli.path ? cli.path : ".", .lock = !cli.dry_run,
+	wsr_run_opts ro = {.dir = cli.path ? cli.path : ".",
+			   .lock = !cli.dry_run,
 			   .command = cli.dry_run ? "wsr apply --dry-run" : "wsr apply"};
-	ro.plan = (wsr_plan_opts){cli.prune, cli.targets, cli.ntargets, cli.selectors, cli.nselectors};
+	ro.plan =
+	    (wsr_plan_opts){cli.prune, cli.targets, cli.ntargets, cli.selectors, cli.nselectors};
 	if (from_file) {
 		if (wsr_planfile_read(&pf, cli.path, &diag) == 0) {
 			ro.dir = pf->dir;
-			ro.plan = (wsr_plan_opts){pf->prune, pf->targets, pf->ntargets, pf->selectors,
-						  pf->nselectors};
+			ro.plan = (wsr_plan_opts){pf->prune, pf->targets, pf->ntargets,
+						  pf->selectors, pf->nselectors};
 		}
 	}
 	wsr_run *r = NULL;

@@ -10,25 +10,26 @@
 #include "reconciler/run.h"
 
 static const char usage[] =
-	"usage: wsr plan [PATH] [flags]\n"
-	"Shows what apply would change in the platforms, and why. Changes nothing.\n\n"
-	"  --json                 print the plan as JSON (format wsr.plan/v1)\n"
-	"  --out FILE             save the plan for `wsr apply FILE`\n"
-	"  --detailed-exitcode    exit 0: no changes, 2: changes, 1: error\n"
-	"  --prune                plan deletion of workspaces no longer in the specs\n"
-	"  --target ADDRESS       only this resource (repeatable)\n"
-	"  --selector key=value   only resources with this label (repeatable)\n";
+    "usage: wsr plan [PATH] [flags]\n"
+    "Shows what apply would change in the platforms, and why. Changes nothing.\n\n"
+    "  --json                 print the plan as JSON (format wsr.plan/v1)\n"
+    "  --out FILE             save the plan for `wsr apply FILE`\n"
+    "  --detailed-exitcode    exit 0: no changes, 2: changes, 1: error\n"
+    "  --prune                plan deletion of workspaces no longer in the specs\n"
+    "  --target ADDRESS       only this resource (repeatable)\n"
+    "  --selector key=value   only resources with this label (repeatable)\n";
 
 int wsr_cmd_plan(int argc, char **argv)
 {
 	wsr_cli cli;
-	int rc = wsr_cli_parse(&cli, argc, argv,
-			       WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_DETAILED | WSR_CLI_OUT,
-			       usage);
+	int rc = wsr_cli_parse(
+	    &cli, argc, argv,
+	    WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_DETAILED | WSR_CLI_OUT, usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
 	wsr_run_opts ro = {.dir = cli.path ? cli.path : "."};
-	ro.plan = (wsr_plan_opts){cli.prune, cli.targets, cli.ntargets, cli.selectors, cli.nselectors};
+	ro.plan =
+	    (wsr_plan_opts){cli.prune, cli.targets, cli.ntargets, cli.selectors, cli.nselectors};
 	wsr_diag diag;
 	wsr_diag_init(&diag);
 	wsr_run *r = NULL;
@@ -46,7 +47,8 @@ int wsr_cmd_plan(int argc, char **argv)
 	if (!rc && cli.out && !wsr_diag_errors(&diag)) {
 		ro.plan.prune = r->plan ? ro.plan.prune || r->engine->cfg->prune : ro.plan.prune;
 		if (wsr_planfile_write(cli.out, &ro, r, json, &diag) == 0 && !cli.json)
-			printf("Saved the plan to %s; apply it with: wsr apply %s\n", cli.out, cli.out);
+			printf("Saved the plan to %s; apply it with: wsr apply %s\n", cli.out,
+			       cli.out);
 	}
 	wsr_diag_sort(&diag);
 	wsr_diag_print(&diag, stderr, wsr_use_color(stderr));

@@ -12,9 +12,10 @@ int wsr_cmd_version(int argc, char **argv)
 {
 	int json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	if (json)
-		printf("{\"version\":\"%s\",\"libyaml\":\"%s\",\"cjson\":\"%s\",\"libcurl\":\"%s\"}\n",
-		       WSR_VERSION, yaml_get_version_string(), cJSON_Version(),
-		       curl_version_info(CURLVERSION_NOW)->version);
+		printf(
+		    "{\"version\":\"%s\",\"libyaml\":\"%s\",\"cjson\":\"%s\",\"libcurl\":\"%s\"}\n",
+		    WSR_VERSION, yaml_get_version_string(), cJSON_Version(),
+		    curl_version_info(CURLVERSION_NOW)->version);
 	else
 		printf("wsr %s (libyaml %s, cJSON %s, libcurl %s)\n", WSR_VERSION,
 		       yaml_get_version_string(), cJSON_Version(),

@@ -4,7 +4,7 @@
 #ifndef WSR_RECONCILER_COMMANDS_H
 #define WSR_RECONCILER_COMMANDS_H
 
-#define WSR_VERSION "0.1.0"
+#include "lib/version.h"
 
 int wsr_cmd_validate(int argc, char **argv);
 int wsr_cmd_plan(int argc, char **argv);

@@ -11,11 +11,11 @@
 #define WSR_CONFIG_FILE "wsr.yaml"
 
 typedef struct wsr_config {
-	char *dir;          /* the directory the specs were loaded from */
-	char *file;         /* path of wsr.yaml, or NULL when defaults are used */
-	cJSON *providers;   /* {"loopback": {"endpoint": ..., "apiKeyEnv": ..., "caFile": ...}} */
+	char *dir;	     /* the directory the specs were loaded from */
+	char *file;	     /* path of wsr.yaml, or NULL when defaults are used */
+	cJSON *providers;    /* {"loopback": {"endpoint": ..., "apiKeyEnv": ..., "caFile": ...}} */
 	char *state_backend; /* "file" */
-	char *state_path;   /* resolved against dir */
+	char *state_path;    /* resolved against dir */
 	int prune;
 	int parallelism;
 } wsr_config;

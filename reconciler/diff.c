@@ -88,8 +88,8 @@ static void walk_obj(walk *w, wsr_buf *path, const cJSON *schema, const cJSON *r
 		if (mark)
 			wsr_buf_putc(path, '.');
 		wsr_buf_puts(path, item->string);
-		walk_value(w, path, sub, item, cJSON_GetObjectItemCaseSensitive(other, item->string),
-			   replace);
+		walk_value(w, path, sub, item,
+			   cJSON_GetObjectItemCaseSensitive(other, item->string), replace);
 		path->len = mark;
 		path->data[mark] = '\0';
 	}

@@ -14,9 +14,9 @@
 typedef struct wsr_engine_provider {
 	const char *name;
 	const wsr_provider_ops *ops;
-	wsr_provider *p;       /* NULL until opened */
-	struct wsr_sim *sim;   /* the embedded platform behind it, or NULL */
-	int timeout_s;         /* how long one async operation may take */
+	wsr_provider *p;     /* NULL until opened */
+	struct wsr_sim *sim; /* the embedded platform behind it, or NULL */
+	int timeout_s;	     /* how long one async operation may take */
 } wsr_engine_provider;
 
 typedef struct wsr_engine {

@@ -11,7 +11,7 @@
 #include "providers/resource.h"
 
 #define WSR_LOAD_MAX_FILE (8u * 1024 * 1024) /* bytes in one spec file */
-#define WSR_LOAD_MAX_FILES 100000            /* spec files in one directory tree */
+#define WSR_LOAD_MAX_FILES 100000	     /* spec files in one directory tree */
 
 /* Loads every spec under dir into desired. Returns 0, or WSR_EINVAL when any
  * error was reported (desired then holds the resources that were valid). */

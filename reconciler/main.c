@@ -11,11 +11,11 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{"validate", wsr_cmd_validate, "check every spec against its schema"},
-	{"plan", wsr_cmd_plan, "show what apply would change, and why"},
-	{"apply", wsr_cmd_apply, "carry out the plan and record it in state"},
-	{"state", wsr_cmd_state, "list, show or forget recorded resources"},
-	{"version", wsr_cmd_version, "print the version"},
+    {"validate", wsr_cmd_validate, "check every spec against its schema"},
+    {"plan", wsr_cmd_plan, "show what apply would change, and why"},
+    {"apply", wsr_cmd_apply, "carry out the plan and record it in state"},
+    {"state", wsr_cmd_state, "list, show or forget recorded resources"},
+    {"version", wsr_cmd_version, "print the version"},
 };
 
 static void usage(FILE *f)

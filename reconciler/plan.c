@@ -78,8 +78,9 @@ static void classify(wsr_change *c)
 		push_action(c, WSR_ACT_CREATE);
 		for (size_t i = 0; i < c->nfields; i++)
 			if (c->fields[i].replace)
-				wsr_change_add_reason(c, "%s cannot change in place: the workspace is replaced",
-						      c->fields[i].path);
+				wsr_change_add_reason(
+				    c, "%s cannot change in place: the workspace is replaced",
+				    c->fields[i].path);
 		return;
 	}
 	if (transfer)
@@ -143,20 +144,23 @@ static void plan_wanted(wsr_change *c, wsr_plan_item *it, const cJSON *schema, w
 	const wsr_resource *d = c->desired, *o = c->observed;
 	if (!o) {
 		push_action(c, WSR_ACT_CREATE);
-		wsr_change_add_reason(c, it->recorded ? "recorded in state but no longer on the "
-							"platform (deleted outside wsr): it is created again"
-						      : "new in the specs");
+		wsr_change_add_reason(c, it->recorded
+					     ? "recorded in state but no longer on the "
+					       "platform (deleted outside wsr): it is created again"
+					     : "new in the specs");
 		return;
 	}
 	wsr_diff(&c->fields, &c->nfields, schema, d->spec, o->spec);
 	classify(c);
 	if (c->nactions && c->actions[0] == WSR_ACT_DELETE && prevent_destroy(d->spec))
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL,
-			     "set lifecycle.preventDestroy to false first if the replacement is intended",
-			     "lifecycle.preventDestroy forbids replacing this workspace");
+		wsr_diag_add(
+		    diag, WSR_SEV_ERROR, NULL, c->address, NULL,
+		    "set lifecycle.preventDestroy to false first if the replacement is intended",
+		    "lifecycle.preventDestroy forbids replacing this workspace");
 	if (!it->recorded) {
 		it->record = WSR_REC_ADOPT;
-		wsr_change_add_reason(c, "exists on the platform but not in state: apply records it");
+		wsr_change_add_reason(c,
+				      "exists on the platform but not in state: apply records it");
 	}
 }
 
@@ -164,8 +168,9 @@ static void plan_unwanted(wsr_change *c, wsr_plan_item *it, int prune, wsr_diag 
 {
 	if (!c->observed) {
 		it->record = WSR_REC_FORGET;
-		wsr_change_add_reason(c, "gone from the specs and from the platform: apply removes it "
-					 "from state");
+		wsr_change_add_reason(c,
+				      "gone from the specs and from the platform: apply removes it "
+				      "from state");
 		return;
 	}
 	if (!prune) {
@@ -175,9 +180,10 @@ static void plan_unwanted(wsr_change *c, wsr_plan_item *it, int prune, wsr_diag 
 		return;
 	}
 	if (prevent_destroy(it->recorded->applied)) {
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL,
-			     "restore its spec, or set preventDestroy to false and apply before removing it",
-			     "lifecycle.preventDestroy forbids deleting this workspace");
+		wsr_diag_add(
+		    diag, WSR_SEV_ERROR, NULL, c->address, NULL,
+		    "restore its spec, or set preventDestroy to false and apply before removing it",
+		    "lifecycle.preventDestroy forbids deleting this workspace");
 		return;
 	}
 	push_action(c, WSR_ACT_DELETE);
@@ -279,17 +285,28 @@ wsr_plan_summary wsr_plan_summarize(const wsr_plan *p)
 				s.noop++;
 			continue;
 		}
-		if (c->nactions == 2 && c->actions[0] == WSR_ACT_DELETE && c->actions[1] == WSR_ACT_CREATE) {
+		if (c->nactions == 2 && c->actions[0] == WSR_ACT_DELETE &&
+		    c->actions[1] == WSR_ACT_CREATE) {
 			s.replace++;
 			continue;
 		}
 		for (int a = 0; a < c->nactions; a++) {
 			switch (c->actions[a]) {
-			case WSR_ACT_CREATE: s.create++; break;
-			case WSR_ACT_UPDATE: s.update++; break;
-			case WSR_ACT_TRANSFER: s.transfer++; break;
-			case WSR_ACT_UPGRADE: s.upgrade++; break;
-			case WSR_ACT_DELETE: s.remove++; break;
+			case WSR_ACT_CREATE:
+				s.create++;
+				break;
+			case WSR_ACT_UPDATE:
+				s.update++;
+				break;
+			case WSR_ACT_TRANSFER:
+				s.transfer++;
+				break;
+			case WSR_ACT_UPGRADE:
+				s.upgrade++;
+				break;
+			case WSR_ACT_DELETE:
+				s.remove++;
+				break;
 			}
 		}
 	}

@@ -19,12 +19,12 @@
 /* What apply does to state for an item besides recording its actions. */
 typedef enum {
 	WSR_REC_NONE = 0,
-	WSR_REC_ADOPT,  /* on the platform and in the specs, not in state: record it */
+	WSR_REC_ADOPT,	/* on the platform and in the specs, not in state: record it */
 	WSR_REC_FORGET, /* in state, gone from the platform and not wanted: remove the entry */
 } wsr_record_op;
 
 typedef struct wsr_plan_item {
-	wsr_change *change;            /* always set */
+	wsr_change *change;		 /* always set */
 	const wsr_state_entry *recorded; /* borrowed; NULL when not in state */
 	wsr_record_op record;
 	int orphan; /* in state, not in the specs, kept because prune is off */
@@ -50,7 +50,7 @@ typedef struct wsr_plan {
 	size_t n;
 	wsr_drift *drift;
 	size_t ndrift;
-	char *lineage;  /* of the state it was planned against */
+	char *lineage; /* of the state it was planned against */
 	int64_t serial;
 } wsr_plan;
 

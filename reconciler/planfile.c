@@ -43,8 +43,8 @@ int wsr_planfile_write(const char *path, const wsr_run_opts *opts, const wsr_run
 	int rc = wsr_fs_write_atomic(path, text, strlen(text), 0600);
 	free(text);
 	if (rc)
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL, "cannot write plan file %s: %s",
-			     path, wsr_strerror(rc));
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL,
+			     "cannot write plan file %s: %s", path, wsr_strerror(rc));
 	return rc;
 }
 
@@ -97,13 +97,14 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	pf->serial = (int64_t)wsr_json_num(st, "serial", -1);
 	pf->prune = wsr_json_bool(o, "prune", 0);
 	pf->plan = wsr_json_obj(pf->doc, "plan");
-	const char *why = !format || strcmp(format, WSR_PLANFILE_FORMAT) ? "unknown format"
-			  : !pf->dir || !pf->lineage || pf->serial < 0 ? "missing state or directory"
-			  : !pf->plan ? "missing plan"
-			  : read_list(pf->targets, &pf->ntargets, wsr_json_arr(o, "targets")) ||
-				    read_list(pf->selectors, &pf->nselectors, wsr_json_arr(o, "selectors"))
-			      ? "bad options"
-			      : NULL;
+	const char *why =
+	    !format || strcmp(format, WSR_PLANFILE_FORMAT) ? "unknown format"
+	    : !pf->dir || !pf->lineage || pf->serial < 0   ? "missing state or directory"
+	    : !pf->plan					   ? "missing plan"
+	    : read_list(pf->targets, &pf->ntargets, wsr_json_arr(o, "targets")) ||
+		    read_list(pf->selectors, &pf->nselectors, wsr_json_arr(o, "selectors"))
+		? "bad options"
+		: NULL;
 	if (why) {
 		wsr_planfile_free(pf);
 		return bad(diag, path, why);
@@ -120,7 +121,9 @@ static cJSON *without_sources(const cJSON *changes)
 	cJSON *copy = cJSON_Duplicate(changes, 1);
 	cJSON *c;
 	cJSON_ArrayForEach(c, copy)
+	{
 		cJSON_DeleteItemFromObjectCaseSensitive(c, "source");
+	}
 	return copy;
 }
 
@@ -133,7 +136,8 @@ int wsr_planfile_check(const wsr_planfile *pf, const wsr_run *r, const cJSON *fr
 	if (!fresh && (strcmp(pf->lineage, r->state->lineage ? r->state->lineage : "") != 0 ||
 		       pf->serial != r->state->serial)) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
-			     "the saved plan is stale: state changed since it was made (serial %lld, now %lld)",
+			     "the saved plan is stale: state changed since it was made (serial "
+			     "%lld, now %lld)",
 			     (long long)pf->serial, (long long)r->state->serial);
 		return WSR_ECONFLICT;
 	}
@@ -146,7 +150,8 @@ int wsr_planfile_check(const wsr_planfile *pf, const wsr_run *r, const cJSON *fr
 		cJSON_Delete(b);
 		if (!same) {
 			wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
-				     "the saved plan is stale: the platform or the specs changed since it was made");
+				     "the saved plan is stale: the platform or the specs changed "
+				     "since it was made");
 			return WSR_ECONFLICT;
 		}
 	}

@@ -15,7 +15,7 @@
 #define WSR_PLANFILE_MAX_BYTES (256u * 1024 * 1024)
 
 typedef struct wsr_planfile {
-	cJSON *doc;       /* owned; the strings below point into it */
+	cJSON *doc; /* owned; the strings below point into it */
 	const char *dir;
 	const char *lineage;
 	int64_t serial;

@@ -20,9 +20,12 @@ const char *wsr_render_symbol(const wsr_plan_item *it)
 		return "-/+";
 	if (c->nactions) {
 		switch (c->actions[0]) {
-		case WSR_ACT_CREATE: return "+";
-		case WSR_ACT_DELETE: return "-";
-		default: return "~";
+		case WSR_ACT_CREATE:
+			return "+";
+		case WSR_ACT_DELETE:
+			return "-";
+		default:
+			return "~";
 		}
 	}
 	if (it->record == WSR_REC_ADOPT)
@@ -210,22 +213,25 @@ static cJSON *change_json(const wsr_plan_item *it)
 	for (size_t i = 0; i < c->nreasons; i++)
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(c->reasons[i]));
 	if (c->desired && c->desired->file) {
-		char *src = wsr_strdupf("%s:%d:%d", c->desired->file, c->desired->line,
-					c->desired->col);
+		char *src =
+		    wsr_strdupf("%s:%d:%d", c->desired->file, c->desired->line, c->desired->col);
 		cJSON_AddStringToObject(o, "source", src ? src : c->desired->file);
 		free(src);
 	} else {
 		cJSON_AddNullToObject(o, "source");
 	}
-	const char *rec = it->record == WSR_REC_ADOPT ? "record" :
-			  it->record == WSR_REC_FORGET ? "forget" : NULL;
+	const char *rec = it->record == WSR_REC_ADOPT	 ? "record"
+			  : it->record == WSR_REC_FORGET ? "forget"
+							 : NULL;
 	if (rec)
 		cJSON_AddStringToObject(o, "state", rec);
 	else
 		cJSON_AddNullToObject(o, "state");
 	const cJSON *x;
 	cJSON_ArrayForEach(x, c->extra)
+	{
 		cJSON_AddItemToObject(o, x->string, cJSON_Duplicate(x, 1));
+	}
 	return o;
 }
 
@@ -262,8 +268,9 @@ cJSON *wsr_render_json(const wsr_plan *p, const wsr_diag *diag)
 		cJSON_AddItemToArray(drift, d);
 		cJSON_AddStringToObject(d, "address", p->drift[i].address);
 		cJSON_AddBoolToObject(d, "gone", p->drift[i].gone);
-		cJSON_AddItemToObject(d, "fields", fields_json(p->drift[i].fields, p->drift[i].nfields,
-								"observed", "recorded"));
+		cJSON_AddItemToObject(
+		    d, "fields",
+		    fields_json(p->drift[i].fields, p->drift[i].nfields, "observed", "recorded"));
 	}
 	cJSON *diags = diag ? wsr_diag_to_json(diag) : cJSON_CreateArray();
 	cJSON_AddItemToObject(root, "diagnostics", diags ? diags : cJSON_CreateArray());

@@ -11,10 +11,10 @@
 #include "state/state.h"
 
 typedef struct wsr_run_opts {
-	const char *dir;       /* spec directory ("." by default) */
-	wsr_plan_opts plan;    /* targets, selectors; prune is or-ed with the config's */
-	int lock;              /* take the state lock first (apply) */
-	const char *command;   /* recorded with the lock ("wsr apply") */
+	const char *dir;     /* spec directory ("." by default) */
+	wsr_plan_opts plan;  /* targets, selectors; prune is or-ed with the config's */
+	int lock;	     /* take the state lock first (apply) */
+	const char *command; /* recorded with the lock ("wsr apply") */
 } wsr_run_opts;
 
 typedef struct wsr_run {

@@ -9,16 +9,19 @@
 typedef struct wsr_sim wsr_sim;
 
 typedef struct wsr_sim_opts {
-	int version;            /* WSR_SIM_OPTS_VERSION */
-	const char *api;        /* "loopback" */
-	const char *listen;     /* "127.0.0.1:0" picks a free port */
-	const char *seed_file;  /* YAML seed; NULL for the built-in seed */
-	const char *data_dir;   /* where platform data persists; created if missing */
-	int quiet;              /* no request log on stderr */
+	int version;	       /* WSR_SIM_OPTS_VERSION */
+	const char *api;       /* "loopback" */
+	const char *listen;    /* "127.0.0.1:0" picks a free port */
+	const char *seed_file; /* YAML seed; NULL for the built-in seed */
+	const char *data_dir;  /* where platform data persists; created if missing */
+	int quiet;	       /* no request log on stderr */
 } wsr_sim_opts;
 
 #define WSR_SIM_OPTS_VERSION 1
-#define WSR_SIM_OPTS_INIT {WSR_SIM_OPTS_VERSION, "loopback", "127.0.0.1:0", NULL, NULL, 1}
+#define WSR_SIM_OPTS_INIT                                                                          \
+	{                                                                                          \
+		WSR_SIM_OPTS_VERSION, "loopback", "127.0.0.1:0", NULL, NULL, 1                     \
+	}
 
 /* Starts an emulator serving on its own threads. Loads data from data_dir,
  * or seeds it when empty. On failure returns an error and *err (caller

@@ -366,7 +366,8 @@ char *wsr_state_to_json(const wsr_state *s, size_t *len)
 		char *line = cJSON_PrintUnformatted(r);
 		if (!line)
 			b.failed = 1;
-		wsr_buf_printf(&b, "%s\n    %s", r == resources->child ? "" : ",", line ? line : "");
+		wsr_buf_printf(&b, "%s\n    %s", r == resources->child ? "" : ",",
+			       line ? line : "");
 		free(line);
 	}
 	wsr_buf_puts(&b, resources && resources->child ? "\n  ]\n}\n" : "]\n}\n");

@@ -26,18 +26,18 @@ typedef struct wsr_state_entry {
 	char *address;
 	char *provider;
 	char *kind;
-	char *id;        /* platform id; may be NULL */
-	cJSON *applied;  /* the spec wsr last applied; owned */
+	char *id;	 /* platform id; may be NULL */
+	cJSON *applied;	 /* the spec wsr last applied; owned */
 	cJSON *observed; /* the spec the platform reported after that; owned; may be NULL */
-	cJSON *labels;   /* may be NULL */
-	cJSON *status;   /* may be NULL */
-	char *file;      /* source file of the spec; may be NULL */
+	cJSON *labels;	 /* may be NULL */
+	cJSON *status;	 /* may be NULL */
+	char *file;	 /* source file of the spec; may be NULL */
 	int line;
 	int64_t created_ms, updated_ms;
 } wsr_state_entry;
 
 typedef struct wsr_state {
-	char *lineage;  /* identifies one state's history; a plan from another lineage is stale */
+	char *lineage;	/* identifies one state's history; a plan from another lineage is stale */
 	int64_t serial; /* grows by one with every write */
 	wsr_state_entry **v;
 	size_t n, cap;

@@ -18,12 +18,12 @@ static cJSON *J(const char *s)
 }
 
 static const char *base =
-	"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
-	"\"metadata\":{\"costCenter\":\"4711\"},"
-	"\"kubernetes\":{\"version\":\"1.30.2\",\"controlPlane\":\"high_available\","
-	"\"computeProvider\":\"hetzner_cloud\",\"ingress\":false},"
-	"\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":3,\"3\":3}},"
-	"\"lifecycle\":{\"preventDestroy\":true}}";
+    "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
+    "\"metadata\":{\"costCenter\":\"4711\"},"
+    "\"kubernetes\":{\"version\":\"1.30.2\",\"controlPlane\":\"high_available\","
+    "\"computeProvider\":\"hetzner_cloud\",\"ingress\":false},"
+    "\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":3,\"3\":3}},"
+    "\"lifecycle\":{\"preventDestroy\":true}}";
 
 static wsr_field_change *diff(const char *ref, const char *other, size_t *n)
 {
@@ -50,11 +50,12 @@ static void test_lifecycle_and_platform_choices_ignored(void **st)
 	/* the platform reports a management cluster the spec did not pin, and
 	 * never reports lifecycle: neither is a change */
 	const char *observed =
-		"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
-		"\"metadata\":{\"costCenter\":\"4711\"},"
-		"\"kubernetes\":{\"version\":\"1.30.2\",\"controlPlane\":\"high_available\","
-		"\"computeProvider\":\"hetzner_cloud\",\"ingress\":false,\"managementCluster\":\"kamaji-fsn1\"},"
-		"\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":3,\"3\":3},\"priorityHour\":4}}";
+	    "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
+	    "\"metadata\":{\"costCenter\":\"4711\"},"
+	    "\"kubernetes\":{\"version\":\"1.30.2\",\"controlPlane\":\"high_available\","
+	    "\"computeProvider\":\"hetzner_cloud\",\"ingress\":false,\"managementCluster\":"
+	    "\"kamaji-fsn1\"},"
+	    "\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":3,\"3\":3},\"priorityHour\":4}}";
 	size_t n = 99;
 	wsr_field_change *f = diff(base, observed, &n);
 	assert_int_equal(n, 0);
@@ -83,11 +84,11 @@ static void test_annotations(void **st)
 {
 	(void)st;
 	const char *other =
-		"{\"organization\":\"acme\",\"project\":\"sandbox\",\"type\":\"kubernetes\","
-		"\"metadata\":{\"costCenter\":\"4711\",\"extra\":\"x\"},"
-		"\"kubernetes\":{\"version\":\"1.29.4\",\"controlPlane\":\"single_node\","
-		"\"computeProvider\":\"hetzner_cloud\",\"ingress\":false},"
-		"\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":3,\"3\":3}}}";
+	    "{\"organization\":\"acme\",\"project\":\"sandbox\",\"type\":\"kubernetes\","
+	    "\"metadata\":{\"costCenter\":\"4711\",\"extra\":\"x\"},"
+	    "\"kubernetes\":{\"version\":\"1.29.4\",\"controlPlane\":\"single_node\","
+	    "\"computeProvider\":\"hetzner_cloud\",\"ingress\":false},"
+	    "\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":3,\"3\":3}}}";
 	size_t n = 0;
 	wsr_field_change *f = diff(base, other, &n);
 	assert_int_equal(n, 4);
@@ -115,8 +116,9 @@ static void test_annotations(void **st)
 static void test_missing_block_is_change(void **st)
 {
 	(void)st;
-	const char *other = "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
-			    "\"metadata\":{\"costCenter\":\"4711\"}}";
+	const char *other =
+	    "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
+	    "\"metadata\":{\"costCenter\":\"4711\"}}";
 	size_t n = 0;
 	wsr_field_change *f = diff(base, other, &n);
 	assert_int_equal(n, 2); /* kubernetes and maintenance absent on the other side */
@@ -141,12 +143,12 @@ static void test_redact_keeps_everything_without_sensitive(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_equal_is_empty),
-		cmocka_unit_test(test_lifecycle_and_platform_choices_ignored),
-		cmocka_unit_test(test_schedule_hour_is_one_field),
-		cmocka_unit_test(test_annotations),
-		cmocka_unit_test(test_missing_block_is_change),
-		cmocka_unit_test(test_redact_keeps_everything_without_sensitive),
+	    cmocka_unit_test(test_equal_is_empty),
+	    cmocka_unit_test(test_lifecycle_and_platform_choices_ignored),
+	    cmocka_unit_test(test_schedule_hour_is_one_field),
+	    cmocka_unit_test(test_annotations),
+	    cmocka_unit_test(test_missing_block_is_change),
+	    cmocka_unit_test(test_redact_keeps_everything_without_sensitive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

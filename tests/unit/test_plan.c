@@ -13,8 +13,8 @@
 #define KIND "loopback.wsr.dev/v1/Workspace"
 
 static const char *spec_a =
-	"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
-	"\"maintenance\":{\"enabled\":true,\"schedule\":{\"1\":3}}}";
+    "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
+    "\"maintenance\":{\"enabled\":true,\"schedule\":{\"1\":3}}}";
 
 typedef struct fx {
 	wsr_resource_set desired, observed;
@@ -95,9 +95,11 @@ static void test_create_update_noop(void **st)
 	record(f, "same", spec_a);
 	wsr_resource_set_add(&f->desired, res("edited", spec_a, NULL));
 	wsr_resource_set_add(&f->observed,
-			     res("edited", "{\"organization\":\"acme\",\"project\":\"payments\","
-					   "\"type\":\"baremetal\",\"maintenance\":{\"enabled\":true,"
-					   "\"schedule\":{\"1\":5}}}", NULL));
+			     res("edited",
+				 "{\"organization\":\"acme\",\"project\":\"payments\","
+				 "\"type\":\"baremetal\",\"maintenance\":{\"enabled\":true,"
+				 "\"schedule\":{\"1\":5}}}",
+				 NULL));
 	record(f, "edited", spec_a);
 	wsr_plan *p = build(f, 0);
 	assert_int_equal(p->n, 3);
@@ -127,12 +129,17 @@ static void test_replace_and_prevent_destroy(void **st)
 {
 	fx *f = *st;
 	wsr_resource_set_add(&f->desired,
-			     res("r", "{\"organization\":\"acme\",\"project\":\"payments\","
-				      "\"type\":\"baremetal\",\"lifecycle\":{\"preventDestroy\":true}}", NULL));
+			     res("r",
+				 "{\"organization\":\"acme\",\"project\":\"payments\","
+				 "\"type\":\"baremetal\",\"lifecycle\":{\"preventDestroy\":true}}",
+				 NULL));
 	wsr_resource_set_add(&f->observed,
-			     res("r", "{\"organization\":\"acme\",\"project\":\"payments\","
-				      "\"type\":\"kubernetes\"}", NULL));
-	record(f, "r", "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\"}");
+			     res("r",
+				 "{\"organization\":\"acme\",\"project\":\"payments\","
+				 "\"type\":\"kubernetes\"}",
+				 NULL));
+	record(f, "r",
+	       "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\"}");
 	wsr_plan *p = build(f, 0);
 	const wsr_plan_item *it = item(p, "r");
 	assert_int_equal(it->change->nactions, 2);
@@ -154,8 +161,9 @@ static void test_adopt_forget_orphan_prune(void **st)
 	/* in state and on the platform, not in the specs */
 	record(f, "orphan", spec_a);
 	wsr_resource_set_add(&f->observed, res("orphan", spec_a, NULL));
-	record(f, "kept", "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
-			  "\"lifecycle\":{\"preventDestroy\":true}}");
+	record(f, "kept",
+	       "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
+	       "\"lifecycle\":{\"preventDestroy\":true}}");
 	wsr_resource_set_add(&f->observed, res("kept", spec_a, NULL));
 	/* observed only: not ours, not in the plan */
 	wsr_resource_set_add(&f->observed, res("stranger", spec_a, NULL));
@@ -205,10 +213,10 @@ static void test_target_and_selector(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_create_update_noop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replace_and_prevent_destroy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_adopt_forget_orphan_prune, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_target_and_selector, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_create_update_noop, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replace_and_prevent_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_adopt_forget_orphan_prune, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_target_and_selector, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
