@@ -130,7 +130,9 @@ static int write_all(int fd, const char *p, size_t n)
 
 int wsr_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char *tmp = wsr_strdupf("%s.tmp.%ld", path, (long)getpid());
+	/* mkstemp: a unique temporary per call, so two threads (or processes)
+	 * writing the same path never share one */
+	char *tmp = wsr_strdupf("%s.tmp.XXXXXX", path);
 	char *dir = wsr_path_dirname(path);
 	if (!tmp || !dir) {
 		free(tmp);
@@ -138,7 +140,7 @@ int wsr_fs_write_atomic(const char *path, const void *data, size_t len, mode_t m
 		return WSR_ENOMEM;
 	}
 	int rc = WSR_EIO;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		goto out;
 	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {

@@ -1,0 +1,133 @@
+/* Unit tests for the small lib/ modules: hmap, diag, json, buf. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/diag.h"
+#include "lib/err.h"
+#include "lib/hmap.h"
+#include "lib/json.h"
+
+static void test_hmap_many_and_tombstones(void **st)
+{
+	(void)st;
+	enum { N = 10000 };
+	static char keys[N][16];
+	wsr_hmap m = WSR_HMAP_INIT;
+	for (int i = 0; i < N; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%d", i);
+		assert_int_equal(wsr_hmap_put(&m, keys[i], keys[i]), 0);
+	}
+	assert_int_equal(m.n, N);
+	for (int i = 0; i < N; i += 2)
+		assert_ptr_equal(wsr_hmap_del(&m, keys[i]), keys[i]);
+	assert_int_equal(m.n, N / 2);
+	for (int i = 0; i < N; i++)
+		assert_ptr_equal(wsr_hmap_get(&m, keys[i]), i % 2 ? keys[i] : NULL);
+	/* reinserting over tombstones keeps every key findable */
+	for (int i = 0; i < N; i += 2)
+		assert_int_equal(wsr_hmap_put(&m, keys[i], keys[i]), 0);
+	for (int i = 0; i < N; i++)
+		assert_ptr_equal(wsr_hmap_get(&m, keys[i]), keys[i]);
+	assert_null(wsr_hmap_get(&m, "absent"));
+	wsr_hmap_free(&m);
+}
+
+static void test_diag_format_sort_and_cap(void **st)
+{
+	(void)st;
+	wsr_diag d;
+	wsr_diag_init(&d);
+	wsr_pos b = {"b.yaml", 2, 3}, a = {"a.yaml", 9, 1};
+	wsr_diag_error(&d, &b, "second %d", 2);
+	wsr_diag_add(&d, WSR_SEV_WARNING, &a, NULL, "the detail", "the hint", "first");
+	wsr_diag_add(&d, WSR_SEV_ERROR, NULL, "loopback/acme/x", NULL, NULL, "refused");
+	wsr_diag_sort(&d);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	wsr_diag_print(&d, f, 0);
+	fclose(f);
+	assert_string_equal(text, "a.yaml:9:1: warning: first\n  the detail\n  hint: the hint\n"
+				  "b.yaml:2:3: error: second 2\n"
+				  "loopback/acme/x: error: refused\n");
+	free(text);
+	assert_int_equal(wsr_diag_errors(&d), 2);
+	cJSON *j = wsr_diag_to_json(&d);
+	assert_string_equal(cJSON_GetArrayItem(j, 1)->child->next->valuestring, "second 2");
+	assert_string_equal(wsr_json_str(cJSON_GetArrayItem(j, 1), "source"), "b.yaml:2:3");
+	assert_string_equal(wsr_json_str(cJSON_GetArrayItem(j, 2), "address"), "loopback/acme/x");
+	cJSON_Delete(j);
+	/* past WSR_DIAG_MAX entries are counted, not kept */
+	for (int i = 0; i < WSR_DIAG_MAX + 10; i++)
+		wsr_diag_error(&d, NULL, "flood");
+	assert_int_equal(d.n, WSR_DIAG_MAX);
+	assert_int_equal(wsr_diag_errors(&d), WSR_DIAG_MAX + 12);
+	wsr_diag_free(&d);
+}
+
+static char *nested(int depth)
+{
+	wsr_buf b = WSR_BUF_INIT;
+	for (int i = 0; i < depth; i++)
+		wsr_buf_putc(&b, '[');
+	for (int i = 0; i < depth; i++)
+		wsr_buf_putc(&b, ']');
+	return wsr_buf_detach(&b);
+}
+
+static void test_json_bounds(void **st)
+{
+	(void)st;
+	cJSON *v;
+	char *err;
+	char *ok = nested(WSR_JSON_MAX_DEPTH), *deep = nested(WSR_JSON_MAX_DEPTH + 1);
+	assert_int_equal(wsr_json_parse(&v, ok, strlen(ok), &err), 0);
+	cJSON_Delete(v);
+	assert_int_equal(wsr_json_parse(&v, deep, strlen(deep), &err), WSR_EINVAL);
+	assert_non_null(strstr(err, "nested deeper"));
+	free(err);
+	free(ok);
+	free(deep);
+	const char *trailing = "{\"a\":1} x";
+	assert_int_equal(wsr_json_parse(&v, trailing, strlen(trailing), &err), WSR_EINVAL);
+	free(err);
+	const char *brace_in_string = "{\"a\":\"[[[[\"}";
+	assert_int_equal(wsr_json_parse(&v, brace_in_string, strlen(brace_in_string), &err), 0);
+	assert_string_equal(wsr_json_str(v, "a"), "[[[[");
+	assert_null(wsr_json_str(v, "missing"));
+	assert_int_equal(wsr_json_bool(v, "a", 7), 7); /* wrong type: the default */
+	cJSON_Delete(v);
+}
+
+static void test_buf(void **st)
+{
+	(void)st;
+	wsr_buf b = WSR_BUF_INIT;
+	assert_string_equal(wsr_buf_str(&b), "");
+	for (int i = 0; i < 1000; i++)
+		wsr_buf_printf(&b, "%d,", i);
+	assert_false(wsr_buf_failed(&b));
+	assert_int_equal(strncmp(wsr_buf_str(&b), "0,1,2,", 6), 0);
+	char *s = wsr_buf_detach(&b);
+	assert_int_equal(strlen(s), 3890);
+	free(s);
+	assert_int_equal(b.len, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_hmap_many_and_tombstones),
+	    cmocka_unit_test(test_diag_format_sort_and_cap),
+	    cmocka_unit_test(test_json_bounds),
+	    cmocka_unit_test(test_buf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
