@@ -23,6 +23,7 @@
 #include "lib/err.h"
 #include "lib/json.h"
 #include "providers/loopback/loopback.h"
+#include "tests/unit/provider_fixture.h"
 #include "sim/sim.h"
 
 static const wsr_provider_ops *ops = &wsr_loopback_provider;
@@ -134,35 +135,14 @@ static wsr_change *change(wsr_action a, const wsr_resource *desired, const wsr_r
 	const wsr_resource *r = desired ? desired : observed;
 	if (!r)
 		fail_msg("a change needs a desired or an observed resource");
-	wsr_change *c = calloc(1, sizeof(*c));
-	c->address = strdup(r->address);
-	c->provider = strdup("loopback");
-	c->kind = strdup(r->kind);
-	c->actions[c->nactions++] = a;
-	c->desired = desired;
-	c->observed = observed;
-	for (; fields && fields[c->nfields]; c->nfields++)
-		;
-	c->fields = calloc(c->nfields + 1, sizeof(*c->fields));
-	for (size_t i = 0; fields && i < c->nfields; i++)
-		c->fields[i].path = strdup(fields[i]);
-	return c;
+	return fixture_change(r->address, a, desired, observed, fields);
 }
 
 /* start + poll until done, as the engine does (the fixture provisions at once). */
 static int run_op(wsr_provider *p, const wsr_change *c, wsr_action a, wsr_resource **result,
 		  wsr_diag *d)
 {
-	wsr_op *op = NULL;
-	int done = 0, polls = 0, rc = ops->start(p, c, a, &op, d);
-	*result = NULL;
-	while (!rc && !done && polls++ < 200) {
-		rc = ops->poll(p, op, &done, result, d);
-		if (!rc && !done)
-			usleep(20000);
-	}
-	ops->op_free(op);
-	return rc;
+	return fixture_run_op(ops, p, c, a, result, 200, 20000, NULL, d);
 }
 
 static wsr_resource *create_ok(wsr_provider *p, const wsr_resource *want)

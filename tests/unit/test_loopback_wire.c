@@ -23,6 +23,7 @@
 #include "lib/json.h"
 #include "providers/loopback/lb.h"
 #include "providers/loopback/loopback.h"
+#include "tests/unit/provider_fixture.h"
 
 /* ---- the fake platform ------------------------------------------------ */
 
@@ -473,35 +474,16 @@ static wsr_resource *resource(const char *name, const char *spec)
 static wsr_change *change(const char *name, wsr_action a, const wsr_resource *desired,
 			  const wsr_resource *observed, const char *const *fields)
 {
-	wsr_change *c = calloc(1, sizeof(*c));
-	c->address = wsr_strdupf("loopback/acme/%s", name);
-	c->provider = strdup("loopback");
-	c->kind = strdup("loopback.wsr.dev/v1/Workspace");
-	c->actions[c->nactions++] = a;
-	c->desired = desired;
-	c->observed = observed;
-	for (; fields && fields[c->nfields]; c->nfields++)
-		;
-	c->fields = calloc(c->nfields + 1, sizeof(*c->fields));
-	for (size_t i = 0; fields && i < c->nfields; i++)
-		c->fields[i].path = strdup(fields[i]);
-	return c;
+	char addr[160];
+	snprintf(addr, sizeof(addr), "loopback/acme/%s", name);
+	return fixture_change(addr, a, desired, observed, fields);
 }
 
 /* Drives an operation the way the engine does: start, then poll until done. */
 static int run_op(wsr_provider *p, const wsr_change *c, wsr_action a, wsr_resource **result,
 		  int *polls, wsr_diag *d)
 {
-	wsr_op *op = NULL;
-	int done = 0, rc = ops->start(p, c, a, &op, d);
-	*result = NULL;
-	*polls = 0;
-	while (!rc && !done && *polls < 50) {
-		rc = ops->poll(p, op, &done, result, d);
-		++*polls;
-	}
-	ops->op_free(op);
-	return rc;
+	return fixture_run_op(ops, p, c, a, result, 50, 0, polls, d);
 }
 
 /* A provider and a create of payments-prod from SPEC_KUBE. */
