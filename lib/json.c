@@ -115,6 +115,44 @@ const cJSON *wsr_json_path(const cJSON *root, const char *dotted)
 	return cur;
 }
 
+int wsr_json_set_path(cJSON *root, const char *dotted, const cJSON *value)
+{
+	cJSON *cur = root;
+	const char *p = dotted;
+	char key[256];
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (!cJSON_IsObject(cur) || n == 0 || n >= sizeof(key))
+			return WSR_EINVAL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		if (!dot)
+			break;
+		cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, key);
+		if (!next && !value)
+			return 0; /* nothing there to remove */
+		if (!next && !(next = cJSON_AddObjectToObject(cur, key)))
+			return WSR_ENOMEM;
+		cur = next;
+		p = dot + 1;
+	}
+	if (!value) {
+		cJSON_DeleteItemFromObjectCaseSensitive(cur, key);
+		return 0;
+	}
+	cJSON *copy = cJSON_Duplicate(value, 1);
+	if (!copy)
+		return WSR_ENOMEM;
+	int ok = cJSON_GetObjectItemCaseSensitive(cur, key)
+		     ? cJSON_ReplaceItemInObjectCaseSensitive(cur, key, copy)
+		     : cJSON_AddItemToObject(cur, key, copy);
+	if (ok)
+		return 0;
+	cJSON_Delete(copy);
+	return WSR_ENOMEM;
+}
+
 char *wsr_json_print(const cJSON *v, int pretty)
 {
 	return pretty ? cJSON_Print(v) : cJSON_PrintUnformatted(v);

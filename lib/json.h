@@ -25,6 +25,10 @@ int wsr_json_bool(const cJSON *obj, const char *key, int def);
 
 /* Follows a dotted path ("spec.kubernetes.version"); NULL when absent. */
 const cJSON *wsr_json_path(const cJSON *root, const char *dotted);
+/* Sets the value at a dotted path of root (an object) to a copy of value,
+ * creating the objects on the way; value NULL removes it. A step through a
+ * non-object is WSR_EINVAL. */
+int wsr_json_set_path(cJSON *root, const char *dotted, const cJSON *value);
 
 /* Prints compactly (pretty=0) or indented; NULL on failure. Caller frees. */
 char *wsr_json_print(const cJSON *v, int pretty);

@@ -47,13 +47,34 @@ typedef struct wsr_provider_ops {
 	/* Advances an operation without blocking for long. Sets *done when it
 	 * has finished; then *result is the resource as the platform now has it
 	 * (NULL after a delete). Returns an error (reason in diag) when the
-	 * operation failed. */
+	 * operation failed.
+	 *
+	 * An action made of several platform steps (an upgrade along a path of
+	 * versions, one hop at a time) reports each finished step before the
+	 * last: *done stays 0 and *result is the resource after that step, so
+	 * the engine records it in state and a crash loses no finished step.
+	 * The caller owns *result either way. */
 	int (*poll)(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_diag *diag);
 
 	/* Frees an op, finished or not. */
 	void (*op_free)(wsr_op *op);
 
 	void (*close)(wsr_provider *p);
+
+	/* Reads one resource by address (`wsr import`). Returns 0 with *out
+	 * NULL when the platform has no such resource; an error in diag when it
+	 * cannot tell. */
+	int (*read)(wsr_provider *p, const char *address, wsr_resource **out, wsr_diag *diag);
+
+	/* Optional (NULL when the platform has none): the compute profiles the
+	 * resource at address can use, with prices (`wsr profiles`). *out is
+	 *   {"address": "...", "computeProvider": "...",
+	 *    "profiles": [{"name", "serverType", "cpu", "memoryGiB",
+	 *                  "available", "unavailableReason" (string or null),
+	 *                  "prices": {"currency", "setup", "hourly", "monthly"},
+	 *                  "priceSource": "list" | "override"}]}
+	 * with prices as decimal strings, profiles ordered by name. */
+	int (*profiles)(wsr_provider *p, const char *address, cJSON **out, wsr_diag *diag);
 } wsr_provider_ops;
 
 /* The providers wsr knows, by name; NULL when unknown. */

@@ -73,6 +73,8 @@ typedef struct wsr_field_change {
 	int sensitive;	 /* shown as (sensitive) */
 	int replace;	 /* this field forces replacement (x-wsr-immutable) */
 	char *operation; /* x-wsr-operation of the field, or NULL */
+	int drift;	 /* changed outside wsr (the spec did not change since the
+			    last apply): the change restores the spec's value */
 } wsr_field_change;
 
 /* A planned change to one resource. */
@@ -81,15 +83,21 @@ typedef struct wsr_change {
 	char *provider;
 	char *kind;
 	wsr_action actions[WSR_MAX_ACTIONS];
-	int nactions; /* 0: no platform operation */
+	int nactions;	 /* 0: no platform operation */
+	int disruptive; /* interrupts the running workspace (an upgrade, a replacement) */
 	wsr_field_change *fields;
 	size_t nfields;
 	char **reasons; /* why, for people */
 	size_t nreasons;
 	const wsr_resource *desired;  /* borrowed from the desired set; NULL for deletes */
 	const wsr_resource *observed; /* borrowed from the observed set; NULL when absent */
-	cJSON *extra;		      /* provider plan data (e.g. "upgradePath"), merged into
-					 the change's JSON; owned; may be NULL */
+	cJSON *extra;		      /* provider plan data, merged into the change's JSON;
+					 owned; may be NULL. Keys the text plan also shows:
+					 "upgradePath" (array of versions, current first),
+					 "verifyAfter" (array of strings: what to check after
+					 a transfer), "destroys" (array of strings: what a
+					 deletion destroys), "backupFirst" (array of strings:
+					 what to save before a deletion) */
 } wsr_change;
 
 void wsr_change_free(wsr_change *c);

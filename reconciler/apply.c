@@ -7,6 +7,7 @@
 
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "reconciler/diff.h"
 
 /* One state change waiting to be written: put an entry, or remove an address. */
@@ -63,8 +64,12 @@ static void push_update(ctx *c, wsr_state_entry *put, const char *remove)
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* The state entry for a resource the platform now has as `r`. */
-static wsr_state_entry *entry_for(const wsr_change *ch, const wsr_resource *r)
+/* The state entry for a resource the platform now has as `r`. When the
+ * change is finished, what was applied is the desired spec; after a step
+ * of it (one hop of an upgrade, a transfer before an update) it is what the
+ * platform has, so that a crash between steps leaves the rest of the change
+ * to the next plan as edits of the spec, not as drift. */
+static wsr_state_entry *entry_for(const wsr_change *ch, const wsr_resource *r, int finished)
 {
 	wsr_state_entry *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -75,7 +80,7 @@ static wsr_state_entry *entry_for(const wsr_change *ch, const wsr_resource *r)
 	s->provider = strdup(ch->provider);
 	s->kind = strdup(ch->kind);
 	s->id = r->id ? strdup(r->id) : NULL;
-	s->applied = wsr_diff_redact(schema, d ? d->spec : r->spec);
+	s->applied = wsr_diff_redact(schema, d && finished ? d->spec : r->spec);
 	s->observed = r->spec ? wsr_diff_redact(schema, r->spec) : NULL;
 	s->labels = d && d->labels ? cJSON_Duplicate(d->labels, 1) : NULL;
 	s->status = r->status ? cJSON_Duplicate(r->status, 1) : NULL;
@@ -87,6 +92,19 @@ static wsr_state_entry *entry_for(const wsr_change *ch, const wsr_resource *r)
 		return NULL;
 	}
 	return s;
+}
+
+static const char *doing(wsr_action a)
+{
+	static const char *names[] = {"creating", "updating", "transferring", "upgrading",
+				      "deleting"};
+	return names[a];
+}
+
+static const char *done_word(wsr_action a)
+{
+	static const char *names[] = {"created", "updated", "transferred", "upgraded", "deleted"};
+	return names[a];
 }
 
 /* Runs one action to its end; *result is the resource afterwards. */
@@ -106,6 +124,12 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 		rc = ep->ops->poll(ep->p, op, &done, result, c->diag);
 		if (rc || done)
 			break;
+		if (*result) { /* one step of several finished: record it now */
+			push_update(c, entry_for(ch, *result, 0), NULL);
+			wsr_resource_free(*result);
+			*result = NULL;
+			progress(c, "%s: %s: a step finished\n", ch->address, doing(a), 0);
+		}
 		if (stopping(c, 2)) {
 			rc = WSR_EINTR;
 			wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, ch->address, NULL,
@@ -126,19 +150,6 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 	}
 	ep->ops->op_free(op);
 	return rc;
-}
-
-static const char *doing(wsr_action a)
-{
-	static const char *names[] = {"creating", "updating", "transferring", "upgrading",
-				      "deleting"};
-	return names[a];
-}
-
-static const char *done_word(wsr_action a)
-{
-	static const char *names[] = {"created", "updated", "transferred", "upgraded", "deleted"};
-	return names[a];
 }
 
 static int run_item(ctx *c, wsr_plan_item *it)
@@ -164,7 +175,7 @@ static int run_item(ctx *c, wsr_plan_item *it)
 			push_update(c, NULL, ch->address);
 		} else {
 			/* a NULL entry makes push_update stop the run: it cannot be recorded */
-			push_update(c, entry_for(ch, r), NULL);
+			push_update(c, entry_for(ch, r, i == ch->nactions - 1), NULL);
 		}
 		wsr_resource_free(r);
 	}
@@ -242,9 +253,57 @@ static void write_updates(ctx *c, wsr_state *state, update *list)
 	c->res.state_writes++;
 }
 
+/* A refresh-only record: the recorded entry with the drifted fields as
+ * the platform now has them, so the next plan no longer reports them. */
+static wsr_state_entry *refreshed(const wsr_plan_item *it, const wsr_drift *d)
+{
+	const wsr_change *ch = it->change;
+	wsr_state_entry *s = entry_for(ch, ch->observed, 1);
+	if (!s)
+		return NULL;
+	cJSON_Delete(s->applied);
+	s->applied = cJSON_Duplicate(it->recorded->applied, 1);
+	for (size_t i = 0; s->applied && i < d->nfields; i++)
+		if (!d->fields[i].sensitive &&
+		    wsr_json_set_path(s->applied, d->fields[i].path, d->fields[i].before) ==
+			WSR_ENOMEM) {
+			wsr_state_entry_free(s);
+			return NULL;
+		}
+	cJSON_Delete(s->labels);
+	s->labels = it->recorded->labels ? cJSON_Duplicate(it->recorded->labels, 1) : NULL;
+	if (!ch->desired) {
+		free(s->file);
+		s->file = it->recorded->file ? strdup(it->recorded->file) : NULL;
+		s->line = it->recorded->line;
+	}
+	return s;
+}
+
+/* --refresh-only: the drift goes into state; nothing else happens. */
+static void queue_refresh(ctx *c)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < c->p->n && j < c->p->ndrift; i++) {
+		const wsr_plan_item *it = &c->p->items[i];
+		const wsr_drift *d = &c->p->drift[j];
+		if (strcmp(it->change->address, d->address) != 0)
+			continue;
+		j++;
+		if (d->gone)
+			push_update(c, NULL, d->address);
+		else if (it->recorded && it->change->observed)
+			push_update(c, refreshed(it, d), NULL);
+	}
+}
+
 /* State-only items (record an adopted resource, forget a vanished one). */
 static void queue_records(ctx *c)
 {
+	if (c->p->refresh_only) {
+		queue_refresh(c);
+		return;
+	}
 	for (size_t i = 0; i < c->p->n; i++) {
 		wsr_plan_item *it = &c->p->items[i];
 		if (it->change->nactions)
@@ -252,7 +311,7 @@ static void queue_records(ctx *c)
 		if (it->record == WSR_REC_FORGET) {
 			push_update(c, NULL, it->change->address);
 		} else if (it->record == WSR_REC_ADOPT && it->change->observed) {
-			wsr_state_entry *s = entry_for(it->change, it->change->observed);
+			wsr_state_entry *s = entry_for(it->change, it->change->observed, 1);
 			if (s)
 				push_update(c, s, NULL);
 		}

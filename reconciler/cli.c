@@ -19,6 +19,8 @@ static const struct {
     {{"auto-approve", no_argument, NULL, 'y'}, WSR_CLI_APPLY},
     {{"dry-run", no_argument, NULL, 'n'}, WSR_CLI_APPLY},
     {{"parallelism", required_argument, NULL, 'P'}, WSR_CLI_APPLY},
+    {{"allow-replace", no_argument, NULL, 'R'}, WSR_CLI_MODE},
+    {{"refresh-only", no_argument, NULL, 'F'}, WSR_CLI_MODE},
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -52,6 +54,12 @@ static int parse_one(wsr_cli *cli, int c, const char *arg)
 		return 0;
 	case 'n':
 		cli->dry_run = 1;
+		return 0;
+	case 'R':
+		cli->allow_replace = 1;
+		return 0;
+	case 'F':
+		cli->refresh_only = 1;
 		return 0;
 	case 'o':
 		cli->out = arg;
@@ -112,4 +120,15 @@ int wsr_cli_parse(wsr_cli *cli, int argc, char **argv, unsigned allowed, const c
 		return -1;
 	}
 	return 0;
+}
+
+wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli)
+{
+	return (wsr_plan_opts){.prune = cli->prune,
+			       .targets = cli->targets,
+			       .ntargets = cli->ntargets,
+			       .selectors = cli->selectors,
+			       .nselectors = cli->nselectors,
+			       .allow_replace = cli->allow_replace,
+			       .refresh_only = cli->refresh_only};
 }

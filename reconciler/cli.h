@@ -3,6 +3,8 @@
 #define WSR_RECONCILER_CLI_H
 #include <stddef.h>
 
+#include "reconciler/plan.h"
+
 #define WSR_CLI_MAX_LIST 64 /* --target / --selector given at most this often */
 
 enum {
@@ -12,6 +14,7 @@ enum {
 	WSR_CLI_DETAILED = 1 << 3, /* --detailed-exitcode */
 	WSR_CLI_OUT = 1 << 4,	   /* --out FILE */
 	WSR_CLI_APPLY = 1 << 5,	   /* --auto-approve, --dry-run, --parallelism N */
+	WSR_CLI_MODE = 1 << 6,	   /* --allow-replace, --refresh-only */
 };
 
 typedef struct wsr_cli {
@@ -20,7 +23,7 @@ typedef struct wsr_cli {
 	size_t ntargets;
 	const char *selectors[WSR_CLI_MAX_LIST];
 	size_t nselectors;
-	int json, prune, detailed, auto_approve, dry_run;
+	int json, prune, detailed, auto_approve, dry_run, allow_replace, refresh_only;
 	int parallelism; /* 0: from the config */
 	const char *out;
 } wsr_cli;
@@ -29,4 +32,7 @@ typedef struct wsr_cli {
  * usage and returns 1 for --help (caller exits 0), prints an error and
  * returns -1 for bad flags (caller exits 1), returns 0 otherwise. */
 int wsr_cli_parse(wsr_cli *cli, int argc, char **argv, unsigned allowed, const char *usage);
+
+/* The planning options the flags ask for (prune is or-ed with the config's later). */
+wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli);
 #endif

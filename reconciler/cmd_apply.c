@@ -22,6 +22,8 @@ static const char usage[] =
     "  --parallelism N        workspaces changed at once (default: config, 8)\n"
     "  --json                 print the plan and the outcome as JSON\n"
     "  --prune                delete workspaces no longer in the specs\n"
+    "  --allow-replace        allow replacing workspaces (deletes them first)\n"
+    "  --refresh-only         record drift in state; change nothing on the platforms\n"
     "  --target ADDRESS       only this resource (repeatable)\n"
     "  --selector key=value   only resources with this label (repeatable)\n";
 
@@ -124,7 +126,8 @@ int wsr_cmd_apply(int argc, char **argv)
 {
 	wsr_cli cli;
 	int rc = wsr_cli_parse(
-	    &cli, argc, argv, WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY, usage);
+	    &cli, argc, argv,
+	    WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY | WSR_CLI_MODE, usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
 	wsr_diag diag;
@@ -134,13 +137,17 @@ int wsr_cmd_apply(int argc, char **argv)
 	wsr_run_opts ro = {.dir = cli.path ? cli.path : ".",
 			   .lock = !cli.dry_run,
 			   .command = cli.dry_run ? "wsr apply --dry-run" : "wsr apply"};
-	ro.plan =
-	    (wsr_plan_opts){cli.prune, cli.targets, cli.ntargets, cli.selectors, cli.nselectors};
+	ro.plan = wsr_cli_plan_opts(&cli);
 	if (from_file) {
 		if (wsr_planfile_read(&pf, cli.path, &diag) == 0) {
 			ro.dir = pf->dir;
-			ro.plan = (wsr_plan_opts){pf->prune, pf->targets, pf->ntargets,
-						  pf->selectors, pf->nselectors};
+			ro.plan = (wsr_plan_opts){.prune = pf->prune,
+						  .targets = pf->targets,
+						  .ntargets = pf->ntargets,
+						  .selectors = pf->selectors,
+						  .nselectors = pf->nselectors,
+						  .allow_replace = pf->allow_replace,
+						  .refresh_only = pf->refresh_only};
 		}
 	}
 	wsr_run *r = NULL;

@@ -16,6 +16,8 @@ static const char usage[] =
     "  --out FILE             save the plan for `wsr apply FILE`\n"
     "  --detailed-exitcode    exit 0: no changes, 2: changes, 1: error\n"
     "  --prune                plan deletion of workspaces no longer in the specs\n"
+    "  --allow-replace        allow replacing workspaces (deletes them first)\n"
+    "  --refresh-only         only show drift; apply then records it in state\n"
     "  --target ADDRESS       only this resource (repeatable)\n"
     "  --selector key=value   only resources with this label (repeatable)\n";
 
@@ -24,12 +26,13 @@ int wsr_cmd_plan(int argc, char **argv)
 	wsr_cli cli;
 	int rc = wsr_cli_parse(
 	    &cli, argc, argv,
-	    WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_DETAILED | WSR_CLI_OUT, usage);
+	    WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_DETAILED | WSR_CLI_OUT |
+		WSR_CLI_MODE,
+	    usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
 	wsr_run_opts ro = {.dir = cli.path ? cli.path : "."};
-	ro.plan =
-	    (wsr_plan_opts){cli.prune, cli.targets, cli.ntargets, cli.selectors, cli.nselectors};
+	ro.plan = wsr_cli_plan_opts(&cli);
 	wsr_diag diag;
 	wsr_diag_init(&diag);
 	wsr_run *r = NULL;

@@ -6,6 +6,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "schema/schema.h"
 
 typedef struct walk {
@@ -168,6 +169,105 @@ cJSON *wsr_diff_redact(const cJSON *spec_schema, const cJSON *value)
 	if (copy && spec_schema)
 		redact(spec_schema, copy);
 	return copy;
+}
+
+/* Copies the value at path from `from` into *copy (made from desired on
+ * first use) unless the two already agree. */
+static int keep(cJSON **copy, const cJSON *desired, const cJSON *from, const char *path)
+{
+	const cJSON *want = wsr_json_path(desired, path), *have = wsr_json_path(from, path);
+	if ((!want && !have) || (want && have && cJSON_Compare(want, have, 1)))
+		return 0;
+	if (!*copy && !(*copy = cJSON_Duplicate(desired, 1)))
+		return WSR_ENOMEM;
+	int rc = wsr_json_set_path(*copy, path, have);
+	return rc == WSR_EINVAL ? 0 : rc; /* a path through a non-object: nothing to keep */
+}
+
+typedef struct effective {
+	cJSON *copy;
+	walk held;
+	const cJSON *desired, *observed;
+	int rc;
+} effective;
+
+/* Visits every x-wsr-create-only property of the schema. */
+static void create_only(effective *e, const cJSON *schema, wsr_buf *path)
+{
+	const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+	size_t mark = path->len;
+	const cJSON *sub;
+	cJSON_ArrayForEach(sub, props)
+	{
+		if (mark)
+			wsr_buf_putc(path, '.');
+		wsr_buf_puts(path, sub->string);
+		if (flag(sub, "x-wsr-create-only")) {
+			const char *at = wsr_buf_str(path);
+			const cJSON *want = wsr_json_path(e->desired, at);
+			const cJSON *have = wsr_json_path(e->observed, at);
+			if (want && !(have && cJSON_Compare(want, have, 1))) {
+				add(&e->held, at, sub, have, want, 0);
+				if (!e->rc)
+					e->rc = keep(&e->copy, e->desired, e->observed, at);
+			}
+		} else {
+			create_only(e, sub, path);
+		}
+		path->len = mark;
+		path->data[mark] = '\0';
+	}
+}
+
+int wsr_diff_effective(cJSON **out, wsr_field_change **held, size_t *nheld,
+		       const cJSON *spec_schema, const cJSON *desired, const cJSON *observed,
+		       const cJSON *ignore)
+{
+	effective e = {.desired = desired, .observed = observed};
+	wsr_buf path = WSR_BUF_INIT;
+	wsr_buf_puts(&path, "");
+	create_only(&e, spec_schema, &path);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, ignore)
+	{
+		if (cJSON_IsString(it) && !e.rc)
+			e.rc = keep(&e.copy, desired, observed, it->valuestring);
+	}
+	if (!e.rc && (e.held.failed || wsr_buf_failed(&path)))
+		e.rc = WSR_ENOMEM;
+	wsr_buf_free(&path);
+	if (e.rc) {
+		cJSON_Delete(e.copy);
+		wsr_diff_free(e.held.v, e.held.n);
+		*out = NULL;
+		*held = NULL;
+		*nheld = 0;
+		return e.rc;
+	}
+	*out = e.copy;
+	*held = e.held.v;
+	*nheld = e.held.n;
+	return 0;
+}
+
+int wsr_diff_without(cJSON **out, const cJSON *value, const cJSON *ignore)
+{
+	*out = NULL;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, ignore)
+	{
+		if (!cJSON_IsString(it) || !wsr_json_path(value, it->valuestring))
+			continue;
+		if (!*out && !(*out = cJSON_Duplicate(value, 1)))
+			return WSR_ENOMEM;
+		int rc = wsr_json_set_path(*out, it->valuestring, NULL);
+		if (rc && rc != WSR_EINVAL) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int wsr_diff_is_local(const cJSON *spec_schema, const char *path)

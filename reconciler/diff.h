@@ -28,6 +28,22 @@ const cJSON *wsr_diff_spec_schema(const char *kind);
 /* A copy of value without its x-wsr-sensitive parts (what may be stored or printed). */
 cJSON *wsr_diff_redact(const cJSON *spec_schema, const cJSON *value);
 
+/* The spec apply should aim for on a resource that exists: desired, except
+ * that every path listed in ignore (lifecycle.ignoreChanges: an array of
+ * dotted paths, each covering what lies under it) and every
+ * x-wsr-create-only field keep observed's value. *out is a new value, or
+ * NULL when that is desired itself (the common case copies nothing).
+ * *held lists the create-only fields whose desired value differs from
+ * observed, changes that have no effect (before = observed, after =
+ * desired); free it with wsr_diff_free. */
+int wsr_diff_effective(cJSON **out, wsr_field_change **held, size_t *nheld,
+		       const cJSON *spec_schema, const cJSON *desired, const cJSON *observed,
+		       const cJSON *ignore);
+
+/* A copy of value without the paths listed in ignore; NULL in *out when
+ * ignore lists none (use value itself). */
+int wsr_diff_without(cJSON **out, const cJSON *value, const cJSON *ignore);
+
 /* Whether the value at path is x-wsr-local (wsr-side only, e.g. lifecycle). */
 int wsr_diff_is_local(const cJSON *spec_schema, const char *path);
 #endif

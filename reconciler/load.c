@@ -24,6 +24,7 @@
 #include "lib/yaml.h"
 #include "providers/loopback/loopback.h"
 #include "reconciler/config.h"
+#include "reconciler/diff.h"
 #include "schema/schema.h"
 
 typedef struct loader {
@@ -128,6 +129,45 @@ static const kind_rules *rules_for(const char *api_version, const char *kind)
 	return NULL;
 }
 
+/* Whether the top-level block path starts in is wsr-side only (lifecycle). */
+static int local_block(const cJSON *spec_schema, const char *path)
+{
+	char top[128];
+	size_t n = strcspn(path, ".");
+	if (n >= sizeof(top))
+		return 0;
+	memcpy(top, path, n);
+	top[n] = '\0';
+	return wsr_diff_is_local(spec_schema, top);
+}
+
+/* Every kind: lifecycle.ignoreChanges names fields of the spec, each a
+ * dotted path the schema knows, outside wsr's own lifecycle block. */
+static void ignore_check(const wsr_node *doc, const cJSON *schema, wsr_diag *d)
+{
+	const wsr_node *list =
+	    wsr_node_get(wsr_node_get(wsr_node_get(doc, "spec"), "lifecycle"), "ignoreChanges");
+	const cJSON *spec = wsr_schema_at(schema, "spec");
+	if (!list || list->kind != WSR_NODE_SEQ)
+		return; /* the schema reports a wrong type */
+	for (size_t i = 0; i < list->n; i++) {
+		const char *path = scalar_text(list->vals[i]);
+		if (!path)
+			continue;
+		const cJSON *at = *path && path[strlen(path) - 1] != '.' && !strstr(path, "..")
+				      ? wsr_schema_at(spec, path)
+				      : NULL;
+		if (!at)
+			error_at(d, list->vals[i],
+				 "use a field path as plan prints it (maintenance.schedule, "
+				 "metadata.costCenter)",
+				 "lifecycle.ignoreChanges names a field the spec does not have");
+		else if (local_block(spec, path))
+			error_at(d, list->vals[i], "name a field that is sent to the platform",
+				 "lifecycle.ignoreChanges cannot name wsr's own settings");
+	}
+}
+
 /* ---- one document ------------------------------------------------------ */
 
 static char *known_kinds(void)
@@ -220,6 +260,7 @@ static void load_doc(loader *l, const wsr_node *doc)
 		return;
 	size_t before = wsr_diag_errors(l->diag);
 	const wsr_node *explained = k->check(doc, l->diag);
+	ignore_check(doc, schema, l->diag);
 	wsr_diag found = WSR_DIAG_INIT;
 	cJSON *json = NULL;
 	int rc = wsr_schema_validate(&json, schema, doc, &found);

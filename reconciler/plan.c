@@ -1,9 +1,13 @@
-/* plan: deciding, per resource, what apply would do and why. */
+/* plan: deciding, per resource, what apply would do and why. Changes the
+ * user asked for (the spec moved away from what was last applied) and
+ * corrections of drift (the platform moved away) are told apart per field,
+ * using the state's record of what was applied. */
 #include "reconciler/plan.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/json.h"
 #include "reconciler/diff.h"
@@ -62,8 +66,13 @@ static void push_action(wsr_change *c, wsr_action a)
 static void classify(wsr_change *c)
 {
 	int replace = 0, transfer = 0, upgrade = 0, update = 0;
+	size_t nspec = 0, ndrift = 0;
 	for (size_t i = 0; i < c->nfields; i++) {
 		const wsr_field_change *f = &c->fields[i];
+		if (f->drift)
+			ndrift++;
+		else
+			nspec++;
 		if (f->replace)
 			replace = 1;
 		else if (f->operation && strcmp(f->operation, "transfer") == 0)
@@ -76,6 +85,7 @@ static void classify(wsr_change *c)
 	if (replace) {
 		push_action(c, WSR_ACT_DELETE);
 		push_action(c, WSR_ACT_CREATE);
+		c->disruptive = 1;
 		for (size_t i = 0; i < c->nfields; i++)
 			if (c->fields[i].replace)
 				wsr_change_add_reason(
@@ -85,12 +95,75 @@ static void classify(wsr_change *c)
 	}
 	if (transfer)
 		push_action(c, WSR_ACT_TRANSFER);
-	if (upgrade)
+	if (upgrade) {
 		push_action(c, WSR_ACT_UPGRADE);
+		c->disruptive = 1;
+	}
 	if (update)
 		push_action(c, WSR_ACT_UPDATE);
-	if (c->nactions)
+	if (c->nactions && nspec)
 		wsr_change_add_reason(c, "the spec differs from the platform");
+	if (c->nactions && ndrift)
+		wsr_change_add_reason(c, "restores %zu field%s changed outside wsr", ndrift,
+				      ndrift == 1 ? "" : "s");
+}
+
+/* A field is drift when the spec still says what was last applied there:
+ * the platform moved, not the spec. */
+static void mark_drift(wsr_change *c, const wsr_state_entry *s)
+{
+	for (size_t i = 0; s && i < c->nfields; i++) {
+		wsr_field_change *f = &c->fields[i];
+		const cJSON *applied = wsr_json_path(s->applied, f->path);
+		f->drift = applied && f->after && cJSON_Compare(applied, f->after, 1);
+	}
+}
+
+static const cJSON *ignored(const cJSON *spec)
+{
+	return wsr_json_path(spec, "lifecycle.ignoreChanges");
+}
+
+/* Points the change at the effective desired resource (ignored and
+ * creation-only fields as observed) and warns about creation-only fields
+ * the spec changed to no effect. */
+static int use_effective(wsr_change *c, wsr_plan_item *it, const cJSON *schema, wsr_diag *diag)
+{
+	const wsr_resource *d = c->desired;
+	cJSON *spec = NULL;
+	wsr_field_change *held = NULL;
+	size_t nheld = 0;
+	int rc = wsr_diff_effective(&spec, &held, &nheld, schema, d->spec, c->observed->spec,
+				    ignored(d->spec));
+	for (size_t i = 0; i < nheld; i++) {
+		wsr_pos pos = {d->file, d->line, d->col};
+		char *was = held[i].before ? cJSON_PrintUnformatted(held[i].before) : NULL;
+		char *want = held[i].after ? cJSON_PrintUnformatted(held[i].after) : NULL;
+		wsr_diag_add(diag, WSR_SEV_WARNING, d->file ? &pos : NULL, c->address, NULL,
+			     "set it back to keep the spec true to the platform, or replace the "
+			     "workspace if you need it",
+			     "%s is only used when the workspace is created: the change to %s has no "
+			     "effect (the platform keeps %s)",
+			     held[i].path, want ? want : "?", was ? was : "none");
+		free(was);
+		free(want);
+	}
+	wsr_diff_free(held, nheld);
+	if (rc || !spec)
+		return rc;
+	wsr_resource *e = wsr_resource_new(d->address, d->provider, d->kind, d->name);
+	if (!e || (d->labels && !(e->labels = cJSON_Duplicate(d->labels, 1))) ||
+	    (d->file && !(e->file = strdup(d->file)))) {
+		wsr_resource_free(e);
+		cJSON_Delete(spec);
+		return WSR_ENOMEM;
+	}
+	e->spec = spec;
+	e->line = d->line;
+	e->col = d->col;
+	it->effective = e;
+	c->desired = e;
+	return 0;
 }
 
 static wsr_change *change_new(const char *address, const wsr_resource *d, const wsr_resource *o,
@@ -114,12 +187,21 @@ static wsr_change *change_new(const char *address, const wsr_resource *d, const 
 }
 
 static int add_drift(wsr_plan *p, const char *address, const cJSON *schema,
-		     const wsr_state_entry *s, const wsr_resource *o)
+		     const wsr_state_entry *s, const wsr_resource *o, const cJSON *ignore)
 {
 	wsr_drift d = {0};
 	if (o) {
-		if (wsr_diff(&d.fields, &d.nfields, schema, s->applied, o->spec))
-			return WSR_ENOMEM;
+		cJSON *applied = NULL, *observed = NULL;
+		int rc = wsr_diff_without(&applied, s->applied, ignore);
+		if (!rc)
+			rc = wsr_diff_without(&observed, o->spec, ignore);
+		if (!rc)
+			rc = wsr_diff(&d.fields, &d.nfields, schema, applied ? applied : s->applied,
+				      observed ? observed : o->spec);
+		cJSON_Delete(applied);
+		cJSON_Delete(observed);
+		if (rc)
+			return rc;
 		if (!d.nfields)
 			return 0;
 	} else {
@@ -139,29 +221,57 @@ static int add_drift(wsr_plan *p, const char *address, const cJSON *schema,
 	return 0;
 }
 
-static void plan_wanted(wsr_change *c, wsr_plan_item *it, const cJSON *schema, wsr_diag *diag)
+static void refuse_replace(const wsr_change *c, wsr_diag *diag)
 {
-	const wsr_resource *d = c->desired, *o = c->observed;
+	wsr_buf fields = WSR_BUF_INIT;
+	for (size_t i = 0; i < c->nfields; i++)
+		if (c->fields[i].replace)
+			wsr_buf_printf(&fields, "%s%s", fields.len ? ", " : "", c->fields[i].path);
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address,
+		     "a replacement deletes the workspace with everything on it, then creates a "
+		     "new, empty one",
+		     "revert the field, or pass --allow-replace to plan and apply if the "
+		     "replacement is intended",
+		     "changing %s replaces this workspace, which is refused without "
+		     "--allow-replace",
+		     fields.len ? wsr_buf_str(&fields) : "the spec");
+	wsr_buf_free(&fields);
+}
+
+static int plan_wanted(wsr_change *c, wsr_plan_item *it, const cJSON *schema,
+		       const wsr_plan_opts *opts, wsr_diag *diag)
+{
+	const wsr_resource *o = c->observed;
 	if (!o) {
 		push_action(c, WSR_ACT_CREATE);
 		wsr_change_add_reason(c, it->recorded
 					     ? "recorded in state but no longer on the "
 					       "platform (deleted outside wsr): it is created again"
 					     : "new in the specs");
-		return;
+		return 0;
 	}
-	wsr_diff(&c->fields, &c->nfields, schema, d->spec, o->spec);
+	int rc = use_effective(c, it, schema, diag);
+	if (!rc)
+		rc = wsr_diff(&c->fields, &c->nfields, schema, c->desired->spec, o->spec);
+	if (rc)
+		return rc;
+	mark_drift(c, it->recorded);
 	classify(c);
-	if (c->nactions && c->actions[0] == WSR_ACT_DELETE && prevent_destroy(d->spec))
-		wsr_diag_add(
-		    diag, WSR_SEV_ERROR, NULL, c->address, NULL,
-		    "set lifecycle.preventDestroy to false first if the replacement is intended",
-		    "lifecycle.preventDestroy forbids replacing this workspace");
+	if (c->nactions && c->actions[0] == WSR_ACT_DELETE) {
+		if (prevent_destroy(c->desired->spec))
+			wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL,
+				     "set lifecycle.preventDestroy to false first if the "
+				     "replacement is intended",
+				     "lifecycle.preventDestroy forbids replacing this workspace");
+		else if (!opts->allow_replace)
+			refuse_replace(c, diag);
+	}
 	if (!it->recorded) {
 		it->record = WSR_REC_ADOPT;
 		wsr_change_add_reason(c,
 				      "exists on the platform but not in state: apply records it");
 	}
+	return 0;
 }
 
 static void plan_unwanted(wsr_change *c, wsr_plan_item *it, int prune, wsr_diag *diag)
@@ -207,13 +317,17 @@ static int plan_one(wsr_plan *p, const char *address, const wsr_resource_set *de
 		return WSR_ENOMEM;
 	p->n++;
 	const cJSON *schema = wsr_diff_spec_schema(it->change->kind);
+	const cJSON *ignore = ignored(d ? d->spec : s->applied);
+	if (opts->refresh_only)
+		return s ? add_drift(p, address, schema, s, o, ignore) : 0;
+	int rc = 0;
 	if (d)
-		plan_wanted(it->change, it, schema, diag);
+		rc = plan_wanted(it->change, it, schema, opts, diag);
 	else
 		plan_unwanted(it->change, it, opts->prune, diag);
-	if (s && (o || d))
-		return add_drift(p, address, schema, s, o);
-	return 0;
+	if (!rc && s && (o || d))
+		rc = add_drift(p, address, schema, s, o, ignore);
+	return rc;
 }
 
 int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
@@ -246,6 +360,7 @@ int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
 		p->lineage = strdup(state->lineage ? state->lineage : "");
 		p->serial = state->serial;
 	}
+	p->refresh_only = opts->refresh_only;
 	if (rc) {
 		wsr_plan_free(p);
 		return rc;
@@ -316,6 +431,8 @@ wsr_plan_summary wsr_plan_summarize(const wsr_plan *p)
 
 int wsr_plan_has_changes(const wsr_plan *p)
 {
+	if (p->refresh_only)
+		return p->ndrift > 0;
 	for (size_t i = 0; i < p->n; i++)
 		if (p->items[i].change->nactions || p->items[i].record != WSR_REC_NONE)
 			return 1;
@@ -326,8 +443,10 @@ void wsr_plan_free(wsr_plan *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->n; i++)
+	for (size_t i = 0; i < p->n; i++) {
 		wsr_change_free(p->items[i].change);
+		wsr_resource_free(p->items[i].effective);
+	}
 	free(p->items);
 	for (size_t i = 0; i < p->ndrift; i++) {
 		free(p->drift[i].address);

@@ -28,6 +28,10 @@ typedef struct wsr_plan_item {
 	const wsr_state_entry *recorded; /* borrowed; NULL when not in state */
 	wsr_record_op record;
 	int orphan; /* in state, not in the specs, kept because prune is off */
+	/* owned; the desired resource with its ignored (lifecycle.ignoreChanges)
+	 * and creation-only fields as the platform has them, when those differ;
+	 * change->desired then points here. NULL otherwise. */
+	wsr_resource *effective;
 } wsr_plan_item;
 
 typedef struct wsr_drift {
@@ -43,6 +47,8 @@ typedef struct wsr_plan_opts {
 	size_t ntargets;
 	const char *const *selectors; /* "key=value" label matches, all must hold */
 	size_t nselectors;
+	int allow_replace; /* without it a replacement is an error: it destroys the resource */
+	int refresh_only;  /* plan no change; only report drift, for apply to record */
 } wsr_plan_opts;
 
 typedef struct wsr_plan {
@@ -52,6 +58,7 @@ typedef struct wsr_plan {
 	size_t ndrift;
 	char *lineage; /* of the state it was planned against */
 	int64_t serial;
+	int refresh_only; /* apply records the drift in state and changes nothing else */
 } wsr_plan;
 
 typedef struct wsr_plan_summary {
@@ -69,7 +76,8 @@ int wsr_plan_check(wsr_plan *p, wsr_engine *e, wsr_diag *diag);
 
 wsr_plan_summary wsr_plan_summarize(const wsr_plan *p);
 
-/* 1 when apply would change anything on a platform or in state. */
+/* 1 when apply would change anything on a platform or in state (with
+ * refresh_only: when there is drift to record). */
 int wsr_plan_has_changes(const wsr_plan *p);
 
 void wsr_plan_free(wsr_plan *p);

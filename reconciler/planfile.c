@@ -33,6 +33,8 @@ int wsr_planfile_write(const char *path, const wsr_run_opts *opts, const wsr_run
 	cJSON_AddNumberToObject(st, "serial", (double)r->state->serial);
 	cJSON *o = cJSON_AddObjectToObject(doc, "options");
 	cJSON_AddBoolToObject(o, "prune", opts->plan.prune);
+	cJSON_AddBoolToObject(o, "allowReplace", opts->plan.allow_replace);
+	cJSON_AddBoolToObject(o, "refreshOnly", opts->plan.refresh_only);
 	cJSON_AddItemToObject(o, "targets", strings(opts->plan.targets, opts->plan.ntargets));
 	cJSON_AddItemToObject(o, "selectors", strings(opts->plan.selectors, opts->plan.nselectors));
 	cJSON_AddItemToObject(doc, "plan", cJSON_Duplicate(plan_json, 1));
@@ -96,6 +98,8 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	pf->lineage = wsr_json_str(st, "lineage");
 	pf->serial = (int64_t)wsr_json_num(st, "serial", -1);
 	pf->prune = wsr_json_bool(o, "prune", 0);
+	pf->allow_replace = wsr_json_bool(o, "allowReplace", 0);
+	pf->refresh_only = wsr_json_bool(o, "refreshOnly", 0);
 	pf->plan = wsr_json_obj(pf->doc, "plan");
 	const char *why =
 	    !format || strcmp(format, WSR_PLANFILE_FORMAT) ? "unknown format"

@@ -93,8 +93,38 @@ static void print_fields(FILE *f, const wsr_field_change *v, size_t n)
 		print_value(f, v[i].after, v[i].sensitive);
 		if (v[i].replace)
 			fputs("   # forces replacement", f);
+		if (v[i].drift)
+			fputs("   # changed outside wsr", f);
 		fputc('\n', f);
 	}
+}
+
+/* A provider's list of notes under a heading ("back up first:"). */
+static void print_notes(FILE *f, const cJSON *extra, const char *key, const char *heading)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(extra, key), *it;
+	if (!cJSON_IsArray(arr) || !arr->child)
+		return;
+	fprintf(f, "      %s\n", heading);
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (cJSON_IsString(it))
+			fprintf(f, "        - %s\n", it->valuestring);
+	}
+}
+
+static void print_path(FILE *f, const cJSON *extra)
+{
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(extra, "upgradePath"), *v;
+	if (!cJSON_IsArray(path) || !path->child)
+		return;
+	fputs("      upgrade path: ", f);
+	cJSON_ArrayForEach(v, path)
+	{
+		if (cJSON_IsString(v))
+			fprintf(f, "%s%s", v == path->child ? "" : " \u2192 ", v->valuestring);
+	}
+	fputc('\n', f);
 }
 
 static void print_item(FILE *f, const wsr_plan_item *it, int color)
@@ -105,9 +135,15 @@ static void print_item(FILE *f, const wsr_plan_item *it, int color)
 		c->address);
 	if (c->desired && c->desired->file)
 		fprintf(f, "  (%s:%d)", c->desired->file, c->desired->line);
+	if (c->disruptive)
+		fputs("  [disruptive]", f);
 	fputc('\n', f);
 	for (size_t i = 0; i < c->nreasons; i++)
 		fprintf(f, "      # %s\n", c->reasons[i]);
+	print_path(f, c->extra);
+	print_notes(f, c->extra, "destroys", "destroys:");
+	print_notes(f, c->extra, "backupFirst", "back up first:");
+	print_notes(f, c->extra, "verifyAfter", "verify after the transfer:");
 	if (c->nactions && c->actions[c->nactions - 1] == WSR_ACT_CREATE && !is_replace(c)) {
 		wsr_buf path = WSR_BUF_INIT;
 		wsr_buf_puts(&path, "");
@@ -147,6 +183,16 @@ void wsr_render_text(FILE *f, const wsr_plan *p, int color)
 		fputc('\n', f);
 	}
 	wsr_plan_summary s = wsr_plan_summarize(p);
+	if (p->refresh_only) {
+		if (p->ndrift)
+			fprintf(f,
+				"Refresh only: apply records what the platforms report for %zu "
+				"resource%s in state and changes nothing on the platforms.\n",
+				p->ndrift, p->ndrift == 1 ? "" : "s");
+		else
+			fprintf(f, "No drift. State matches what the platforms report.\n");
+		return;
+	}
 	if (!wsr_plan_has_changes(p)) {
 		fprintf(f, "No changes. The platform matches the specs (%d workspaces).\n", s.noop);
 		return;
@@ -165,8 +211,9 @@ static cJSON *json_or_null(const cJSON *v)
 	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
 }
 
+/* cause: whether to say per field if the spec or drift caused it. */
 static cJSON *fields_json(const wsr_field_change *v, size_t n, const char *before,
-			  const char *after)
+			  const char *after, int cause)
 {
 	cJSON *arr = cJSON_CreateArray();
 	for (size_t i = 0; arr && i < n; i++) {
@@ -183,6 +230,8 @@ static cJSON *fields_json(const wsr_field_change *v, size_t n, const char *befor
 		cJSON_AddBoolToObject(o, "forcesReplacement", v[i].replace);
 		if (v[i].operation)
 			cJSON_AddStringToObject(o, "operation", v[i].operation);
+		if (cause)
+			cJSON_AddStringToObject(o, "cause", v[i].drift ? "drift" : "spec");
 	}
 	return arr;
 }
@@ -206,7 +255,9 @@ static cJSON *change_json(const wsr_plan_item *it)
 	cJSON *acts = cJSON_AddArrayToObject(o, "actions");
 	for (int i = 0; i < c->nactions; i++)
 		cJSON_AddItemToArray(acts, cJSON_CreateString(wsr_action_name(c->actions[i])));
-	cJSON_AddItemToObject(o, "fields", fields_json(c->fields, c->nfields, "before", "after"));
+	cJSON_AddItemToObject(o, "fields",
+			      fields_json(c->fields, c->nfields, "before", "after", 1));
+	cJSON_AddBoolToObject(o, "disruptive", c->disruptive);
 	cJSON_AddItemToObject(o, "before", spec_json(c, c->observed));
 	cJSON_AddItemToObject(o, "after", spec_json(c, c->desired));
 	cJSON *reasons = cJSON_AddArrayToObject(o, "reasons");
@@ -259,6 +310,7 @@ cJSON *wsr_render_json(const wsr_plan *p, const wsr_diag *diag)
 	if (!root)
 		return NULL;
 	cJSON_AddStringToObject(root, "format", WSR_PLAN_FORMAT);
+	cJSON_AddBoolToObject(root, "refreshOnly", p && p->refresh_only);
 	cJSON *changes = cJSON_AddArrayToObject(root, "changes");
 	cJSON *drift = cJSON_AddArrayToObject(root, "drift");
 	for (size_t i = 0; p && i < p->n; i++)
@@ -270,7 +322,7 @@ cJSON *wsr_render_json(const wsr_plan *p, const wsr_diag *diag)
 		cJSON_AddBoolToObject(d, "gone", p->drift[i].gone);
 		cJSON_AddItemToObject(
 		    d, "fields",
-		    fields_json(p->drift[i].fields, p->drift[i].nfields, "observed", "recorded"));
+		    fields_json(p->drift[i].fields, p->drift[i].nfields, "observed", "recorded", 0));
 	}
 	cJSON *diags = diag ? wsr_diag_to_json(diag) : cJSON_CreateArray();
 	cJSON_AddItemToObject(root, "diagnostics", diags ? diags : cJSON_CreateArray());

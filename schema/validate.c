@@ -475,6 +475,9 @@ static void object_extra(vctx *c, const cJSON *s, const wsr_node *n, cJSON *out)
 static cJSON *check_array(vctx *c, const cJSON *s, const wsr_node *n)
 {
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
+	double max = num_kw(s, "maxItems", INFINITY);
+	if ((double)n->n > max)
+		problem(c, n, NULL, NULL, "%zu items; at most %.0f are allowed", n->n, max);
 	cJSON *out = cJSON_CreateArray();
 	for (size_t i = 0; out && i < n->n; i++) {
 		size_t old = c->path.len;

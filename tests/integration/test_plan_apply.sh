@@ -88,12 +88,18 @@ t_immutable_change_is_replacement() {
 	expect_rc 0
 	sed -i 's/kubernetes: {version: "1.30.2"}/kubernetes: {version: "1.30.2", controlPlane: single_node}/' specs/alpha.yaml
 	run "$WSR" plan specs --json
-	expect_json '.changes[0].actions == ["delete", "create"]'
+	expect_rc 1
+	expect_json '.changes[0].actions == ["delete", "create"] and .changes[0].disruptive'
 	expect_json '.changes[0].fields[0] | .path == "kubernetes.controlPlane" and .forcesReplacement and .before == "high_available" and .after == "single_node"'
-	run "$WSR" plan specs
+	expect_json '.diagnostics[0].summary | test("refused without --allow-replace")'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	expect_err "refused without --allow-replace"
+	run "$WSR" plan specs --allow-replace
+	expect_rc 0
 	expect_out "-/+ loopback/acme/alpha"
 	expect_out "# forces replacement"
-	run "$WSR" apply specs --auto-approve
+	run "$WSR" apply specs --auto-approve --allow-replace
 	expect_rc 0
 	run "$WSR" plan specs --detailed-exitcode
 	expect_rc 0

@@ -106,6 +106,26 @@ static void test_json_bounds(void **st)
 	cJSON_Delete(v);
 }
 
+static void test_json_set_path(void **st)
+{
+	(void)st;
+	cJSON *root = cJSON_Parse("{\"a\":{\"b\":1},\"s\":\"x\"}");
+	cJSON *seven = cJSON_CreateNumber(7);
+	assert_int_equal(wsr_json_set_path(root, "a.b", seven), 0);
+	assert_int_equal(wsr_json_path(root, "a.b")->valueint, 7);
+	assert_int_equal(wsr_json_set_path(root, "n.m.o", seven), 0); /* objects made on the way */
+	assert_int_equal(wsr_json_path(root, "n.m.o")->valueint, 7);
+	assert_int_equal(wsr_json_set_path(root, "a.b", NULL), 0);
+	assert_null(wsr_json_path(root, "a.b"));
+	assert_int_equal(wsr_json_set_path(root, "z.y", NULL), 0); /* nothing to remove */
+	assert_null(wsr_json_path(root, "z"));
+	assert_int_equal(wsr_json_set_path(root, "s.t", seven), WSR_EINVAL); /* through a string */
+	assert_int_equal(wsr_json_set_path(root, "a..b", seven), WSR_EINVAL);
+	assert_int_equal(wsr_json_set_path(root, "", seven), WSR_EINVAL);
+	cJSON_Delete(seven);
+	cJSON_Delete(root);
+}
+
 static void test_buf(void **st)
 {
 	(void)st;
@@ -127,6 +147,7 @@ int main(void)
 	    cmocka_unit_test(test_hmap_many_and_tombstones),
 	    cmocka_unit_test(test_diag_format_sort_and_cap),
 	    cmocka_unit_test(test_json_bounds),
+	    cmocka_unit_test(test_json_set_path),
 	    cmocka_unit_test(test_buf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

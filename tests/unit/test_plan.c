@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "reconciler/plan.h"
 
 #define KIND "loopback.wsr.dev/v1/Workspace"
@@ -210,6 +211,156 @@ static void test_target_and_selector(void **st)
 	wsr_plan_free(p);
 }
 
+static wsr_plan *build_opts(fx *f, const wsr_plan_opts *o)
+{
+	wsr_plan *p = NULL;
+	assert_int_equal(wsr_plan_build(&p, &f->desired, &f->observed, f->state, o, &f->diag), 0);
+	return p;
+}
+
+static void test_replacement_needs_allow_replace(void **st)
+{
+	fx *f = *st;
+	wsr_resource_set_add(&f->desired,
+			     res("r", "{\"organization\":\"acme\",\"project\":\"payments\","
+				      "\"type\":\"baremetal\"}",
+				 NULL));
+	wsr_resource_set_add(&f->observed,
+			     res("r", "{\"organization\":\"acme\",\"project\":\"payments\","
+				      "\"type\":\"kubernetes\"}",
+				 NULL));
+	wsr_plan *p = build(f, 0);
+	assert_true(item(p, "r")->change->disruptive);
+	assert_int_equal(wsr_diag_errors(&f->diag), 1);
+	assert_non_null(strstr(f->diag.v[0].summary, "--allow-replace"));
+	wsr_plan_free(p);
+	wsr_diag_free(&f->diag);
+	wsr_diag_init(&f->diag);
+	wsr_plan_opts o = {.allow_replace = 1};
+	p = build_opts(f, &o);
+	assert_int_equal(item(p, "r")->change->nactions, 2);
+	assert_int_equal(wsr_diag_errors(&f->diag), 0);
+	wsr_plan_free(p);
+}
+
+/* A field the spec still has as applied is drift being restored; a field
+ * the spec changed is the user's edit. */
+static void test_drift_and_spec_fields_told_apart(void **st)
+{
+	fx *f = *st;
+	const char *applied = "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+			      "\"baremetal\",\"metadata\":{\"c\":\"1\"},\"maintenance\":{"
+			      "\"schedule\":{\"3\":3}}}";
+	wsr_resource_set_add(&f->desired,
+			     res("w",
+				 "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+				 "\"baremetal\",\"metadata\":{\"c\":\"2\"},\"maintenance\":{"
+				 "\"schedule\":{\"3\":3}}}",
+				 NULL));
+	wsr_resource_set_add(&f->observed,
+			     res("w",
+				 "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+				 "\"baremetal\",\"metadata\":{\"c\":\"1\"},\"maintenance\":{"
+				 "\"schedule\":{\"3\":7}}}",
+				 NULL));
+	record(f, "w", applied);
+	wsr_plan *p = build(f, 0);
+	const wsr_change *c = item(p, "w")->change;
+	assert_int_equal(c->nfields, 2);
+	for (size_t i = 0; i < c->nfields; i++)
+		assert_int_equal(c->fields[i].drift,
+				 strcmp(c->fields[i].path, "maintenance.schedule.3") == 0);
+	assert_int_equal(c->nreasons, 2);
+	assert_string_equal(c->reasons[1], "restores 1 field changed outside wsr");
+	assert_int_equal(p->ndrift, 1);
+	assert_int_equal(p->drift[0].nfields, 1);
+	assert_false(c->disruptive);
+	wsr_plan_free(p);
+}
+
+/* ignoreChanges: the ignored fields keep the platform's values in what
+ * apply aims for, and their drift is not reported. */
+static void test_ignore_changes(void **st)
+{
+	fx *f = *st;
+	const char *want = "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+			   "\"baremetal\",\"metadata\":{\"c\":\"1\",\"o\":\"new\"},"
+			   "\"maintenance\":{\"schedule\":{\"3\":3}},\"lifecycle\":{"
+			   "\"ignoreChanges\":[\"maintenance.schedule\",\"metadata.c\"]}}";
+	wsr_resource_set_add(&f->desired, res("w", want, NULL));
+	wsr_resource_set_add(&f->observed,
+			     res("w",
+				 "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+				 "\"baremetal\",\"metadata\":{\"c\":\"9\",\"o\":\"old\"},"
+				 "\"maintenance\":{\"schedule\":{\"3\":7,\"4\":1}}}",
+				 NULL));
+	record(f, "w",
+	       "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
+	       "\"metadata\":{\"c\":\"1\",\"o\":\"old\"},\"maintenance\":{\"schedule\":{\"3\":3}}}");
+	wsr_plan *p = build(f, 0);
+	const wsr_plan_item *it = item(p, "w");
+	assert_int_equal(it->change->nfields, 1);
+	assert_string_equal(it->change->fields[0].path, "metadata");
+	/* what apply sends: the platform's c and schedule, the spec's o */
+	assert_non_null(it->effective);
+	assert_ptr_equal(it->change->desired, it->effective);
+	const cJSON *m = cJSON_GetObjectItem(it->effective->spec, "metadata");
+	assert_string_equal(cJSON_GetObjectItem(m, "c")->valuestring, "9");
+	assert_string_equal(cJSON_GetObjectItem(m, "o")->valuestring, "new");
+	const cJSON *sch = wsr_json_path(it->effective->spec, "maintenance.schedule");
+	assert_int_equal(cJSON_GetObjectItem(sch, "3")->valueint, 7);
+	assert_int_equal(p->ndrift, 0);
+	wsr_plan_free(p);
+}
+
+/* kubernetes.ingress is read at creation only: a later change is a warning
+ * and no action. */
+static void test_creation_only_field_warns(void **st)
+{
+	fx *f = *st;
+	wsr_resource_set_add(
+	    &f->desired,
+	    res("k",
+		"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
+		"\"kubernetes\":{\"version\":\"1.30.2\",\"ingress\":true}}",
+		NULL));
+	wsr_resource_set_add(
+	    &f->observed,
+	    res("k",
+		"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
+		"\"kubernetes\":{\"version\":\"1.30.2\",\"ingress\":false}}",
+		NULL));
+	wsr_plan *p = build(f, 0);
+	assert_int_equal(item(p, "k")->change->nactions, 0);
+	assert_int_equal(wsr_diag_errors(&f->diag), 0);
+	assert_int_equal(f->diag.n, 1);
+	assert_int_equal(f->diag.v[0].severity, WSR_SEV_WARNING);
+	assert_non_null(strstr(f->diag.v[0].summary, "kubernetes.ingress"));
+	wsr_plan_free(p);
+}
+
+static void test_refresh_only_plans_no_change(void **st)
+{
+	fx *f = *st;
+	wsr_resource_set_add(&f->desired, res("new", spec_a, NULL));
+	wsr_resource_set_add(&f->desired, res("w", spec_a, NULL));
+	wsr_resource_set_add(
+	    &f->observed,
+	    res("w",
+		"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
+		"\"maintenance\":{\"enabled\":true,\"schedule\":{\"1\":9}}}",
+		NULL));
+	record(f, "w", spec_a);
+	record(f, "gone", spec_a);
+	wsr_plan_opts o = {.refresh_only = 1};
+	wsr_plan *p = build_opts(f, &o);
+	for (size_t i = 0; i < p->n; i++)
+		assert_int_equal(p->items[i].change->nactions, 0);
+	assert_int_equal(p->ndrift, 2);
+	assert_true(wsr_plan_has_changes(p));
+	wsr_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +368,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replace_and_prevent_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_adopt_forget_orphan_prune, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_target_and_selector, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replacement_needs_allow_replace, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_drift_and_spec_fields_told_apart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ignore_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_creation_only_field_warns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refresh_only_plans_no_change, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,6 +163,8 @@ static void check_change(const row *r, const cJSON *s, int local)
 	const cJSON *op = cJSON_GetObjectItemCaseSensitive(s, "x-wsr-operation");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "x-wsr-immutable")))
 		want = "replace";
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "x-wsr-create-only")))
+		want = "creation only";
 	else if (cJSON_IsString(op))
 		want = op->valuestring;
 	else if (local)
@@ -199,6 +201,7 @@ static void check_row(row *r, const cJSON *s, int local)
 	check_limit(r, s, "minimum");
 	check_limit(r, s, "maximum");
 	check_limit(r, s, "maxLength");
+	check_limit(r, s, "maxItems");
 	const cJSON *minl = cJSON_GetObjectItemCaseSensitive(s, "minLength");
 	if (cJSON_IsNumber(minl) && minl->valueint > 1)
 		check_limit(r, s, "minLength");
