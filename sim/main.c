@@ -33,7 +33,8 @@ static void usage(FILE *f)
 	      "  --listen HOST:PORT  address to bind (default 127.0.0.1:0; port 0 picks a free "
 	      "one);\n"
 	      "                    only loopback addresses unless --allow-remote\n"
-	      "  --seed FILE       YAML seed used when DIR is empty (default: the built-in seed)\n"
+	      "  --seed FILE       YAML seed used when DIR is empty (default: the built-in seed;\n"
+	      "                    the format is in docs/sim.md)\n"
 	      "  --data DIR        where the platform's data persists (default: memory only)\n"
 	      "  --quiet           no request log on stderr\n"
 	      "  --allow-remote    permit a non-loopback --listen address\n",

@@ -23,7 +23,7 @@
 
 struct wsr_sim_server {
 	struct MHD_Daemon *d;
-	wsr_sim_handler handler;
+	wsr_sim_handler handler, sim_handler;
 	void *ctx;
 	int quiet;
 	unsigned port;
@@ -120,12 +120,37 @@ static int is_sim_path(const char *url)
 	return strncmp(url, "/_sim/", 6) == 0 || strcmp(url, "/_sim") == 0;
 }
 
-/* The emulator's own endpoints: they serve tests, not clients, so they are
- * neither counted nor passed to the API. */
-static void sim_endpoint(wsr_sim_server *s, const char *method, const char *url, wsr_sim_resp *r)
+/* 1 when the client is on this machine (127.0.0.0/8, ::1, or ::ffff:127.x). */
+static int client_is_local(struct MHD_Connection *c)
 {
-	if (strcmp(url, "/_sim/stats") != 0) {
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	if (sa && sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) ||
+		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+/* The emulator's own endpoints: they serve tests, not clients, so they are
+ * not counted, and a client beyond this machine (--allow-remote) does not
+ * see them: they take no key and change the platform at will. */
+static void sim_endpoint(wsr_sim_server *s, const wsr_sim_req *req, wsr_sim_resp *r)
+{
+	const char *method = req->method, *url = req->path;
+	if (!client_is_local(req->conn)) {
 		wsr_sim_resp_error(r, 404, "not_found", "no such path %s", url);
+		return;
+	}
+	if (strcmp(url, "/_sim/stats") != 0) {
+		if (s->sim_handler)
+			s->sim_handler(s->ctx, req, r);
+		else
+			wsr_sim_resp_error(r, 404, "not_found", "no such path %s", url);
 		return;
 	}
 	if (strcmp(method, "GET") != 0) {
@@ -197,12 +222,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		too_large(&r);
 	else if (wsr_buf_failed(&st->body))
 		wsr_sim_resp_error(&r, 503, "unavailable", "out of memory");
-	else if (is_sim_path(url))
-		sim_endpoint(s, method, url, &r);
 	else {
 		wsr_sim_req req = {method, url, wsr_buf_str(&st->body), st->body.len, c,
 				   NULL,   NULL};
-		s->handler(s->ctx, &req, &r);
+		if (is_sim_path(url))
+			sim_endpoint(s, &req, &r);
+		else
+			s->handler(s->ctx, &req, &r);
 	}
 	return finish(s, c, url, method, &r);
 }
@@ -304,6 +330,7 @@ int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, cha
 	if (!s)
 		return WSR_ENOMEM;
 	s->handler = o->handler;
+	s->sim_handler = o->sim_handler;
 	s->ctx = o->ctx;
 	s->quiet = o->quiet;
 	atomic_init(&s->requests, 0);

@@ -1,6 +1,7 @@
 /* server: the HTTP side of an emulator, on libmicrohttpd: binding (loopback
  * only unless asked), request bodies with a size limit, JSON responses and
- * errors, the request counter behind /_sim/stats, and the request log. An
+ * errors, the request counter behind /_sim/stats, the emulator-only /_sim/
+ * paths (for loopback clients only), and the request log. An
  * API (sim/loopback/) sees only wsr_sim_req and wsr_sim_resp, so it never
  * touches libmicrohttpd and its handlers can be driven by unit tests. */
 #ifndef WSR_SIM_SERVER_H
@@ -51,6 +52,10 @@ typedef struct wsr_sim_server_opts {
 	int quiet;	    /* no request log */
 	wsr_sim_handler handler;
 	void *ctx;
+	/* The API's own /_sim/... endpoints (other than /_sim/stats), or NULL.
+	 * They are answered only to clients on a loopback address and are not
+	 * counted in /_sim/stats. */
+	wsr_sim_handler sim_handler;
 } wsr_sim_server_opts;
 
 typedef struct wsr_sim_server wsr_sim_server;

@@ -34,8 +34,8 @@ int wsr_sim_serve(wsr_sim **out, const wsr_sim_opts *opts, int allow_remote, cha
 		return WSR_ENOMEM;
 	int rc = wsr_lbsim_open(&s->api, opts->seed_file, opts->data_dir, err);
 	if (!rc) {
-		wsr_sim_server_opts so = {opts->listen, allow_remote, opts->quiet, wsr_lbsim_handle,
-					  s->api};
+		wsr_sim_server_opts so = {opts->listen,	    allow_remote, opts->quiet,
+					  wsr_lbsim_handle, s->api,	  wsr_lbsim_handle_sim};
 		rc = wsr_sim_server_start(&s->srv, &so, err);
 	}
 	if (rc) {

@@ -12,19 +12,6 @@
 #include "sim/loopback/names.h"
 #include "sim/loopback/platform.h"
 
-/* A bit's position is its name's index in the list of docs/api/loopback.md. */
-const char *wsr_lbsim_perm_name(unsigned perm)
-{
-	static const char *const names[] = {
-	    "workspace:read",	  "workspace:create",	"workspace:update",
-	    "workspace:delete",	  "workspace:transfer", "kubernetes:upgrade",
-	    "maintenance:update", "kubeconfig:admin",	"kubeconfig:oidc"};
-	for (unsigned i = 0; i < WSR_LBSIM_NPERMS; i++)
-		if (perm == 1u << i)
-			return names[i];
-	return "?";
-}
-
 wsr_lbsim_org *wsr_lbsim_own_org(wsr_lbsim_call *c, const char *name)
 {
 	if (strcmp(name, c->org->name) == 0)
@@ -82,7 +69,9 @@ int wsr_lbsim_page_params(wsr_lbsim_call *c, size_t *limit, char *after)
 	return 0;
 }
 
-void wsr_lbsim_page_reply(wsr_lbsim_call *c, cJSON *items, const char *last)
+/* {"items": items, "nextCursor": cursor after last, or null}; items is
+ * taken over. NULL after answering 503. */
+static cJSON *page_obj(wsr_lbsim_call *c, cJSON *items, const char *last)
 {
 	char cursor[WSR_LBSIM_CURSOR_MAX + 1];
 	cJSON *page = cJSON_CreateObject();
@@ -90,13 +79,50 @@ void wsr_lbsim_page_reply(wsr_lbsim_call *c, cJSON *items, const char *last)
 		cJSON_Delete(items);
 		cJSON_Delete(page);
 		wsr_lbsim_unavailable(c, WSR_ENOMEM);
-		return;
+		return NULL;
 	}
 	if (last && wsr_lbsim_cursor_encode(cursor, last) == 0)
 		cJSON_AddStringToObject(page, "nextCursor", cursor);
 	else
 		cJSON_AddNullToObject(page, "nextCursor");
-	wsr_sim_resp_json(c->resp, 200, page);
+	return page;
+}
+
+void wsr_lbsim_page_reply(wsr_lbsim_call *c, cJSON *items, const char *last)
+{
+	cJSON *page = page_obj(c, items, last);
+	if (page)
+		wsr_sim_resp_json(c->resp, 200, page);
+}
+
+cJSON *wsr_lbsim_page_of(wsr_lbsim_call *c, const cJSON *arr, const char *field)
+{
+	size_t limit, n = 0;
+	char after[WSR_LBSIM_CURSOR_KEY_MAX + 1];
+	if (wsr_lbsim_page_params(c, &limit, after))
+		return NULL;
+	const cJSON *it = arr ? arr->child : NULL;
+	if (after[0]) {
+		while (it && strcmp(wsr_json_str(it, field), after) != 0)
+			it = it->next;
+		if (!it) {
+			wsr_sim_resp_error(c->resp, 400, "invalid_request",
+					   "cursor is not one this list gave out");
+			return NULL;
+		}
+		it = it->next;
+	}
+	cJSON *items = cJSON_CreateArray();
+	const char *last = NULL;
+	for (; items && it && n < limit; it = it->next, n++) {
+		cJSON_AddItemToArray(items, cJSON_Duplicate(it, 1));
+		last = wsr_json_str(it, field);
+	}
+	if (!items) {
+		wsr_lbsim_unavailable(c, WSR_ENOMEM);
+		return NULL;
+	}
+	return page_obj(c, items, it ? last : NULL);
 }
 
 cJSON *wsr_lbsim_body(wsr_lbsim_call *c)
@@ -140,16 +166,32 @@ cJSON *wsr_lbsim_task_json(const wsr_lbsim_task *t, int64_t now)
 	int done = now >= t->finished_at;
 	cJSON *v = cJSON_CreateObject();
 	cJSON_AddStringToObject(v, "id", t->id);
-	cJSON_AddStringToObject(v, "type", t->is_delete ? "delete" : "create");
-	cJSON_AddStringToObject(v, "state", done ? "succeeded" : "running");
+	const char *state = !done ? "running" : t->err_code ? "failed" : "succeeded";
+	cJSON_AddStringToObject(v, "type", wsr_lbsim_task_type_name(t->type));
+	cJSON_AddStringToObject(v, "state", state);
 	cJSON_AddStringToObject(v, "organization", t->org);
 	cJSON_AddStringToObject(v, "workspace", t->ws);
 	cJSON_AddItemToObject(v, "createdAt", time_str(t->created_at));
 	cJSON_AddItemToObject(v, "finishedAt",
 			      done ? time_str(t->finished_at) : cJSON_CreateNull());
-	if (!cJSON_AddNullToObject(v, "error")) {
+	cJSON *e = done && t->err_code ? cJSON_AddObjectToObject(v, "error")
+				       : cJSON_AddNullToObject(v, "error");
+	if (!e || (cJSON_IsObject(e) && (!cJSON_AddStringToObject(e, "code", t->err_code) ||
+					 !cJSON_AddStringToObject(e, "message", t->err_msg)))) {
 		cJSON_Delete(v);
 		return NULL;
 	}
 	return v;
+}
+
+void wsr_lbsim_reply_ws_task(wsr_lbsim_call *c, int code, const wsr_lbsim_ws *w,
+			     const wsr_lbsim_task *t)
+{
+	cJSON *v = cJSON_CreateObject();
+	if (v && !(cJSON_AddItemToObject(v, "workspace", wsr_lbsim_ws_json(w, c->now)) &&
+		   (!t || cJSON_AddItemToObject(v, "task", wsr_lbsim_task_json(t, c->now))))) {
+		cJSON_Delete(v);
+		v = NULL;
+	}
+	wsr_sim_resp_json(c->resp, code, v);
 }

@@ -8,25 +8,9 @@
 
 #include <cJSON.h>
 
+#include "sim/loopback/platform.h"
 #include "sim/loopback/store.h"
 #include "sim/server.h"
-
-/* Permissions, one bit each, in the order of docs/api/loopback.md. */
-enum {
-	WSR_LBSIM_WS_READ = 1 << 0,
-	WSR_LBSIM_WS_CREATE = 1 << 1,
-	WSR_LBSIM_WS_UPDATE = 1 << 2,
-	WSR_LBSIM_WS_DELETE = 1 << 3,
-	WSR_LBSIM_WS_TRANSFER = 1 << 4,
-	WSR_LBSIM_K8S_UPGRADE = 1 << 5,
-	WSR_LBSIM_MAINT_UPDATE = 1 << 6,
-	WSR_LBSIM_KUBECONFIG_ADMIN = 1 << 7,
-	WSR_LBSIM_KUBECONFIG_OIDC = 1 << 8,
-};
-#define WSR_LBSIM_NPERMS 9
-
-/* The name of one permission bit ("workspace:create"). */
-const char *wsr_lbsim_perm_name(unsigned perm);
 
 /* Default and largest page of a list. */
 #define WSR_LBSIM_PAGE_DEFAULT 100
@@ -41,6 +25,7 @@ typedef struct wsr_lbsim_call {
 	const char *apikey;
 	wsr_lbsim_org *org; /* the key's organization */
 	unsigned perms;
+	int admin;	       /* the key's role is admin (only admins switch maintenance off) */
 	const cJSON *projects; /* the projects the key is limited to, or NULL */
 	int64_t now;	       /* ms, fixed for the whole request */
 } wsr_lbsim_call;
@@ -56,6 +41,10 @@ int wsr_lbsim_in_scope(const wsr_lbsim_call *c, const char *project);
 int wsr_lbsim_page_params(wsr_lbsim_call *c, size_t *limit, char *after);
 /* Answers 200 with {"items": items, "nextCursor": cursor after last, or null}. */
 void wsr_lbsim_page_reply(wsr_lbsim_call *c, cJSON *items, const char *last);
+/* The page of arr (a list in fixed order whose items are keyed by field)
+ * that ?limit= and ?cursor= ask for, as {"items", "nextCursor"}; NULL after
+ * answering 400 or 503. */
+cJSON *wsr_lbsim_page_of(wsr_lbsim_call *c, const cJSON *arr, const char *field);
 /* Parses the request body as JSON; NULL after answering 400. */
 cJSON *wsr_lbsim_body(wsr_lbsim_call *c);
 /* Answers 503 for a failed write or allocation (clients retry those). */
@@ -64,6 +53,20 @@ void wsr_lbsim_unavailable(wsr_lbsim_call *c, int rc);
 /* The Workspace and Task objects as the API shows them at c->now. */
 cJSON *wsr_lbsim_ws_json(const wsr_lbsim_ws *w, int64_t now);
 cJSON *wsr_lbsim_task_json(const wsr_lbsim_task *t, int64_t now);
+/* Answers code with {"workspace": w, "task": t} (t NULL: no task member). */
+void wsr_lbsim_reply_ws_task(wsr_lbsim_call *c, int code, const wsr_lbsim_ws *w,
+			     const wsr_lbsim_task *t);
+
+/* Stores obj (taken over) as w's Workspace object and answers 200 with it,
+ * or 503 (w unchanged) when it cannot be written. */
+void wsr_lbsim_ws_replace(wsr_lbsim_call *c, wsr_lbsim_ws *w, cJSON *obj);
+
+/* The workspace named in the path, or NULL after answering 404. */
+wsr_lbsim_ws *wsr_lbsim_ws_lookup(wsr_lbsim_call *c, const char *org, const char *name);
+/* The workspace named in the path that the key has perm on, or NULL after
+ * answering 404 or 403. */
+wsr_lbsim_ws *wsr_lbsim_ws_find(wsr_lbsim_call *c, const char *org, const char *name,
+				unsigned perm);
 
 /* Read-only handlers (reads.c). */
 void wsr_lbsim_principal(wsr_lbsim_call *c);
@@ -72,8 +75,6 @@ void wsr_lbsim_org_get(wsr_lbsim_call *c, const char *org);
 void wsr_lbsim_versions(wsr_lbsim_call *c);
 void wsr_lbsim_clusters(wsr_lbsim_call *c);
 void wsr_lbsim_task_get(wsr_lbsim_call *c, const char *id);
-/* The permission bits of a role ("admin", "member", "viewer"). */
-unsigned wsr_lbsim_role_perms(const char *role);
 
 /* Workspace handlers (ws.c, ws_create.c). */
 void wsr_lbsim_ws_list(wsr_lbsim_call *c, const char *org);
@@ -81,4 +82,14 @@ void wsr_lbsim_ws_get(wsr_lbsim_call *c, const char *org, const char *name);
 void wsr_lbsim_ws_create(wsr_lbsim_call *c, const char *org);
 void wsr_lbsim_ws_patch(wsr_lbsim_call *c, const char *org, const char *name);
 void wsr_lbsim_ws_delete(wsr_lbsim_call *c, const char *org, const char *name);
+
+/* Day-two operations and the reads that plan them (ws_ops.c). */
+void wsr_lbsim_ws_upgrades(wsr_lbsim_call *c, const char *org, const char *name);
+void wsr_lbsim_ws_upgrade(wsr_lbsim_call *c, const char *org, const char *name);
+void wsr_lbsim_ws_transfer(wsr_lbsim_call *c, const char *org, const char *name);
+void wsr_lbsim_ws_profiles(wsr_lbsim_call *c, const char *org, const char *name);
+
+/* Seeds the workspaces of a checked platform's "workspaces" list into s,
+ * active from the start and without a task (ws_create.c). */
+int wsr_lbsim_seed_workspaces(wsr_lbsim_store *s, const cJSON *list, int64_t now);
 #endif

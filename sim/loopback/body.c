@@ -15,8 +15,7 @@
 #define DEFAULT_PRIORITY_HOUR 4
 #define DAYS 7
 
-static int bad(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(char *why, const char *fmt, ...)
+int wsr_lbsim_why(char *why, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -34,11 +33,11 @@ static const char *dot(const char *where)
 static int expect_object(const cJSON *v, const char *where, char *why)
 {
 	if (v && !cJSON_IsNull(v) && !cJSON_IsObject(v))
-		return bad(why, "%s must be an object", where);
+		return wsr_lbsim_why(why, "%s must be an object", where);
 	return 0;
 }
 
-static int only(const cJSON *obj, const char *const *keys, const char *where, char *why)
+int wsr_lbsim_only_fields(const cJSON *obj, const char *const *keys, const char *where, char *why)
 {
 	const cJSON *it;
 	cJSON_ArrayForEach(it, obj)
@@ -47,7 +46,8 @@ static int only(const cJSON *obj, const char *const *keys, const char *where, ch
 		while (*k && strcmp(*k, it->string) != 0)
 			k++;
 		if (!*k)
-			return bad(why, "unknown field %s%s%s", where, dot(where), it->string);
+			return wsr_lbsim_why(why, "unknown field %s%s%s", where, dot(where),
+					     it->string);
 	}
 	return 0;
 }
@@ -62,8 +62,20 @@ static int take_bool(cJSON *out, const cJSON *in, const char *key, int def, cons
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
 	if (v && !cJSON_IsBool(v))
-		return bad(why, "%s%s%s must be true or false", where, dot(where), key);
+		return wsr_lbsim_why(why, "%s%s%s must be true or false", where, dot(where), key);
 	return add(out, key, cJSON_CreateBool(v ? cJSON_IsTrue(v) : def));
+}
+
+/* Sets obj[key], when present and false, to true. */
+static int set_true(cJSON *obj, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key), *t;
+	if (!v || cJSON_IsTrue(v))
+		return 0;
+	if ((t = cJSON_CreateTrue()) != NULL && cJSON_ReplaceItemInObjectCaseSensitive(obj, key, t))
+		return 0;
+	cJSON_Delete(t);
+	return WSR_ENOMEM;
 }
 
 /* A string; absent or null becomes def (null when def is NULL). */
@@ -72,7 +84,7 @@ static int take_str(cJSON *out, const cJSON *in, const char *key, const char *de
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
 	if (v && !cJSON_IsNull(v) && !cJSON_IsString(v))
-		return bad(why, "%s%s%s must be a string", where, dot(where), key);
+		return wsr_lbsim_why(why, "%s%s%s must be a string", where, dot(where), key);
 	const char *s = cJSON_IsString(v) ? v->valuestring : def;
 	return add(out, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
 }
@@ -83,7 +95,8 @@ static int take_hour(cJSON *out, const cJSON *in, const char *key, int def, cons
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
 	if (v && (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 23 ||
 		  floor(v->valuedouble) != v->valuedouble))
-		return bad(why, "%s%s%s must be an hour from 0 to 23", where, dot(where), key);
+		return wsr_lbsim_why(why, "%s%s%s must be an hour from 0 to 23", where, dot(where),
+				     key);
 	return add(out, key, cJSON_CreateNumber(v ? v->valuedouble : def));
 }
 
@@ -94,7 +107,7 @@ static int begin(cJSON **out, const cJSON *in, const char *const *keys, const ch
 {
 	int rc = expect_object(in, where, why);
 	if (!rc && keys && cJSON_IsObject(in))
-		rc = only(in, keys, where, why);
+		rc = wsr_lbsim_only_fields(in, keys, where, why);
 	*out = rc ? NULL : cJSON_CreateObject();
 	return rc ? rc : (*out ? 0 : WSR_ENOMEM);
 }
@@ -108,7 +121,7 @@ static int norm_metadata(cJSON **out, const cJSON *in, char *why)
 	cJSON_ArrayForEach(it, in)
 	{
 		if (!cJSON_IsString(it))
-			return bad(why, "metadata.%s must be a string", it->string);
+			return wsr_lbsim_why(why, "metadata.%s must be a string", it->string);
 		if ((rc = add(*out, it->string, cJSON_CreateString(it->valuestring))) != 0)
 			return rc;
 	}
@@ -134,16 +147,6 @@ static int norm_oidc(cJSON **out, const cJSON *in, char *why)
 		return rc;
 	rc = take_bool(*out, in, "enabled", 0, where, why);
 	return rc ? rc : take_str(*out, in, "sessionLifetime", NULL, where, why);
-}
-
-/* A sub-object holding one boolean, as maintenance.compute and .kubernetes do. */
-static int norm_flag(cJSON **out, const cJSON *in, const char *key, const char *where, char *why)
-{
-	const char *const keys[] = {key, NULL};
-	int rc = begin(out, in, keys, where, why);
-	if (rc)
-		return rc;
-	return take_bool(*out, in, key, 1, where, why);
 }
 
 static int norm_schedule(cJSON **out, const cJSON *in, char *why)
@@ -173,17 +176,32 @@ static int sub(cJSON *parent, const char *key, norm_fn fn, const cJSON *in, char
 	return rc;
 }
 
-static int norm_compute(cJSON **out, const cJSON *in, char *why)
+/* maintenance.compute or maintenance.kubernetes: a block holding one flag.
+ * A block given without its flag means true; an omitted (or null) block
+ * means def, which is false when the rest of maintenance was given: the
+ * platform reads a missing block as "no automatic updates". */
+static int flag_block(cJSON *parent, const char *block, const char *key, const cJSON *in, int def,
+		      char *why)
 {
-	return norm_flag(out, in, "autoUpdate", "maintenance.compute", why);
+	const char *const keys[] = {key, NULL};
+	char where[32];
+	cJSON *o = NULL;
+	snprintf(where, sizeof(where), "maintenance.%s", block);
+	int rc = begin(&o, in, keys, where, why);
+	if (!rc)
+		rc = take_bool(o, in, key, cJSON_IsObject(in) ? 1 : def, where, why);
+	if (o && !cJSON_AddItemToObject(parent, block, o)) {
+		cJSON_Delete(o);
+		return WSR_ENOMEM;
+	}
+	return rc;
 }
 
-static int norm_kube_maintenance(cJSON **out, const cJSON *in, char *why)
-{
-	return norm_flag(out, in, "autoPatch", "maintenance.kubernetes", why);
-}
-
-static int norm_maintenance(cJSON **out, const cJSON *in, int kube, char *why)
+/* The Maintenance section of docs/api/loopback.md: in absent or null is the
+ * platform's default object; a given object replaces the stored one whole.
+ * Only an administrator may switch maintenance off: for anyone else
+ * enabled: false is stored as true, silently, and the rest applies. */
+static int norm_maintenance(cJSON **out, const cJSON *in, int kube, int admin, char *why)
 {
 	static const char *const keys[] = {"enabled", "schedule",   "priorityHour",
 					   "compute", "kubernetes", NULL};
@@ -192,19 +210,22 @@ static int norm_maintenance(cJSON **out, const cJSON *in, int kube, char *why)
 	if (rc)
 		return rc;
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(in, "kubernetes");
+	int given = cJSON_IsObject(in);
 	rc = take_bool(*out, in, "enabled", 1, where, why);
+	if (!rc && !admin)
+		rc = set_true(*out, "enabled");
 	if (!rc)
 		rc = sub(*out, "schedule", norm_schedule,
 			 cJSON_GetObjectItemCaseSensitive(in, "schedule"), why);
 	if (!rc)
 		rc = take_hour(*out, in, "priorityHour", DEFAULT_PRIORITY_HOUR, where, why);
 	if (!rc)
-		rc = sub(*out, "compute", norm_compute,
-			 cJSON_GetObjectItemCaseSensitive(in, "compute"), why);
+		rc = flag_block(*out, "compute", "autoUpdate",
+				cJSON_GetObjectItemCaseSensitive(in, "compute"), !given, why);
 	if (!rc && kube)
-		rc = sub(*out, "kubernetes", norm_kube_maintenance, k, why);
+		rc = flag_block(*out, "kubernetes", "autoPatch", k, !given, why);
 	else if (!rc && k && !cJSON_IsNull(k))
-		rc = bad(why, "maintenance.kubernetes is only for kubernetes workspaces");
+		rc = wsr_lbsim_why(why, "maintenance.kubernetes is only for kubernetes workspaces");
 	else if (!rc)
 		rc = add(*out, "kubernetes", cJSON_CreateNull());
 	return rc;
@@ -218,22 +239,22 @@ static int norm_kubernetes(cJSON **out, const cJSON *in, char *why)
 	    "version", "controlPlane", "computeProvider", "managementCluster", "ingress", "oidc",
 	    NULL};
 	const char *where = "kubernetes";
-	int rc = cJSON_IsObject(in) ? only(in, keys, where, why)
-				    : bad(why, "kubernetes must be an object");
+	int rc = cJSON_IsObject(in) ? wsr_lbsim_only_fields(in, keys, where, why)
+				    : wsr_lbsim_why(why, "kubernetes must be an object");
 	*out = rc ? NULL : cJSON_CreateObject();
 	if (rc || !*out)
 		return rc ? rc : WSR_ENOMEM;
 	const char *version = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "version"));
 	if (!version || !version[0])
-		return bad(why, "kubernetes.version is required (a non-empty string)");
+		return wsr_lbsim_why(why, "kubernetes.version is required (a non-empty string)");
 	rc = take_str(*out, in, "version", NULL, where, why);
 	if (!rc)
 		rc = take_str(*out, in, "controlPlane", control_planes[0], where, why);
 	const char *cp =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*out, "controlPlane"));
 	if (!rc && !(strcmp(cp, control_planes[0]) == 0 || strcmp(cp, control_planes[1]) == 0))
-		rc =
-		    bad(why, "kubernetes.controlPlane %s is not high_available or single_node", cp);
+		rc = wsr_lbsim_why(
+		    why, "kubernetes.controlPlane %s is not high_available or single_node", cp);
 	if (!rc)
 		rc = take_str(*out, in, "computeProvider", "hetzner_cloud", where, why);
 	if (!rc)
@@ -272,7 +293,7 @@ static int known_fields(const cJSON *in, char *why)
 		while (*f && strcmp(*f, it->string) != 0)
 			f++;
 		if (!*f)
-			return bad(why, "unknown field %s", it->string);
+			return wsr_lbsim_why(why, "unknown field %s", it->string);
 	}
 	return 0;
 }
@@ -282,9 +303,9 @@ static int req_str(const cJSON *in, const char *key, const char **out, char *why
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
 	*out = cJSON_GetStringValue(v);
 	if (!v || cJSON_IsNull(v))
-		return bad(why, "%s is required", key);
+		return wsr_lbsim_why(why, "%s is required", key);
 	if (!*out || !(*out)[0])
-		return bad(why, "%s must be a non-empty string", key);
+		return wsr_lbsim_why(why, "%s must be a non-empty string", key);
 	return 0;
 }
 
@@ -302,14 +323,15 @@ static int identity(cJSON *out, const cJSON *in, int *kube, char *why)
 		return rc;
 	wsr_lbsim_name_sanitize(clean, name);
 	if (!clean[0])
-		return bad(why, "name %.64s has no letter or digit left after sanitizing", name);
+		return wsr_lbsim_why(why, "name %.64s has no letter or digit left after sanitizing",
+				     name);
 	*kube = strcmp(type, "kubernetes") == 0;
 	if (!*kube && strcmp(type, "baremetal") != 0)
-		return bad(why, "type %.64s is not kubernetes or baremetal", type);
+		return wsr_lbsim_why(why, "type %.64s is not kubernetes or baremetal", type);
 	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(in, "kind");
 	if (kind && !cJSON_IsNull(kind) &&
 	    !(cJSON_IsString(kind) && strcmp(kind->valuestring, "cluster") == 0))
-		return bad(why, "kind must be null or \"cluster\"");
+		return wsr_lbsim_why(why, "kind must be null or \"cluster\"");
 	cJSON_AddNullToObject(out, "id");
 	cJSON_AddStringToObject(out, "name", clean);
 	cJSON_AddNullToObject(out, "organization");
@@ -325,18 +347,18 @@ static int create_kubernetes(cJSON *out, const cJSON *in, int kube, char *why)
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(in, "kubernetes");
 	int given = k && !cJSON_IsNull(k);
 	if (kube && !given)
-		return bad(why, "kubernetes is required for a kubernetes workspace");
+		return wsr_lbsim_why(why, "kubernetes is required for a kubernetes workspace");
 	if (!kube && given)
-		return bad(why, "kubernetes must be null for a baremetal workspace");
+		return wsr_lbsim_why(why, "kubernetes must be null for a baremetal workspace");
 	return kube ? sub(out, "kubernetes", norm_kubernetes, k, why)
 		    : add(out, "kubernetes", cJSON_CreateNull());
 }
 
-int wsr_lbsim_body_create(cJSON **out, const cJSON *in, char *why)
+int wsr_lbsim_body_create(cJSON **out, const cJSON *in, int admin, char *why)
 {
 	*out = NULL;
 	if (!cJSON_IsObject(in))
-		return bad(why, "the body must be a JSON object");
+		return wsr_lbsim_why(why, "the body must be a JSON object");
 	int kube = 0, rc = known_fields(in, why);
 	cJSON *ws = cJSON_CreateObject(), *m = NULL;
 	if (!ws)
@@ -352,7 +374,7 @@ int wsr_lbsim_body_create(cJSON **out, const cJSON *in, char *why)
 		rc = sub(ws, "dns", norm_dns, cJSON_GetObjectItemCaseSensitive(in, "dns"), why);
 	if (!rc) {
 		rc = norm_maintenance(&m, cJSON_GetObjectItemCaseSensitive(in, "maintenance"), kube,
-				      why);
+				      admin, why);
 		if (m)
 			cJSON_AddItemToObject(ws, "maintenance", m);
 	}
@@ -367,8 +389,21 @@ int wsr_lbsim_body_create(cJSON **out, const cJSON *in, char *why)
 	return 0;
 }
 
-/* A field with its own operation, or one that needs a replacement, may be
- * sent in an update only with its current value. */
+/* What to do instead of changing a fixed field, for the refusal's message. */
+static const char *instead(const char *key)
+{
+	if (strcmp(key, "project") == 0)
+		return "; a transfer moves a workspace (POST .../transfer)";
+	if (strcmp(key, "version") == 0)
+		return "; an upgrade changes it (POST .../upgrade)";
+	if (strcmp(key, "ingress") == 0)
+		return ": it is seeded when the cluster is created";
+	return "; it needs a new workspace";
+}
+
+/* A field with its own operation, one seeded at creation, or one that
+ * needs a replacement, may be sent in an update only with its current
+ * value. */
 static int unchanged(const cJSON *cur, const cJSON *in, const char *key, const char *where,
 		     int null_ok, char *why)
 {
@@ -376,7 +411,8 @@ static int unchanged(const cJSON *cur, const cJSON *in, const char *key, const c
 	if (!v || (null_ok && cJSON_IsNull(v)) ||
 	    cJSON_Compare(v, cJSON_GetObjectItemCaseSensitive(cur, key), 1))
 		return 0;
-	return bad(why, "%s%s%s cannot be changed by an update", where, dot(where), key);
+	return wsr_lbsim_why(why, "%s%s%s cannot be changed by an update%s", where, dot(where), key,
+			     instead(key));
 }
 
 static int replace(cJSON *obj, const char *key, cJSON *v)
@@ -414,28 +450,23 @@ static int patch_kubernetes(cJSON *ws, const cJSON *in, char *why)
 	if (!k || (cJSON_IsNull(k) && cJSON_IsNull(cur)))
 		return 0;
 	if (cJSON_IsNull(cur))
-		return bad(why, "kubernetes must be null for a baremetal workspace");
+		return wsr_lbsim_why(why, "kubernetes must be null for a baremetal workspace");
 	if (!cJSON_IsObject(k))
-		return bad(why, "kubernetes must be an object");
-	int rc = only(k, keys, "kubernetes", why);
-	for (int i = 0; !rc && i < 4; i++) /* the first four keys are fixed at creation */
+		return wsr_lbsim_why(why, "kubernetes must be an object");
+	int rc = wsr_lbsim_only_fields(k, keys, "kubernetes", why);
+	for (int i = 0; !rc && i < 5; i++) /* all but oidc are fixed at creation */
 		rc = unchanged(cur, k, keys[i], "kubernetes", i == 3, why);
-	const cJSON *ingress = cJSON_GetObjectItemCaseSensitive(k, "ingress");
-	if (!rc && ingress && !cJSON_IsBool(ingress))
-		rc = bad(why, "kubernetes.ingress must be true or false");
-	if (!rc && ingress)
-		rc = replace(cur, "ingress", cJSON_CreateBool(cJSON_IsTrue(ingress)));
 	return rc ? rc : patch_sub(cur, "oidc", norm_oidc, k, why);
 }
 
-static int patch_maintenance(cJSON *ws, const cJSON *in, int *changed, char *why)
+static int patch_maintenance(cJSON *ws, const cJSON *in, int admin, int *changed, char *why)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "maintenance");
 	cJSON *m = NULL;
 	if (!v)
 		return 0;
 	int kube = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ws, "kubernetes"));
-	int rc = norm_maintenance(&m, v, kube, why);
+	int rc = norm_maintenance(&m, v, kube, admin, why);
 	if (rc) {
 		cJSON_Delete(m);
 		return rc;
@@ -444,12 +475,12 @@ static int patch_maintenance(cJSON *ws, const cJSON *in, int *changed, char *why
 	return replace(ws, "maintenance", m);
 }
 
-int wsr_lbsim_body_patch(cJSON *ws, const cJSON *in, int *maintenance_changed, char *why)
+int wsr_lbsim_body_patch(cJSON *ws, const cJSON *in, int admin, int *maintenance_changed, char *why)
 {
 	static const char *const fixed[] = {"name", "project", "type", "kind", NULL};
 	*maintenance_changed = 0;
 	if (!cJSON_IsObject(in))
-		return bad(why, "the body must be a JSON object");
+		return wsr_lbsim_why(why, "the body must be a JSON object");
 	int rc = known_fields(in, why);
 	for (const char *const *f = fixed; !rc && *f; f++)
 		rc = unchanged(ws, in, *f, "", 0, why);
@@ -458,6 +489,6 @@ int wsr_lbsim_body_patch(cJSON *ws, const cJSON *in, int *maintenance_changed, c
 	if (!rc)
 		rc = patch_sub(ws, "dns", norm_dns, in, why);
 	if (!rc)
-		rc = patch_maintenance(ws, in, maintenance_changed, why);
+		rc = patch_maintenance(ws, in, admin, maintenance_changed, why);
 	return rc ? rc : patch_kubernetes(ws, in, why);
 }

@@ -1,6 +1,7 @@
 /* lbsim: the Loopback emulator's lifecycle (load or seed its data) and its
- * front door: one lock per request, the clock read once, finished deletions
- * swept, the API key checked, and the path routed to its handler. */
+ * front doors: one lock per request, the clock read once, finished tasks
+ * swept, injected answers given, the API key checked, and the path routed
+ * to its handler; /_sim requests go to simonly.c under the same lock. */
 #include "sim/loopback/lbsim.h"
 
 #include <pthread.h>
@@ -13,8 +14,10 @@
 #include "lib/err.h"
 #include "lib/json.h"
 #include "sim/loopback/api.h"
+#include "sim/loopback/faults.h"
 #include "sim/loopback/persist.h"
 #include "sim/loopback/seed.h"
+#include "sim/loopback/simonly.h"
 
 #define MAX_SEGMENTS 8
 #define MAX_PATH 1024
@@ -43,19 +46,31 @@ void wsr_lbsim_free(wsr_lbsim *l)
 	free(l);
 }
 
+/* A fresh platform from the seed: its workspaces are created once, here,
+ * and platform.json is written last, so a seeding cut short leaves a folder
+ * the next start refuses by name instead of serving half a seed. */
 static int seeded(wsr_lbsim_store **s, const char *seed_file, const char *data_dir, char **err)
 {
-	cJSON *platform;
+	cJSON *platform, *workspaces;
 	int rc = wsr_lbsim_seed_load(&platform, seed_file, err);
 	if (rc)
 		return rc;
-	if (data_dir && (rc = wsr_lbsim_persist_platform(data_dir, platform)) != 0)
+	/* the workspaces live in the store from now on, not in the description */
+	workspaces = cJSON_DetachItemFromObjectCaseSensitive(platform, "workspaces");
+	if ((rc = wsr_lbsim_store_new(s, platform, data_dir)) != 0) {
+		*err = wsr_strdupf("%s", wsr_strerror(rc));
+		cJSON_Delete(platform);
+	} else if ((rc = wsr_lbsim_seed_workspaces(*s, workspaces, wsr_clock_now_ms())) != 0)
+		*err = wsr_strdupf("%s: cannot write the seeded workspaces: %s",
+				   data_dir ? data_dir : "loopback", wsr_strerror(rc));
+	else if (data_dir && (rc = wsr_lbsim_persist_platform(data_dir, platform)) != 0)
 		*err =
 		    wsr_strdupf("%s: cannot write platform.json: %s", data_dir, wsr_strerror(rc));
-	if (!rc && (rc = wsr_lbsim_store_new(s, platform, data_dir)) != 0)
-		*err = wsr_strdupf("%s", wsr_strerror(rc));
-	if (rc)
-		cJSON_Delete(platform);
+	if (rc && *s) {
+		wsr_lbsim_store_free(*s);
+		*s = NULL;
+	}
+	cJSON_Delete(workspaces);
 	return rc;
 }
 
@@ -137,6 +152,26 @@ static void h_task(wsr_lbsim_call *c, char **a)
 	wsr_lbsim_task_get(c, a[0]);
 }
 
+static void h_upgrades(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_upgrades(c, a[0], a[1]);
+}
+
+static void h_upgrade(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_upgrade(c, a[0], a[1]);
+}
+
+static void h_transfer(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_transfer(c, a[0], a[1]);
+}
+
+static void h_profiles(wsr_lbsim_call *c, char **a)
+{
+	wsr_lbsim_ws_profiles(c, a[0], a[1]);
+}
+
 typedef struct route {
 	const char *pattern; /* "*" matches one segment, passed to the handler */
 	handler get, post, patch, del;
@@ -150,6 +185,10 @@ static const route routes[] = {
     {"v1/organizations/*/workspaces", h_ws_list, h_ws_create, NULL, NULL, "GET, POST"},
     {"v1/organizations/*/workspaces/*", h_ws_get, NULL, h_ws_patch, h_ws_delete,
      "GET, PATCH, DELETE"},
+    {"v1/organizations/*/workspaces/*/upgrades", h_upgrades, NULL, NULL, NULL, "GET"},
+    {"v1/organizations/*/workspaces/*/upgrade", NULL, h_upgrade, NULL, NULL, "POST"},
+    {"v1/organizations/*/workspaces/*/transfer", NULL, h_transfer, NULL, NULL, "POST"},
+    {"v1/organizations/*/workspaces/*/compute-profiles", h_profiles, NULL, NULL, NULL, "GET"},
     {"v1/kubernetes-versions", h_versions, NULL, NULL, NULL, "GET"},
     {"v1/management-clusters", h_clusters, NULL, NULL, NULL, "GET"},
     {"v1/tasks/*", h_task, NULL, NULL, NULL, "GET"},
@@ -237,7 +276,8 @@ static int authenticate(wsr_lbsim_call *c)
 	const cJSON *projects = cJSON_GetObjectItemCaseSensitive(key, "projects");
 	c->apikey = wsr_json_str(key, "key");
 	c->org = wsr_lbsim_store_org(c->s, wsr_json_str(key, "organization"));
-	c->perms = wsr_lbsim_role_perms(wsr_json_str(key, "role"));
+	c->perms = wsr_lbsim_key_perms(key);
+	c->admin = strcmp(wsr_json_str(key, "role"), "admin") == 0;
 	c->projects = cJSON_IsArray(projects) ? projects : NULL;
 	return 0;
 }
@@ -255,11 +295,26 @@ void wsr_lbsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
 		wsr_sim_resp_error(resp, 404, "not_found", "no such path %.200s", req->path);
 		return;
 	}
-	wsr_lbsim_call c = {req, resp, l->s, NULL, NULL, 0, NULL, 0};
+	wsr_lbsim_call c = {req, resp, l->s, NULL, NULL, 0, 0, NULL, 0};
+	char code[WSR_LBSIM_FAULT_CODE_MAX + 1];
+	int status;
 	pthread_mutex_lock(&l->mu);
 	c.now = wsr_clock_now_ms();
 	wsr_lbsim_store_sweep(l->s, c.now);
-	if (authenticate(&c) == 0)
+	/* an injected answer replaces the request whole: nothing is checked or done */
+	if (wsr_lbsim_fault_respond(l->s, req->method, req->path, &status, code))
+		wsr_sim_resp_error(resp, status, code, "injected fault");
+	else if (authenticate(&c) == 0)
 		dispatch(&c, seg, n);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void wsr_lbsim_handle_sim(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
+{
+	wsr_lbsim *l = ctx;
+	pthread_mutex_lock(&l->mu);
+	int64_t now = wsr_clock_now_ms();
+	wsr_lbsim_store_sweep(l->s, now);
+	wsr_lbsim_simonly(l->s, req, resp, now);
 	pthread_mutex_unlock(&l->mu);
 }

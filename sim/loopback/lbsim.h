@@ -23,5 +23,9 @@ int wsr_lbsim_new(wsr_lbsim **out, wsr_lbsim_store *store);
 /* Answers one request (a wsr_sim_handler; ctx is the wsr_lbsim). */
 void wsr_lbsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp);
 
+/* Answers one request to the emulator-only endpoints under /_sim/ (other
+ * than /_sim/stats, which the server answers): no key, not counted. */
+void wsr_lbsim_handle_sim(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp);
+
 void wsr_lbsim_free(wsr_lbsim *l);
 #endif

@@ -54,8 +54,17 @@ int wsr_lbsim_persist_ws(const wsr_lbsim_store *s, const wsr_lbsim_ws *w)
 		cJSON_AddItemToObject(r, "workspace", cJSON_Duplicate(w->obj, 1));
 		cJSON_AddNumberToObject(r, "readyAt", (double)w->ready_at);
 		cJSON_AddItemToObject(r, "goneAt", ms_or_null(w->gone_at));
-		cJSON_AddStringToObject(r, "createTask", w->create_task);
+		cJSON_AddBoolToObject(r, "failed", w->failed);
+		cJSON_AddItemToObject(r, "createTask", str_or_null(w->create_task));
 		cJSON_AddItemToObject(r, "deleteTask", str_or_null(w->delete_task));
+		cJSON *op = w->op ? cJSON_AddObjectToObject(r, "op") : NULL;
+		if (op) {
+			cJSON_AddStringToObject(op, "type", wsr_lbsim_task_type_name(w->op));
+			cJSON_AddStringToObject(op, "task", w->op_task);
+			cJSON_AddNumberToObject(op, "until", (double)w->op_until);
+			cJSON_AddStringToObject(op, "arg", w->op_arg);
+		} else
+			cJSON_AddNullToObject(r, "op");
 	}
 	char *sub = wsr_strdupf("workspaces/%s", w->org);
 	int rc = sub ? write_json(s->dir, sub, w->name, r) : WSR_ENOMEM;
@@ -82,11 +91,17 @@ int wsr_lbsim_persist_task(const wsr_lbsim_store *s, const wsr_lbsim_task *t)
 	cJSON *r = cJSON_CreateObject();
 	if (r) {
 		cJSON_AddStringToObject(r, "id", t->id);
-		cJSON_AddStringToObject(r, "type", t->is_delete ? "delete" : "create");
+		cJSON_AddStringToObject(r, "type", wsr_lbsim_task_type_name(t->type));
 		cJSON_AddStringToObject(r, "organization", t->org);
 		cJSON_AddStringToObject(r, "workspace", t->ws);
 		cJSON_AddNumberToObject(r, "createdAt", (double)t->created_at);
 		cJSON_AddNumberToObject(r, "finishedAt", (double)t->finished_at);
+		cJSON *e = t->err_code ? cJSON_AddObjectToObject(r, "error") : NULL;
+		if (e) {
+			cJSON_AddStringToObject(e, "code", t->err_code);
+			cJSON_AddStringToObject(e, "message", t->err_msg);
+		} else
+			cJSON_AddNullToObject(r, "error");
 	}
 	return write_json(s->dir, "tasks", t->id, r);
 }
@@ -231,6 +246,32 @@ static int get_id(const cJSON *v, const char *key, int nullable, char *out)
 	return 0;
 }
 
+/* An optional boolean (records written before it existed lack it). */
+static int get_flag(const cJSON *v, const char *key, int *out)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(v, key);
+	*out = cJSON_IsTrue(x);
+	return !x || cJSON_IsBool(x) ? 0 : WSR_ECORRUPT;
+}
+
+/* A running upgrade or transfer: absent or null when none. */
+static int get_op(const cJSON *v, wsr_lbsim_ws *w)
+{
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(v, "op");
+	const char *arg = wsr_json_str(op, "arg");
+	if (!op || cJSON_IsNull(op))
+		return 0;
+	w->op = wsr_lbsim_task_type_parse(wsr_json_str(op, "type"));
+	if ((w->op != WSR_LBSIM_TASK_UPGRADE && w->op != WSR_LBSIM_TASK_TRANSFER) || !arg)
+		return WSR_ECORRUPT;
+	int rc = get_id(op, "task", 0, w->op_task);
+	if (!rc)
+		rc = get_ms(op, "until", 0, &w->op_until);
+	if (!rc && !(w->op_arg = strdup(arg)))
+		rc = WSR_ENOMEM;
+	return rc;
+}
+
 static int load_ws(wsr_lbsim_store *s, void *ctx, const char *stem, const cJSON *v,
 		   const char **why)
 {
@@ -250,11 +291,15 @@ static int load_ws(wsr_lbsim_store *s, void *ctx, const char *stem, const cJSON 
 	if (!rc)
 		rc = get_ms(v, "goneAt", 1, &w->gone_at);
 	if (!rc)
-		rc = get_id(v, "createTask", 0, w->create_task);
+		rc = get_id(v, "createTask", 1, w->create_task);
 	if (!rc)
 		rc = get_id(v, "deleteTask", 1, w->delete_task);
 	if (!rc && !w->delete_task[0] != !w->gone_at)
 		rc = WSR_ECORRUPT;
+	if (!rc)
+		rc = get_flag(v, "failed", &w->failed);
+	if (!rc)
+		rc = get_op(v, w);
 	if (!rc && (rc = wsr_lbsim_store_load_ws(s, o, w)) == WSR_ENOMEM)
 		*why = NULL;
 	if (rc)
@@ -268,13 +313,18 @@ static int load_task(wsr_lbsim_store *s, void *ctx, const char *stem, const cJSO
 	(void)ctx;
 	const char *type = wsr_json_str(v, "type"), *org = wsr_json_str(v, "organization"),
 		   *ws = wsr_json_str(v, "workspace");
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, "error");
+	const char *code = wsr_json_str(e, "code"), *msg = wsr_json_str(e, "message");
+	int tt = wsr_lbsim_task_type_parse(type);
 	*why = "not a task record";
-	if (!type || !org || !ws || (strcmp(type, "create") && strcmp(type, "delete")))
+	if (!org || !ws || !tt || (e && !cJSON_IsNull(e) && (!code || !msg)))
 		return WSR_ECORRUPT;
-	wsr_lbsim_task *t = wsr_lbsim_task_new(strcmp(type, "delete") == 0, org, ws, 0, 0);
+	wsr_lbsim_task *t = wsr_lbsim_task_new(tt, org, ws, 0, 0);
 	if (!t)
 		return WSR_ENOMEM;
-	int rc = get_id(v, "id", 0, t->id);
+	int rc = code ? wsr_lbsim_task_fail(t, code, msg) : 0;
+	if (!rc)
+		rc = get_id(v, "id", 0, t->id);
 	if (!rc && strcmp(t->id, stem) != 0)
 		rc = WSR_ECORRUPT;
 	if (!rc)

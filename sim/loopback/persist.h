@@ -1,10 +1,15 @@
 /* persist: the data directory of an emulated Loopback platform. One JSON
  * file per object, so a mutation rewrites only what it touched:
  *   DIR/platform.json                 the checked platform description
- *   DIR/workspaces/<org>/<name>.json  {"workspace", "readyAt", "goneAt", "createTask",
- * "deleteTask"} DIR/tasks/<id>.json               {"id", "type", "organization", "workspace",
- * "createdAt", "finishedAt"} DIR/idempotency/<id>.json         {"status", "body"} Times are
- * milliseconds since the epoch. Every write is atomic (lib/fs.h). */
+ *   DIR/workspaces/<org>/<name>.json
+ *       {"workspace", "readyAt", "goneAt", "failed", "createTask", "deleteTask",
+ *        "op": null | {"type", "task", "until", "arg"}}
+ *   DIR/tasks/<id>.json
+ *       {"id", "type", "organization", "workspace", "createdAt", "finishedAt",
+ *        "error": null | {"code", "message"}}
+ *   DIR/idempotency/<id>.json         {"status", "body"}
+ * Times are milliseconds since the epoch. Every write is atomic (lib/fs.h).
+ * Fields added later ("failed", "op", "error") may be absent in older data. */
 #ifndef WSR_SIM_LOOPBACK_PERSIST_H
 #define WSR_SIM_LOOPBACK_PERSIST_H
 #include <cJSON.h>

@@ -1,18 +1,74 @@
 /* platform: validation of the static platform description. Every check names
  * the path of the offending value so a seed author is sent to the exact
  * line; cross-references (a key's organization and projects, a version's
- * upgradeFrom) are checked too, because the handlers trust this data. */
+ * upgradeFrom, a profile's server type, an override's profile, a seeded
+ * workspace's organization, version and cluster) are checked too, because
+ * the handlers trust this data. */
 #include "sim/loopback/platform.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
+#include "sim/loopback/body.h"
+#include "sim/loopback/catalog.h"
 #include "sim/loopback/names.h"
+
+#define DEFAULT_CURRENCY "EUR"
+#define PRICE_MAX 32 /* characters of a price string; "99999999.9999" is far inside */
+
+/* A bit's position is its name's index, in the order of docs/api/loopback.md. */
+static const char *const perm_names[WSR_LBSIM_NPERMS] = {
+    "workspace:read",	  "workspace:create",	"workspace:update",
+    "workspace:delete",	  "workspace:transfer", "kubernetes:upgrade",
+    "maintenance:update", "kubeconfig:admin",	"kubeconfig:oidc"};
+
+const char *wsr_lbsim_perm_name(unsigned perm)
+{
+	for (unsigned i = 0; i < WSR_LBSIM_NPERMS; i++)
+		if (perm == 1u << i)
+			return perm_names[i];
+	return "?";
+}
+
+unsigned wsr_lbsim_perm_bit(const char *name)
+{
+	for (unsigned i = 0; i < WSR_LBSIM_NPERMS; i++)
+		if (strcmp(perm_names[i], name) == 0)
+			return 1u << i;
+	return 0;
+}
+
+static unsigned role_perms(const char *role)
+{
+	if (strcmp(role, "admin") == 0)
+		return (1u << WSR_LBSIM_NPERMS) - 1;
+	if (strcmp(role, "member") == 0)
+		return WSR_LBSIM_WS_READ | WSR_LBSIM_WS_CREATE | WSR_LBSIM_WS_UPDATE |
+		       WSR_LBSIM_WS_DELETE | WSR_LBSIM_MAINT_UPDATE | WSR_LBSIM_K8S_UPGRADE |
+		       WSR_LBSIM_KUBECONFIG_OIDC;
+	return strcmp(role, "viewer") == 0 ? WSR_LBSIM_WS_READ : 0;
+}
+
+unsigned wsr_lbsim_key_perms(const cJSON *key)
+{
+	const cJSON *list = wsr_json_arr(key, "permissions"), *p;
+	unsigned bits = 0;
+	if (!list)
+		return role_perms(wsr_json_str(key, "role"));
+	cJSON_ArrayForEach(p, list)
+	{
+		if (cJSON_IsString(p))
+			bits |= wsr_lbsim_perm_bit(p->valuestring);
+	}
+	return bits;
+}
 
 typedef struct vctx {
 	wsr_lbsim_perr *e;
@@ -32,22 +88,63 @@ static void pop(vctx *c)
 	c->depth--;
 }
 
-/* Records the error at the current path, or at its child key when key is
- * given (a wrong value); a missing value is reported at its parent. */
-static int fail(vctx *c, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(vctx *c, const char *key, const char *fmt, ...)
+static int vfail(vctx *c, const char *key, const char *fmt, va_list ap)
 {
 	wsr_lbsim_perr *e = c->e;
 	e->nsteps = c->depth < WSR_LBSIM_PATH_MAX ? c->depth : WSR_LBSIM_PATH_MAX;
 	memcpy(e->steps, c->path, sizeof(e->steps[0]) * (size_t)e->nsteps);
 	if (key && e->nsteps < WSR_LBSIM_PATH_MAX)
 		e->steps[e->nsteps++] = (wsr_lbsim_step){key, 0};
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	return WSR_EINVAL;
+}
+
+/* Records the error at the current path, or at its child key when key is
+ * given (a wrong value); a missing value is reported at its parent. */
+static int fail(vctx *c, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(vctx *c, const char *key, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	int rc = vfail(c, key, fmt, ap);
 	va_end(ap);
-	return WSR_EINVAL;
+	return rc;
+}
+
+/* Records the error at entry i of the list under key. */
+static int fail_entry(vctx *c, const char *key, int i, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_entry(vctx *c, const char *key, int i, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	push(c, key, 0);
+	push(c, NULL, i);
+	int rc = vfail(c, NULL, fmt, ap);
+	c->depth -= 2;
+	va_end(ap);
+	return rc;
+}
+
+/* The index of the first string of list that known rejects, or -1. */
+static int first_unknown(const cJSON *list, int (*known)(const cJSON *arr, const char *s),
+			 const cJSON *arr)
+{
+	int i = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, list)
+	{
+		if (!known(arr, it->valuestring))
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+static const char *entry(const cJSON *list, int i)
+{
+	return cJSON_GetArrayItem(list, i)->valuestring;
 }
 
 static int only_keys(vctx *c, const cJSON *obj, const char *const *allowed)
@@ -152,12 +249,126 @@ int wsr_lbsim_list_has(const cJSON *arr, const char *s)
 	return 0;
 }
 
-static const char *const org_keys[] = {"name", "verified", "state", "projects", NULL};
+static int price_valid(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+	if (n && s[n] == '.') {
+		size_t m = strspn(s + n + 1, "0123456789");
+		n = m ? n + 1 + m : 0;
+	}
+	return n && !s[n] && n <= PRICE_MAX;
+}
+
+/* A price: a decimal string (never a YAML number, which would round). */
+static int get_price(vctx *c, const cJSON *obj, const char *key, int required, const char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	*out = NULL;
+	if (!v && !required)
+		return 0;
+	if (!v)
+		return fail(c, NULL, "missing field %s", key);
+	if (!cJSON_IsString(v) || !price_valid(v->valuestring))
+		return fail(c, key,
+			    "%s must be a decimal string of digits, optionally '.' and digits "
+			    "(quoted, like \"0.0120\")",
+			    key);
+	*out = v->valuestring;
+	return 0;
+}
+
+/* A positive number (a whole one when whole is set), at most max. */
+static int get_positive(vctx *c, const cJSON *obj, const char *key, int whole, double max,
+			double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v)
+		return fail(c, NULL, "missing field %s", key);
+	*out = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	if (!(*out > 0 && *out <= max) || (whole && floor(*out) != *out))
+		return fail(c, key, "%s must be a %snumber above 0 and at most %.0f", key,
+			    whole ? "whole " : "", max);
+	return 0;
+}
+
+static const cJSON *find_by(const cJSON *arr, const char *field, const char *value)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, arr)
+	{
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, field);
+		if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
+			return it;
+	}
+	return NULL;
+}
+
+/* Each entry of the list obj[key] (absent or null: none) checked by fn into
+ * a new array out[key], with the path pointing at the entry. */
+typedef int (*entry_fn)(vctx *c, const cJSON *in, cJSON *arr, const cJSON *platform);
+
+static int each(vctx *c, const cJSON *obj, const char *key, cJSON *out, entry_fn fn,
+		const cJSON *platform)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
+	cJSON *arr = cJSON_AddArrayToObject(out, key);
+	if (!arr)
+		return WSR_ENOMEM;
+	if (!list || cJSON_IsNull(list))
+		return 0;
+	if (!cJSON_IsArray(list))
+		return fail(c, key, "%s must be a list", key);
+	int i = 0, rc = 0;
+	push(c, key, 0);
+	for (const cJSON *it = list->child; it && !rc; it = it->next, i++) {
+		push(c, NULL, i);
+		rc = cJSON_IsObject(it) ? fn(c, it, arr, platform)
+					: fail(c, NULL, "each entry of %s must be a map", key);
+		pop(c);
+	}
+	pop(c);
+	return rc;
+}
+
+static const char *const price_kinds[] = {"setup", "hourly", "monthly", NULL};
+static const char *const override_keys[] = {"profile", "active",  "setup",
+					    "hourly",  "monthly", NULL};
+
+/* A negotiated price: each of setup, hourly, monthly optional. */
+static int check_override(vctx *c, const cJSON *in, cJSON *arr, const cJSON *platform)
+{
+	const char *profile = NULL, *price;
+	int active;
+	int rc = only_keys(c, in, override_keys);
+	if (!rc)
+		rc = get_str(c, in, "profile", &profile);
+	if (rc)
+		return rc;
+	if (!find_by(wsr_json_arr(platform, "computeProfiles"), "name", profile))
+		rc = fail(c, "profile", "profile %s is not in computeProfiles", profile);
+	else if (find_by(arr, "profile", profile))
+		rc = fail(c, "profile", "profile %s has an override already", profile);
+	if (!rc)
+		rc = get_bool(c, in, "active", 1, &active);
+	cJSON *o = rc ? NULL : cJSON_CreateObject();
+	if (rc || !o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		return rc ? rc : WSR_ENOMEM;
+	}
+	cJSON_AddStringToObject(o, "profile", profile);
+	cJSON_AddBoolToObject(o, "active", active);
+	for (const char *const *k = price_kinds; !rc && *k; k++)
+		if ((rc = get_price(c, in, *k, 0, &price)) == 0 && price)
+			cJSON_AddStringToObject(o, *k, price);
+	return rc;
+}
+
+static const char *const org_keys[] = {"name",	   "verified",	       "state",
+				       "projects", "pricingOverrides", NULL};
 static const char *const org_states[] = {"active", "suspended", NULL};
 
 static int check_org(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
-	(void)platform;
 	const char *name, *state;
 	int verified;
 	cJSON *projects = NULL;
@@ -178,7 +389,7 @@ static int check_org(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
 	cJSON_AddBoolToObject(o, "verified", verified);
 	cJSON_AddStringToObject(o, "state", state);
 	cJSON_AddItemToObject(o, "projects", projects);
-	return 0;
+	return each(c, in, "pricingOverrides", o, check_override, platform);
 }
 
 static const char *const version_keys[] = {"version", "active", "upgradeFrom", NULL};
@@ -238,40 +449,48 @@ static int check_cluster(vctx *c, const cJSON *in, cJSON *o, const cJSON *platfo
 	return 0;
 }
 
-static const char *const key_keys[] = {"key", "organization", "role", "projects", NULL};
+static const char *const key_keys[] = {"key",	   "organization", "role",
+				       "projects", "permissions",  NULL};
 static const char *const roles[] = {"admin", "member", "viewer", NULL};
-
-static const cJSON *find_by(const cJSON *arr, const char *field, const char *value)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, arr)
-	{
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, field);
-		if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
-			return it;
-	}
-	return NULL;
-}
 
 /* Every project a key is limited to must belong to its organization. */
 static int check_key_projects(vctx *c, const cJSON *projects, const cJSON *org)
 {
-	const cJSON *have = cJSON_GetObjectItemCaseSensitive(org, "projects");
-	int i = 0;
-	const cJSON *p;
-	cJSON_ArrayForEach(p, projects)
-	{
-		if (!wsr_lbsim_list_has(have, p->valuestring)) {
-			push(c, "projects", 0);
-			push(c, NULL, i);
-			int rc = fail(c, NULL, "project %s is not a project of organization %s",
-				      p->valuestring, wsr_json_str(org, "name"));
-			c->depth -= 2;
-			return rc;
-		}
-		i++;
+	int i = first_unknown(projects, wsr_lbsim_list_has, wsr_json_arr(org, "projects"));
+	if (i < 0)
+		return 0;
+	return fail_entry(c, "projects", i, "project %s is not a project of organization %s",
+			  entry(projects, i), wsr_json_str(org, "name"));
+}
+
+static int is_permission(const cJSON *unused, const char *name)
+{
+	(void)unused;
+	return wsr_lbsim_perm_bit(name) != 0;
+}
+
+/* An explicit permission list replaces the role's: every entry must be a
+ * permission key the platform has. Absent is null (the role decides). */
+static int check_key_permissions(vctx *c, const cJSON *in, cJSON *o)
+{
+	cJSON *perms = NULL;
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(in, "permissions");
+	if (!given || cJSON_IsNull(given))
+		return cJSON_AddNullToObject(o, "permissions") ? 0 : WSR_ENOMEM;
+	int rc = get_list(c, in, "permissions", 0, &perms);
+	int i = rc ? -1 : first_unknown(perms, is_permission, NULL);
+	if (i >= 0)
+		rc = fail_entry(c, "permissions", i,
+				"permission %s is not one of workspace:read, workspace:create, "
+				"workspace:update, workspace:delete, workspace:transfer, "
+				"kubernetes:upgrade, maintenance:update, kubeconfig:admin, "
+				"kubeconfig:oidc",
+				entry(perms, i));
+	if (rc) {
+		cJSON_Delete(perms);
+		return rc;
 	}
-	return 0;
+	return cJSON_AddItemToObject(o, "permissions", perms) ? 0 : WSR_ENOMEM;
 }
 
 static int check_key(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
@@ -307,7 +526,223 @@ static int check_key(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
 		cJSON_Delete(projects);
 		cJSON_AddNullToObject(o, "projects");
 	}
+	return check_key_permissions(c, in, o);
+}
+
+static const char *const dc_keys[] = {"name", "computeProvider", "reachable", NULL};
+
+static int check_datacenter(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+{
+	(void)platform;
+	const char *name, *compute;
+	int reachable;
+	int rc = only_keys(c, in, dc_keys);
+	if (!rc)
+		rc = get_name(c, in, "name", &name);
+	if (!rc)
+		rc = get_str(c, in, "computeProvider", &compute);
+	if (!rc)
+		rc = get_bool(c, in, "reachable", 1, &reachable);
+	if (rc)
+		return rc;
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "computeProvider", compute);
+	cJSON_AddBoolToObject(o, "reachable", reachable);
 	return 0;
+}
+
+static int has_name(const cJSON *arr, const char *name)
+{
+	return find_by(arr, "name", name) != NULL;
+}
+
+static const char *const server_type_keys[] = {"name", "datacenters", NULL};
+
+static int check_server_type(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+{
+	const char *name;
+	cJSON *dcs = NULL;
+	int rc = only_keys(c, in, server_type_keys);
+	if (!rc)
+		rc = get_name(c, in, "name", &name);
+	if (!rc)
+		rc = get_list(c, in, "datacenters", 1, &dcs);
+	int i = rc ? -1 : first_unknown(dcs, has_name, wsr_json_arr(platform, "datacenters"));
+	if (i >= 0)
+		rc = fail_entry(c, "datacenters", i, "datacenter %s is not in datacenters",
+				entry(dcs, i));
+	if (rc) {
+		cJSON_Delete(dcs);
+		return rc;
+	}
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddItemToObject(o, "datacenters", dcs);
+	return 0;
+}
+
+#define MAX_CPU 4096
+#define MAX_MEMORY_GIB 65536
+
+static const char *const profile_keys[] = {"name",	"computeProvider", "serverType", "cpu",
+					   "memoryGiB", "prices",	   NULL};
+
+static int check_prices(vctx *c, const cJSON *in, cJSON *o)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(in, "prices");
+	const char *price;
+	if (!p)
+		return fail(c, NULL, "missing field prices");
+	if (!cJSON_IsObject(p))
+		return fail(c, "prices", "prices must be a map of setup, hourly and monthly");
+	cJSON *out = cJSON_AddObjectToObject(o, "prices");
+	if (!out)
+		return WSR_ENOMEM;
+	push(c, "prices", 0);
+	int rc = only_keys(c, p, price_kinds);
+	for (const char *const *k = price_kinds; !rc && *k; k++)
+		if ((rc = get_price(c, p, *k, 1, &price)) == 0)
+			cJSON_AddStringToObject(out, *k, price);
+	pop(c);
+	return rc;
+}
+
+static int check_profile(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+{
+	const char *name, *compute, *type;
+	double cpu, memory;
+	int rc = only_keys(c, in, profile_keys);
+	if (!rc)
+		rc = get_name(c, in, "name", &name);
+	if (!rc)
+		rc = get_str(c, in, "computeProvider", &compute);
+	if (!rc)
+		rc = get_str(c, in, "serverType", &type);
+	if (!rc && !find_by(wsr_json_arr(platform, "serverTypes"), "name", type))
+		rc = fail(c, "serverType", "server type %s is not in serverTypes", type);
+	if (!rc)
+		rc = get_positive(c, in, "cpu", 1, MAX_CPU, &cpu);
+	if (!rc)
+		rc = get_positive(c, in, "memoryGiB", 0, MAX_MEMORY_GIB, &memory);
+	if (rc)
+		return rc;
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddStringToObject(o, "computeProvider", compute);
+	cJSON_AddStringToObject(o, "serverType", type);
+	cJSON_AddNumberToObject(o, "cpu", cpu);
+	cJSON_AddNumberToObject(o, "memoryGiB", memory);
+	return check_prices(c, in, o);
+}
+
+static const char *const seeded_ws_keys[] = {"organization", "name",	 "project",    "type",
+					     "kind",	     "metadata", "kubernetes", "dns",
+					     "maintenance",  NULL};
+
+/* Moves every member of from into to (from is freed). */
+static int take_members(cJSON *to, cJSON *from)
+{
+	cJSON *it;
+	int rc = 0;
+	while (!rc && (it = from->child) != NULL) {
+		cJSON_DetachItemViaPointer(from, it);
+		if (!cJSON_AddItemToObject(to, it->string, it)) {
+			cJSON_Delete(it);
+			rc = WSR_ENOMEM;
+		}
+	}
+	cJSON_Delete(from);
+	return rc;
+}
+
+/* Where a seeded workspace's kubernetes block is wrong: its version must be
+ * in the catalog (active or not: seeds set up old workspaces) and it must
+ * be placed as a create would place it. */
+static int check_seeded_kubernetes(vctx *c, cJSON *ws, const cJSON *platform)
+{
+	cJSON *k = cJSON_GetObjectItemCaseSensitive(ws, "kubernetes");
+	const char *version = wsr_json_str(k, "version"), *cluster, *code;
+	char why[WSR_LBSIM_WHY_MAX];
+	int rc = 0;
+	push(c, "kubernetes", 0);
+	if (version && !wsr_lbsim_catalog_version(platform, version))
+		rc = fail(c, "version", "version %s is not in kubernetesVersions", version);
+	else if (wsr_lbsim_place(&cluster, &code, why, sizeof(why), platform, ws))
+		rc = fail(c, wsr_json_str(k, "managementCluster") ? "managementCluster" : NULL,
+			  "%s (%s)", why, code);
+	else if (cluster && !cJSON_ReplaceItemInObjectCaseSensitive(k, "managementCluster",
+								    cJSON_CreateString(cluster)))
+		rc = WSR_ENOMEM;
+	pop(c);
+	return rc;
+}
+
+/* A workspace that exists from the start: its body is checked as a create
+ * body would be (by admin: no rule rewrites it). */
+static int check_workspace(vctx *c, const cJSON *in, cJSON *arr, const cJSON *platform)
+{
+	const char *orgname, *project;
+	const cJSON *org = NULL;
+	char why[WSR_LBSIM_WHY_MAX];
+	cJSON *ws = NULL;
+	int rc = only_keys(c, in, seeded_ws_keys);
+	if (!rc)
+		rc = get_str(c, in, "organization", &orgname);
+	if (!rc && !(org = find_by(wsr_json_arr(platform, "organizations"), "name", orgname)))
+		rc = fail(c, "organization", "organization %s is not in the seed", orgname);
+	if (!rc && (rc = wsr_lbsim_body_create(&ws, in, 1, why)) == WSR_EINVAL)
+		rc = fail(c, NULL, "%s", why);
+	if (rc)
+		return rc;
+	project = wsr_json_str(ws, "project");
+	if (!wsr_lbsim_list_has(wsr_json_arr(org, "projects"), project))
+		rc = fail(c, "project", "project %s is not a project of organization %s", project,
+			  orgname);
+	if (!rc)
+		rc = check_seeded_kubernetes(c, ws, platform);
+	if (!rc && !cJSON_ReplaceItemInObjectCaseSensitive(ws, "organization",
+							   cJSON_CreateString(orgname)))
+		rc = WSR_ENOMEM;
+	cJSON *o = rc ? NULL : cJSON_CreateObject();
+	if (rc || !o || !cJSON_AddItemToArray(arr, o)) {
+		cJSON_Delete(o);
+		cJSON_Delete(ws);
+		return rc ? rc : WSR_ENOMEM;
+	}
+	return take_members(o, ws);
+}
+
+/* A workspace name is unique in its organization (after sanitizing, as on
+ * the platform). */
+static int check_workspaces_unique(vctx *c, const cJSON *platform)
+{
+	const cJSON *list = wsr_json_arr(platform, "workspaces"), *w;
+	size_t n = (size_t)cJSON_GetArraySize(list), i = 0;
+	char **ids = calloc(n + 1, sizeof(*ids));
+	wsr_hmap seen = WSR_HMAP_INIT;
+	int rc = ids ? 0 : WSR_ENOMEM;
+	const cJSON *todo = rc ? NULL : list;
+	cJSON_ArrayForEach(w, todo)
+	{
+		if (!(ids[i] = wsr_strdupf("%s/%s", wsr_json_str(w, "organization"),
+					   wsr_json_str(w, "name")))) {
+			rc = WSR_ENOMEM;
+			break;
+		}
+		if (wsr_hmap_get(&seen, ids[i])) {
+			push(c, "workspaces", 0);
+			push(c, NULL, (int)i);
+			rc = fail(c, "name", "workspace %s appears twice", ids[i]);
+			c->depth -= 2;
+			break;
+		}
+		if ((rc = wsr_hmap_put(&seen, ids[i], (void *)w)) != 0)
+			break;
+		i++;
+	}
+	wsr_hmap_free(&seen);
+	for (size_t j = 0; ids && j < n; j++)
+		free(ids[j]);
+	free(ids);
+	return rc;
 }
 
 typedef int (*check_fn)(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform);
@@ -319,10 +754,14 @@ typedef struct section {
 	int required;
 } section;
 
+/* In the order they are checked: a section may refer only to those before it. */
 static const section sections[] = {
-    {"organizations", "name", check_org, 1},
     {"kubernetesVersions", "version", check_version, 0},
     {"managementClusters", "name", check_cluster, 0},
+    {"datacenters", "name", check_datacenter, 0},
+    {"serverTypes", "name", check_server_type, 0},
+    {"computeProfiles", "name", check_profile, 0},
+    {"organizations", "name", check_org, 1},
     {"apiKeys", "key", check_key, 1},
 };
 
@@ -371,34 +810,56 @@ static int check_section(vctx *c, const section *sec, const cJSON *in, cJSON *pl
 	return rc;
 }
 
+static int has_version(const cJSON *versions, const char *v)
+{
+	return find_by(versions, "version", v) != NULL;
+}
+
 /* upgradeFrom may only name versions of the catalog. */
 static int check_graph(vctx *c, const cJSON *platform)
 {
 	const cJSON *versions = cJSON_GetObjectItemCaseSensitive(platform, "kubernetesVersions");
-	const cJSON *v, *from;
-	int i = 0;
+	const cJSON *v;
+	int i = 0, rc = 0;
 	cJSON_ArrayForEach(v, versions)
 	{
-		int j = 0;
-		cJSON_ArrayForEach(from, cJSON_GetObjectItemCaseSensitive(v, "upgradeFrom"))
-		{
-			if (!find_by(versions, "version", from->valuestring)) {
-				push(c, "kubernetesVersions", 0);
-				push(c, NULL, i);
-				push(c, "upgradeFrom", 0);
-				push(c, NULL, j);
-				return fail(c, NULL, "version %s is not in kubernetesVersions",
-					    from->valuestring);
-			}
-			j++;
+		const cJSON *from = wsr_json_arr(v, "upgradeFrom");
+		int j = first_unknown(from, has_version, versions);
+		if (j >= 0) {
+			push(c, "kubernetesVersions", 0);
+			push(c, NULL, i);
+			rc = fail_entry(c, "upgradeFrom", j,
+					"version %s is not in kubernetesVersions", entry(from, j));
+			c->depth -= 2;
+			break;
 		}
 		i++;
 	}
-	return 0;
+	return rc;
 }
 
-static const char *const top_keys[] = {"organizations", "kubernetesVersions", "managementClusters",
-				       "apiKeys",	"provisioning",	      NULL};
+static const char *const top_keys[] = {"currency",
+				       "organizations",
+				       "kubernetesVersions",
+				       "managementClusters",
+				       "datacenters",
+				       "serverTypes",
+				       "computeProfiles",
+				       "apiKeys",
+				       "workspaces",
+				       "provisioning",
+				       NULL};
+
+/* An ISO 4217 code: three capital letters. */
+static int check_currency(vctx *c, const cJSON *in, cJSON *platform)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "currency");
+	const char *s = cJSON_GetStringValue(v);
+	if (v && !(s && strlen(s) == 3 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3))
+		return fail(c, "currency", "currency must be three capital letters, like EUR");
+	return cJSON_AddStringToObject(platform, "currency", s ? s : DEFAULT_CURRENCY) ? 0
+										       : WSR_ENOMEM;
+}
 
 static int check_provisioning(vctx *c, const cJSON *in, cJSON *platform)
 {
@@ -438,10 +899,16 @@ int wsr_lbsim_platform_check(cJSON **out, const cJSON *in, wsr_lbsim_perr *e)
 	if (!platform)
 		return WSR_ENOMEM;
 	int rc = only_keys(&c, in, top_keys);
+	if (!rc)
+		rc = check_currency(&c, in, platform);
 	for (size_t i = 0; !rc && i < sizeof(sections) / sizeof(sections[0]); i++)
 		rc = check_section(&c, &sections[i], in, platform);
 	if (!rc)
 		rc = check_graph(&c, platform);
+	if (!rc)
+		rc = each(&c, in, "workspaces", platform, check_workspace, platform);
+	if (!rc)
+		rc = check_workspaces_unique(&c, platform);
 	if (!rc)
 		rc = check_provisioning(&c, in, platform);
 	if (rc) {

@@ -1,23 +1,12 @@
 /* reads: the small read-only endpoints (principal, organizations, the two
- * catalogs, tasks). Catalog lists are short and fixed, so they are paged by
- * position in seed order rather than kept sorted. */
+ * platform-wide catalogs, tasks). Catalog lists are short and fixed, so
+ * they are paged by position in seed order rather than kept sorted. */
 #include <string.h>
 
 #include "lib/err.h"
 #include "lib/json.h"
 #include "sim/loopback/api.h"
 #include "sim/loopback/names.h"
-
-unsigned wsr_lbsim_role_perms(const char *role)
-{
-	if (strcmp(role, "admin") == 0)
-		return (1u << WSR_LBSIM_NPERMS) - 1;
-	if (strcmp(role, "member") == 0)
-		return WSR_LBSIM_WS_READ | WSR_LBSIM_WS_CREATE | WSR_LBSIM_WS_UPDATE |
-		       WSR_LBSIM_WS_DELETE | WSR_LBSIM_MAINT_UPDATE | WSR_LBSIM_K8S_UPGRADE |
-		       WSR_LBSIM_KUBECONFIG_OIDC;
-	return strcmp(role, "viewer") == 0 ? WSR_LBSIM_WS_READ : 0;
-}
 
 void wsr_lbsim_principal(wsr_lbsim_call *c)
 {
@@ -42,37 +31,32 @@ void wsr_lbsim_principal(wsr_lbsim_call *c)
 /* A page of arr (fixed order) whose items are keyed by field. */
 static void page_of(wsr_lbsim_call *c, const cJSON *arr, const char *field)
 {
-	size_t limit, n = 0;
-	char after[WSR_LBSIM_CURSOR_KEY_MAX + 1];
-	if (wsr_lbsim_page_params(c, &limit, after))
-		return;
-	const cJSON *it = arr ? arr->child : NULL;
-	if (after[0]) {
-		while (it && strcmp(wsr_json_str(it, field), after) != 0)
-			it = it->next;
-		if (!it) {
-			wsr_sim_resp_error(c->resp, 400, "invalid_request",
-					   "cursor is not one this list gave out");
-			return;
+	cJSON *page = wsr_lbsim_page_of(c, arr, field);
+	if (page)
+		wsr_sim_resp_json(c->resp, 200, page);
+}
+
+/* The Organization object: the platform's entry without what only the
+ * platform sees (its pricing overrides show in compute profiles). */
+static cJSON *org_view(const cJSON *org)
+{
+	static const char *const shown[] = {"name", "verified", "state", "projects", NULL};
+	cJSON *v = cJSON_CreateObject();
+	for (const char *const *k = shown; v && *k; k++) {
+		cJSON *x = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(org, *k), 1);
+		if (!x || !cJSON_AddItemToObject(v, *k, x)) {
+			cJSON_Delete(x);
+			cJSON_Delete(v);
+			v = NULL;
 		}
-		it = it->next;
 	}
-	cJSON *items = cJSON_CreateArray();
-	const char *last = NULL;
-	for (; items && it && n < limit; it = it->next, n++) {
-		cJSON_AddItemToArray(items, cJSON_Duplicate(it, 1));
-		last = wsr_json_str(it, field);
-	}
-	if (!items)
-		wsr_lbsim_unavailable(c, WSR_ENOMEM);
-	else
-		wsr_lbsim_page_reply(c, items, it ? last : NULL);
+	return v;
 }
 
 void wsr_lbsim_org_list(wsr_lbsim_call *c)
 {
 	cJSON *own = cJSON_CreateArray();
-	if (own && !cJSON_AddItemToArray(own, cJSON_Duplicate(c->org->json, 1))) {
+	if (own && !cJSON_AddItemToArray(own, org_view(c->org->json))) {
 		cJSON_Delete(own);
 		own = NULL;
 	}
@@ -84,7 +68,7 @@ void wsr_lbsim_org_get(wsr_lbsim_call *c, const char *org)
 {
 	wsr_lbsim_org *o = wsr_lbsim_own_org(c, org);
 	if (o)
-		wsr_sim_resp_json(c->resp, 200, cJSON_Duplicate(o->json, 1));
+		wsr_sim_resp_json(c->resp, 200, org_view(o->json));
 }
 
 void wsr_lbsim_versions(wsr_lbsim_call *c)

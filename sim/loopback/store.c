@@ -9,9 +9,25 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/json.h"
 #include "sim/loopback/persist.h"
+
+static const char *const task_types[] = {NULL, "create", "delete", "upgrade", "transfer"};
+
+const char *wsr_lbsim_task_type_name(int type)
+{
+	return type > 0 && type <= WSR_LBSIM_TASK_TRANSFER ? task_types[type] : "?";
+}
+
+int wsr_lbsim_task_type_parse(const char *name)
+{
+	for (int i = 1; name && i <= WSR_LBSIM_TASK_TRANSFER; i++)
+		if (strcmp(task_types[i], name) == 0)
+			return i;
+	return 0;
+}
 
 wsr_lbsim_ws *wsr_lbsim_ws_new(const char *name, const char *org, cJSON *obj)
 {
@@ -30,11 +46,12 @@ void wsr_lbsim_ws_free(wsr_lbsim_ws *w)
 	if (!w)
 		return;
 	free(w->name);
+	free(w->op_arg);
 	cJSON_Delete(w->obj);
 	free(w);
 }
 
-wsr_lbsim_task *wsr_lbsim_task_new(int is_delete, const char *org, const char *ws, int64_t now,
+wsr_lbsim_task *wsr_lbsim_task_new(int type, const char *org, const char *ws, int64_t now,
 				   int64_t dur)
 {
 	wsr_lbsim_task *t = calloc(1, sizeof(*t));
@@ -47,7 +64,7 @@ wsr_lbsim_task *wsr_lbsim_task_new(int is_delete, const char *org, const char *w
 		return NULL;
 	}
 	wsr_lbsim_new_id(t->id, "task-");
-	t->is_delete = is_delete;
+	t->type = type;
 	t->created_at = now;
 	t->finished_at = now + dur;
 	return t;
@@ -59,7 +76,27 @@ void wsr_lbsim_task_free(wsr_lbsim_task *t)
 		return;
 	free(t->org);
 	free(t->ws);
+	free(t->err_code);
+	free(t->err_msg);
 	free(t);
+}
+
+int wsr_lbsim_task_fail(wsr_lbsim_task *t, const char *code, const char *msg)
+{
+	free(t->err_code);
+	free(t->err_msg);
+	t->err_code = strdup(code);
+	t->err_msg = strdup(msg);
+	return t->err_code && t->err_msg ? 0 : WSR_ENOMEM;
+}
+
+void wsr_lbsim_fault_free(wsr_lbsim_fault *f)
+{
+	free(f->method);
+	free(f->path);
+	free(f->code);
+	free(f->message);
+	memset(f, 0, sizeof(*f));
 }
 
 void wsr_lbsim_idem_free(wsr_lbsim_idem *r)
@@ -107,6 +144,7 @@ int wsr_lbsim_store_new(wsr_lbsim_store **out, cJSON *platform, const char *dir)
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(platform, "apiKeys")) if (!rc) rc =
 	    wsr_hmap_put(&s->keys, wsr_json_str(it, "key"), (void *)it);
 	if (rc) {
+		s->platform = NULL; /* not taken over on failure: the caller still owns it */
 		wsr_lbsim_store_free(s);
 		return rc;
 	}
@@ -146,6 +184,10 @@ void wsr_lbsim_store_free(wsr_lbsim_store *s)
 	free_map(&s->idem, idem_free_v);
 	wsr_hmap_free(&s->keys);
 	free(s->deleting);
+	free(s->busy);
+	for (size_t i = 0; i < s->nfaults; i++)
+		wsr_lbsim_fault_free(&s->faults[i]);
+	free(s->faults);
 	cJSON_Delete(s->platform);
 	free(s->dir);
 	free(s);
@@ -204,7 +246,13 @@ const char *wsr_lbsim_ws_state(const wsr_lbsim_ws *w, int64_t now)
 {
 	if (w->delete_task[0])
 		return "deleting";
-	return now < w->ready_at ? "initializing" : "active";
+	if (now < w->ready_at)
+		return "initializing";
+	if (w->failed)
+		return "failed";
+	if (w->op)
+		return w->op == WSR_LBSIM_TASK_UPGRADE ? "upgrading" : "transferring";
+	return "active";
 }
 
 static int grow(void *vp, size_t *cap, size_t n, size_t size)
@@ -232,12 +280,22 @@ static int insert_sorted(wsr_lbsim_org *o, wsr_lbsim_ws *w)
 	return 0;
 }
 
+static int track(wsr_lbsim_ws ***list, size_t *n, size_t *cap, wsr_lbsim_ws *w)
+{
+	if (grow(list, cap, *n, sizeof(**list)))
+		return WSR_ENOMEM;
+	(*list)[(*n)++] = w;
+	return 0;
+}
+
 static int track_deleting(wsr_lbsim_store *s, wsr_lbsim_ws *w)
 {
-	if (grow(&s->deleting, &s->capdeleting, s->ndeleting, sizeof(*s->deleting)))
-		return WSR_ENOMEM;
-	s->deleting[s->ndeleting++] = w;
-	return 0;
+	return track(&s->deleting, &s->ndeleting, &s->capdeleting, w);
+}
+
+static int track_busy(wsr_lbsim_store *s, wsr_lbsim_ws *w)
+{
+	return track(&s->busy, &s->nbusy, &s->capbusy, w);
 }
 
 int wsr_lbsim_store_load_ws(wsr_lbsim_store *s, wsr_lbsim_org *o, wsr_lbsim_ws *w)
@@ -245,6 +303,8 @@ int wsr_lbsim_store_load_ws(wsr_lbsim_store *s, wsr_lbsim_org *o, wsr_lbsim_ws *
 	if (grow(&o->ws, &o->capws, o->nws, sizeof(*o->ws)))
 		return WSR_ENOMEM;
 	if (w->delete_task[0] && track_deleting(s, w))
+		return WSR_ENOMEM;
+	if (w->op && track_busy(s, w))
 		return WSR_ENOMEM;
 	o->ws[o->nws++] = w;
 	return 0;
@@ -281,14 +341,76 @@ int wsr_lbsim_store_sort(wsr_lbsim_store *s)
 
 int wsr_lbsim_store_create(wsr_lbsim_store *s, wsr_lbsim_org *o, wsr_lbsim_ws *w, wsr_lbsim_task *t)
 {
+	int rc = t ? wsr_lbsim_persist_task(s, t) : 0;
+	if (!rc)
+		rc = wsr_lbsim_persist_ws(s, w);
+	if (!rc && t)
+		rc = wsr_hmap_put(&s->tasks, t->id, t);
+	if (!rc && (rc = insert_sorted(o, w)) != 0 && t)
+		wsr_hmap_del(&s->tasks, t->id);
+	return rc;
+}
+
+/* Writes t and w (already changed), then indexes t and tracks w with
+ * track_fn: all of it, or nothing in memory (a file written before a failure
+ * is rewritten by the next change, or settled again after a restart). */
+static int commit(wsr_lbsim_store *s, wsr_lbsim_ws *w, wsr_lbsim_task *t,
+		  int (*track_fn)(wsr_lbsim_store *, wsr_lbsim_ws *))
+{
 	int rc = wsr_lbsim_persist_task(s, t);
 	if (!rc)
 		rc = wsr_lbsim_persist_ws(s, w);
 	if (!rc)
 		rc = wsr_hmap_put(&s->tasks, t->id, t);
-	if (!rc && (rc = insert_sorted(o, w)) != 0)
+	if (!rc && (rc = track_fn(s, w)) != 0)
 		wsr_hmap_del(&s->tasks, t->id);
 	return rc;
+}
+
+/* Sets obj[key] to the string v; 0 or WSR_ENOMEM. */
+static int set_str(cJSON *obj, const char *key, const char *v)
+{
+	cJSON *n = cJSON_CreateString(v);
+	if (n && cJSON_ReplaceItemInObjectCaseSensitive(obj, key, n))
+		return 0;
+	cJSON_Delete(n);
+	return WSR_ENOMEM;
+}
+
+/* Undoes what start_op did to w in memory. */
+static void op_clear(wsr_lbsim_ws *w)
+{
+	free(w->op_arg);
+	w->op_arg = NULL;
+	w->op = 0;
+	w->op_task[0] = '\0';
+	w->op_until = 0;
+}
+
+int wsr_lbsim_store_start_op(wsr_lbsim_store *s, wsr_lbsim_ws *w, wsr_lbsim_task *t,
+			     const char *arg)
+{
+	int transfer = t->type == WSR_LBSIM_TASK_TRANSFER;
+	cJSON *obj = cJSON_Duplicate(w->obj, 1), *old = w->obj;
+	w->op_arg = strdup(transfer ? wsr_json_str(w->obj, "project") : arg);
+	int rc = obj && w->op_arg ? 0 : WSR_ENOMEM;
+	if (!rc && transfer) /* the workspace shows its new project at once */
+		rc = set_str(obj, "project", arg);
+	if (!rc) {
+		w->op = t->type;
+		snprintf(w->op_task, sizeof(w->op_task), "%s", t->id);
+		w->op_until = t->finished_at;
+		w->obj = obj;
+		rc = commit(s, w, t, track_busy);
+	}
+	if (rc) {
+		w->obj = old;
+		cJSON_Delete(obj);
+		op_clear(w);
+		return rc;
+	}
+	cJSON_Delete(old);
+	return 0;
 }
 
 int wsr_lbsim_store_update(wsr_lbsim_store *s, const wsr_lbsim_ws *w)
@@ -300,13 +422,7 @@ int wsr_lbsim_store_delete(wsr_lbsim_store *s, wsr_lbsim_ws *w, wsr_lbsim_task *
 {
 	snprintf(w->delete_task, sizeof(w->delete_task), "%s", t->id);
 	w->gone_at = t->finished_at;
-	int rc = wsr_lbsim_persist_task(s, t);
-	if (!rc)
-		rc = wsr_lbsim_persist_ws(s, w);
-	if (!rc)
-		rc = wsr_hmap_put(&s->tasks, t->id, t);
-	if (!rc && (rc = track_deleting(s, w)) != 0)
-		wsr_hmap_del(&s->tasks, t->id);
+	int rc = commit(s, w, t, track_deleting);
 	if (rc) {
 		w->delete_task[0] = '\0';
 		w->gone_at = 0;
@@ -341,15 +457,64 @@ static void remove_ws(wsr_lbsim_store *s, wsr_lbsim_ws *w)
 	wsr_lbsim_ws_free(w);
 }
 
+/* The error a finished task of w ended with, or NULL when it succeeded. */
+static const char *task_error(const wsr_lbsim_store *s, const char *id)
+{
+	const wsr_lbsim_task *t = wsr_lbsim_store_task(s, id);
+	return t ? t->err_code : NULL;
+}
+
+/* An upgrade sets the version it was for and a transfer keeps the project
+ * it shows; a failed one changes nothing (a failed transfer goes back to
+ * the project it left). */
+static void settle(wsr_lbsim_store *s, wsr_lbsim_ws *w)
+{
+	int failed = task_error(s, w->op_task) != NULL;
+	char at[32];
+	cJSON *obj = cJSON_Duplicate(w->obj, 1);
+	cJSON *k = cJSON_GetObjectItemCaseSensitive(obj, "kubernetes");
+	int rc = obj ? 0 : WSR_ENOMEM;
+	if (!rc && !failed && w->op == WSR_LBSIM_TASK_UPGRADE && cJSON_IsObject(k))
+		rc = set_str(k, "version", w->op_arg);
+	if (!rc && failed && w->op == WSR_LBSIM_TASK_TRANSFER)
+		rc = set_str(obj, "project", w->op_arg);
+	if (!rc && !failed)
+		rc = set_str(obj, "updatedAt", wsr_time_format(w->op_until, at, sizeof(at)));
+	if (rc) { /* out of memory: settle on a later request */
+		cJSON_Delete(obj);
+		return;
+	}
+	cJSON_Delete(w->obj);
+	w->obj = obj;
+	op_clear(w);
+	/* a failed write is settled again from the file after a restart, with
+	 * the same outcome, so it needs no undo */
+	wsr_lbsim_persist_ws(s, w);
+}
+
 void wsr_lbsim_store_sweep(wsr_lbsim_store *s, int64_t now)
 {
 	size_t keep = 0;
+	for (size_t i = 0; i < s->nbusy; i++) {
+		wsr_lbsim_ws *w = s->busy[i];
+		if (now >= w->op_until)
+			settle(s, w);
+		if (w->op)
+			s->busy[keep++] = w;
+	}
+	s->nbusy = keep;
+	keep = 0;
 	for (size_t i = 0; i < s->ndeleting; i++) {
 		wsr_lbsim_ws *w = s->deleting[i];
-		if (now >= w->gone_at)
-			remove_ws(s, w);
-		else
+		if (now < w->gone_at) {
 			s->deleting[keep++] = w;
+		} else if (task_error(s, w->delete_task)) {
+			/* a failed deletion leaves the workspace as it was */
+			w->delete_task[0] = '\0';
+			w->gone_at = 0;
+			wsr_lbsim_persist_ws(s, w);
+		} else
+			remove_ws(s, w);
 	}
 	s->ndeleting = keep;
 }

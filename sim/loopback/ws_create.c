@@ -1,8 +1,9 @@
-/* ws_create: creating a workspace, the request with the most rules. The
- * refusals run in the order docs/api/loopback.md gives, because clients
- * (and their tests) rely on which one wins when several apply. Creates are
- * made safe to retry by Idempotency-Key: the first answer is kept and
- * replayed, status and body. */
+/* ws_create: creating a workspace, the request with the most rules, and
+ * seeding the workspaces a seed asks for the same way. The refusals run in
+ * the order docs/api/loopback.md gives, because clients (and their tests)
+ * rely on which one wins when several apply. Creates are made safe to retry
+ * by Idempotency-Key: the first answer is kept and replayed, status and
+ * body. */
 #include "sim/loopback/api.h"
 
 #include <openssl/evp.h>
@@ -14,6 +15,8 @@
 #include "lib/err.h"
 #include "lib/json.h"
 #include "sim/loopback/body.h"
+#include "sim/loopback/catalog.h"
+#include "sim/loopback/faults.h"
 #include "sim/loopback/platform.h"
 
 #define SHA256_HEX 65
@@ -49,74 +52,25 @@ static int org_accepts(wsr_lbsim_call *c, const wsr_lbsim_org *o, const char *pr
 static int version_ok(wsr_lbsim_call *c, const cJSON *k)
 {
 	const char *want = wsr_json_str(k, "version");
-	const cJSON *v;
-	cJSON_ArrayForEach(v, wsr_json_arr(c->s->platform, "kubernetesVersions"))
-	{
-		if (strcmp(wsr_json_str(v, "version"), want) != 0)
-			continue;
-		if (wsr_json_bool(v, "active", 0))
-			return 1;
+	const cJSON *v = wsr_lbsim_catalog_version(c->s->platform, want);
+	if (v && wsr_json_bool(v, "active", 0))
+		return 1;
+	if (v)
 		refuse(c, "version_inactive", "Kubernetes version %s is no longer offered", want);
-		return 0;
-	}
-	refuse(c, "version_unknown", "Kubernetes version %s is not in the catalog", want);
+	else
+		refuse(c, "version_unknown", "Kubernetes version %s is not in the catalog", want);
 	return 0;
-}
-
-static int fits(const cJSON *cl, int root, const char *compute)
-{
-	const char *cp = wsr_json_str(cl, "computeProvider");
-	return wsr_json_bool(cl, "active", 0) &&
-	       strcmp(wsr_json_str(cl, "type"), root ? "root" : "kamaji") == 0 &&
-	       (root || (cp && strcmp(cp, compute) == 0));
-}
-
-/* Why the pinned cluster cannot take the workspace, or NULL when it can. */
-static const char *pin_problem(const cJSON *cl, int root, const char *compute)
-{
-	const char *cp = wsr_json_str(cl, "computeProvider");
-	if (!cl)
-		return "does not exist";
-	if (!wsr_json_bool(cl, "active", 0))
-		return "is not active";
-	if (strcmp(wsr_json_str(cl, "type"), root ? "root" : "kamaji") != 0)
-		return root ? "is not a root cluster" : "is not a Kamaji cluster";
-	if (!root && (!cp || strcmp(cp, compute) != 0))
-		return "is bound to another compute provider";
-	return NULL;
 }
 
 /* Chooses the management cluster: *name is NULL for a workspace that needs
  * none. Returns 0, or -1 after answering 422. */
 static int place(wsr_lbsim_call *c, const cJSON *ws, const char **name)
 {
-	const cJSON *k = wsr_json_obj(ws, "kubernetes"), *cl, *best = NULL, *pinned = NULL;
-	int root = wsr_json_str(ws, "kind") != NULL;
-	const char *compute = wsr_json_str(k, "computeProvider"),
-		   *pin = wsr_json_str(k, "managementCluster");
-	*name = NULL;
-	if (!root && !k)
+	char why[WSR_LBSIM_WHY_MAX];
+	const char *code;
+	if (wsr_lbsim_place(name, &code, why, sizeof(why), c->s->platform, ws) == 0)
 		return 0;
-	cJSON_ArrayForEach(cl, wsr_json_arr(c->s->platform, "managementClusters"))
-	{
-		const char *n = wsr_json_str(cl, "name");
-		if (fits(cl, root, compute) && (!best || strcmp(n, wsr_json_str(best, "name")) < 0))
-			best = cl;
-		if (pin && strcmp(n, pin) == 0)
-			pinned = cl;
-	}
-	const char *problem = pin ? pin_problem(pinned, root, compute) : NULL;
-	if (!best && root)
-		refuse(c, "no_management_cluster", "no active root management cluster");
-	else if (!best)
-		refuse(c, "no_management_cluster",
-		       "no active Kamaji management cluster carries compute provider %s", compute);
-	else if (problem)
-		refuse(c, "management_cluster_invalid", "management cluster %s %s", pin, problem);
-	else {
-		*name = pin ? pin : wsr_json_str(best, "name");
-		return 0;
-	}
+	refuse(c, code, "%s", why);
 	return -1;
 }
 
@@ -159,17 +113,6 @@ static int admissible(wsr_lbsim_call *c, const char *orgname, const cJSON *ws, w
 	return place(c, ws, cluster);
 }
 
-static void reply_created(wsr_lbsim_call *c, const wsr_lbsim_ws *w, const wsr_lbsim_task *t)
-{
-	cJSON *v = cJSON_CreateObject();
-	if (v && !(cJSON_AddItemToObject(v, "workspace", wsr_lbsim_ws_json(w, c->now)) &&
-		   cJSON_AddItemToObject(v, "task", wsr_lbsim_task_json(t, c->now)))) {
-		cJSON_Delete(v);
-		v = NULL;
-	}
-	wsr_sim_resp_json(c->resp, 202, v);
-}
-
 static void create(wsr_lbsim_call *c, const char *orgname)
 {
 	char why[WSR_LBSIM_WHY_MAX];
@@ -178,7 +121,7 @@ static void create(wsr_lbsim_call *c, const char *orgname)
 	const char *cluster;
 	if (!body)
 		return;
-	int rc = wsr_lbsim_body_create(&ws, body, why);
+	int rc = wsr_lbsim_body_create(&ws, body, c->admin, why);
 	cJSON_Delete(body);
 	if (rc == WSR_EINVAL)
 		wsr_sim_resp_error(c->resp, 400, "invalid_request", "%s", why);
@@ -194,11 +137,13 @@ static void create(wsr_lbsim_call *c, const char *orgname)
 	}
 	const char *name = wsr_json_str(ws, "name");
 	wsr_lbsim_ws *w = wsr_lbsim_ws_new(name, o->name, ws);
-	wsr_lbsim_task *t = wsr_lbsim_task_new(0, o->name, name, c->now, c->s->provisioning_ms);
-	rc = w && t ? 0 : WSR_ENOMEM;
+	wsr_lbsim_task *t =
+	    wsr_lbsim_task_new(WSR_LBSIM_TASK_CREATE, o->name, name, c->now, c->s->provisioning_ms);
+	rc = w && t ? wsr_lbsim_fault_task(c->s, t) : WSR_ENOMEM;
 	if (!w)
 		cJSON_Delete(ws);
 	if (!rc) {
+		w->failed = t->err_code != NULL;
 		w->ready_at = t->finished_at;
 		snprintf(w->create_task, sizeof(w->create_task), "%s", t->id);
 		rc = wsr_lbsim_store_create(c->s, o, w, t);
@@ -209,7 +154,7 @@ static void create(wsr_lbsim_call *c, const char *orgname)
 		wsr_lbsim_unavailable(c, rc);
 		return;
 	}
-	reply_created(c, w, t);
+	wsr_lbsim_reply_ws_task(c, 202, w, t);
 }
 
 /* Records are keyed by a digest of the API key and the Idempotency-Key, so
@@ -254,4 +199,32 @@ void wsr_lbsim_ws_create(wsr_lbsim_call *c, const char *orgname)
 	/* a 503 said nothing happened: a retry must be free to try again */
 	if (key && c->resp->status != 503 && c->resp->body)
 		wsr_lbsim_store_remember(c->s, id, c->resp->status, c->resp->body);
+}
+
+int wsr_lbsim_seed_workspaces(wsr_lbsim_store *s, const cJSON *list, int64_t now)
+{
+	const cJSON *it;
+	int rc = 0;
+	cJSON_ArrayForEach(it, list)
+	{
+		const char *orgname = wsr_json_str(it, "organization");
+		const char *cluster =
+		    wsr_json_str(wsr_json_obj(it, "kubernetes"), "managementCluster");
+		wsr_lbsim_org *o = wsr_lbsim_store_org(s, orgname);
+		cJSON *ws = cJSON_Duplicate(it, 1);
+		wsr_lbsim_ws *w = NULL;
+		rc = o && ws ? stamp(ws, o->name, cluster, now) : WSR_ENOMEM;
+		if (!rc && !(w = wsr_lbsim_ws_new(wsr_json_str(ws, "name"), o->name, ws)))
+			rc = WSR_ENOMEM;
+		if (!rc) /* no task, ready_at 0: active from the start */
+			rc = wsr_lbsim_store_create(s, o, w, NULL);
+		if (rc) {
+			if (w)
+				wsr_lbsim_ws_free(w);
+			else
+				cJSON_Delete(ws);
+			break;
+		}
+	}
+	return rc;
 }

@@ -2,7 +2,10 @@
 # test_sim_api: wsr-sim's Loopback API driven over HTTP with curl, as a
 # client sees it: every documented refusal with its status and code, the
 # create -> task -> active lifecycle, idempotent retries, pagination,
-# deletion, the body limit, and persistence across a restart.
+# deletion, the body limit, and persistence across a restart; and the
+# day-two rules on tests/fixtures/seed-day2.yaml: maintenance, upgrades,
+# transfers, compute profiles and the emulator-only drift and fault
+# endpoints.
 . "$(dirname "$0")/lib.sh"
 
 # api METHOD PATH [BODY] [KEY] [EXTRA-HEADER]: sends one request; the body of
@@ -191,11 +194,15 @@ t_project_limited_key_sees_its_projects() {
 t_patch_updates_and_refuses_fixed_fields() {
 	sim_start || exit 1
 	create web '"dns":{"provider":"cloudflare"}'
-	api PATCH $WS/web '{"metadata":{"team":"a"},"kubernetes":{"ingress":true,"oidc":{"enabled":true}}}'
+	api PATCH $WS/web '{"metadata":{"team":"a"},"kubernetes":{"ingress":false,"oidc":{"enabled":true}}}'
 	expect_code 200
 	expect_out '"team":"a"'
-	expect_out '"ingress":true,"oidc":{"enabled":true,"sessionLifetime":null}'
+	expect_out '"ingress":false,"oidc":{"enabled":true,"sessionLifetime":null}'
 	expect_out '"dns":{"provider":"cloudflare"'
+	# ingress is seeded at creation: another value is refused by name
+	api PATCH $WS/web '{"kubernetes":{"ingress":true}}'
+	expect_error 400 invalid_request
+	expect_out 'kubernetes.ingress'
 	api PATCH $WS/web '{"kubernetes":{"version":"1.29.4"}}'
 	expect_error 400 invalid_request
 	expect_out 'kubernetes.version'
@@ -328,6 +335,163 @@ t_refuses_non_loopback_listen() {
 	expect_rc 1
 	run "$WSR_SIM" serve --bogus
 	expect_rc 2
+}
+
+# ---- day two (tests/fixtures/seed-day2.yaml) ----
+
+DAY2=day2-admin-key
+LEGACY=$WS/legacy
+
+t_day2_partial_maintenance_patch_turns_flags_off() {
+	sim_start "$FIXTURES/seed-day2.yaml" || exit 1
+	api GET $LEGACY "" $DAY2
+	expect_out '"compute":{"autoUpdate":true},"kubernetes":{"autoPatch":true}'
+	api PATCH $LEGACY '{"maintenance":{"schedule":{"2":6}}}' $DAY2
+	expect_code 200
+	expect_out '"maintenance":{"enabled":true,"schedule":{"0":3,"1":3,"2":6,"3":3,"4":3,"5":3,"6":3},"priorityHour":4,"compute":{"autoUpdate":false},"kubernetes":{"autoPatch":false}}'
+	api GET $LEGACY "" $DAY2
+	expect_out '"compute":{"autoUpdate":false},"kubernetes":{"autoPatch":false}'
+	api PATCH $WS/metal '{"maintenance":{"kubernetes":{"autoPatch":true}}}' $DAY2
+	expect_error 400 invalid_request
+	expect_out 'maintenance.kubernetes'
+}
+
+t_day2_member_cannot_switch_maintenance_off() {
+	sim_start "$FIXTURES/seed-day2.yaml" || exit 1
+	api PATCH $LEGACY '{"maintenance":{"enabled":false,"schedule":{"0":5},"compute":{},"kubernetes":{}}}' day2-member-key
+	expect_code 200
+	expect_out '"maintenance":{"enabled":true,"schedule":{"0":5,'
+	api GET $LEGACY "" $DAY2
+	expect_out '"enabled":true,"schedule":{"0":5,'
+	api PATCH $LEGACY '{"maintenance":{"enabled":false,"compute":{},"kubernetes":{}}}' $DAY2
+	expect_code 200
+	expect_out '"maintenance":{"enabled":false,'
+}
+
+t_day2_upgrade_hop_via_task() {
+	sed 's/seconds: 0/seconds: 1/' "$FIXTURES/seed-day2.yaml" >"$T/slow.yaml"
+	sim_start "$T/slow.yaml" || exit 1
+	api GET $LEGACY/upgrades "" $DAY2
+	expect_out '"items":[{"version":"1.29.4"'
+	expect_out '"current":"1.28.9"'
+	api POST $LEGACY/upgrade '{"version":"1.29.4"}' $DAY2
+	expect_code 202
+	expect_out '"state":"upgrading"'
+	expect_out '"type":"upgrade","state":"running"'
+	task=$(sed -n 's/.*"task":{"id":"\([^"]*\)".*/\1/p' "$T/stdout")
+	[ -n "$task" ] || fail "no task id"
+	api DELETE $LEGACY "" $DAY2
+	expect_error 409 conflict
+	sleep 1.2
+	api GET /v1/tasks/$task "" $DAY2
+	expect_out '"state":"succeeded"'
+	api GET $LEGACY "" $DAY2
+	expect_out '"state":"active"'
+	expect_out '"version":"1.29.4"'
+}
+
+t_day2_two_hop_jump_is_refused_naming_eligible_targets() {
+	sim_start "$FIXTURES/seed-day2.yaml" || exit 1
+	api POST $LEGACY/upgrade '{"version":"1.30.2"}' $DAY2
+	expect_error 422 upgrade_not_allowed
+	expect_out 'eligible targets: 1.29.4'
+	api POST $LEGACY/upgrade '{"version":"1.28.9"}' $DAY2
+	expect_error 422 version_inactive
+	api POST $WS/metal/upgrade '{"version":"1.29.4"}' $DAY2
+	expect_error 422 not_kubernetes
+	api POST $LEGACY/upgrade '{"version":"1.29.4"}' day2-noupgrade-key
+	expect_error 403 permission_denied
+	expect_out 'kubernetes:upgrade'
+	api GET $LEGACY "" $DAY2
+	expect_out '"version":"1.28.9"'
+}
+
+t_day2_transfer() {
+	sim_start "$FIXTURES/seed-day2.yaml" || exit 1
+	id=$(curl -s -H "Authorization: Bearer $DAY2" "$SIM_URL$LEGACY" | sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+	api POST $LEGACY/transfer '{"project":"sandbox"}' day2-member-key
+	expect_error 403 permission_denied
+	expect_out 'workspace:transfer'
+	api POST $LEGACY/transfer '{"project":"payments"}' day2-transfer-key
+	expect_error 400 invalid_request
+	api POST $LEGACY/transfer '{"project":"nope"}' day2-transfer-key
+	expect_error 422 project_not_found
+	api POST $LEGACY/transfer '{"project":"sandbox"}' day2-transfer-key
+	expect_code 202
+	expect_out '"project":"sandbox"'
+	expect_out '"type":"transfer"'
+	api GET $LEGACY "" day2-sandbox-key
+	expect_code 200
+	expect_out "\"id\":\"$id\""
+	expect_out '"state":"active"'
+}
+
+t_day2_drift_endpoint() {
+	sim_start "$FIXTURES/seed-day2.yaml" || exit 1
+	before=$(sim_requests)
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X PATCH --data-binary \
+		'{"metadata":{"owner":"ui"},"maintenance":{"enabled":false,"compute":null}}' \
+		"$SIM_URL/_sim/organizations/acme/workspaces/legacy")
+	expect_code 200
+	expect_out '"owner":"ui"'
+	expect_out '"enabled":false'
+	expect_out '"compute":{"autoUpdate":false}'
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X PATCH --data-binary \
+		'{"kubernetes":{"version":"0.0.1"}}' "$SIM_URL/_sim/organizations/acme/workspaces/legacy")
+	expect_error 400 invalid_request
+	expect_out 'kubernetes.version'
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X PATCH --data-binary '{}' \
+		"$SIM_URL/_sim/organizations/acme/workspaces/nope")
+	expect_error 404 not_found
+	api GET $LEGACY "" $DAY2
+	expect_out '"owner":"ui"'
+	# /_sim requests are not counted; the GET is
+	[ "$(sim_requests)" = $((before + 1)) ] || fail "stats count $(sim_requests), expected $((before + 1))"
+}
+
+t_day2_respond_fault() {
+	sim_start "$FIXTURES/seed-day2.yaml" || exit 1
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST --data-binary \
+		'{"kind":"respond","method":"POST","path":"/v1/organizations/acme/workspaces/legacy/upgrade","status":503,"code":"unavailable","count":1}' \
+		"$SIM_URL/_sim/faults")
+	expect_code 201
+	expect_out '"faults":1'
+	api POST $LEGACY/upgrade '{"version":"1.29.4"}' $DAY2
+	expect_error 503 unavailable
+	expect_out 'injected fault'
+	api GET $LEGACY "" $DAY2
+	expect_out '"version":"1.28.9"'
+	api POST $LEGACY/upgrade '{"version":"1.29.4"}' $DAY2
+	expect_code 202
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST --data-binary \
+		'{"kind":"failTask","type":"transfer","code":"stuck","message":"mover crashed"}' \
+		"$SIM_URL/_sim/faults")
+	expect_code 201
+	api POST $LEGACY/transfer '{"project":"platform"}' $DAY2
+	expect_code 202
+	expect_out '"state":"failed","organization":"acme","workspace":"legacy"'
+	expect_out '"error":{"code":"stuck","message":"mover crashed"}'
+	api GET $LEGACY "" $DAY2
+	expect_out '"project":"payments"'
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST --data-binary '{"kind":"bogus"}' \
+		"$SIM_URL/_sim/faults")
+	expect_error 400 invalid_request
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X DELETE "$SIM_URL/_sim/faults")
+	expect_code 200
+	expect_out '"faults":0'
+}
+
+t_day2_compute_profiles() {
+	sim_start "$FIXTURES/seed-day2.yaml" || exit 1
+	api GET $LEGACY/compute-profiles "" day2-viewer-key
+	expect_code 200
+	expect_json '.items | map(.name) == ["cx22","cx32","cx52"]'
+	expect_json '.items[1].priceSource == "override" and .items[1].prices.hourly == "0.0100" and .items[1].prices.monthly == "6.49" and .items[1].prices.setup == "0.00"'
+	expect_json '.items[0].priceSource == "list" and .items[0].prices.hourly == "0.0060"'
+	expect_json '.items[2].available == false and .items[2].unavailableReason == "server type cx52 is in no reachable datacenter (nbg1: unreachable)"'
+	expect_json '.items[0].prices.currency == "EUR" and .nextCursor == null'
+	api GET $WS/metal/compute-profiles "" $DAY2
+	expect_json '.items | map(.name) == ["bm-small"]'
 }
 
 run_tests

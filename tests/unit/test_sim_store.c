@@ -70,7 +70,8 @@ static wsr_lbsim_ws *add(wsr_lbsim_store *s, const char *name, int64_t now)
 	cJSON_AddStringToObject(obj, "state", "initializing");
 	wsr_lbsim_org *o = wsr_lbsim_store_org(s, "acme");
 	wsr_lbsim_ws *w = wsr_lbsim_ws_new(name, o->name, obj);
-	wsr_lbsim_task *t = wsr_lbsim_task_new(0, "acme", name, now, s->provisioning_ms);
+	wsr_lbsim_task *t =
+	    wsr_lbsim_task_new(WSR_LBSIM_TASK_CREATE, "acme", name, now, s->provisioning_ms);
 	w->ready_at = t->finished_at;
 	strcpy(w->create_task, t->id);
 	assert_int_equal(wsr_lbsim_store_create(s, o, w, t), 0);
@@ -106,7 +107,8 @@ static void state_follows_clock_and_sweep_removes(void **state)
 	wsr_lbsim_ws *w = add(f->s, "web", t0);
 	assert_string_equal(wsr_lbsim_ws_state(w, t0 + 999), "initializing");
 	assert_string_equal(wsr_lbsim_ws_state(w, t0 + 1000), "active");
-	wsr_lbsim_task *t = wsr_lbsim_task_new(1, "acme", "web", t0 + 5000, f->s->provisioning_ms);
+	wsr_lbsim_task *t = wsr_lbsim_task_new(WSR_LBSIM_TASK_DELETE, "acme", "web", t0 + 5000,
+					       f->s->provisioning_ms);
 	assert_int_equal(wsr_lbsim_store_delete(f->s, w, t), 0);
 	assert_string_equal(wsr_lbsim_ws_state(w, t0 + 5000), "deleting");
 	char path[128];
@@ -128,7 +130,8 @@ static void reload_restores_every_record(void **state)
 	wsr_lbsim_ws *w = add(f->s, "a-going", 1000);
 	char create_id[WSR_LBSIM_ID_MAX];
 	strcpy(create_id, w->create_task);
-	wsr_lbsim_task *t = wsr_lbsim_task_new(1, "acme", "a-going", 2000, 1000);
+	wsr_lbsim_task *t =
+	    wsr_lbsim_task_new(WSR_LBSIM_TASK_DELETE, "acme", "a-going", 2000, 1000);
 	assert_int_equal(wsr_lbsim_store_delete(f->s, w, t), 0);
 	assert_int_equal(wsr_lbsim_store_remember(f->s, "abc123", 202, "{\"x\":1}"), 0);
 	char delete_id[WSR_LBSIM_ID_MAX];
@@ -148,7 +151,7 @@ static void reload_restores_every_record(void **state)
 	assert_int_equal(o->ws[1]->ready_at, 2000);
 	const wsr_lbsim_task *ct = wsr_lbsim_store_task(f->s, create_id);
 	assert_non_null(ct);
-	assert_int_equal(ct->is_delete, 0);
+	assert_int_equal(ct->type, WSR_LBSIM_TASK_CREATE);
 	assert_int_equal(ct->finished_at, 2000);
 	const wsr_lbsim_idem *r = wsr_lbsim_store_idem(f->s, "abc123");
 	assert_int_equal(r->status, 202);
@@ -206,6 +209,30 @@ static void corrupt_data_is_refused_by_name(void **state)
 	char path[128];
 	snprintf(path, sizeof(path), "%s/workspaces/acme/other.json", f->dir);
 	unlink(path);
+	/* the day-two fields: a running operation and a task's error */
+#define OK_WS(extra)                                                                               \
+	"{\"workspace\":{\"name\":\"ok\",\"project\":\"payments\",\"state\":\"active\"},"          \
+	"\"readyAt\":0,\"goneAt\":null,\"createTask\":null,\"deleteTask\":null," extra "}"
+#define TASK_X(type, extra)                                                                        \
+	"{\"id\":\"task-x\",\"type\":\"" type "\",\"organization\":\"acme\","                      \
+	"\"workspace\":\"w\",\"createdAt\":1,\"finishedAt\":1" extra "}"
+	write_file(f->dir, "workspaces/acme/ok.json",
+		   OK_WS("\"op\":{\"type\":\"create\",\"task\":\"t\",\"until\":1,\"arg\":\"x\"}"));
+	load_fails(f->dir, "ok.json: not a workspace record");
+	write_file(f->dir, "workspaces/acme/ok.json", OK_WS("\"failed\":\"no\""));
+	load_fails(f->dir, "ok.json: not a workspace record");
+	write_file(
+	    f->dir, "workspaces/acme/ok.json",
+	    OK_WS("\"op\":{\"type\":\"upgrade\",\"task\":\"t\",\"until\":1,\"arg\":\"1.30.2\"}"));
+	wsr_lbsim_store *s2 = NULL;
+	assert_int_equal(wsr_lbsim_persist_load(&s2, f->dir, &err), 0);
+	assert_int_equal(s2->nbusy, 1); /* a running upgrade is tracked again */
+	wsr_lbsim_store_free(s2);
+	write_file(f->dir, "tasks/task-x.json", TASK_X("reboot", ""));
+	load_fails(f->dir, "task-x.json: not a task record");
+	write_file(f->dir, "tasks/task-x.json", TASK_X("upgrade", ",\"error\":{\"code\":1}"));
+	load_fails(f->dir, "task-x.json: not a task record");
+	write_file(f->dir, "tasks/task-x.json", TASK_X("create", ""));
 	write_file(f->dir, "workspaces/ghost/w.json", "{}");
 	load_fails(f->dir, "no organization ghost");
 	snprintf(path, sizeof(path), "%s/workspaces/ghost/w.json", f->dir);
