@@ -77,6 +77,17 @@ typedef struct wsr_provider_ops {
 	int (*profiles)(wsr_provider *p, const char *address, cJSON **out, wsr_diag *diag);
 } wsr_provider_ops;
 
+/* Longest address accepted from a user: a Loopback address is at most
+ * 9 + 63 + 1 + 63 bytes; kcp paths are longer but nowhere near this. */
+#define WSR_ADDRESS_MAX 256
+
 /* The providers wsr knows, by name; NULL when unknown. */
 const wsr_provider_ops *wsr_provider_find(const char *name);
+
+/* Checks what every provider's addresses share — "<provider>/<segment>..."
+ * of lowercase letters, digits, '-', '_', '.', ':', no empty segment and
+ * none starting with '.' (no "..") — and finds the provider. The provider
+ * then checks its own form (how many segments). Returns the provider, or
+ * NULL after an error in diag (the address quoted safely for a terminal). */
+const wsr_provider_ops *wsr_provider_for_address(const char *address, wsr_diag *diag);
 #endif

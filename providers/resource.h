@@ -83,7 +83,7 @@ typedef struct wsr_change {
 	char *provider;
 	char *kind;
 	wsr_action actions[WSR_MAX_ACTIONS];
-	int nactions;	 /* 0: no platform operation */
+	int nactions;	/* 0: no platform operation */
 	int disruptive; /* interrupts the running workspace (an upgrade, a replacement) */
 	wsr_field_change *fields;
 	size_t nfields;

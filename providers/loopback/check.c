@@ -2,7 +2,10 @@
  * them in `wsr plan`, not half-way through `apply`. The facts (who the key
  * is, its organizations, the version catalog, the management clusters) are
  * fetched once per provider; each rule below mirrors one refusal of
- * docs/api/loopback.md, in the platform's order. */
+ * docs/api/loopback.md, in the platform's order. Missing permissions are
+ * collected over all the actions of a change and reported once each. What
+ * a plan tells people beyond refusals (what a deletion destroys, what to
+ * verify after a transfer) is explain.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,22 +114,73 @@ static void refuse(wsr_diag *diag, const wsr_change *c, char *detail, const char
 		free(s_);                                                                          \
 	} while (0)
 
-static void check_permission(wsr_provider *p, const wsr_change *c, const char *perm,
-			     const char *project, const char *doing, wsr_diag *diag)
+/* A permission one action of the change needs, on a project (NULL: the
+ * permission alone). Collected over every action and reported together, so
+ * a key short of several permissions learns all of them from one plan. */
+typedef struct need {
+	const char *perm, *project, *doing;
+} need;
+
+#define LB_MAX_NEEDS 16 /* a change needs at most 7 (create ... delete) */
+
+typedef struct needs {
+	need v[LB_MAX_NEEDS];
+	int n;
+} needs;
+
+static void require(needs *ns, const char *perm, const char *project, const char *doing)
+{
+	if (ns->n < LB_MAX_NEEDS)
+		ns->v[ns->n++] = (need){perm, project, doing};
+}
+
+/* Every missing permission once, every project out of the key's reach once. */
+static void report_needs(wsr_provider *p, const wsr_change *c, const needs *ns, wsr_diag *diag)
 {
 	const cJSON *perms = wsr_json_arr(p->principal, "permissions");
 	const cJSON *limit = wsr_json_arr(p->principal, "projects");
 	const char *role = wsr_json_str(p->principal, "role");
 	char pre[96];
 	snprintf(pre, sizeof(pre), "the key's role %.40s grants", role ? role : "(unknown)");
-	if (!has_string(perms, perm))
-		REFUSE(diag, c, join(pre, perms, NULL), "use an API key whose role grants it",
-		       "the API key lacks permission %s, which %s needs", perm, doing);
-	if (project && limit && !has_string(limit, project))
-		REFUSE(diag, c, join("the key may act only in", limit, NULL),
-		       "use an API key that is not limited to other projects",
-		       "the API key is limited to other projects and cannot act in project %s",
-		       project);
+	for (int i = 0; i < ns->n; i++) {
+		const need *n = &ns->v[i];
+		int perm_seen = 0, project_seen = 0;
+		for (int j = 0; j < i; j++) {
+			perm_seen |= strcmp(ns->v[j].perm, n->perm) == 0;
+			project_seen |= n->project && ns->v[j].project &&
+					strcmp(ns->v[j].project, n->project) == 0;
+		}
+		if (!perm_seen && !has_string(perms, n->perm))
+			REFUSE(
+			    diag, c, join(pre, perms, NULL), "use an API key whose role grants it",
+			    "the API key lacks permission %s, which %s needs", n->perm, n->doing);
+		if (!project_seen && n->project && limit && !has_string(limit, n->project))
+			REFUSE(diag, c, join("the key may act only in", limit, NULL),
+			       "use an API key that is not limited to other projects",
+			       "the API key is limited to other projects and cannot act in project "
+			       "%s",
+			       n->project);
+	}
+}
+
+/* Only an administrator may switch maintenance off; anyone else's
+ * enabled: false is stored as true, silently, so the plan would show the
+ * same change after every apply. Said at plan time instead. */
+static void check_maintenance_off(wsr_provider *p, const wsr_change *c, wsr_diag *diag)
+{
+	const char *role = wsr_json_str(p->principal, "role");
+	const cJSON *enabled =
+	    c->desired ? wsr_json_path(c->desired->spec, "maintenance.enabled") : NULL;
+	if (!cJSON_IsFalse(enabled) || (role && strcmp(role, "admin") == 0))
+		return;
+	REFUSE(diag, c,
+	       wsr_strdupf("the API key's role is %s; the platform answers as if it accepted "
+			   "enabled: false, stores enabled: true and applies the rest of the "
+			   "maintenance settings",
+			   role ? role : "(unknown)"),
+	       "use an administrator's API key, or remove enabled: false from the spec",
+	       "maintenance.enabled: false needs an administrator: the platform would force "
+	       "maintenance back on and the spec would drift forever");
 }
 
 /* Organization rules; returns 0 when the organization is visible at all. */
@@ -272,23 +326,156 @@ static void check_placement(wsr_provider *p, const wsr_change *c, const cJSON *s
 	}
 }
 
-static void check_create(wsr_provider *p, const wsr_change *c, wsr_diag *diag)
+static void check_create(wsr_provider *p, const wsr_change *c, needs *ns, wsr_diag *diag)
 {
 	const cJSON *spec = c->desired ? c->desired->spec : NULL;
 	if (!spec || check_org(p, c, spec, diag))
 		return;
-	check_permission(p, c, "workspace:create", wsr_json_str(spec, "project"),
-			 "creating a workspace", diag);
+	require(ns, "workspace:create", wsr_json_str(spec, "project"), "creating a workspace");
 	const cJSON *k = wsr_json_obj(spec, "kubernetes");
 	if (k)
 		check_version(p, c, k, diag);
 	check_placement(p, c, spec, diag);
+	check_maintenance_off(p, c, diag);
 }
 
-static const char *observed_project(const wsr_change *c)
+/* The project an action runs in: a transfer earlier in the change has
+ * moved the workspace to the desired project by then. */
+static const char *project_at(const wsr_change *c, int action_index)
 {
 	const wsr_resource *r = c->observed ? c->observed : c->desired;
+	for (int i = 0; i < action_index; i++)
+		if (c->actions[i] == WSR_ACT_TRANSFER && c->desired)
+			r = c->desired;
 	return r ? wsr_json_str(r->spec, "project") : NULL;
+}
+
+/* Day-two operations act on what the platform has: without it (or the
+ * desired spec) there is nothing to check against. */
+static int needs_both(const wsr_change *c, wsr_action a, wsr_diag *diag)
+{
+	if (c->observed && c->desired)
+		return 1;
+	REFUSE(diag, c, NULL, NULL,
+	       "internal error: a %s needs the workspace both as desired and as observed",
+	       wsr_action_name(a));
+	return 0;
+}
+
+/* The platform refuses day-two operations on a workspace that is busy. */
+static void check_active(const wsr_change *c, const char *doing, wsr_diag *diag)
+{
+	const char *state = wsr_json_str(c->observed->status, "state");
+	if (state && strcmp(state, "active") == 0)
+		return;
+	REFUSE(diag, c, NULL,
+	       "wait until the platform's running task has finished, then plan again",
+	       "the workspace is %s, not active: the platform refuses %s until it is active",
+	       state ? state : "in an unknown state", doing);
+}
+
+static void check_upgrade(wsr_provider *p, wsr_change *c, int at, needs *ns, wsr_diag *diag)
+{
+	if (!needs_both(c, WSR_ACT_UPGRADE, diag))
+		return;
+	require(ns, "kubernetes:upgrade", project_at(c, at), "upgrading Kubernetes");
+	const char *type = wsr_json_str(c->observed->spec, "type");
+	if (!type || strcmp(type, "kubernetes") != 0) {
+		REFUSE(diag, c, NULL, NULL,
+		       "the workspace is %s: it has no Kubernetes version to upgrade",
+		       type ? type : "of an unknown type");
+		return;
+	}
+	check_active(c, "an upgrade", diag);
+	const char *from = wsr_json_str(wsr_json_obj(c->observed->spec, "kubernetes"), "version");
+	const char *to = wsr_json_str(wsr_json_obj(c->desired->spec, "kubernetes"), "version");
+	if (!from || !to)
+		return;
+	cJSON *path = NULL, *reach = NULL;
+	if (lb_upgrade_path(&path, &reach, p->versions, from, to) != 0) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL, NULL,
+			     "out of memory while computing the upgrade path");
+		return;
+	}
+	char pre[128];
+	snprintf(pre, sizeof(pre), "versions reachable from %.40s", from);
+	char *detail = join(pre, reach, NULL);
+	const char *hint = "pick one of the reachable versions";
+	const cJSON *v = find_named(p->versions, "version", to);
+	if (!v)
+		REFUSE(diag, c, detail, hint,
+		       "Kubernetes version %s is not in the platform's catalog", to);
+	else if (!wsr_json_bool(v, "active", 0))
+		REFUSE(
+		    diag, c, detail, hint,
+		    "Kubernetes version %s is no longer offered (inactive): the platform refuses "
+		    "to upgrade to it",
+		    to);
+	else if (lb_version_cmp(to, from) <= 0)
+		REFUSE(diag, c, detail,
+		       "keep the running version in the spec; going back means replacing the "
+		       "workspace",
+		       "upgrades are forward-only: Kubernetes %s is not newer than the running %s",
+		       to, from);
+	else if (!path)
+		REFUSE(diag, c, detail, hint, "no upgrade path leads from Kubernetes %s to %s",
+		       from, to);
+	else {
+		free(detail);
+		int hops = cJSON_GetArraySize(path) - 1;
+		char *route = lb_join_path(path);
+		wsr_change_add_reason(c, "Kubernetes upgrade %s (%d hop%s, disruptive)",
+				      route ? route : to, hops, hops == 1 ? "" : "s");
+		free(route);
+		lb_set_extra(c, "upgradePath", path);
+		path = NULL;
+	}
+	cJSON_Delete(path);
+	cJSON_Delete(reach);
+}
+
+/* The organization other than org whose projects include project, or NULL. */
+static const char *owner_of(const cJSON *orgs, const char *project, const char *org)
+{
+	const cJSON *o;
+	cJSON_ArrayForEach(o, orgs)
+	{
+		const char *name = wsr_json_str(o, "name");
+		if (name && strcmp(name, org) != 0 &&
+		    has_string(wsr_json_arr(o, "projects"), project))
+			return name;
+	}
+	return NULL;
+}
+
+static void check_transfer(wsr_provider *p, wsr_change *c, needs *ns, wsr_diag *diag)
+{
+	if (!needs_both(c, WSR_ACT_TRANSFER, diag))
+		return;
+	const char *org = wsr_json_str(c->observed->spec, "organization");
+	const char *src = wsr_json_str(c->observed->spec, "project");
+	const char *dst = wsr_json_str(c->desired->spec, "project");
+	if (!org || !src || !dst)
+		return;
+	require(ns, "workspace:transfer", src, "transferring a workspace");
+	require(ns, "workspace:transfer", dst, "transferring a workspace");
+	const cJSON *o = find_named(p->orgs, "name", org);
+	const cJSON *projects = wsr_json_arr(o, "projects");
+	const char *owner = owner_of(p->orgs, dst, org);
+	if (o && !has_string(projects, dst) && owner)
+		REFUSE(diag, c, join("projects of organization", projects, NULL),
+		       "a transfer moves a workspace between projects of its own organization; to "
+		       "move it elsewhere, create it there and delete it here",
+		       "project %s belongs to organization %s and cannot be reached by a transfer "
+		       "from organization %s",
+		       dst, owner, org);
+	else if (o && !has_string(projects, dst))
+		REFUSE(diag, c, join("projects of organization", projects, NULL), NULL,
+		       "project %s does not exist in organization %s: the workspace cannot be "
+		       "transferred there",
+		       dst, org);
+	check_active(c, "a transfer", diag);
+	lb_explain_transfer(c, src, dst);
 }
 
 int lb_check(wsr_provider *p, wsr_change *change, wsr_diag *diag)
@@ -301,30 +488,33 @@ int lb_check(wsr_provider *p, wsr_change *change, wsr_diag *diag)
 			     "cannot check the change against the platform's rules");
 		return rc;
 	}
+	needs ns = {.n = 0};
 	for (int i = 0; i < change->nactions; i++) {
 		switch (change->actions[i]) {
 		case WSR_ACT_CREATE:
-			check_create(p, change, diag);
+			check_create(p, change, &ns, diag);
 			break;
 		case WSR_ACT_UPDATE:
-			check_permission(p, change, "workspace:update", observed_project(change),
-					 "updating a workspace", diag);
-			if (lb_touches(change, "maintenance"))
-				check_permission(p, change, "maintenance:update", NULL,
-						 "changing maintenance settings", diag);
+			require(&ns, "workspace:update", project_at(change, i),
+				"updating a workspace");
+			if (!lb_touches(change, "maintenance"))
+				break;
+			require(&ns, "maintenance:update", NULL, "changing maintenance settings");
+			check_maintenance_off(p, change, diag);
+			break;
+		case WSR_ACT_TRANSFER:
+			check_transfer(p, change, &ns, diag);
+			break;
+		case WSR_ACT_UPGRADE:
+			check_upgrade(p, change, i, &ns, diag);
 			break;
 		case WSR_ACT_DELETE:
-			check_permission(p, change, "workspace:delete", observed_project(change),
-					 "deleting a workspace", diag);
-			break;
-		default: /* said at plan time rather than by a failing apply */
-			wsr_diag_add(diag, WSR_SEV_ERROR, NULL, change->address, NULL,
-				     "apply the other changes first, or change the workspace on "
-				     "the platform",
-				     "%s is not supported yet by this provider",
-				     wsr_action_name(change->actions[i]));
+			require(&ns, "workspace:delete", project_at(change, i),
+				"deleting a workspace");
+			lb_explain_delete(change);
 			break;
 		}
 	}
+	report_needs(p, change, &ns, diag);
 	return 0;
 }

@@ -159,6 +159,17 @@ int lb_get_all(wsr_provider *p, cJSON **items, const char *path, wsr_diag *diag)
 	return rc;
 }
 
+char *lb_workspace_path(const char *org, const char *name, const char *suffix)
+{
+	char *o = wsr_http_escape(org), *n = name ? wsr_http_escape(name) : NULL;
+	char *path = o && (n || !name) ? wsr_strdupf("/v1/organizations/%s/workspaces%s%s%s", o,
+						     n ? "/" : "", n ? n : "", suffix ? suffix : "")
+				       : NULL;
+	free(o);
+	free(n);
+	return path;
+}
+
 int lb_orgs(wsr_provider *p, const cJSON **orgs, wsr_diag *diag)
 {
 	*orgs = p->orgs;

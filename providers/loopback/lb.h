@@ -1,7 +1,8 @@
 /* lb: what the loopback provider's files share among themselves (not part of
  * the provider contract): the provider struct, the API call helpers
- * (client.c), the mapping between the platform's Workspace object and wsr's
- * canonical spec (map.c), and the entry points the ops table is built from. */
+ * (client.c), the mapping between the platform's objects and wsr's shapes
+ * (map.c), the version graph (upgrade.c), the plan data for people
+ * (explain.c), and the entry points the ops table is built from. */
 #ifndef WSR_PROVIDERS_LOOPBACK_LB_H
 #define WSR_PROVIDERS_LOOPBACK_LB_H
 #include <cJSON.h>
@@ -19,7 +20,8 @@
 /* Largest response body accepted: a full page of 500 workspaces is well
  * under 1 MiB; anything far larger is hostile or broken. */
 #define LB_MAX_RESPONSE (8u * 1024 * 1024)
-/* Seconds an asynchronous create or delete may take when the config says nothing. */
+/* Seconds one asynchronous step (a create, a delete, a transfer, one
+ * upgrade hop) may take when the config says nothing. */
 #define LB_DEFAULT_TIMEOUT_S 1800
 
 struct wsr_provider {
@@ -60,6 +62,10 @@ int lb_paginate(wsr_provider *p, const char *path, lb_each_fn each, void *ctx, w
 /* Collects every item of a list endpoint into a new array (*items). */
 int lb_get_all(wsr_provider *p, cJSON **items, const char *path, wsr_diag *diag);
 
+/* "/v1/organizations/<org>/workspaces[/<name>][<suffix>]", escaped; name
+ * and suffix may be NULL. NULL on allocation failure. */
+char *lb_workspace_path(const char *org, const char *name, const char *suffix);
+
 /* The organizations the key sees (fetched once, shared by list and check). */
 int lb_orgs(wsr_provider *p, const cJSON **orgs, wsr_diag *diag);
 
@@ -77,17 +83,51 @@ cJSON *lb_create_body(const wsr_resource *desired);
  * fields touch, each complete. An empty object when none is touched. */
 cJSON *lb_patch_body(const wsr_change *change);
 
+/* Maps one item of GET .../compute-profiles to the shape of the profiles
+ * op (see provider.h), checking every field and that it belongs to
+ * provider. On a malformed item returns WSR_EAPI and *why names the field. */
+int lb_profile_to_json(cJSON **out, const cJSON *item, const char *provider, char **why);
+
 /* 1 when one of the change's fields lies in (or contains) the dotted block. */
 int lb_touches(const wsr_change *change, const char *block);
 
 /* Splits "loopback/<org>/<name>" into org and name (each < 64 bytes + NUL). */
 int lb_parse_address(const char *address, char org[64], char name[64]);
 
-/* check.c, ops.c: the ops table's entries */
+/* upgrade.c */
+
+/* Compares versions numerically part by part (1.10.0 is newer than 1.9.9):
+ * <0, 0, >0. */
+int lb_version_cmp(const char *a, const char *b);
+
+/* The shortest upgrade path from -> to through the catalog versions (array
+ * of {version, active, upgradeFrom}): a hop v -> w exists when w is active,
+ * newer than v and lists v in upgradeFrom; of equally short paths the one
+ * through the lowest versions. *path is ["from", ..., "to"], or NULL when
+ * no path leads to `to` (or `to` is NULL or from itself). *reachable (when
+ * not NULL) gets every version some path reaches, ascending. */
+int lb_upgrade_path(cJSON **path, cJSON **reachable, const cJSON *versions, const char *from,
+		    const char *to);
+
+/* "1.28.9 → 1.29.4 → 1.30.2"; NULL on allocation failure. */
+char *lb_join_path(const cJSON *path);
+
+/* explain.c */
+
+/* Sets change->extra[key] = value (taken, even on failure). */
+int lb_set_extra(wsr_change *c, const char *key, cJSON *value);
+/* Sets "destroys" and "backupFirst" for a deletion of the observed workspace. */
+int lb_explain_delete(wsr_change *c);
+/* Sets "verifyAfter" for a transfer from project src to dst. */
+int lb_explain_transfer(wsr_change *c, const char *src, const char *dst);
+
+/* check.c, ops.c, provider.c (read), profiles.c: the ops table's entries */
 int lb_check(wsr_provider *p, wsr_change *change, wsr_diag *diag);
 int lb_start(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_op **op,
 	     wsr_diag *diag);
 int lb_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_diag *diag);
 void lb_op_free(wsr_op *op);
 void lb_facts_free(wsr_provider *p);
+int lb_read(wsr_provider *p, const char *address, wsr_resource **out, wsr_diag *diag);
+int lb_profiles(wsr_provider *p, const char *address, cJSON **out, wsr_diag *diag);
 #endif

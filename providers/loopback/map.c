@@ -1,5 +1,6 @@
 /* map: the translation between the platform's Workspace object and wsr's
- * canonical spec (schema/loopback.workspace.json), in both directions. Kept
+ * canonical spec (schema/loopback.workspace.json), in both directions, and
+ * of its compute profiles into the shape `wsr profiles` prints. Kept
  * apart from the HTTP calls because it is the one place that decides what a
  * field means; everything the platform sends is checked for type here, so a
  * hostile answer becomes a message naming the field, never a crash or a
@@ -13,7 +14,7 @@
 #include "providers/loopback/lb.h"
 #include "providers/loopback/loopback.h"
 
-enum { T_STR, T_BOOL, T_INT };
+enum { T_STR, T_BOOL, T_INT, T_NUM };
 enum { OPTIONAL = 0, REQUIRED = 1 };
 
 /* Copies src[key] into dst when present and of type t. Absent or null is
@@ -33,10 +34,12 @@ static int copy_field(cJSON *dst, const cJSON *src, const char *key, int t, int 
 		ok = cJSON_IsString(v);
 	else if (t == T_BOOL)
 		ok = cJSON_IsBool(v);
-	else
+	else if (t == T_INT)
 		ok = cJSON_IsNumber(v) && v->valuedouble == (double)(long)v->valuedouble;
+	else
+		ok = cJSON_IsNumber(v);
 	if (!ok) {
-		static const char *names[] = {"a string", "a boolean", "an integer"};
+		static const char *names[] = {"a string", "a boolean", "an integer", "a number"};
 		*why = wsr_strdupf("field %s%s is not %s", where, key, names[t]);
 		return WSR_EAPI;
 	}
@@ -171,53 +174,62 @@ static int add_dns(cJSON *dst, const cJSON *src, int complete, char **why)
 	return cJSON_AddItemToObject(dst, "dns", d) ? 0 : WSR_ENOMEM;
 }
 
-/* Copies src[key] like copy_field; with defaults, a missing value becomes
- * def (a bool for T_BOOL, a number for T_INT), in the same key position. */
-static int copy_or_default(cJSON *dst, const cJSON *src, const char *key, int t, int defaults,
-			   int def, const char *where, char **why)
+/* Copies src[key] like copy_field (every field required) or, to send
+ * (fb set or not), takes a missing value from fb, the observed object, and
+ * else def (a bool for T_BOOL, a number for T_INT), in the same key position. */
+static int copy_or_default(cJSON *dst, const cJSON *src, const cJSON *fb, const char *key, int t,
+			   int send, int def, const char *where, char **why)
 {
-	int rc = copy_field(dst, src, key, t, !defaults, where, why);
-	if (rc || !defaults || cJSON_HasObjectItem(dst, key))
+	int rc = copy_field(dst, src, key, t, !send, where, why);
+	if (rc || !send || cJSON_HasObjectItem(dst, key))
 		return rc;
+	const cJSON *had = cJSON_GetObjectItemCaseSensitive(fb, key);
+	if (t == T_BOOL ? cJSON_IsBool(had) : cJSON_IsNumber(had))
+		return copy_field(dst, fb, key, t, REQUIRED, where, why);
 	cJSON *v = t == T_BOOL ? cJSON_CreateBool(def) : cJSON_CreateNumber(def);
 	return v && cJSON_AddItemToObject(dst, key, v) ? 0 : WSR_ENOMEM;
 }
 
 /* {key: {field: bool}}, as maintenance.compute and maintenance.kubernetes. */
-static int add_switch(cJSON *dst, const cJSON *m, const char *key, const char *field, int defaults,
-		      const char *where, char **why)
+static int add_switch(cJSON *dst, const cJSON *m, const cJSON *fb, const char *key,
+		      const char *field, int send, const char *where, char **why)
 {
 	const cJSON *src;
 	cJSON *d;
-	int rc = sub_obj(&src, m, key, !defaults, "maintenance.", why);
+	int rc = sub_obj(&src, m, key, !send, "maintenance.", why);
 	if (!rc && !(d = add_obj(dst, key)))
 		rc = WSR_ENOMEM;
-	return rc ? rc : copy_or_default(d, src, field, T_BOOL, defaults, 1, where, why);
+	return rc ? rc
+		  : copy_or_default(d, src, wsr_json_obj(fb, key), field, T_BOOL, send, 1, where,
+				    why);
 }
 
-/* maintenance, observed (every field required) or to send (defaults: the
- * parts the desired spec leaves out get the platform's creation defaults,
- * so the object sent is complete). */
-static int add_maintenance(cJSON *dst, const cJSON *m, int kube, int defaults, char **why)
+/* maintenance, observed (every field required) or to send. The platform
+ * replaces its object whole and reads a missing compute or kubernetes block
+ * as "no automatic updates", so what is sent is always complete: the
+ * desired values over fb (the observed object for an update, NULL for a
+ * create) over the platform's creation defaults. */
+static int add_maintenance(cJSON *dst, const cJSON *m, const cJSON *fb, int kube, int send,
+			   char **why)
 {
 	static const char *days[] = {"0", "1", "2", "3", "4", "5", "6"};
-	const cJSON *sched = NULL;
+	const cJSON *sched = NULL, *fbs = wsr_json_obj(fb, "schedule");
 	cJSON *d = add_obj(dst, "maintenance"), *ds = NULL;
 	int rc = d ? 0 : WSR_ENOMEM;
 	if (!rc)
-		rc = copy_or_default(d, m, "enabled", T_BOOL, defaults, 1, "maintenance.", why);
-	if (!rc && !(rc = sub_obj(&sched, m, "schedule", !defaults, "maintenance.", why)))
+		rc = copy_or_default(d, m, fb, "enabled", T_BOOL, send, 1, "maintenance.", why);
+	if (!rc && !(rc = sub_obj(&sched, m, "schedule", !send, "maintenance.", why)))
 		rc = (ds = add_obj(d, "schedule")) ? 0 : WSR_ENOMEM;
 	for (int i = 0; i < 7 && !rc; i++)
-		rc = copy_or_default(ds, sched, days[i], T_INT, defaults, 3,
+		rc = copy_or_default(ds, sched, fbs, days[i], T_INT, send, 3,
 				     "maintenance.schedule.", why);
 	if (!rc)
-		rc = copy_or_default(d, m, "priorityHour", T_INT, defaults, 4, "maintenance.", why);
+		rc = copy_or_default(d, m, fb, "priorityHour", T_INT, send, 4, "maintenance.", why);
 	if (!rc)
-		rc = add_switch(d, m, "compute", "autoUpdate", defaults, "maintenance.compute.",
+		rc = add_switch(d, m, fb, "compute", "autoUpdate", send, "maintenance.compute.",
 				why);
 	if (!rc && kube)
-		rc = add_switch(d, m, "kubernetes", "autoPatch", defaults,
+		rc = add_switch(d, m, fb, "kubernetes", "autoPatch", send,
 				"maintenance.kubernetes.", why);
 	return rc;
 }
@@ -240,7 +252,7 @@ static int map_spec(cJSON *s, const cJSON *ws, char **why)
 	if (!rc)
 		rc = add_dns(s, ws, 0, why);
 	if (!rc && !(rc = sub_obj(&m, ws, "maintenance", REQUIRED, "", why)))
-		rc = add_maintenance(s, m, kube, 0, why);
+		rc = add_maintenance(s, m, NULL, kube, 0, why);
 	return rc;
 }
 
@@ -312,7 +324,7 @@ cJSON *lb_create_body(const wsr_resource *d)
 	if (!rc)
 		rc = add_dns(b, s, 0, &why);
 	if (!rc)
-		rc = add_maintenance(b, m, kube, 1, &why);
+		rc = add_maintenance(b, m, NULL, kube, 1, &why);
 	free(why);
 	if (rc) {
 		cJSON_Delete(b);
@@ -335,9 +347,19 @@ int lb_touches(const wsr_change *c, const char *block)
 	return 0;
 }
 
+static int has_action(const wsr_change *c, wsr_action a)
+{
+	for (int i = 0; i < c->nactions; i++)
+		if (c->actions[i] == a)
+			return 1;
+	return 0;
+}
+
 /* kubernetes in a PATCH: the platform refuses changes to the fields that
- * need their own operation, so those are sent as observed and only ingress
- * and oidc come from the desired spec. */
+ * need their own operation or are creation-time (ingress), so those are
+ * sent as observed and only oidc comes from the desired spec. The one
+ * exception: when the change upgrades first, the update runs on the
+ * upgraded version, so that is the version to send. */
 static int patch_kubernetes(cJSON *b, const wsr_change *c, char **why)
 {
 	const cJSON *want = wsr_json_obj(c->desired->spec, "kubernetes");
@@ -347,16 +369,22 @@ static int patch_kubernetes(cJSON *b, const wsr_change *c, char **why)
 		cJSON_Delete(k);
 		return WSR_ENOMEM;
 	}
-	cJSON_DeleteItemFromObjectCaseSensitive(k, "ingress");
+	const char *version = wsr_json_str(want, "version");
+	if (have && version && has_action(c, WSR_ACT_UPGRADE)) {
+		cJSON *v = cJSON_CreateString(version);
+		if (!v || !cJSON_ReplaceItemInObjectCaseSensitive(k, "version", v)) {
+			cJSON_Delete(v);
+			return WSR_ENOMEM;
+		}
+	}
 	cJSON_DeleteItemFromObjectCaseSensitive(k, "oidc");
-	if (!cJSON_AddBoolToObject(k, "ingress", wsr_json_bool(want, "ingress", 0)))
-		return WSR_ENOMEM;
 	return add_oidc(k, want, 1, why);
 }
 
 cJSON *lb_patch_body(const wsr_change *c)
 {
 	const cJSON *s = c->desired ? c->desired->spec : NULL;
+	const cJSON *seen = c->observed ? wsr_json_obj(c->observed->spec, "maintenance") : NULL;
 	const char *type = wsr_json_str(s, "type");
 	int kube = type && strcmp(type, "kubernetes") == 0;
 	char *why = NULL;
@@ -367,9 +395,8 @@ cJSON *lb_patch_body(const wsr_change *c)
 	if (!rc && lb_touches(c, "dns"))
 		rc = add_dns(b, s, 1, &why);
 	if (!rc && lb_touches(c, "maintenance"))
-		rc = add_maintenance(b, wsr_json_obj(s, "maintenance"), kube, 1, &why);
-	if (!rc && kube &&
-	    (lb_touches(c, "kubernetes.oidc") || lb_touches(c, "kubernetes.ingress")))
+		rc = add_maintenance(b, wsr_json_obj(s, "maintenance"), seen, kube, 1, &why);
+	if (!rc && kube && lb_touches(c, "kubernetes.oidc"))
 		rc = patch_kubernetes(b, c, &why);
 	free(why);
 	if (rc) {
@@ -377,6 +404,110 @@ cJSON *lb_patch_body(const wsr_change *c)
 		return NULL;
 	}
 	return b;
+}
+
+/* A price as the platform writes it: digits, optionally a dot and digits
+ * ("0.0120"); never a float, so nothing is rounded on the way. */
+static int is_decimal(const char *s)
+{
+	size_t i = 0, digits = 0;
+	while (s[i] >= '0' && s[i] <= '9')
+		i++, digits++;
+	if (s[i] == '.') {
+		size_t frac = ++i;
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == frac)
+			return 0;
+	}
+	return digits > 0 && s[i] == '\0';
+}
+
+static int add_prices(cJSON *dst, const cJSON *item, char **why)
+{
+	static const char *amounts[] = {"setup", "hourly", "monthly"};
+	const cJSON *src;
+	cJSON *d;
+	int rc = sub_obj(&src, item, "prices", REQUIRED, "", why);
+	if (!rc && !(d = add_obj(dst, "prices")))
+		rc = WSR_ENOMEM;
+	if (!rc)
+		rc = copy_field(d, src, "currency", T_STR, REQUIRED, "prices.", why);
+	for (int i = 0; i < 3 && !rc; i++) {
+		rc = copy_field(d, src, amounts[i], T_STR, REQUIRED, "prices.", why);
+		if (!rc && !is_decimal(wsr_json_str(d, amounts[i]))) {
+			*why = wsr_strdupf("field prices.%s is not a decimal string", amounts[i]);
+			rc = WSR_EAPI;
+		}
+	}
+	return rc;
+}
+
+/* The checks of one profile past the field types: values a type cannot rule out. */
+static int profile_values(const cJSON *d, const cJSON *item, const char *provider, char **why)
+{
+	const char *cp = wsr_json_str(item, "computeProvider");
+	const char *source = wsr_json_str(d, "priceSource");
+	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(item, "unavailableReason");
+	if (!cp || strcmp(cp, provider) != 0)
+		*why = wsr_strdupf("field computeProvider is %s%s%s, not the workspace's %s",
+				   cp ? "\"" : "", cp ? cp : "missing", cp ? "\"" : "", provider);
+	else if (wsr_json_num(d, "cpu", -1) < 0)
+		*why = wsr_strdupf("field cpu is negative");
+	else if (wsr_json_num(d, "memoryGiB", -1) < 0)
+		*why = wsr_strdupf("field memoryGiB is negative");
+	else if (reason && !cJSON_IsNull(reason) && !cJSON_IsString(reason))
+		*why = wsr_strdupf("field unavailableReason is not a string or null");
+	else if (strcmp(source, "list") != 0 && strcmp(source, "override") != 0)
+		*why = wsr_strdupf("field priceSource is \"%s\", not list or override", source);
+	else
+		return 0;
+	return WSR_EAPI;
+}
+
+int lb_profile_to_json(cJSON **out, const cJSON *item, const char *provider, char **why)
+{
+	static const struct {
+		const char *key;
+		int type;
+	} f[] = {{"name", T_STR},
+		 {"serverType", T_STR},
+		 {"cpu", T_INT},
+		 {"memoryGiB", T_NUM},
+		 {"available", T_BOOL}};
+	*out = NULL;
+	*why = NULL;
+	cJSON *d = cJSON_IsObject(item) ? cJSON_CreateObject() : NULL;
+	int rc = d ? 0 : WSR_EAPI;
+	if (!cJSON_IsObject(item))
+		*why = wsr_strdupf("a compute profile must be an object");
+	else if (!d)
+		rc = WSR_ENOMEM;
+	for (size_t i = 0; !rc && i < sizeof(f) / sizeof(f[0]); i++)
+		rc = copy_field(d, item, f[i].key, f[i].type, REQUIRED, "", why);
+	if (!rc)
+		rc = copy_field(d, item, "unavailableReason", T_STR, OPTIONAL, "", why);
+	if (!rc && !cJSON_HasObjectItem(d, "unavailableReason") &&
+	    !cJSON_AddNullToObject(d, "unavailableReason"))
+		rc = WSR_ENOMEM;
+	if (!rc)
+		rc = add_prices(d, item, why);
+	if (!rc)
+		rc = copy_field(d, item, "priceSource", T_STR, REQUIRED, "", why);
+	if (!rc)
+		rc = profile_values(d, item, provider, why);
+	if (rc && *why) { /* name the profile the bad field belongs to */
+		const char *name = wsr_json_str(item, "name");
+		char *w = wsr_strdupf("compute profile %s: %s", name ? name : "(unnamed)", *why);
+		free(*why);
+		*why = w;
+	}
+	if (rc) {
+		cJSON_Delete(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
 }
 
 int lb_parse_address(const char *address, char org[64], char name[64])

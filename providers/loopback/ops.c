@@ -1,14 +1,20 @@
-/* ops: the mutating operations (create, update, delete) as the engine drives
- * them: start sends the request, poll advances the platform's task with one
- * or two short requests. Separate from check because this is the only code
- * that changes the platform. An op is touched by one worker at a time and
- * the provider's fields used here are read-only after open, so concurrent
- * ops need no lock (the http client is thread-safe).
+/* ops: the mutating operations (create, update, transfer, upgrade, delete)
+ * as the engine drives them: start sends the request, poll advances the
+ * platform's task with one or two short requests. Separate from check
+ * because this is the only code that changes the platform. An op is
+ * touched by one worker at a time and the provider's fields used here are
+ * read-only after open, so concurrent ops need no lock (the http client is
+ * thread-safe).
  *
  * Creates survive crashes: the Idempotency-Key is derived from the address
  * and the canonical body, so a re-run after a crash replays the first
  * answer instead of creating twice, and a 409 already_exists adopts the
- * workspace a lost answer had created. */
+ * workspace a lost answer had created.
+ *
+ * An upgrade walks its path one hop at a time (the platform upgrades one
+ * hop per request) and reports the workspace after every hop but the last
+ * with *done == 0, so the engine records each finished hop: a re-run after a
+ * crash starts from the version the platform then reports. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +29,9 @@
 typedef enum {
 	OP_DONE,  /* finished; result holds the resource (NULL after a delete) */
 	OP_TASK,  /* waiting for the platform's task */
-	OP_FETCH, /* created (or adopted): read the workspace */
+	OP_FETCH, /* the step finished (or a create was adopted): read the workspace */
+	OP_STEP,  /* an upgrade hop finished: report result, then start the next hop */
+	OP_HOP,	  /* start the next upgrade hop */
 } op_state;
 
 struct wsr_op {
@@ -35,6 +43,9 @@ struct wsr_op {
 	char *body;	/* create: the POST body, kept for a re-post */
 	char *idem_key; /* create: "Idempotency-Key: ..." */
 	int reposted;
+	cJSON *path;   /* upgrade: the versions, current first */
+	int hop;       /* upgrade: index in path of the version the running hop goes to */
+	char *project; /* transfer: the destination */
 	int64_t started_ms;
 	wsr_resource *result;
 };
@@ -47,6 +58,8 @@ void lb_op_free(wsr_op *op)
 	free(op->task_id);
 	free(op->body);
 	free(op->idem_key);
+	cJSON_Delete(op->path);
+	free(op->project);
 	wsr_resource_free(op->result);
 	free(op);
 }
@@ -67,13 +80,7 @@ static char *idempotency_header(const char *seed)
 
 static char *workspaces_path(const wsr_op *op, int with_name)
 {
-	char *o = wsr_http_escape(op->org), *n = wsr_http_escape(op->name);
-	char *path = o && n ? wsr_strdupf("/v1/organizations/%s/workspaces%s%s", o,
-					  with_name ? "/" : "", with_name ? n : "")
-			    : NULL;
-	free(o);
-	free(n);
-	return path;
+	return lb_workspace_path(op->org, with_name ? op->name : NULL, NULL);
 }
 
 /* One request of an op; takes path (NULL: out of memory) and frees it. */
@@ -101,7 +108,7 @@ static int take_task(wsr_op *op, const cJSON *json, wsr_diag *diag)
 		return WSR_ENOMEM;
 	op->state = OP_TASK;
 	if (state && strcmp(state, "succeeded") == 0)
-		op->state = op->action == WSR_ACT_CREATE ? OP_FETCH : OP_DONE;
+		op->state = op->action == WSR_ACT_DELETE ? OP_DONE : OP_FETCH;
 	return 0;
 }
 
@@ -153,6 +160,20 @@ static int take_workspace(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 	return rc;
 }
 
+/* The op is finished before any request: the platform already has what
+ * the action wants, so the result is the workspace as observed. */
+static int already_done(wsr_op *op, const wsr_change *c)
+{
+	op->state = OP_DONE;
+	return c->observed && !(op->result = wsr_resource_dup(c->observed)) ? WSR_ENOMEM : 0;
+}
+
+static const char *path_str(const cJSON *root, const char *dotted)
+{
+	const cJSON *v = wsr_json_path(root, dotted);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 static int start_update(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_diag *diag)
 {
 	cJSON *patch = c->desired ? lb_patch_body(c) : NULL;
@@ -160,9 +181,7 @@ static int start_update(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_di
 		return WSR_ENOMEM;
 	if (!patch->child) { /* nothing the platform updates in place was touched */
 		cJSON_Delete(patch);
-		op->state = OP_DONE;
-		return c->observed && !(op->result = wsr_resource_dup(c->observed)) ? WSR_ENOMEM
-										    : 0;
+		return already_done(op, c);
 	}
 	char *body = wsr_json_print(patch, 0);
 	cJSON_Delete(patch);
@@ -197,15 +216,120 @@ static int start_delete(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	return rc;
 }
 
+/* POST <workspace><suffix> {"key": "value"}: one step of a transfer or an
+ * upgrade, answered 202 with the platform's task. what: for a refusal. */
+static int post_step(wsr_provider *p, wsr_op *op, const char *suffix, const char *key,
+		     const char *value, const char *what, wsr_diag *diag)
+{
+	cJSON *b = cJSON_CreateObject();
+	char *body = b && cJSON_AddStringToObject(b, key, value) ? wsr_json_print(b, 0) : NULL;
+	cJSON_Delete(b);
+	long status;
+	cJSON *json = NULL;
+	op->started_ms = wsr_clock_mono_ms();
+	int rc = body ? op_call(p, op, &status, &json, "POST",
+				lb_workspace_path(op->org, op->name, suffix), NULL, body, diag)
+		      : WSR_ENOMEM;
+	if (!rc && status == 202)
+		rc = take_task(op, json, diag);
+	else if (!rc)
+		rc = lb_refused(p, diag, op->address, what, status, json);
+	cJSON_Delete(json);
+	free(body);
+	return rc;
+}
+
+static const char *hop_version(const wsr_op *op, int i)
+{
+	const cJSON *v = cJSON_GetArrayItem(op->path, i);
+	return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
+static int post_hop(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	char *what = wsr_strdupf("the platform refused the upgrade %s → %s",
+				 hop_version(op, op->hop - 1), hop_version(op, op->hop));
+	int rc = what
+		     ? post_step(p, op, "/upgrade", "version", hop_version(op, op->hop), what, diag)
+		     : WSR_ENOMEM;
+	free(what);
+	return rc;
+}
+
+/* The plan's path (check computed it from the same catalog) fits when it
+ * runs from the version the workspace has to the desired one. */
+static int path_fits(const cJSON *path, const char *from, const char *to)
+{
+	int n = cJSON_GetArraySize(path);
+	const cJSON *v;
+	cJSON_ArrayForEach(v, path)
+	{
+		if (!cJSON_IsString(v))
+			return 0;
+	}
+	return n >= 2 && strcmp(cJSON_GetArrayItem(path, 0)->valuestring, from) == 0 &&
+	       strcmp(cJSON_GetArrayItem(path, n - 1)->valuestring, to) == 0;
+}
+
+/* Upgrades start from the version observed, so after a crash the re-run's
+ * plan (a fresh observation) starts after the hops already done. */
+static int start_upgrade(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_diag *diag)
+{
+	const char *from = c->observed ? path_str(c->observed->spec, "kubernetes.version") : NULL;
+	const char *to = c->desired ? path_str(c->desired->spec, "kubernetes.version") : NULL;
+	if (!from || !to) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL, NULL,
+			     "internal error: an upgrade needs the running and the desired "
+			     "Kubernetes version");
+		return WSR_EINVAL;
+	}
+	if (strcmp(from, to) == 0)
+		return already_done(op, c);
+	const cJSON *planned = c->extra ? wsr_json_arr(c->extra, "upgradePath") : NULL;
+	int rc = 0;
+	if (path_fits(planned, from, to)) {
+		rc = (op->path = cJSON_Duplicate(planned, 1)) ? 0 : WSR_ENOMEM;
+	} else {
+		cJSON *versions = NULL;
+		rc = lb_get_all(p, &versions, "/v1/kubernetes-versions", diag);
+		if (!rc)
+			rc = lb_upgrade_path(&op->path, NULL, versions, from, to);
+		cJSON_Delete(versions);
+		if (!rc && !op->path) {
+			wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL,
+				     "plan again to see the reachable versions",
+				     "no upgrade path leads from Kubernetes %s to %s", from, to);
+			rc = WSR_EAPI;
+		}
+	}
+	op->hop = 1;
+	return rc ? rc : post_hop(p, op, diag);
+}
+
+static int start_transfer(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_diag *diag)
+{
+	const char *dst = c->desired ? wsr_json_str(c->desired->spec, "project") : NULL;
+	const char *src = c->observed ? wsr_json_str(c->observed->spec, "project") : NULL;
+	if (!dst) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL, NULL,
+			     "internal error: a transfer without a desired project");
+		return WSR_EINVAL;
+	}
+	if (src && strcmp(src, dst) == 0)
+		return already_done(op, c);
+	if (!(op->project = strdup(dst)))
+		return WSR_ENOMEM;
+	char *what =
+	    wsr_strdupf("the platform refused to transfer the workspace to project %s", dst);
+	int rc = what ? post_step(p, op, "/transfer", "project", dst, what, diag) : WSR_ENOMEM;
+	free(what);
+	return rc;
+}
+
 int lb_start(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_op **out,
 	     wsr_diag *diag)
 {
 	*out = NULL;
-	if (action != WSR_ACT_CREATE && action != WSR_ACT_UPDATE && action != WSR_ACT_DELETE) {
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, change->address, NULL, NULL,
-			     "%s is not supported yet by this provider", wsr_action_name(action));
-		return WSR_EINVAL;
-	}
 	wsr_op *op = calloc(1, sizeof(*op));
 	if (!op || !(op->address = strdup(change->address))) {
 		lb_op_free(op);
@@ -221,6 +345,10 @@ int lb_start(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_o
 		rc = start_create(p, op, change, diag);
 	else if (action == WSR_ACT_UPDATE)
 		rc = start_update(p, op, change, diag);
+	else if (action == WSR_ACT_TRANSFER)
+		rc = start_transfer(p, op, change, diag);
+	else if (action == WSR_ACT_UPGRADE)
+		rc = start_upgrade(p, op, change, diag);
 	else
 		rc = start_delete(p, op, diag);
 	if (rc) {
@@ -247,6 +375,23 @@ static int repost(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	return post_create(p, op, diag);
 }
 
+/* After a transfer or an upgrade hop: the workspace must show what the
+ * finished task promised, else the step did not happen as reported. */
+static int step_landed(wsr_op *op, wsr_diag *diag)
+{
+	const cJSON *spec = op->result->spec;
+	const char *want = op->action == WSR_ACT_UPGRADE ? hop_version(op, op->hop) : op->project;
+	const char *field = op->action == WSR_ACT_UPGRADE ? "kubernetes.version" : "project";
+	const char *got = path_str(spec, field);
+	if (got && strcmp(got, want) == 0)
+		return 0;
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL,
+		     "plan again: the next plan shows where the workspace is",
+		     "the platform reported the %s finished, but the workspace's %s is %s, not %s",
+		     wsr_action_name(op->action), field, got ? got : "missing", want);
+	return WSR_EAPI;
+}
+
 static int fetch_workspace(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 {
 	long status;
@@ -254,12 +399,22 @@ static int fetch_workspace(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	int rc = op_call(p, op, &status, &json, "GET", workspaces_path(op, 1), NULL, NULL, diag);
 	if (!rc && status == 200)
 		rc = take_workspace(op, json, diag);
-	else if (!rc && status == 404 && op->task_id && !op->reposted)
+	else if (!rc && status == 404 && op->action == WSR_ACT_CREATE && op->task_id &&
+		 !op->reposted)
 		rc = repost(p, op, diag);
 	else if (!rc)
 		rc = lb_refused(p, diag, op->address,
-				"the workspace cannot be read after its creation", status, json);
+				op->action == WSR_ACT_CREATE
+				    ? "the workspace cannot be read after its creation"
+				    : "the workspace cannot be read after the operation",
+				status, json);
 	cJSON_Delete(json);
+	if (!rc && op->state == OP_DONE &&
+	    (op->action == WSR_ACT_UPGRADE || op->action == WSR_ACT_TRANSFER))
+		rc = step_landed(op, diag);
+	if (!rc && op->state == OP_DONE && op->action == WSR_ACT_UPGRADE &&
+	    op->hop + 1 < cJSON_GetArraySize(op->path))
+		op->state = OP_STEP;
 	return rc;
 }
 
@@ -268,9 +423,19 @@ static int task_failed(wsr_op *op, const cJSON *task, wsr_diag *diag)
 	const cJSON *e = wsr_json_obj(task, "error");
 	const char *code = wsr_json_str(e, "code"), *msg = wsr_json_str(e, "message");
 	char *detail = wsr_strdupf("task %s, code %s", op->task_id, code ? code : "(none)");
-	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail, NULL,
-		     "the platform's %s failed: %s", wsr_action_name(op->action),
-		     msg ? msg : "no reason given");
+	if (!msg)
+		msg = "no reason given";
+	if (op->action == WSR_ACT_UPGRADE)
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail,
+			     op->hop > 1 ? "the hops before it are done and recorded" : NULL,
+			     "upgrade %s → %s failed: %s", hop_version(op, op->hop - 1),
+			     hop_version(op, op->hop), msg);
+	else if (op->action == WSR_ACT_TRANSFER)
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail, NULL,
+			     "transfer to project %s failed: %s", op->project, msg);
+	else
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail, NULL,
+			     "the platform's %s failed: %s", wsr_action_name(op->action), msg);
 	free(detail);
 	return WSR_EAPI;
 }
@@ -292,7 +457,7 @@ static int poll_task(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	else if (!rc && strcmp(state, "failed") == 0)
 		rc = task_failed(op, json, diag);
 	else if (!rc && strcmp(state, "succeeded") == 0)
-		op->state = op->action == WSR_ACT_CREATE ? OP_FETCH : OP_DONE;
+		op->state = op->action == WSR_ACT_DELETE ? OP_DONE : OP_FETCH;
 	cJSON_Delete(json);
 	free(esc);
 	return rc;
@@ -303,7 +468,7 @@ int lb_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_d
 	*done = 0;
 	*result = NULL;
 	int rc = 0;
-	if (op->state != OP_DONE && p->timeout_s > 0 &&
+	if (op->state != OP_DONE && op->state != OP_HOP && p->timeout_s > 0 &&
 	    wsr_clock_mono_ms() - op->started_ms > (int64_t)p->timeout_s * 1000) {
 		wsr_diag_add(
 		    diag, WSR_SEV_ERROR, NULL, op->address, NULL,
@@ -312,10 +477,18 @@ int lb_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_d
 		    p->timeout_s);
 		return WSR_ETIMEOUT;
 	}
-	if (op->state == OP_TASK)
+	if (op->state == OP_HOP)
+		rc = post_hop(p, op, diag);
+	if (!rc && op->state == OP_TASK)
 		rc = poll_task(p, op, diag);
 	if (!rc && op->state == OP_FETCH)
 		rc = fetch_workspace(p, op, diag);
+	if (!rc && op->state == OP_STEP) { /* one hop done, more to go: report it */
+		*result = op->result;
+		op->result = NULL;
+		op->hop++;
+		op->state = OP_HOP;
+	}
 	if (!rc && op->state == OP_DONE) {
 		*done = 1;
 		*result = op->result;

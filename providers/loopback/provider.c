@@ -1,6 +1,7 @@
-/* provider: the loopback provider's life cycle (open from config, close)
- * and its listing, plus the ops table the engine finds it by. The plan-time
- * rules live in check.c and the mutating operations in ops.c, so each file
+/* provider: the loopback provider's life cycle (open from config, close),
+ * its reads (the listing, one workspace by address), plus the ops table the
+ * engine finds it by. The plan-time rules live in check.c, the mutating
+ * operations in ops.c and the compute profiles in profiles.c, so each file
  * reads as one stage of the flow. */
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,38 @@ static int lb_list(wsr_provider *p, wsr_resource_set *observed, wsr_diag *diag)
 	return rc;
 }
 
+int lb_read(wsr_provider *p, const char *address, wsr_resource **out, wsr_diag *diag)
+{
+	char org[64], name[64];
+	*out = NULL;
+	if (lb_parse_address(address, org, name) != 0) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, address, NULL, NULL,
+			     "not a loopback address (loopback/<organization>/<workspace>)");
+		return WSR_EINVAL;
+	}
+	char *path = lb_workspace_path(org, name, NULL);
+	long status;
+	cJSON *json = NULL;
+	int rc =
+	    path ? lb_call(p, &status, &json, address, "GET", path, NULL, NULL, diag) : WSR_ENOMEM;
+	char *why = NULL;
+	if (!rc && status == 200 && (rc = lb_workspace_to_resource(out, json, &why)) == WSR_EAPI)
+		lb_malformed(diag, address, "reading the workspace", why);
+	else if (!rc && status == 200 && strcmp((*out)->address, address) != 0)
+		rc = lb_malformed(diag, address, "reading the workspace",
+				  "the platform answered with another workspace");
+	else if (!rc && status != 200 && status != 404)
+		rc = lb_refused(p, diag, address, "the workspace cannot be read", status, json);
+	if (rc) {
+		wsr_resource_free(*out);
+		*out = NULL;
+	}
+	free(why);
+	free(path);
+	cJSON_Delete(json);
+	return rc;
+}
+
 const wsr_provider_ops wsr_loopback_provider = {
     .name = "loopback",
     .open = lb_open,
@@ -144,4 +177,6 @@ const wsr_provider_ops wsr_loopback_provider = {
     .poll = lb_poll,
     .op_free = lb_op_free,
     .close = lb_close,
+    .read = lb_read,
+    .profiles = lb_profiles,
 };

@@ -56,6 +56,14 @@ static struct {
 static struct MHD_Daemon *daemon_;
 static char base_url[64];
 
+/* Forgets the routes, the requests seen and how often routes were used. */
+static void fake_reset(void)
+{
+	fk.nroutes = 0;
+	fk.requests = 0;
+	memset(fk.used, 0, sizeof(fk.used));
+}
+
 static void on(const char *method, const char *path, const char *cursor, unsigned status,
 	       const char *body, int times)
 {
@@ -208,12 +216,14 @@ static char *diag_text(const wsr_diag *d)
 		free(t_);                                                                          \
 	} while (0)
 
-#define WS_KUBE                                                                                    \
+/* A kubernetes Workspace as the platform answers it, at a version, in a
+ * project and a state. */
+#define WS_KUBE_AT(version, project, state)                                                        \
 	"{\"id\":\"ws-1\",\"name\":\"payments-prod\",\"organization\":\"acme\",\"project\":"       \
-	"\"payments\","                                                                            \
-	"\"type\":\"kubernetes\",\"kind\":null,\"state\":\"active\",\"metadata\":{\"costCenter\":" \
-	"\"4711\"},"                                                                               \
-	"\"kubernetes\":{\"version\":\"1.30.2\",\"controlPlane\":\"high_available\","              \
+	"\"" project "\","                                                                         \
+	"\"type\":\"kubernetes\",\"kind\":null,\"state\":\"" state "\",\"metadata\":{"             \
+	"\"costCenter\":\"4711\"},"                                                                \
+	"\"kubernetes\":{\"version\":\"" version "\",\"controlPlane\":\"high_available\","         \
 	"\"computeProvider\":\"hetzner_cloud\",\"managementCluster\":\"kamaji-fsn1\",\"ingress\":" \
 	"true,"                                                                                    \
 	"\"oidc\":{\"enabled\":true,\"sessionLifetime\":null}},"                                   \
@@ -222,6 +232,7 @@ static char *diag_text(const wsr_diag *d)
 	"\"5\":5,\"6\":5},\"priorityHour\":4,\"compute\":{\"autoUpdate\":true},"                   \
 	"\"kubernetes\":{\"autoPatch\":true}},"                                                    \
 	"\"createdAt\":\"2026-11-21T09:15:00Z\",\"updatedAt\":\"2026-11-21T09:16:00Z\"}"
+#define WS_KUBE WS_KUBE_AT("1.30.2", "payments", "active")
 
 #define WS_BARE(name)                                                                              \
 	"{\"id\":\"ws-" name "\",\"name\":\"" name                                                 \
@@ -677,35 +688,62 @@ static void test_delete_polls_and_404_is_done(void **state)
 	wsr_diag_free(&d);
 }
 
-static void expect_patch(const char *const *fields, const char *body)
+/* What the platform has for payments-prod in the update tests: ingress
+ * off, its own schedule, priority hour and maintenance switches. */
+#define SPEC_SEEN                                                                                  \
+	"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","             \
+	"\"kubernetes\":{\"version\":\"1.29.4\",\"controlPlane\":\"high_available\","              \
+	"\"computeProvider\":\"hetzner_cloud\",\"managementCluster\":\"kamaji-fsn1\","             \
+	"\"ingress\":false,\"oidc\":{\"enabled\":true}},"                                          \
+	"\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":1,\"1\":1,\"2\":1,\"3\":1,\"4\":1," \
+	"\"5\":6,\"6\":6},\"priorityHour\":9,\"compute\":{\"autoUpdate\":false},"                  \
+	"\"kubernetes\":{\"autoPatch\":false}}}"
+
+/* Runs an update of the change's fields from have to want; body: the one
+ * PATCH body expected, or NULL when no request may be sent at all. */
+static void expect_patch_of(const char *want_spec, const char *have_spec, wsr_action first,
+			    const char *const *fields, const char *body)
 {
 	on("PATCH", WS_PATH "/payments-prod", NULL, 200, WS_KUBE, 0);
 	wsr_provider *p = open_provider();
-	wsr_resource *want = resource("payments-prod", SPEC_KUBE), *got;
-	wsr_resource *have =
-	    resource("payments-prod",
-		     "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"kubernetes\","
-		     "\"kubernetes\":{\"version\":\"1.29.4\",\"controlPlane\":\"high_available\","
-		     "\"computeProvider\":\"hetzner_cloud\",\"managementCluster\":\"kamaji-fsn1\","
-		     "\"ingress\":false,\"oidc\":{\"enabled\":true}}}");
-	wsr_change *c = change("payments-prod", WSR_ACT_UPDATE, want, have, fields);
+	wsr_resource *want = resource("payments-prod", want_spec), *got;
+	wsr_resource *have = resource("payments-prod", have_spec);
+	wsr_change *c = change("payments-prod", first, want, have, fields);
+	if (first != WSR_ACT_UPDATE)
+		c->actions[c->nactions++] = WSR_ACT_UPDATE;
 	wsr_diag d = WSR_DIAG_INIT;
 	int polls;
 	assert_int_equal(run_op(p, c, WSR_ACT_UPDATE, &got, &polls, &d), 0);
 	assert_int_equal(polls, 1);
 	assert_non_null(got);
-	assert_string_equal(got->id, "ws-1");
-	assert_int_equal(fk.requests, 1);
-	assert_string_equal(fk.log[0].body, body);
+	assert_string_equal(got->address, "loopback/acme/payments-prod");
+	if (body) {
+		assert_int_equal(fk.requests, 1);
+		assert_string_equal(fk.log[0].method, "PATCH");
+		assert_string_equal(fk.log[0].body, body);
+	} else {
+		assert_int_equal(fk.requests, 0);
+	}
 	wsr_resource_free(got);
 	wsr_change_free(c);
 	wsr_resource_free(want);
 	wsr_resource_free(have);
 	ops->close(p);
 	wsr_diag_free(&d);
-	fk.nroutes = 0;
-	fk.requests = 0;
+	fake_reset();
 }
+
+static void expect_patch(const char *const *fields, const char *body)
+{
+	expect_patch_of(SPEC_KUBE, SPEC_SEEN, WSR_ACT_UPDATE, fields, body);
+}
+
+/* The kubernetes block of a PATCH: what needs its own operation (and the
+ * creation-time ingress) as SPEC_SEEN has it, oidc as SPEC_KUBE wants it. */
+#define KUBE_PATCH(version)                                                                        \
+	"{\"kubernetes\":{\"version\":\"" version "\",\"controlPlane\":\"high_available\","        \
+	"\"computeProvider\":\"hetzner_cloud\",\"managementCluster\":\"kamaji-fsn1\","             \
+	"\"ingress\":false,\"oidc\":{\"enabled\":false,\"sessionLifetime\":null}}}"
 
 static void test_update_sends_only_touched_blocks_complete(void **state)
 {
@@ -714,35 +752,493 @@ static void test_update_sends_only_touched_blocks_complete(void **state)
 	expect_patch(meta, "{\"metadata\":{\"a\":\"2\",\"z\":\"1\"}}");
 	const char *dns[] = {"dns", NULL};
 	expect_patch(dns, "{\"dns\":{\"provider\":null,\"hostnamePattern\":null}}");
-	const char *maint[] = {"maintenance.enabled", NULL};
-	expect_patch(maint,
-		     "{\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":3,\"1\":3,\"2\":3,"
-		     "\"3\":3,\"4\":3,\"5\":3,\"6\":3},\"priorityHour\":4,"
-		     "\"compute\":{\"autoUpdate\":true},\"kubernetes\":{\"autoPatch\":true}}}");
-	/* kubernetes: what needs its own operation is sent as observed */
-	const char *oidc[] = {"kubernetes.oidc.enabled", "kubernetes.ingress", NULL};
-	expect_patch(oidc,
-		     "{\"kubernetes\":{\"version\":\"1.29.4\",\"controlPlane\":\"high_available\","
-		     "\"computeProvider\":\"hetzner_cloud\",\"managementCluster\":\"kamaji-fsn1\","
-		     "\"ingress\":true,\"oidc\":{\"enabled\":false,\"sessionLifetime\":null}}}");
+	/* kubernetes: oidc from the spec, the rest as observed */
+	const char *oidc[] = {"kubernetes.oidc.enabled", NULL};
+	expect_patch(oidc, KUBE_PATCH("1.29.4"));
 }
 
-static void test_transfer_and_upgrade_not_supported_yet(void **state)
+static void test_update_sends_complete_maintenance_over_observed(void **state)
 {
 	(void)state;
+	/* SPEC_KUBE says enabled, autoUpdate and autoPatch, nothing of the
+	 * schedule: the schedule and priority hour stay as observed, the flags
+	 * are the spec's, and every block is there (a missing one would switch
+	 * its flag off) */
+	const char *maint[] = {"maintenance.compute.autoUpdate", NULL};
+	expect_patch(maint,
+		     "{\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":1,\"1\":1,\"2\":1,"
+		     "\"3\":1,\"4\":1,\"5\":6,\"6\":6},\"priorityHour\":9,"
+		     "\"compute\":{\"autoUpdate\":true},\"kubernetes\":{\"autoPatch\":true}}}");
+	/* a spec that names only the schedule keeps the observed flags */
+	expect_patch_of(
+	    "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+	    "\"kubernetes\",\"kubernetes\":{\"version\":\"1.29.4\"},"
+	    "\"maintenance\":{\"schedule\":{\"3\":7}}}",
+	    SPEC_SEEN, WSR_ACT_UPDATE, maint,
+	    "{\"maintenance\":{\"enabled\":true,\"schedule\":{\"0\":1,\"1\":1,\"2\":1,"
+	    "\"3\":7,\"4\":1,\"5\":6,\"6\":6},\"priorityHour\":9,"
+	    "\"compute\":{\"autoUpdate\":false},\"kubernetes\":{\"autoPatch\":false}}}");
+	/* baremetal: no kubernetes block, which the platform would refuse */
+	expect_patch_of("{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+			"\"baremetal\",\"maintenance\":{\"priorityHour\":2}}",
+			"{\"organization\":\"acme\",\"project\":\"payments\",\"type\":"
+			"\"baremetal\",\"maintenance\":{\"enabled\":false,\"schedule\":{\"0\":1,"
+			"\"1\":1,\"2\":1,\"3\":1,\"4\":1,\"5\":1,\"6\":1},\"priorityHour\":5,"
+			"\"compute\":{\"autoUpdate\":true}}}",
+			WSR_ACT_UPDATE, maint,
+			"{\"maintenance\":{\"enabled\":false,\"schedule\":{\"0\":1,\"1\":1,\"2\":1,"
+			"\"3\":1,\"4\":1,\"5\":1,\"6\":1},\"priorityHour\":2,"
+			"\"compute\":{\"autoUpdate\":true}}}");
+}
+
+static void test_update_never_sends_a_changed_ingress(void **state)
+{
+	(void)state;
+	/* only ingress differs (the planner should have dropped it): nothing to send */
+	const char *ingress[] = {"kubernetes.ingress", NULL};
+	expect_patch(ingress, NULL);
+	/* with oidc, ingress goes as observed (false), not as desired (true) */
+	const char *both[] = {"kubernetes.ingress", "kubernetes.oidc.enabled", NULL};
+	expect_patch(both, KUBE_PATCH("1.29.4"));
+	/* an update after an upgrade in the same change runs on the new version */
+	expect_patch_of(SPEC_KUBE, SPEC_SEEN, WSR_ACT_UPGRADE, both, KUBE_PATCH("1.30.2"));
+}
+
+/* ---- upgrade and transfer ------------------------------------------------------ */
+
+#define UP_PATH WS_PATH "/payments-prod/upgrade"
+#define TASK(id, type, state)                                                                      \
+	"{\"id\":\"" id "\",\"type\":\"" type "\",\"state\":\"" state "\",\"error\":null}"
+#define ACCEPTED(ws, id, type) "{\"workspace\":" ws ",\"task\":" TASK(id, type, "running") "}"
+#define FAILED_TASK(id, type, code, msg)                                                           \
+	"{\"id\":\"" id "\",\"type\":\"" type                                                      \
+	"\",\"state\":\"failed\",\"error\":{\"code\":\"" code "\",\"message\":\"" msg "\"}}"
+
+/* The workspace as list maps it from the platform's answer. */
+static wsr_resource *observed_ws(const char *ws)
+{
+	cJSON *j = cJSON_Parse(ws);
+	wsr_resource *r = NULL;
+	char *why = NULL;
+	assert_int_equal(lb_workspace_to_resource(&r, j, &why), 0);
+	cJSON_Delete(j);
+	return r;
+}
+
+static const char *version_of(const wsr_resource *r)
+{
+	return wsr_json_str(wsr_json_obj(r->spec, "kubernetes"), "version");
+}
+
+#define AT(v) WS_KUBE_AT(v, "payments", "active")
+
+/* An upgrade of payments-prod from the workspace ws (the platform's answer)
+ * to SPEC_KUBE's 1.30.2, with the plan's extra (NULL: none); returns the
+ * return code, the result and the steps reported before it. */
+static int run_upgrade(const char *ws, const char *extra, wsr_resource **got, fixture_steps *steps,
+		       wsr_diag *d)
+{
 	wsr_provider *p = open_provider();
-	wsr_resource *want = resource("payments-prod", SPEC_KUBE);
-	wsr_change *c = change("payments-prod", WSR_ACT_TRANSFER, want, NULL, NULL);
-	wsr_diag d = WSR_DIAG_INIT;
-	wsr_op *op = NULL;
-	assert_int_equal(ops->start(p, c, WSR_ACT_UPGRADE, &op, &d), WSR_EINVAL);
-	assert_null(op);
-	assert_diag_has(&d, "upgrade is not supported yet by this provider");
-	assert_int_equal(fk.requests, 0);
+	wsr_resource *have = observed_ws(ws), *want = resource("payments-prod", SPEC_KUBE);
+	const char *fields[] = {"kubernetes.version", NULL};
+	wsr_change *c = change("payments-prod", WSR_ACT_UPGRADE, want, have, fields);
+	if (extra)
+		c->extra = cJSON_Parse(extra);
+	int polls;
+	int rc = fixture_run_steps(ops, p, c, WSR_ACT_UPGRADE, got, 50, 0, &polls, steps, d);
 	wsr_change_free(c);
 	wsr_resource_free(want);
+	wsr_resource_free(have);
 	ops->close(p);
+	return rc;
+}
+
+#define PATH_3 "{\"upgradePath\":[\"1.28.9\",\"1.29.4\",\"1.30.2\"]}"
+
+static void test_upgrade_walks_the_path_hop_by_hop(void **state)
+{
+	(void)state;
+	on("POST", UP_PATH, NULL, 202,
+	   ACCEPTED(WS_KUBE_AT("1.28.9", "payments", "upgrading"), "u1", "upgrade"), 1);
+	on("POST", UP_PATH, NULL, 202,
+	   ACCEPTED(WS_KUBE_AT("1.29.4", "payments", "upgrading"), "u2", "upgrade"), 1);
+	on("GET", "/v1/tasks/u1", NULL, 200, TASK("u1", "upgrade", "succeeded"), 0);
+	on("GET", "/v1/tasks/u2", NULL, 200, TASK("u2", "upgrade", "running"), 1);
+	on("GET", "/v1/tasks/u2", NULL, 200, TASK("u2", "upgrade", "succeeded"), 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE_AT("1.29.4", "payments", "active"),
+	   1);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE_AT("1.30.2", "payments", "active"),
+	   0);
+	fixture_steps steps = {.n = 0};
+	wsr_resource *got;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(run_upgrade(AT("1.28.9"), PATH_3, &got, &steps, &d), 0);
+	assert_int_equal(wsr_diag_errors(&d), 0);
+	/* the first hop was reported as a finished step, the second as the end */
+	assert_int_equal(steps.n, 1);
+	assert_string_equal(version_of(steps.v[0]), "1.29.4");
+	assert_non_null(got);
+	assert_string_equal(version_of(got), "1.30.2");
+	/* one hop a request, each waited for before the next; no catalog asked */
+	const char *want[][2] = {{"POST", UP_PATH},
+				 {"GET", "/v1/tasks/u1"},
+				 {"GET", WS_PATH "/payments-prod"},
+				 {"POST", UP_PATH},
+				 {"GET", "/v1/tasks/u2"},
+				 {"GET", "/v1/tasks/u2"},
+				 {"GET", WS_PATH "/payments-prod"}};
+	assert_int_equal(fk.requests, 7);
+	for (int i = 0; i < 7; i++) {
+		assert_string_equal(fk.log[i].method, want[i][0]);
+		assert_string_equal(fk.log[i].path, want[i][1]);
+	}
+	assert_string_equal(fk.log[0].body, "{\"version\":\"1.29.4\"}");
+	assert_string_equal(fk.log[3].body, "{\"version\":\"1.30.2\"}");
+	wsr_resource_free(got);
+	fixture_steps_free(&steps);
 	wsr_diag_free(&d);
+}
+
+static void test_upgrade_rerun_starts_from_the_observed_version(void **state)
+{
+	(void)state;
+	/* the plan's path starts at 1.28.9 but the platform runs 1.29.4 now (a
+	 * crash after the first hop): the path is computed again from the
+	 * catalog, and the hop already done is not repeated */
+	on("GET", "/v1/kubernetes-versions", NULL, 200,
+	   "{\"items\":[{\"version\":\"1.28.9\",\"active\":false,\"upgradeFrom\":[]},"
+	   "{\"version\":\"1.29.4\",\"active\":true,\"upgradeFrom\":[\"1.28.9\"]},"
+	   "{\"version\":\"1.30.2\",\"active\":true,\"upgradeFrom\":[\"1.29.4\"]}],"
+	   "\"nextCursor\":null}",
+	   0);
+	on("POST", UP_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":" TASK("u3", "upgrade", "succeeded") "}", 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE, 0);
+	fixture_steps steps = {.n = 0};
+	wsr_resource *got;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(run_upgrade(AT("1.29.4"), PATH_3, &got, &steps, &d), 0);
+	assert_int_equal(steps.n, 0);
+	assert_string_equal(version_of(got), "1.30.2");
+	assert_int_equal(fk.requests, 3);
+	assert_string_equal(fk.log[0].path, "/v1/kubernetes-versions");
+	assert_string_equal(fk.log[1].body, "{\"version\":\"1.30.2\"}");
+	wsr_resource_free(got);
+	wsr_diag_free(&d);
+}
+
+static void test_upgrade_failed_hop_is_named(void **state)
+{
+	(void)state;
+	on("POST", UP_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":" TASK("u1", "upgrade", "succeeded") "}", 1);
+	on("POST", UP_PATH, NULL, 202, ACCEPTED(WS_KUBE, "u2", "upgrade"), 1);
+	on("GET", "/v1/tasks/u2", NULL, 200,
+	   FAILED_TASK("u2", "upgrade", "upgrade_failed", "etcd did not come back"), 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE_AT("1.29.4", "payments", "active"),
+	   0);
+	fixture_steps steps = {.n = 0};
+	wsr_resource *got;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(run_upgrade(AT("1.28.9"), PATH_3, &got, &steps, &d), WSR_EAPI);
+	assert_null(got);
+	assert_int_equal(steps.n, 1); /* the first hop is recorded all the same */
+	assert_diag_has(&d, "upgrade 1.29.4 → 1.30.2 failed: etcd did not come back");
+	assert_diag_has(&d, "upgrade_failed");
+	fixture_steps_free(&steps);
+	wsr_diag_free(&d);
+}
+
+/* One hostile or refusing answer to an upgrade from 1.28.9 planned along
+ * extra: the error names it. */
+static void expect_upgrade_error(const char *extra, const char *post_body, unsigned status,
+				 const char *ws_after, const char *needle)
+{
+	on("POST", UP_PATH, NULL, status, post_body, 0);
+	on("GET", "/v1/tasks/u1", NULL, 200, TASK("u1", "upgrade", "succeeded"), 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, ws_after, 0);
+	fixture_steps steps = {.n = 0};
+	wsr_resource *got;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_true(run_upgrade(AT("1.28.9"), extra, &got, &steps, &d) < 0);
+	assert_null(got);
+	assert_int_equal(steps.n, 0);
+	assert_diag_has(&d, needle);
+	wsr_diag_free(&d);
+	fake_reset();
+}
+
+static void test_upgrade_hostile_answers(void **state)
+{
+	(void)state;
+	const char *ok = ACCEPTED(WS_KUBE, "u1", "upgrade");
+	expect_upgrade_error(PATH_3, "{\"workspace\":{}}", 202, WS_KUBE, "must carry task.id");
+	expect_upgrade_error(PATH_3, "not json", 202, WS_KUBE, "not JSON");
+	expect_upgrade_error(PATH_3,
+			     "{\"error\":{\"code\":\"upgrade_not_allowed\",\"message\":\"1.30.2 "
+			     "cannot be reached from 1.28.9; eligible: 1.29.4\"}}",
+			     422, WS_KUBE,
+			     "the platform refused the upgrade 1.28.9 → 1.29.4: 1.30.2");
+	expect_upgrade_error(PATH_3,
+			     "{\"error\":{\"code\":\"conflict\",\"message\":\"workspace is "
+			     "upgrading\"}}",
+			     409, WS_KUBE, "HTTP 409, code conflict");
+	/* the task says succeeded, the workspace says otherwise */
+	expect_upgrade_error(PATH_3, ok, 202, AT("1.28.9"),
+			     "the workspace's kubernetes.version is 1.28.9, not 1.29.4");
+	char *bad = strdup(WS_KUBE), *v = strstr(bad, "\"1.30.2\"");
+	memcpy(v, "1.302e0 ", 8);
+	expect_upgrade_error(PATH_3, ok, 202, bad, "field kubernetes.version is not a string");
+	free(bad);
+	/* a plan path that is not one (not strings) is not trusted, and the
+	 * catalog has no path either: nothing is posted */
+	on("GET", "/v1/kubernetes-versions", NULL, 200,
+	   "{\"items\":[{\"version\":\"1.30.2\",\"active\":true,\"upgradeFrom\":[]}],"
+	   "\"nextCursor\":null}",
+	   0);
+	wsr_resource *got;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(run_upgrade(AT("1.28.9"), "{\"upgradePath\":[\"1.28.9\",7,\"1.30.2\"]}",
+				     &got, NULL, &d),
+			 WSR_EAPI);
+	assert_diag_has(&d, "no upgrade path leads from Kubernetes 1.28.9 to 1.30.2");
+	assert_int_equal(fk.requests, 1);
+	assert_string_equal(fk.log[0].path, "/v1/kubernetes-versions");
+	wsr_diag_free(&d);
+}
+
+static int run_transfer(const char *to, wsr_resource **got, wsr_diag *d)
+{
+	wsr_provider *p = open_provider();
+	wsr_resource *have = observed_ws(WS_KUBE), *want = observed_ws(WS_KUBE);
+	cJSON_ReplaceItemInObject(want->spec, "project", cJSON_CreateString(to));
+	const char *fields[] = {"project", NULL};
+	wsr_change *c = change("payments-prod", WSR_ACT_TRANSFER, want, have, fields);
+	int polls;
+	int rc = run_op(p, c, WSR_ACT_TRANSFER, got, &polls, d);
+	wsr_change_free(c);
+	wsr_resource_free(want);
+	wsr_resource_free(have);
+	ops->close(p);
+	return rc;
+}
+
+#define TR_PATH WS_PATH "/payments-prod/transfer"
+
+static void test_transfer_posts_then_waits_for_the_task(void **state)
+{
+	(void)state;
+	on("POST", TR_PATH, NULL, 202,
+	   ACCEPTED(WS_KUBE_AT("1.30.2", "sandbox", "transferring"), "t1", "transfer"), 0);
+	on("GET", "/v1/tasks/t1", NULL, 200, TASK("t1", "transfer", "running"), 1);
+	on("GET", "/v1/tasks/t1", NULL, 200, TASK("t1", "transfer", "succeeded"), 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE_AT("1.30.2", "sandbox", "active"),
+	   0);
+	wsr_resource *got;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(run_transfer("sandbox", &got, &d), 0);
+	assert_string_equal(wsr_json_str(got->spec, "project"), "sandbox");
+	assert_string_equal(wsr_json_str(got->status, "state"), "active");
+	assert_string_equal(fk.log[0].body, "{\"project\":\"sandbox\"}");
+	assert_int_equal(fk.requests, 4);
+	wsr_resource_free(got);
+
+	/* already there (a re-run): nothing is sent */
+	fk.requests = 0;
+	assert_int_equal(run_transfer("payments", &got, &d), 0);
+	assert_int_equal(fk.requests, 0);
+	assert_string_equal(wsr_json_str(got->spec, "project"), "payments");
+	wsr_resource_free(got);
+	assert_int_equal(wsr_diag_errors(&d), 0);
+	wsr_diag_free(&d);
+}
+
+static void expect_transfer_error(const char *post_body, unsigned status, const char *task,
+				  const char *ws_after, const char *needle)
+{
+	on("POST", TR_PATH, NULL, status, post_body, 0);
+	on("GET", "/v1/tasks/t1", NULL, 200, task, 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, ws_after, 0);
+	wsr_resource *got;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_true(run_transfer("sandbox", &got, &d) < 0);
+	assert_null(got);
+	assert_diag_has(&d, needle);
+	wsr_diag_free(&d);
+	fake_reset();
+}
+
+static void test_transfer_failures_and_hostile_answers(void **state)
+{
+	(void)state;
+	const char *ok = ACCEPTED(WS_KUBE, "t1", "transfer");
+	const char *done = TASK("t1", "transfer", "succeeded");
+	const char *moved = WS_KUBE_AT("1.30.2", "sandbox", "active");
+	expect_transfer_error(ok, 202,
+			      FAILED_TASK("t1", "transfer", "transfer_failed", "quota exceeded"),
+			      moved, "transfer to project sandbox failed: quota exceeded");
+	expect_transfer_error("{\"error\":{\"code\":\"permission_denied\",\"message\":\"missing "
+			      "permission workspace:transfer on project payments\"}}",
+			      403, done, moved,
+			      "the platform refused to transfer the workspace to project sandbox: "
+			      "missing permission workspace:transfer");
+	expect_transfer_error(ok, 202, done, WS_KUBE,
+			      "the workspace's project is payments, not sandbox");
+	expect_transfer_error(ok, 202, "{\"id\":\"t1\",\"state\":7}", moved,
+			      "task.state is not a string");
+	expect_transfer_error("{\"task\":[]}", 202, done, moved, "must carry task.id");
+}
+
+/* ---- read and profiles ----------------------------------------------------------- */
+
+static void test_read_one_workspace(void **state)
+{
+	(void)state;
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE, 1);
+	on("GET", WS_PATH "/gone", NULL, 404,
+	   "{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}", 0);
+	on("GET", WS_PATH "/secret", NULL, 403,
+	   "{\"error\":{\"code\":\"permission_denied\",\"message\":\"missing permission "
+	   "workspace:read on project payments\"}}",
+	   0);
+	on("GET", WS_PATH "/other", NULL, 200, WS_KUBE, 0);
+	on("GET", WS_PATH "/broken", NULL, 200, "{\"id\":\"x\",\"name\":\"broken\"}", 0);
+	on("GET", WS_PATH "/nulls", NULL, 200, "null", 0);
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_resource *r;
+	assert_int_equal(ops->read(p, "loopback/acme/payments-prod", &r, &d), 0);
+	assert_non_null(r);
+	assert_string_equal(r->id, "ws-1");
+	assert_string_equal(wsr_json_str(r->status, "state"), "active");
+	assert_string_equal(version_of(r), "1.30.2");
+	wsr_resource_free(r);
+	assert_int_equal(ops->read(p, "loopback/acme/gone", &r, &d), 0);
+	assert_null(r);
+	assert_int_equal(wsr_diag_errors(&d), 0);
+
+	assert_int_equal(ops->read(p, "loopback/acme/secret", &r, &d), WSR_EAPI);
+	assert_null(r);
+	assert_diag_has(&d, "missing permission workspace:read on project payments");
+	assert_int_equal(ops->read(p, "loopback/acme/other", &r, &d), WSR_EAPI);
+	assert_diag_has(&d, "the platform answered with another workspace");
+	assert_int_equal(ops->read(p, "loopback/acme/broken", &r, &d), WSR_EAPI);
+	assert_diag_has(&d, "string fields id, name and organization");
+	assert_int_equal(ops->read(p, "loopback/acme/nulls", &r, &d), WSR_EAPI);
+	assert_int_equal(ops->read(p, "kcp/root:org", &r, &d), WSR_EINVAL);
+	assert_diag_has(&d, "not a loopback address");
+	assert_null(r);
+	wsr_diag_free(&d);
+	ops->close(p);
+}
+
+#define PROFILE(name, cp, avail, reason, hourly, source)                                           \
+	"{\"name\":\"" name "\",\"computeProvider\":\"" cp "\",\"serverType\":\"" name "\","       \
+	"\"cpu\":4,\"memoryGiB\":8,\"available\":" avail ",\"unavailableReason\":" reason ","      \
+	"\"prices\":{\"currency\":\"EUR\",\"setup\":\"0.00\",\"hourly\":" hourly                   \
+	",\"monthly\":\"7.49\"},\"priceSource\":\"" source "\"}"
+#define PROF_PATH WS_PATH "/payments-prod/compute-profiles"
+
+static void test_profiles_all_pages_in_documented_shape(void **state)
+{
+	(void)state;
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE, 0);
+	on("GET", PROF_PATH, "", 200,
+	   "{\"items\":[" PROFILE(
+	       "cx52", "hetzner_cloud", "false",
+	       "\"server type cx52 is in no reachable datacenter (nbg1: "
+	       "unreachable)\"",
+	       "\"0.0400\"", "list") "," PROFILE("cx32", "hetzner_cloud", "true", "null",
+						 "\"0.0100\"", "override") "],"
+									   "\"nextCursor\":\"p2\"}",
+	   0);
+	on("GET", PROF_PATH, "p2", 200,
+	   "{\"items\":[" PROFILE("cx22", "hetzner_cloud", "true", "null", "\"0.0060\"",
+				  "list") "],\"nextCursor\":null}",
+	   0);
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	cJSON *out = NULL;
+	assert_int_equal(ops->profiles(p, "loopback/acme/payments-prod", &out, &d), 0);
+	char *text = cJSON_PrintUnformatted(out);
+	assert_string_equal(
+	    text,
+	    "{\"address\":\"loopback/acme/payments-prod\",\"computeProvider\":\"hetzner_cloud\","
+	    "\"profiles\":[{\"name\":\"cx22\",\"serverType\":\"cx22\",\"cpu\":4,\"memoryGiB\":8,"
+	    "\"available\":true,\"unavailableReason\":null,\"prices\":{\"currency\":\"EUR\","
+	    "\"setup\":\"0.00\",\"hourly\":\"0.0060\",\"monthly\":\"7.49\"},\"priceSource\":"
+	    "\"list\"},"
+	    "{\"name\":\"cx32\",\"serverType\":\"cx32\",\"cpu\":4,\"memoryGiB\":8,"
+	    "\"available\":true,\"unavailableReason\":null,\"prices\":{\"currency\":\"EUR\","
+	    "\"setup\":\"0.00\",\"hourly\":\"0.0100\",\"monthly\":\"7.49\"},\"priceSource\":"
+	    "\"override\"},"
+	    "{\"name\":\"cx52\",\"serverType\":\"cx52\",\"cpu\":4,\"memoryGiB\":8,"
+	    "\"available\":false,\"unavailableReason\":\"server type cx52 is in no reachable "
+	    "datacenter (nbg1: unreachable)\",\"prices\":{\"currency\":\"EUR\","
+	    "\"setup\":\"0.00\",\"hourly\":\"0.0400\",\"monthly\":\"7.49\"},\"priceSource\":"
+	    "\"list\"}]}");
+	free(text);
+	cJSON_Delete(out);
+	for (unsigned i = 1; i < fk.requests; i++)
+		assert_string_equal(fk.log[i].limit, "500");
+	assert_int_equal(fk.requests, 3);
+	wsr_diag_free(&d);
+	ops->close(p);
+}
+
+static void expect_profiles_error(const char *ws_status_body, unsigned ws_status, const char *items,
+				  const char *needle)
+{
+	on("GET", WS_PATH "/payments-prod", NULL, ws_status, ws_status_body, 0);
+	on("GET", PROF_PATH, NULL, 200, items, 0);
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	cJSON *out = NULL;
+	assert_true(ops->profiles(p, "loopback/acme/payments-prod", &out, &d) < 0);
+	assert_null(out);
+	assert_diag_has(&d, needle);
+	wsr_diag_free(&d);
+	ops->close(p);
+	fake_reset();
+}
+
+#define ONE(item) "{\"items\":[" item "],\"nextCursor\":null}"
+
+static void test_profiles_hostile_answers(void **state)
+{
+	(void)state;
+#define CX32(cp, avail, reason, hourly, source)                                                    \
+	ONE(PROFILE("cx32", cp, avail, reason, hourly, source))
+	static const struct {
+		const char *items, *needle;
+	} cases[] = {
+	    {ONE("42"), "a compute profile must be an object"},
+	    {CX32("hetzner_cloud", "true", "null", "0.01", "list"),
+	     "compute profile cx32: field prices.hourly is not a string"},
+	    {CX32("hetzner_cloud", "true", "null", "\"1,5\"", "list"),
+	     "compute profile cx32: field prices.hourly is not a decimal string"},
+	    {CX32("hetzner_cloud", "true", "null", "\"-1\"", "list"),
+	     "field prices.hourly is not a decimal string"},
+	    {CX32("hetzner_cloud", "\"yes\"", "null", "\"1\"", "list"),
+	     "compute profile cx32: field available is not a boolean"},
+	    {CX32("hetzner_cloud", "true", "5", "\"1\"", "list"),
+	     "field unavailableReason is not a string"},
+	    {CX32("ionos_dcd", "true", "null", "\"1\"", "list"),
+	     "field computeProvider is \"ionos_dcd\", not the workspace's hetzner_cloud"},
+	    {CX32("hetzner_cloud", "true", "null", "\"1\"", "cheap"),
+	     "field priceSource is \"cheap\", not list or override"},
+	    {ONE("{\"name\":\"cx32\",\"computeProvider\":\"hetzner_cloud\"}"),
+	     "compute profile cx32: field serverType is missing"},
+	    {ONE(PROFILE("cx32", "hetzner_cloud", "true", "null", "\"1\"", "list") "," PROFILE(
+		 "cx32", "hetzner_cloud", "true", "null", "\"2\"", "list")),
+	     "compute profile cx32 is listed twice"},
+	    {"{\"items\":7}", "documented shape"},
+	};
+#undef CX32
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		expect_profiles_error(WS_KUBE, 200, cases[i].items, cases[i].needle);
+	expect_profiles_error("{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}", 404,
+			      ONE(""), "the platform has no workspace loopback/acme/payments-prod");
 }
 
 /* ---- plan-time checks -------------------------------------------------------- */
@@ -759,7 +1255,20 @@ static void test_transfer_and_upgrade_not_supported_yet(void **state)
 	"\"permissions\":[\"workspace:read\",\"workspace:create\",\"workspace:update\","           \
 	"\"workspace:delete\"]}"
 
+#define CATALOG                                                                                    \
+	"{\"items\":[{\"version\":\"1.28.9\",\"active\":false,\"upgradeFrom\":[]},"                \
+	"{\"version\":\"1.29.4\",\"active\":true,\"upgradeFrom\":[\"1.28.9\"]},"                   \
+	"{\"version\":\"1.30.2\",\"active\":true,\"upgradeFrom\":[\"1.29.4\"]}],\"nextCursor\":"   \
+	"null}"
+
+static void facts_with(const char *principal, int with_root, const char *catalog);
+
 static void platform_facts(const char *principal, int with_root)
+{
+	facts_with(principal, with_root, CATALOG);
+}
+
+static void facts_with(const char *principal, int with_root, const char *catalog)
 {
 	on("GET", "/v1/principal", NULL, 200, principal, 0);
 	on("GET", "/v1/organizations", NULL, 200,
@@ -769,12 +1278,7 @@ static void platform_facts(const char *principal, int with_root)
 	   "{\"name\":\"frozen\",\"verified\":true,\"state\":\"suspended\",\"projects\":[\"y\"]}],"
 	   "\"nextCursor\":null}",
 	   0);
-	on("GET", "/v1/kubernetes-versions", NULL, 200,
-	   "{\"items\":[{\"version\":\"1.28.9\",\"active\":false,\"upgradeFrom\":[]},"
-	   "{\"version\":\"1.29.4\",\"active\":true,\"upgradeFrom\":[\"1.28.9\"]},"
-	   "{\"version\":\"1.30.2\",\"active\":true,\"upgradeFrom\":[\"1.29.4\"]}],\"nextCursor\":"
-	   "null}",
-	   0);
+	on("GET", "/v1/kubernetes-versions", NULL, 200, catalog, 0);
 	on("GET", "/v1/management-clusters", NULL, 200,
 	   with_root ? "{\"items\":[{\"name\":\"kamaji-fsn1\",\"type\":\"kamaji\",\"active\":true,"
 		       "\"computeProvider\":\"hetzner_cloud\"},"
@@ -949,13 +1453,339 @@ static void test_check_when_platform_unreachable(void **state)
 	ops->close(p);
 }
 
-static void test_check_transfer_refused_at_plan_time(void **state)
+/* ---- plan-time checks of day two ------------------------------------------------- */
+
+/* Every permission, the role admin. */
+#define ADMIN_ALL                                                                                  \
+	"{\"organization\":\"acme\",\"role\":\"admin\",\"projects\":null,\"permissions\":["        \
+	"\"workspace:read\",\"workspace:create\",\"workspace:update\",\"workspace:delete\","       \
+	"\"workspace:transfer\",\"kubernetes:upgrade\",\"maintenance:update\","                    \
+	"\"kubeconfig:admin\",\"kubeconfig:oidc\"]}"
+#define MEMBER                                                                                     \
+	"{\"organization\":\"acme\",\"role\":\"member\",\"projects\":null,\"permissions\":["       \
+	"\"workspace:read\",\"workspace:create\",\"workspace:update\",\"workspace:delete\","       \
+	"\"maintenance:update\",\"kubernetes:upgrade\",\"kubeconfig:oidc\"]}"
+#define MEMBER_NO_UPGRADE                                                                          \
+	"{\"organization\":\"acme\",\"role\":\"member\",\"projects\":null,\"permissions\":["       \
+	"\"workspace:read\",\"workspace:update\"]}"
+/* limited to sandbox, with explicit transfer and upgrade permissions */
+#define SANDBOX_MOVER                                                                              \
+	"{\"organization\":\"acme\",\"role\":\"member\",\"projects\":[\"sandbox\"],"               \
+	"\"permissions\":[\"workspace:read\",\"workspace:update\",\"workspace:transfer\","         \
+	"\"kubernetes:upgrade\"]}"
+
+/* 1.31.1 is two hops from 1.29.4 through 1.30.2 or 1.30.5 (the lower wins);
+ * 1.27.0 claims an upgrade from 1.31.1, backwards; 1.33.0 is unreachable. */
+#define CATALOG_DAY2                                                                               \
+	"{\"items\":[{\"version\":\"1.28.9\",\"active\":false,\"upgradeFrom\":[]},"                \
+	"{\"version\":\"1.29.4\",\"active\":true,\"upgradeFrom\":[\"1.28.9\"]},"                   \
+	"{\"version\":\"1.30.5\",\"active\":true,\"upgradeFrom\":[\"1.29.4\"]},"                   \
+	"{\"version\":\"1.30.2\",\"active\":true,\"upgradeFrom\":[\"1.29.4\"]},"                   \
+	"{\"version\":\"1.31.1\",\"active\":true,\"upgradeFrom\":[\"1.30.5\",\"1.30.2\"]},"        \
+	"{\"version\":\"1.32.0\",\"active\":false,\"upgradeFrom\":[\"1.31.1\"]},"                  \
+	"{\"version\":\"1.27.0\",\"active\":true,\"upgradeFrom\":[\"1.31.1\"]},"                   \
+	"{\"version\":\"1.33.0\",\"active\":true,\"upgradeFrom\":[]},"                             \
+	"{\"version\":\"1.9.9\",\"active\":true,\"upgradeFrom\":[]},"                              \
+	"{\"version\":\"1.10.0\",\"active\":true,\"upgradeFrom\":[\"1.9.9\"]}],"                   \
+	"\"nextCursor\":null}"
+
+#define SPEC_AT(v, project)                                                                        \
+	"{\"organization\":\"acme\",\"project\":\"" project "\",\"type\":\"kubernetes\","          \
+	"\"kubernetes\":{\"version\":\"" v "\"}}"
+
+#define END_ACTIONS (-1)
+
+typedef fixture_checked checked;
+#define checked_free fixture_checked_free
+
+/* Checks a change of the observed workspace ws (the platform's answer) to
+ * want_spec (NULL for a deletion), with the actions (ending in END_ACTIONS). */
+static checked check_change(wsr_provider *p, const char *ws, const char *want_spec,
+			    const int *actions, const char *const *fields)
+{
+	wsr_resource *have = observed_ws(ws);
+	wsr_resource *want = want_spec ? resource(have->name, want_spec) : NULL;
+	wsr_change *c = fixture_change(have->address, (wsr_action)actions[0], want, have, fields);
+	for (int i = 1; actions[i] != END_ACTIONS; i++)
+		c->actions[c->nactions++] = (wsr_action)actions[i];
+	checked k = fixture_check(ops, p, c);
+	wsr_change_free(c);
+	wsr_resource_free(want);
+	wsr_resource_free(have);
+	return k;
+}
+
+static const int UPGRADE[] = {WSR_ACT_UPGRADE, END_ACTIONS};
+static const int TRANSFER[] = {WSR_ACT_TRANSFER, END_ACTIONS};
+static const int DELETE[] = {WSR_ACT_DELETE, END_ACTIONS};
+
+/* check of one change: want_errors errors, and needle in the diagnostics. */
+static void expect_checked(wsr_provider *p, const char *ws, const char *want_spec, const int *acts,
+			   size_t want_errors, const char *needle)
+{
+	checked k = check_change(p, ws, want_spec, acts, NULL);
+	if (k.errors != want_errors || (needle && !strstr(k.text, needle)))
+		fail_msg("check to %s: %zu errors, wanted %zu with \"%s\":\n%s", want_spec,
+			 k.errors, want_errors, needle ? needle : "", k.text);
+	checked_free(&k);
+}
+
+static void expect_upgrade_path(wsr_provider *p, const char *ws, const char *want_spec,
+				const char *extra, const char *reason)
+{
+	checked k = check_change(p, ws, want_spec, UPGRADE, NULL);
+	if (k.errors)
+		fail_msg("upgrade to %s refused:\n%s", want_spec, k.text);
+	assert_non_null(k.extra);
+	assert_string_equal(k.extra, extra);
+	assert_non_null(strstr(k.reasons, reason));
+	checked_free(&k);
+}
+
+static void test_check_upgrade_computes_the_path(void **state)
 {
 	(void)state;
-	platform_facts(ADMIN, 1);
+	facts_with(ADMIN_ALL, 1, CATALOG_DAY2);
 	wsr_provider *p = open_provider();
-	expect_refusal(p, WSR_ACT_TRANSFER, "acme", "payments", K("1.30.2", ""), 1,
-		       "transfer is not supported yet by this provider");
+	/* shortest, and of the equally short ones through the lowest version */
+	expect_upgrade_path(p, AT("1.28.9"), SPEC_AT("1.31.1", "payments"),
+			    "{\"upgradePath\":[\"1.28.9\",\"1.29.4\",\"1.30.2\",\"1.31.1\"]}",
+			    "Kubernetes upgrade 1.28.9 → 1.29.4 → 1.30.2 → 1.31.1 (3 hops, "
+			    "disruptive)\n");
+	expect_upgrade_path(p, AT("1.29.4"), SPEC_AT("1.30.2", "payments"),
+			    "{\"upgradePath\":[\"1.29.4\",\"1.30.2\"]}",
+			    "Kubernetes upgrade 1.29.4 → 1.30.2 (1 hop, disruptive)\n");
+	/* versions compare part by part: 1.10.0 is newer than 1.9.9 */
+	expect_upgrade_path(p, AT("1.9.9"), SPEC_AT("1.10.0", "payments"),
+			    "{\"upgradePath\":[\"1.9.9\",\"1.10.0\"]}", "(1 hop, disruptive)");
+	assert_int_equal(fk.requests, 4); /* the facts, once */
+	ops->close(p);
+}
+
+static void test_check_upgrade_refusals(void **state)
+{
+	(void)state;
+	facts_with(ADMIN_ALL, 1, CATALOG_DAY2);
+	wsr_provider *p = open_provider();
+	const char *reach = "versions reachable from 1.29.4: 1.30.2, 1.30.5, 1.31.1";
+	expect_checked(p, AT("1.30.2"), SPEC_AT("1.29.4", "payments"), UPGRADE, 1,
+		       "upgrades are forward-only: Kubernetes 1.29.4 is not newer than the running "
+		       "1.30.2 | versions reachable from 1.30.2: 1.31.1");
+	/* 1.27.0 lists 1.31.1, but going there would be backwards */
+	expect_checked(p, AT("1.31.1"), SPEC_AT("1.27.0", "payments"), UPGRADE, 1,
+		       "not newer than the running 1.31.1 | versions reachable from 1.31.1: none");
+	expect_checked(p, AT("1.29.4"), SPEC_AT("1.99.0", "payments"), UPGRADE, 1,
+		       "Kubernetes version 1.99.0 is not in the platform's catalog");
+	expect_checked(p, AT("1.29.4"), SPEC_AT("1.99.0", "payments"), UPGRADE, 1, reach);
+	expect_checked(p, AT("1.29.4"), SPEC_AT("1.32.0", "payments"), UPGRADE, 1,
+		       "Kubernetes version 1.32.0 is no longer offered (inactive): the platform "
+		       "refuses to upgrade to it");
+	expect_checked(p, AT("1.29.4"), SPEC_AT("1.33.0", "payments"), UPGRADE, 1,
+		       "no upgrade path leads from Kubernetes 1.29.4 to 1.33.0 | "
+		       "versions reachable from 1.29.4: 1.30.2, 1.30.5, 1.31.1");
+	expect_checked(p, WS_BARE("b1"), SPEC_AT("1.30.2", "sandbox"), UPGRADE, 1,
+		       "the workspace is baremetal: it has no Kubernetes version to upgrade");
+	expect_checked(
+	    p, WS_KUBE_AT("1.29.4", "payments", "upgrading"), SPEC_AT("1.30.2", "payments"),
+	    UPGRADE, 1,
+	    "the workspace is upgrading, not active: the platform refuses an upgrade until "
+	    "it is active");
+	/* a refused upgrade carries no path */
+	checked k = check_change(p, AT("1.29.4"), SPEC_AT("1.33.0", "payments"), UPGRADE, NULL);
+	assert_null(k.extra);
+	checked_free(&k);
+	ops->close(p);
+}
+
+static void test_check_upgrade_permissions(void **state)
+{
+	(void)state;
+	facts_with(MEMBER_NO_UPGRADE, 1, CATALOG_DAY2);
+	wsr_provider *p = open_provider();
+	expect_checked(
+	    p, AT("1.29.4"), SPEC_AT("1.30.2", "payments"), UPGRADE, 1,
+	    "the API key lacks permission kubernetes:upgrade, which upgrading Kubernetes "
+	    "needs | the key's role member grants: workspace:read, workspace:update");
+	ops->close(p);
+	fk.nroutes = 0;
+	facts_with(SANDBOX_MOVER, 1, CATALOG_DAY2);
+	p = open_provider();
+	expect_checked(
+	    p, AT("1.29.4"), SPEC_AT("1.30.2", "payments"), UPGRADE, 1,
+	    "the API key is limited to other projects and cannot act in project payments");
+	expect_checked(p, WS_KUBE_AT("1.29.4", "sandbox", "active"), SPEC_AT("1.30.2", "sandbox"),
+		       UPGRADE, 0, NULL);
+	ops->close(p);
+}
+
+static void test_check_transfer(void **state)
+{
+	(void)state;
+	platform_facts(ADMIN_ALL, 1);
+	wsr_provider *p = open_provider();
+	checked k = check_change(p, WS_KUBE, SPEC_AT("1.30.2", "sandbox"), TRANSFER, NULL);
+	assert_int_equal(k.errors, 0);
+	assert_non_null(k.extra);
+	assert_string_equal(k.extra,
+			    "{\"verifyAfter\":[\"access on project sandbox: who may now see and "
+			    "change the workspace (keys limited to project payments lose it)\","
+			    "\"automation that encoded project payments (CI variables, dashboards, "
+			    "alerts)\",\"billing: costs are attributed to project sandbox from now "
+			    "on\"]}");
+	checked_free(&k);
+	expect_checked(p, WS_KUBE, SPEC_AT("1.30.2", "nope"), TRANSFER, 1,
+		       "project nope does not exist in organization acme: the workspace cannot be "
+		       "transferred there | projects of organization: payments, sandbox");
+	/* a project of another organization the key sees */
+	expect_checked(
+	    p, WS_KUBE, SPEC_AT("1.30.2", "x"), TRANSFER, 1,
+	    "project x belongs to organization shady and cannot be reached by a transfer "
+	    "from organization acme | projects of organization: payments, sandbox");
+	expect_checked(
+	    p, WS_KUBE_AT("1.30.2", "payments", "transferring"), SPEC_AT("1.30.2", "sandbox"),
+	    TRANSFER, 1,
+	    "the workspace is transferring, not active: the platform refuses a transfer");
+	ops->close(p);
+
+	/* permissions: workspace:transfer, and both projects in the key's reach */
+	fk.nroutes = 0;
+	platform_facts(ADMIN, 1);
+	p = open_provider();
+	expect_checked(p, WS_KUBE, SPEC_AT("1.30.2", "sandbox"), TRANSFER, 1,
+		       "the API key lacks permission workspace:transfer, which transferring a "
+		       "workspace needs");
+	ops->close(p);
+	fk.nroutes = 0;
+	platform_facts(SANDBOX_MOVER, 1);
+	p = open_provider();
+	expect_checked(p, WS_KUBE, SPEC_AT("1.30.2", "sandbox"), TRANSFER, 1,
+		       "cannot act in project payments");
+	expect_checked(p, WS_KUBE_AT("1.30.2", "sandbox", "active"), SPEC_AT("1.30.2", "payments"),
+		       TRANSFER, 1, "cannot act in project payments");
+	ops->close(p);
+}
+
+static void test_check_reports_every_missing_permission(void **state)
+{
+	(void)state;
+	platform_facts(VIEWER, 1);
+	wsr_provider *p = open_provider();
+	static const int all[] = {WSR_ACT_TRANSFER, WSR_ACT_UPGRADE, WSR_ACT_UPDATE, END_ACTIONS};
+	const char *fields[] = {"project", "kubernetes.version", "maintenance.priorityHour", NULL};
+	checked k = check_change(p, AT("1.29.4"),
+				 "{\"organization\":\"acme\",\"project\":\"sandbox\",\"type\":"
+				 "\"kubernetes\",\"kubernetes\":{\"version\":\"1.30.2\"},"
+				 "\"maintenance\":{\"priorityHour\":5}}",
+				 all, fields);
+	const char *perms[] = {"workspace:transfer, which transferring a workspace",
+			       "kubernetes:upgrade, which upgrading Kubernetes",
+			       "workspace:update, which updating a workspace",
+			       "maintenance:update, which changing maintenance settings"};
+	for (int i = 0; i < 4; i++)
+		if (!strstr(k.text, perms[i]))
+			fail_msg("no refusal for %s:\n%s", perms[i], k.text);
+	assert_int_equal(k.errors, 4);
+	checked_free(&k);
+	ops->close(p);
+
+	/* a project out of reach is said once, however many actions need it */
+	fk.nroutes = 0;
+	platform_facts(LIMITED, 1);
+	p = open_provider();
+	static const int move[] = {WSR_ACT_TRANSFER, WSR_ACT_UPDATE, END_ACTIONS};
+	const char *meta[] = {"project", "metadata", NULL};
+	k = check_change(p, WS_KUBE_AT("1.30.2", "sandbox", "active"),
+			 SPEC_AT("1.30.2", "payments"), move, meta);
+	assert_int_equal(k.errors, 2);
+	assert_non_null(strstr(k.text, "lacks permission workspace:transfer"));
+	assert_non_null(strstr(k.text, "cannot act in project payments"));
+	checked_free(&k);
+	ops->close(p);
+}
+
+static void test_check_maintenance_off_needs_an_administrator(void **state)
+{
+	(void)state;
+	platform_facts(MEMBER, 1);
+	wsr_provider *p = open_provider();
+	const char *off = K("1.30.2", "") ",\"maintenance\":{\"enabled\":false}";
+	const char *needle =
+	    "maintenance.enabled: false needs an administrator: the platform would "
+	    "force maintenance back on and the spec would drift forever";
+	expect_refusal(p, WSR_ACT_CREATE, "acme", "payments", off, 1, needle);
+	expect_refusal(p, WSR_ACT_CREATE, "acme", "payments", off, 1,
+		       "use an administrator's API key, or remove enabled: false from the spec");
+	size_t n;
+	const char *maint[] = {"maintenance.schedule.3", NULL};
+	char *t = check_spec(p, WSR_ACT_UPDATE, "acme", "payments", off, maint, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(t, needle));
+	free(t);
+	/* an update that does not send maintenance does not switch it on */
+	const char *meta[] = {"metadata", NULL};
+	t = check_spec(p, WSR_ACT_UPDATE, "acme", "payments", off, meta, &n);
+	assert_int_equal(n, 0);
+	free(t);
+	expect_refusal(p, WSR_ACT_CREATE, "acme", "payments",
+		       K("1.30.2", "") ",\"maintenance\":{\"enabled\":true}", 0, NULL);
+	ops->close(p);
+
+	fk.nroutes = 0;
+	platform_facts(ADMIN_ALL, 1);
+	p = open_provider();
+	expect_refusal(p, WSR_ACT_CREATE, "acme", "payments", off, 0, NULL);
+	t = check_spec(p, WSR_ACT_UPDATE, "acme", "payments", off, maint, &n);
+	assert_int_equal(n, 0);
+	free(t);
+	ops->close(p);
+}
+
+static void test_check_delete_says_what_is_destroyed(void **state)
+{
+	(void)state;
+	platform_facts(ADMIN_ALL, 1);
+	wsr_provider *p = open_provider();
+	cJSON *j = cJSON_Parse(WS_KUBE);
+	cJSON_ReplaceItemInObject(j, "dns",
+				  cJSON_Parse("{\"provider\":\"cloudflare\",\"hostnamePattern\":"
+					      "\"{name}.{organization}.example.net\"}"));
+	cJSON_ReplaceItemInObject(cJSON_GetObjectItem(j, "kubernetes"), "oidc",
+				  cJSON_Parse("{\"enabled\":true,\"sessionLifetime\":\"12h\"}"));
+	char *with_dns = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	checked k = check_change(p, with_dns, NULL, DELETE, NULL);
+	assert_int_equal(k.errors, 0);
+	assert_string_equal(
+	    k.extra,
+	    "{\"destroys\":[\"kubernetes cluster acme/payments-prod (1.30.2, high_available) on "
+	    "kamaji-fsn1 with its workloads and persistent volumes\",\"DNS records under "
+	    "{name}.{organization}.example.net at cloudflare\"],"
+	    "\"backupFirst\":[\"the workloads' persistent data (volumes, databases): back it up or "
+	    "move it to another cluster\",\"the kubeconfig and OIDC settings users rely on (OIDC "
+	    "enabled, session lifetime 12h): they stop working\",\"DNS records under "
+	    "{name}.{organization}.example.net at cloudflare: export them if other systems point "
+	    "at "
+	    "these names\",\"metadata such as the cost centre: costCenter=4711\"]}");
+	checked_free(&k);
+	free(with_dns);
+
+	k = check_change(p, WS_BARE("b1"), NULL, DELETE, NULL);
+	assert_int_equal(k.errors, 0);
+	assert_string_equal(
+	    k.extra,
+	    "{\"destroys\":[\"bare-metal workspace acme/b1 (project sandbox) with its servers and "
+	    "the data on their disks\",\"DNS records of the workspace at route53\"],"
+	    "\"backupFirst\":[\"the data on the servers' disks (databases, files, logs): back it "
+	    "up or move it\",\"the access users and automation rely on (SSH keys, inventories): "
+	    "it stops working\",\"DNS records of the workspace at route53: export them if other "
+	    "systems point at these names\",\"metadata such as the cost centre: none is set on "
+	    "the platform\"]}");
+	checked_free(&k);
+	/* a replacement destroys the same */
+	static const int replace[] = {WSR_ACT_DELETE, WSR_ACT_CREATE, END_ACTIONS};
+	k = check_change(p, WS_KUBE, SPEC_AT("1.30.2", "payments"), replace, NULL);
+	assert_non_null(strstr(k.extra, "\"destroys\":[\"kubernetes cluster acme/payments-prod"));
+	checked_free(&k);
 	ops->close(p);
 }
 
@@ -976,12 +1806,28 @@ int main(void)
 	    T(test_stale_replay_creates_again),
 	    T(test_delete_polls_and_404_is_done),
 	    T(test_update_sends_only_touched_blocks_complete),
-	    T(test_transfer_and_upgrade_not_supported_yet),
+	    T(test_update_sends_complete_maintenance_over_observed),
+	    T(test_update_never_sends_a_changed_ingress),
+	    T(test_upgrade_walks_the_path_hop_by_hop),
+	    T(test_upgrade_rerun_starts_from_the_observed_version),
+	    T(test_upgrade_failed_hop_is_named),
+	    T(test_upgrade_hostile_answers),
+	    T(test_transfer_posts_then_waits_for_the_task),
+	    T(test_transfer_failures_and_hostile_answers),
+	    T(test_read_one_workspace),
+	    T(test_profiles_all_pages_in_documented_shape),
+	    T(test_profiles_hostile_answers),
 	    T(test_check_create_refusals),
 	    T(test_check_cluster_workspace_needs_root),
 	    T(test_check_permissions),
 	    T(test_check_when_platform_unreachable),
-	    T(test_check_transfer_refused_at_plan_time),
+	    T(test_check_upgrade_computes_the_path),
+	    T(test_check_upgrade_refusals),
+	    T(test_check_upgrade_permissions),
+	    T(test_check_transfer),
+	    T(test_check_reports_every_missing_permission),
+	    T(test_check_maintenance_off_needs_an_administrator),
+	    T(test_check_delete_says_what_is_destroyed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
