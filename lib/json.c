@@ -157,3 +157,13 @@ char *wsr_json_print(const cJSON *v, int pretty)
 {
 	return pretty ? cJSON_Print(v) : cJSON_PrintUnformatted(v);
 }
+
+int wsr_json_fputs(FILE *f, const cJSON *v)
+{
+	char *text = v ? cJSON_Print(v) : NULL;
+	if (!text)
+		return WSR_ENOMEM;
+	fprintf(f, "%s\n", text);
+	free(text);
+	return 0;
+}

@@ -5,6 +5,8 @@
 #define WSR_LIB_JSON_H
 #include <stddef.h>
 
+#include <stdio.h>
+
 #include <cJSON.h>
 
 /* Deepest nesting accepted from untrusted JSON (API responses, state files,
@@ -29,6 +31,10 @@ const cJSON *wsr_json_path(const cJSON *root, const char *dotted);
  * creating the objects on the way; value NULL removes it. A step through a
  * non-object is WSR_EINVAL. */
 int wsr_json_set_path(cJSON *root, const char *dotted, const cJSON *value);
+
+/* Prints v indented, and a newline, to f: how every --json output is
+ * written. WSR_ENOMEM when it cannot be rendered (nothing is printed). */
+int wsr_json_fputs(FILE *f, const cJSON *v);
 
 /* Prints compactly (pretty=0) or indented; NULL on failure. Caller frees. */
 char *wsr_json_print(const cJSON *v, int pretty);

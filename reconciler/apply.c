@@ -64,34 +64,41 @@ static void push_update(ctx *c, wsr_state_entry *put, const char *remove)
 	pthread_mutex_unlock(&c->mu);
 }
 
-/* The state entry for a resource the platform now has as `r`. When the
- * change is finished, what was applied is the desired spec; after a step
- * of it (one hop of an upgrade, a transfer before an update) it is what the
- * platform has, so that a crash between steps leaves the rest of the change
- * to the next plan as edits of the spec, not as drift. */
-static wsr_state_entry *entry_for(const wsr_change *ch, const wsr_resource *r, int finished)
+wsr_state_entry *wsr_apply_entry(const wsr_resource *r, const cJSON *applied, const wsr_resource *d)
 {
 	wsr_state_entry *s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	const cJSON *schema = wsr_diff_spec_schema(ch->kind);
-	const wsr_resource *d = ch->desired;
-	s->address = strdup(ch->address);
-	s->provider = strdup(ch->provider);
-	s->kind = strdup(ch->kind);
+	const cJSON *schema = wsr_diff_spec_schema(r->kind);
+	s->address = strdup(r->address);
+	s->provider = strdup(r->provider);
+	s->kind = strdup(r->kind);
 	s->id = r->id ? strdup(r->id) : NULL;
-	s->applied = wsr_diff_redact(schema, d && finished ? d->spec : r->spec);
+	s->applied = wsr_diff_redact(schema, applied);
 	s->observed = r->spec ? wsr_diff_redact(schema, r->spec) : NULL;
 	s->labels = d && d->labels ? cJSON_Duplicate(d->labels, 1) : NULL;
 	s->status = r->status ? cJSON_Duplicate(r->status, 1) : NULL;
 	s->file = d && d->file ? strdup(d->file) : NULL;
 	s->line = d ? d->line : 0;
 	s->created_ms = s->updated_ms = wsr_clock_now_ms();
-	if (!s->address || !s->provider || !s->kind || !s->applied) {
+	if (!s->address || !s->provider || !s->kind || !s->applied || (r->id && !s->id) ||
+	    (r->spec && !s->observed) || (d && d->labels && !s->labels) ||
+	    (r->status && !s->status) || (d && d->file && !s->file)) {
 		wsr_state_entry_free(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* The entry after a step of ch left the resource as r. When the change is
+ * finished, what was applied is the (effective) desired spec; after a step
+ * of it (one hop of an upgrade, a transfer before an update) it is what the
+ * platform has, so that a crash between steps leaves the rest of the change
+ * to the next plan as edits of the spec, not as drift. */
+static wsr_state_entry *entry_for(const wsr_change *ch, const wsr_resource *r, int finished)
+{
+	const wsr_resource *d = ch->desired;
+	return wsr_apply_entry(r, d && finished ? d->spec : r->spec, d);
 }
 
 static const char *doing(wsr_action a)

@@ -37,6 +37,12 @@ typedef struct wsr_apply_result {
 	int interrupted;
 } wsr_apply_result;
 
+/* The state entry recording r as the platform has it, with applied as
+ * what wsr applied (both copied without sensitive values), labels and
+ * source from the spec d (may be NULL). NULL when out of memory. */
+wsr_state_entry *wsr_apply_entry(const wsr_resource *r, const cJSON *applied,
+				 const wsr_resource *d);
+
 /* Applies p, recording into state through backend (already locked).
  * Returns 0 when every step succeeded and state was saved; otherwise an
  * error, with each failure in diag under its address. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
+
 static const struct {
 	struct option opt;
 	unsigned group;
@@ -131,4 +133,56 @@ wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli)
 			       .nselectors = cli->nselectors,
 			       .allow_replace = cli->allow_replace,
 			       .refresh_only = cli->refresh_only};
+}
+
+/* Parses `ADDRESS [PATH] [--json]`: the first positional argument is the
+ * address, the next one goes to cli->path. Only flags without a value are
+ * allowed, so that every argument not starting with '-' is positional.
+ * Returns like wsr_cli_parse. */
+static int parse_address(const char **address, wsr_cli *cli, int argc, char **argv,
+			 const char *usage_text)
+{
+	*address = NULL;
+	char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+	if (!rest)
+		return -1;
+	int n = 0, positional = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *s = argv[i];
+		int flag = !positional && s[0] == '-' && s[1];
+		if (i > 0 && !flag && !*address) {
+			*address = s;
+			continue;
+		}
+		if (i > 0 && strcmp(s, "--") == 0)
+			positional = 1;
+		rest[n++] = argv[i];
+	}
+	int rc = wsr_cli_parse(cli, n, rest, WSR_CLI_JSON, usage_text);
+	free(rest);
+	if (rc == 0 && !*address) {
+		fprintf(stderr, "error: missing ADDRESS\n%s", usage_text);
+		return -1;
+	}
+	return rc;
+}
+
+int wsr_cli_run_address(int argc, char **argv, const char *usage_text,
+			int (*fn)(const char *address, const char *dir, int json, wsr_diag *diag))
+{
+	wsr_cli cli;
+	const char *address;
+	int rc = parse_address(&address, &cli, argc, argv, usage_text);
+	if (rc)
+		return rc > 0 ? 0 : 1;
+	wsr_diag diag;
+	wsr_diag_init(&diag);
+	rc = fn(address, cli.path ? cli.path : ".", cli.json, &diag);
+	if (rc == WSR_ENOMEM)
+		fprintf(stderr, "wsr %s: out of memory\n", argv[0]);
+	int failed = rc || wsr_diag_errors(&diag);
+	wsr_diag_sort(&diag);
+	wsr_diag_print(&diag, stderr, wsr_use_color(stderr));
+	wsr_diag_free(&diag);
+	return failed;
 }

@@ -3,6 +3,7 @@
 #define WSR_RECONCILER_CLI_H
 #include <stddef.h>
 
+#include "lib/diag.h"
 #include "reconciler/plan.h"
 
 #define WSR_CLI_MAX_LIST 64 /* --target / --selector given at most this often */
@@ -32,6 +33,13 @@ typedef struct wsr_cli {
  * usage and returns 1 for --help (caller exits 0), prints an error and
  * returns -1 for bad flags (caller exits 1), returns 0 otherwise. */
 int wsr_cli_parse(wsr_cli *cli, int argc, char **argv, unsigned allowed, const char *usage);
+
+/* Runs `wsr <verb> ADDRESS [PATH] [--json]` (import, profiles): parses the
+ * arguments (the first positional one is the address; only flags without a
+ * value), calls fn(address, dir, json, diag), prints the diagnostics and
+ * returns the exit status (0, or 1 on any error). */
+int wsr_cli_run_address(int argc, char **argv, const char *usage_text,
+			int (*fn)(const char *address, const char *dir, int json, wsr_diag *diag));
 
 /* The planning options the flags ask for (prune is or-ed with the config's later). */
 wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli);

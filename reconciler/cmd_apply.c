@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/diag.h"
+#include "lib/json.h"
 #include "reconciler/apply.h"
 #include "reconciler/cli.h"
 #include "reconciler/commands.h"
@@ -71,10 +72,7 @@ static void print_json(const cJSON *plan, const wsr_apply_result *res, const wsr
 	cJSON_AddNumberToObject(r, "notStarted", res->skipped);
 	cJSON_AddBoolToObject(r, "interrupted", res->interrupted);
 	cJSON_AddItemToObject(o, "diagnostics", wsr_diag_to_json(diag));
-	char *s = cJSON_Print(o);
-	if (s)
-		puts(s);
-	free(s);
+	wsr_json_fputs(stdout, o);
 	cJSON_Delete(o);
 }
 

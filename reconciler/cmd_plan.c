@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "lib/diag.h"
+#include "lib/json.h"
 #include "reconciler/cli.h"
 #include "reconciler/commands.h"
 #include "reconciler/planfile.h"
@@ -24,11 +25,10 @@ static const char usage[] =
 int wsr_cmd_plan(int argc, char **argv)
 {
 	wsr_cli cli;
-	int rc = wsr_cli_parse(
-	    &cli, argc, argv,
-	    WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_DETAILED | WSR_CLI_OUT |
-		WSR_CLI_MODE,
-	    usage);
+	int rc = wsr_cli_parse(&cli, argc, argv,
+			       WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_DETAILED |
+				   WSR_CLI_OUT | WSR_CLI_MODE,
+			       usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
 	wsr_run_opts ro = {.dir = cli.path ? cli.path : "."};
@@ -40,10 +40,7 @@ int wsr_cmd_plan(int argc, char **argv)
 	/* the JSON rendering copies every spec: build it only when it is wanted */
 	cJSON *json = cli.json || cli.out ? wsr_render_json(r ? r->plan : NULL, &diag) : NULL;
 	if (cli.json) {
-		char *s = cJSON_Print(json);
-		if (s)
-			puts(s);
-		free(s);
+		wsr_json_fputs(stdout, json);
 	} else if (r && r->plan) {
 		wsr_render_text(stdout, r->plan, wsr_use_color(stdout));
 	}

@@ -80,13 +80,9 @@ static int open_backend(wsr_state_backend **b, const char *dir, wsr_diag *diag)
 
 static int print_json(cJSON *v)
 {
-	char *text = v ? wsr_json_print(v, 1) : NULL;
+	int rc = wsr_json_fputs(stdout, v);
 	cJSON_Delete(v);
-	if (!text)
-		return WSR_ENOMEM;
-	printf("%s\n", text);
-	free(text);
-	return 0;
+	return rc;
 }
 
 static int list(const wsr_state *s, const state_args *a)

@@ -7,6 +7,7 @@
 #include <cJSON.h>
 
 #include "lib/diag.h"
+#include "lib/json.h"
 #include "providers/resource.h"
 #include "reconciler/cli.h"
 #include "reconciler/commands.h"
@@ -32,10 +33,7 @@ static void print_json(int valid, size_t n, const wsr_diag *diag)
 	cJSON *d = wsr_diag_to_json(diag);
 	if (d)
 		cJSON_AddItemToObject(o, "diagnostics", d);
-	char *s = cJSON_Print(o);
-	if (s)
-		printf("%s\n", s);
-	free(s);
+	wsr_json_fputs(stdout, o);
 	cJSON_Delete(o);
 }
 

@@ -15,6 +15,8 @@ static const struct {
     {"plan", wsr_cmd_plan, "show what apply would change, and why"},
     {"apply", wsr_cmd_apply, "carry out the plan and record it in state"},
     {"state", wsr_cmd_state, "list, show or forget recorded resources"},
+    {"import", wsr_cmd_import, "adopt a workspace that exists on the platform into state"},
+    {"profiles", wsr_cmd_profiles, "show a workspace's compute profiles and their prices"},
     {"version", wsr_cmd_version, "print the version"},
 };
 
