@@ -92,8 +92,9 @@ typedef struct wsr_change {
 	const wsr_resource *desired;  /* borrowed from the desired set; NULL for deletes */
 	const wsr_resource *observed; /* borrowed from the observed set; NULL when absent */
 	cJSON *extra;		      /* provider plan data, merged into the change's JSON;
-					 owned; may be NULL. Keys the text plan also shows:
-					 "upgradePath" (array of versions, current first),
+					 owned; may be NULL. Known keys: "upgradePath" (array
+					 of versions, current first; the provider says the
+					 path in a reason), and three the text plan shows:
 					 "verifyAfter" (array of strings: what to check after
 					 a transfer), "destroys" (array of strings: what a
 					 deletion destroys), "backupFirst" (array of strings:

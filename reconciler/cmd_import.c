@@ -32,7 +32,6 @@
 #include "reconciler/load.h"
 #include "state/state.h"
 
-
 static const char usage[] =
     "usage: wsr import ADDRESS [PATH] [--json]\n"
     "Adopts a workspace that already exists on the platform: records it in state\n"

@@ -139,12 +139,13 @@ static int use_effective(wsr_change *c, wsr_plan_item *it, const cJSON *schema, 
 		wsr_pos pos = {d->file, d->line, d->col};
 		char *was = held[i].before ? cJSON_PrintUnformatted(held[i].before) : NULL;
 		char *want = held[i].after ? cJSON_PrintUnformatted(held[i].after) : NULL;
-		wsr_diag_add(diag, WSR_SEV_WARNING, d->file ? &pos : NULL, c->address, NULL,
-			     "set it back to keep the spec true to the platform, or replace the "
-			     "workspace if you need it",
-			     "%s is only used when the workspace is created: the change to %s has no "
-			     "effect (the platform keeps %s)",
-			     held[i].path, want ? want : "?", was ? was : "none");
+		wsr_diag_add(
+		    diag, WSR_SEV_WARNING, d->file ? &pos : NULL, c->address, NULL,
+		    "set it back to keep the spec true to the platform, or replace the "
+		    "workspace if you need it",
+		    "%s is only used when the workspace is created: the change to %s has no "
+		    "effect (the platform keeps %s)",
+		    held[i].path, want ? want : "?", was ? was : "none");
 		free(was);
 		free(want);
 	}
@@ -317,7 +318,7 @@ static int plan_one(wsr_plan *p, const char *address, const wsr_resource_set *de
 		return WSR_ENOMEM;
 	p->n++;
 	const cJSON *schema = wsr_diff_spec_schema(it->change->kind);
-	const cJSON *ignore = ignored(d ? d->spec : s->applied);
+	const cJSON *ignore = ignored(d ? d->spec : s ? s->applied : NULL);
 	if (opts->refresh_only)
 		return s ? add_drift(p, address, schema, s, o, ignore) : 0;
 	int rc = 0;

@@ -113,20 +113,6 @@ static void print_notes(FILE *f, const cJSON *extra, const char *key, const char
 	}
 }
 
-static void print_path(FILE *f, const cJSON *extra)
-{
-	const cJSON *path = cJSON_GetObjectItemCaseSensitive(extra, "upgradePath"), *v;
-	if (!cJSON_IsArray(path) || !path->child)
-		return;
-	fputs("      upgrade path: ", f);
-	cJSON_ArrayForEach(v, path)
-	{
-		if (cJSON_IsString(v))
-			fprintf(f, "%s%s", v == path->child ? "" : " \u2192 ", v->valuestring);
-	}
-	fputc('\n', f);
-}
-
 static void print_item(FILE *f, const wsr_plan_item *it, int color)
 {
 	const wsr_change *c = it->change;
@@ -140,7 +126,6 @@ static void print_item(FILE *f, const wsr_plan_item *it, int color)
 	fputc('\n', f);
 	for (size_t i = 0; i < c->nreasons; i++)
 		fprintf(f, "      # %s\n", c->reasons[i]);
-	print_path(f, c->extra);
 	print_notes(f, c->extra, "destroys", "destroys:");
 	print_notes(f, c->extra, "backupFirst", "back up first:");
 	print_notes(f, c->extra, "verifyAfter", "verify after the transfer:");
@@ -320,9 +305,9 @@ cJSON *wsr_render_json(const wsr_plan *p, const wsr_diag *diag)
 		cJSON_AddItemToArray(drift, d);
 		cJSON_AddStringToObject(d, "address", p->drift[i].address);
 		cJSON_AddBoolToObject(d, "gone", p->drift[i].gone);
-		cJSON_AddItemToObject(
-		    d, "fields",
-		    fields_json(p->drift[i].fields, p->drift[i].nfields, "observed", "recorded", 0));
+		cJSON_AddItemToObject(d, "fields",
+				      fields_json(p->drift[i].fields, p->drift[i].nfields,
+						  "observed", "recorded", 0));
 	}
 	cJSON *diags = diag ? wsr_diag_to_json(diag) : cJSON_CreateArray();
 	cJSON_AddItemToObject(root, "diagnostics", diags ? diags : cJSON_CreateArray());

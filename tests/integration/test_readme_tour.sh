@@ -43,17 +43,70 @@ t_tour() {
 	export LOOPBACK_API_KEY=embedded-admin-key
 	run "$WSR" apply --auto-approve
 	expect_rc 0
-	curl -s -X PATCH -H "Authorization: Bearer $LOOPBACK_API_KEY" \
-		-d '{"maintenance":{"enabled":true,"schedule":{"0":2,"3":7},"priorityHour":3,"compute":{"autoUpdate":true},"kubernetes":{"autoPatch":true}}}' \
-		"$url/v1/organizations/acme/workspaces/payments-prod" >/dev/null
+	curl -s -X PATCH -d '{"maintenance":{"schedule":{"3":7}}}' \
+		"$url/_sim/organizations/acme/workspaces/payments-prod" >/dev/null
 	run "$WSR" plan
-	expect_out "~ maintenance.schedule.3: 7 -> 2"
+	expect_out "# restores 1 field changed outside wsr"
+	expect_out "~ maintenance.schedule.3: 7 -> 2   # changed outside wsr"
 	expect_out "changed outside wsr: maintenance.schedule.3 2 -> 7"
 	expect_out "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete."
 	run "$WSR" apply --auto-approve
 	expect_rc 0
 	run "$WSR" plan --detailed-exitcode
 	expect_rc 0
+
+	# day two: upgrade and transfer
+	sed -i 's/version: 1.29.4/version: 1.31.1/' payments-staging.yaml
+	sed -i 's/project: sandbox/project: platform/' sandbox-metal.yaml
+	run "$WSR" plan
+	expect_rc 0
+	expect_out "~   loopback/acme/payments-staging  (payments-staging.yaml:3)  [disruptive]"
+	expect_out "# Kubernetes upgrade 1.29.4 → 1.30.2 → 1.31.1 (2 hops, disruptive)"
+	expect_out "verify after the transfer:"
+	expect_out "- billing: costs are attributed to project platform from now on"
+	expect_out '~ project: "sandbox" -> "platform"'
+	expect_out "Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to transfer, 1 to upgrade."
+	run "$WSR" apply --auto-approve
+	expect_rc 0
+	run "$WSR" plan --detailed-exitcode
+	expect_rc 0
+
+	# refusals come from plan
+	sed -i 's/version: 1.30.2/version: 1.29.4/' payments-prod.yaml
+	run "$WSR" plan
+	expect_rc 1
+	expect_err "loopback/acme/payments-prod: error: upgrades are forward-only: Kubernetes 1.29.4 is not newer than the running 1.30.2"
+	expect_err "versions reachable from 1.30.2: 1.31.1"
+	sed -i 's/version: 1.29.4/version: 1.30.2/' payments-prod.yaml
+
+	# accept drift
+	curl -s -X PATCH -d '{"maintenance":{"priorityHour":5}}' \
+		"$url/_sim/organizations/acme/workspaces/payments-prod" >/dev/null
+	run "$WSR" plan --refresh-only
+	expect_out "changed outside wsr: maintenance.priorityHour 3 -> 5"
+	expect_out "Refresh only: apply records what the platforms report for 1 resource in state and changes nothing on the platforms."
+	run "$WSR" apply --refresh-only --auto-approve
+	expect_rc 0
+	run "$WSR" plan --refresh-only --detailed-exitcode
+	expect_rc 0
+
+	# profiles, import, deletion
+	run "$WSR" profiles loopback/acme/payments-prod
+	expect_rc 0
+	expect_out "loopback/acme/payments-prod: compute provider hetzner_cloud, 3 profiles"
+	expect_out "cx52  cx52          16  32 GiB   0.00  0.0480    29.99  EUR       unavailable: server type cx52 is in no reachable datacenter (nbg1: unreachable)"
+	curl -s -X POST -H "Authorization: Bearer $LOOPBACK_API_KEY" \
+		-d '{"name": "legacy-box", "project": "platform", "type": "baremetal"}' \
+		"$url/v1/organizations/acme/workspaces" >/dev/null
+	run "$WSR" import loopback/acme/legacy-box
+	expect_rc 0
+	expect_out "Imported loopback/acme/legacy-box (id ws-"
+	rm sandbox-metal.yaml
+	run "$WSR" plan --prune
+	expect_out "-   loopback/acme/sandbox-metal"
+	expect_out "- bare-metal workspace acme/sandbox-metal (project platform) with its servers and the data on their disks"
+	expect_out "back up first:"
+	expect_out "- the data on the servers' disks (databases, files, logs): back it up or move it"
 }
 
 run_tests

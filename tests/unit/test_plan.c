@@ -221,13 +221,14 @@ static wsr_plan *build_opts(fx *f, const wsr_plan_opts *o)
 static void test_replacement_needs_allow_replace(void **st)
 {
 	fx *f = *st;
-	wsr_resource_set_add(&f->desired,
-			     res("r", "{\"organization\":\"acme\",\"project\":\"payments\","
-				      "\"type\":\"baremetal\"}",
-				 NULL));
+	wsr_resource_set_add(&f->desired, res("r",
+					      "{\"organization\":\"acme\",\"project\":\"payments\","
+					      "\"type\":\"baremetal\"}",
+					      NULL));
 	wsr_resource_set_add(&f->observed,
-			     res("r", "{\"organization\":\"acme\",\"project\":\"payments\","
-				      "\"type\":\"kubernetes\"}",
+			     res("r",
+				 "{\"organization\":\"acme\",\"project\":\"payments\","
+				 "\"type\":\"kubernetes\"}",
 				 NULL));
 	wsr_plan *p = build(f, 0);
 	assert_true(item(p, "r")->change->disruptive);
@@ -294,9 +295,10 @@ static void test_ignore_changes(void **st)
 				 "\"baremetal\",\"metadata\":{\"c\":\"9\",\"o\":\"old\"},"
 				 "\"maintenance\":{\"schedule\":{\"3\":7,\"4\":1}}}",
 				 NULL));
-	record(f, "w",
-	       "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
-	       "\"metadata\":{\"c\":\"1\",\"o\":\"old\"},\"maintenance\":{\"schedule\":{\"3\":3}}}");
+	record(
+	    f, "w",
+	    "{\"organization\":\"acme\",\"project\":\"payments\",\"type\":\"baremetal\","
+	    "\"metadata\":{\"c\":\"1\",\"o\":\"old\"},\"maintenance\":{\"schedule\":{\"3\":3}}}");
 	wsr_plan *p = build(f, 0);
 	const wsr_plan_item *it = item(p, "w");
 	assert_int_equal(it->change->nfields, 1);
