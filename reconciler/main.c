@@ -17,6 +17,7 @@ static const struct {
     {"state", wsr_cmd_state, "list, show or forget recorded resources"},
     {"import", wsr_cmd_import, "adopt a workspace that exists on the platform into state"},
     {"profiles", wsr_cmd_profiles, "show a workspace's compute profiles and their prices"},
+    {"kcp", wsr_cmd_kcp, "kcp helpers: home-path prints users' home workspace paths"},
     {"version", wsr_cmd_version, "print the version"},
 };
 

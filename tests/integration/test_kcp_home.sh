@@ -1,0 +1,151 @@
+#!/bin/sh
+# End to end: `wsr kcp home-path`, kcp's home workspace paths. Contacts
+# nothing. Expected paths come from kcp's own tests, from the Python script
+# in tests/unit/test_kcp_home.c, or are computed here with sha1sum and shell
+# arithmetic (never from wsr itself).
+. "$(dirname "$0")/lib.sh"
+
+# expected NAME DEPTH LENGTH: the path of an ASCII user NAME under root:users,
+# computed from sha1sum; the name part with tr/sed (ASCII: one byte, one character).
+expected() {
+	hex=$(printf '%s' "$1" | sha1sum | cut -c1-40)
+	path=root:users
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		n=$((0x$(printf '%s' "$hex" | cut -c$((i * 2 + 1))-$((i * 2 + 8)))))
+		b=""
+		j=0
+		while [ "$j" -lt "$3" ]; do
+			b="$b$(printf "\\$(printf '%03o' $((97 + n % 26)))")"
+			n=$((n / 26))
+			j=$((j + 1))
+		done
+		path="$path:$b"
+		i=$((i + 1))
+	done
+	name=$(printf '%s' "$1" | LC_ALL=C tr -c 'a-z0-9-' '-' | sed 's/^[-0-9]*//; s/-*$//')
+	echo "$path:$name"
+}
+
+t_defaults_print_one_path_a_line_in_order() {
+	run "$WSR" kcp home-path user-1 user-2 system:apiserver '2system:apiserver@company-2à-' Alice
+	expect_rc 0
+	printf '%s\n' root:users:bi:ie:user-1 root:users:cv:ef:user-2 \
+		root:users:ev:vo:system-apiserver root:users:fk:wp:system-apiserver-company-2 \
+		root:users:of:tf:lice >want
+	diff want "$T/stdout" >&2 || fail "paths differ from kcp's"
+	[ ! -s "$T/stderr" ] || fail "stderr is not empty"
+}
+
+t_utf8_characters_become_one_dash_each() {
+	run "$WSR" kcp home-path 'aàb' 'a😀b'
+	expect_rc 0
+	[ "$(cat "$T/stdout")" = "root:users:nv:xj:a-b
+root:users:im:ke:a-b" ] || fail "utf-8 names"
+}
+
+t_buckets_match_sha1sum() {
+	for cfg in "2 2" "3 1" "4 1"; do
+		set -- $cfg
+		i=0
+		while [ $i -lt 25 ]; do
+			u="User.$i@Example-$((i * 7919))"
+			want=$(expected "$u" "$1" "$2")
+			run "$WSR" kcp home-path --depth "$1" --length "$2" "$u"
+			expect_rc 0
+			[ "$(cat "$T/stdout")" = "$want" ] || fail "depth $1 length $2 '$u': want $want"
+			i=$((i + 1))
+		done
+	done
+}
+
+t_prefix_flag() {
+	run "$WSR" kcp home-path --prefix root:homes user-1
+	expect_rc 0
+	expect_out "root:homes:bi:ie:user-1"
+	run "$WSR" kcp home-path --prefix Root:Homes user-1
+	expect_rc 1
+	expect_err 'kcp home prefix "Root:Homes" is not a logical cluster path'
+	[ ! -s "$T/stdout" ] || fail "stdout is not empty"
+}
+
+# kcp's table of invalid configurations, with the two figures each prints
+t_invalid_bucket_configs_refused_with_figures() {
+	for c in "1 1 26 83448" "1 2 26 3210" "2 1 676 3210" "2 3 676 0" "3 1 17576 123"; do
+		set -- $c
+		run "$WSR" kcp home-path --length "$1" --depth "$2" user-1
+		expect_rc 1
+		expect_err "depth $2, length $1 would put $3 sub-buckets in a bucket and $4 users"
+		[ ! -s "$T/stdout" ] || fail "length $1 depth $2 printed a path"
+		[ "$(grep -c 'error:' "$T/stderr")" -eq 1 ] || fail "not exactly one error"
+	done
+	run "$WSR" kcp home-path --depth 6 user-1
+	expect_rc 1
+	expect_err "kcp allows depth 1 to 5 and length 1 to 4"
+	run "$WSR" kcp home-path --length 1 --depth 4 user-1
+	expect_rc 0
+	expect_out "root:users:b:i:e:y:user-1"
+}
+
+t_one_refused_user_prints_nothing() {
+	run "$WSR" kcp home-path alice 123 Ä bob
+	expect_rc 1
+	[ ! -s "$T/stdout" ] || fail "stdout is not empty"
+	expect_err 'user "123": has no character kcp can use in a workspace name'
+	expect_err 'user "Ä": has no character kcp can use'
+	expect_no_err alice
+}
+
+t_long_names() {
+	n63=$(printf '%063d' 0 | tr 0 x)
+	run "$WSR" kcp home-path "$n63"
+	expect_rc 0
+	expect_out "$(expected "$n63" 2 2)"
+	run "$WSR" kcp home-path "${n63}x"
+	expect_rc 1
+	expect_err "would have 64 characters, kcp allows 63"
+}
+
+# Linux caps one argument at 128 KiB, so this is the largest a shell can
+# pass (the unit test feeds 1 MiB): refused at once, and not echoed back.
+t_hostile_user_argument() {
+	big=$(head -c 131071 /dev/zero | tr '\0' 'a')
+	run "$WSR" kcp home-path "$big"
+	expect_rc 1
+	expect_err "longer than 1024 bytes"
+	[ "$(wc -c <"$T/stderr")" -lt 400 ] || fail "the name was echoed"
+	[ ! -s "$T/stdout" ] || fail "stdout is not empty"
+}
+
+t_json() {
+	run "$WSR" kcp home-path --json user-1 user-2
+	expect_rc 0
+	expect_json '.paths == ["root:users:bi:ie:user-1", "root:users:cv:ef:user-2"]'
+}
+
+t_usage_and_bad_flags() {
+	run "$WSR" kcp --help
+	expect_rc 0
+	expect_out "wsr kcp home-path"
+	run "$WSR" --help
+	expect_out "kcp"
+	run "$WSR" kcp
+	expect_rc 1
+	run "$WSR" kcp nope
+	expect_rc 1
+	expect_err "unknown subcommand 'nope'"
+	run "$WSR" kcp home-path
+	expect_rc 1
+	expect_err "no USER given"
+	run "$WSR" kcp home-path --depth two user-1
+	expect_rc 1
+	expect_err "--depth wants a whole number, got 'two'"
+	run "$WSR" kcp home-path --depth 99999999999999999999 user-1
+	expect_rc 1
+	# a user name that looks like a flag, after --
+	run "$WSR" kcp home-path -- --alice
+	expect_rc 0
+	expect_out "$(expected --alice 2 2)"
+}
+
+run_tests
