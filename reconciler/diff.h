@@ -41,7 +41,7 @@ int wsr_diff_effective(cJSON **out, wsr_field_change **held, size_t *nheld,
 		       const cJSON *ignore);
 
 /* A copy of value without the paths listed in ignore; NULL in *out when
- * ignore lists none (use value itself). */
+ * value has none of them (use value itself). */
 int wsr_diff_without(cJSON **out, const cJSON *value, const cJSON *ignore);
 
 /* Whether the value at path is x-wsr-local (wsr-side only, e.g. lifecycle). */
