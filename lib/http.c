@@ -14,6 +14,13 @@
  *   bundle). Curl's CA store cache is off for such handles so the private CA
  *   does not leak into other handles' trust. Should libcurl be built on
  *   another TLS library, ca_file falls back to CAINFO (replace) with a warning.
+ *   ca_pem is the other way, for kubeconfigs: kubectl trusts a context's
+ *   certificate authority INSTEAD of the system's, so it goes to
+ *   CURLOPT_CAINFO_BLOB with CAPATH cleared (the blob overrides only CAINFO).
+ * - Client certificates (kubeconfigs again): files or PEM data. PEM data is
+ *   checked at wsr_http_new with OpenSSL, so a damaged kubeconfig entry is a
+ *   message when the client is made, not a TLS failure at the first request;
+ *   the key's copy is scrubbed like the bearer token.
  * - Cleartext: http:// is accepted only towards loopback hosts (127.0.0.0/8,
  *   localhost, [::1]) because the bearer key would otherwise cross the
  *   network in clear; redirects are never followed, so a server cannot move
@@ -28,6 +35,8 @@
 #include "lib/version.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -35,6 +44,8 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -42,6 +53,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/json.h"
 #include "lib/log.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
@@ -58,6 +70,8 @@ struct wsr_http {
 	char *base_url;
 	char *auth_header; /* "Authorization: Bearer ..." or NULL; never logged */
 	char *ca_file;
+	char *ca_pem, *cert_file, *cert_pem, *key_file;
+	char *key_pem; /* never logged; scrubbed */
 	char *user_agent;
 	long connect_timeout_ms, timeout_ms, backoff_base_ms, backoff_max_ms;
 	int max_retries;
@@ -129,6 +143,109 @@ static int dup_opt(char **dst, const char *src)
 	return *dst ? 0 : WSR_ENOMEM;
 }
 
+/* A key must not ask for a passphrase on the terminal: no callback
+ * answer, so an encrypted key fails to load instead. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
+static BIO *pem_bio(const char *pem, size_t len)
+{
+	return len <= (size_t)INT_MAX ? BIO_new_mem_buf(pem, (int)len) : NULL;
+}
+
+int wsr_http_pem_check(const char *pem, size_t len, wsr_http_pem what, char **err)
+{
+	*err = NULL;
+	BIO *b = pem_bio(pem, len);
+	if (!b)
+		return WSR_ENOMEM;
+	int n = 0;
+	if (what == WSR_HTTP_PEM_KEY) {
+		EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+		n = k != NULL;
+		EVP_PKEY_free(k);
+		if (!n)
+			*err = wsr_strdupf("it holds no unencrypted private key in PEM form");
+	} else {
+		X509 *x;
+		while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL))) {
+			X509_free(x);
+			n++;
+		}
+		/* reading stops at the end with "no start line"; anything else
+		 * means a block that looked like a certificate and was not one */
+		unsigned long e = ERR_peek_last_error();
+		if (!n)
+			*err = wsr_strdupf("it holds no certificate in PEM form");
+		else if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+			*err = wsr_strdupf("certificate %d of it is damaged", n + 1);
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	if (*err)
+		return WSR_EINVAL;
+	return 0;
+}
+
+/* The client certificate and key must belong together, else every TLS
+ * handshake would fail later with a vaguer message. */
+static int check_pair(const char *cert, const char *key, char **err)
+{
+	BIO *cb = pem_bio(cert, strlen(cert)), *kb = pem_bio(key, strlen(key));
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, no_passphrase, NULL) : NULL;
+	EVP_PKEY *k = kb ? PEM_read_bio_PrivateKey(kb, NULL, no_passphrase, NULL) : NULL;
+	int rc = x && k ? 0 : WSR_ENOMEM;
+	if (!rc && X509_check_private_key(x, k) != 1) {
+		*err = wsr_strdupf("http client: the client key (key_pem) does not belong to the "
+				   "client certificate (cert_pem)");
+		rc = WSR_EINVAL;
+	}
+	ERR_clear_error();
+	X509_free(x);
+	EVP_PKEY_free(k);
+	BIO_free(cb);
+	BIO_free(kb);
+	return rc;
+}
+
+/* The version-2 TLS options: at most one source of each, PEM data readable. */
+static int check_tls_opts(const wsr_http_opts *o, char **err)
+{
+	const char *both = o->ca_file && o->ca_pem	 ? "ca_file and ca_pem"
+			   : o->cert_file && o->cert_pem ? "cert_file and cert_pem"
+			   : o->key_file && o->key_pem	 ? "key_file and key_pem"
+							 : NULL;
+	if (both) {
+		*err = wsr_strdupf("http client: %s are both set; give one", both);
+		return WSR_EINVAL;
+	}
+	if ((o->key_file || o->key_pem) && !o->cert_file && !o->cert_pem) {
+		*err = wsr_strdupf("http client: a client key without a client certificate");
+		return WSR_EINVAL;
+	}
+	const struct {
+		const char *name, *pem;
+		wsr_http_pem what;
+	} pems[] = {{"ca_pem", o->ca_pem, WSR_HTTP_PEM_CERTS},
+		    {"cert_pem", o->cert_pem, WSR_HTTP_PEM_CERTS},
+		    {"key_pem", o->key_pem, WSR_HTTP_PEM_KEY}};
+	for (size_t i = 0; i < sizeof(pems) / sizeof(pems[0]); i++) {
+		char *why = NULL;
+		int rc = pems[i].pem ? wsr_http_pem_check(pems[i].pem, strlen(pems[i].pem),
+							  pems[i].what, &why)
+				     : 0;
+		if (rc) {
+			*err = why ? wsr_strdupf("http client: %s: %s", pems[i].name, why) : NULL;
+			free(why);
+			return rc;
+		}
+	}
+	return o->cert_pem && o->key_pem ? check_pair(o->cert_pem, o->key_pem, err) : 0;
+}
+
 int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 {
 	*out = NULL;
@@ -139,11 +256,18 @@ int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 		    wsr_strdupf("libcurl initialisation failed: %s", curl_easy_strerror(global_rc));
 		return WSR_EHTTP;
 	}
-	if (!opts || opts->version != WSR_HTTP_OPTS_VERSION || !opts->base_url) {
+	if (!opts || opts->version < 1 || opts->version > WSR_HTTP_OPTS_VERSION ||
+	    !opts->base_url) {
 		*err = wsr_strdupf("http client: options missing or of an unknown version");
 		return WSR_EINVAL;
 	}
+	/* a version-1 caller's struct ends before the TLS options */
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	memcpy(&o, opts, opts->version == 1 ? offsetof(wsr_http_opts, ca_pem) : sizeof(o));
+	opts = &o;
 	int rc = check_base_url(opts->base_url, err);
+	if (!rc)
+		rc = check_tls_opts(opts, err);
 	if (rc)
 		return rc;
 	wsr_http *h = calloc(1, sizeof(*h));
@@ -158,6 +282,9 @@ int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 	h->backoff_max_ms = or_default(opts->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
 	h->max_response = opts->max_response ? opts->max_response : WSR_HTTP_MAX_RESPONSE;
 	if (dup_opt(&h->base_url, opts->base_url) || dup_opt(&h->ca_file, opts->ca_file) ||
+	    dup_opt(&h->ca_pem, opts->ca_pem) || dup_opt(&h->cert_file, opts->cert_file) ||
+	    dup_opt(&h->cert_pem, opts->cert_pem) || dup_opt(&h->key_file, opts->key_file) ||
+	    dup_opt(&h->key_pem, opts->key_pem) ||
 	    dup_opt(&h->user_agent, opts->user_agent ? opts->user_agent : DEFAULT_USER_AGENT) ||
 	    (opts->bearer &&
 	     !(h->auth_header = wsr_strdupf("Authorization: Bearer %s", opts->bearer)))) {
@@ -178,11 +305,19 @@ void wsr_http_free(wsr_http *h)
 		return;
 	for (int i = 0; i < h->npool; i++)
 		curl_easy_cleanup(h->pool[i]);
-	if (h->auth_header) /* scrub the key before the memory is reused */
-		memset(h->auth_header, 0, strlen(h->auth_header));
+	/* scrub the secrets before the memory is reused */
+	char *secrets[] = {h->auth_header, h->key_pem};
+	for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
+		if (secrets[i])
+			OPENSSL_cleanse(secrets[i], strlen(secrets[i]));
 	free(h->auth_header);
+	free(h->key_pem);
 	free(h->base_url);
 	free(h->ca_file);
+	free(h->ca_pem);
+	free(h->cert_file);
+	free(h->cert_pem);
+	free(h->key_file);
 	free(h->user_agent);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
@@ -277,6 +412,40 @@ static void trust_ca_file(CURL *c, const char *ca_file)
 	curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
 }
 
+/* PEM data handed to curl without a copy: it lives as long as h, which
+ * outlives every handle of its pool. */
+static void set_blob(CURL *c, CURLoption opt, char *pem)
+{
+	struct curl_blob b = {pem, strlen(pem), CURL_BLOB_NOCOPY};
+	curl_easy_setopt(c, opt, &b);
+}
+
+/* The kubeconfig-style TLS options (see the top). */
+static void setup_tls(const wsr_http *h, CURL *c)
+{
+	if (h->ca_pem) {
+		set_blob(c, CURLOPT_CAINFO_BLOB, h->ca_pem);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+#if LIBCURL_VERSION_NUM >= 0x075700 /* 7.87: CA cache */
+		curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 0L);
+#endif
+	}
+	if (h->cert_file || h->cert_pem) {
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		if (h->cert_file)
+			curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
+		else
+			set_blob(c, CURLOPT_SSLCERT_BLOB, h->cert_pem);
+	}
+	if (h->key_file || h->key_pem) {
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+		if (h->key_file)
+			curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
+		else
+			set_blob(c, CURLOPT_SSLKEY_BLOB, h->key_pem);
+	}
+}
+
 static void setup(const wsr_http *h, CURL *c, const char *method, const char *url, const char *body,
 		  struct curl_slist *hdrs, sink *s, char *errbuf)
 {
@@ -289,6 +458,7 @@ static void setup(const wsr_http *h, CURL *c, const char *method, const char *ur
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (h->ca_file)
 		trust_ca_file(c, h->ca_file);
+	setup_tls(h, c);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
@@ -422,6 +592,26 @@ int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const
 		pool_put(h, c);
 	curl_slist_free_all(hdrs);
 	free(url);
+	return rc;
+}
+
+int wsr_http_request_json(wsr_http *h, long *status, cJSON **json, const char *method,
+			  const char *path, const char *const *headers, const char *body,
+			  char **err)
+{
+	wsr_http_resp resp;
+	char *why = NULL;
+	*json = NULL;
+	int rc = wsr_http_request(h, &resp, method, path, headers, body, err);
+	*status = resp.status;
+	if (!rc && resp.len > 0 && wsr_json_parse(json, resp.body, resp.len, &why) != 0 &&
+	    resp.status / 100 == 2) {
+		*err = wsr_strdupf("%s %s answered %ld: %s", method, path, resp.status,
+				   why ? why : "not JSON");
+		rc = WSR_EINVAL;
+	}
+	free(why);
+	wsr_http_resp_free(&resp);
 	return rc;
 }
 

@@ -1,5 +1,7 @@
 /* http: the HTTP client every provider uses, on libcurl. TLS verification is
- * always on (ca_file adds a private CA). Connection errors, 429 and 5xx are
+ * always on (ca_file adds a private CA; ca_pem replaces the system's CAs, as
+ * a kubeconfig's certificate authority does); a client certificate may be
+ * presented (files or PEM data). Connection errors, 429 and 5xx are
  * retried with exponential backoff and full jitter, honouring Retry-After.
  * Responses larger than max_response are refused. Thread-safe: easy handles
  * are pooled (so connections are reused) and one client can serve several
@@ -7,6 +9,8 @@
 #ifndef WSR_LIB_HTTP_H
 #define WSR_LIB_HTTP_H
 #include <stddef.h>
+
+#include <cJSON.h>
 
 #define WSR_HTTP_MAX_RESPONSE (64u * 1024 * 1024) /* default bound on a response body */
 
@@ -22,12 +26,22 @@ typedef struct wsr_http_opts {
 	long backoff_max_ms;	 /* default 10000; also caps Retry-After */
 	size_t max_response;	 /* default WSR_HTTP_MAX_RESPONSE */
 	const char *user_agent;	 /* default "wsr/<version>" */
+	/* Since version 2. Each may be NULL. PEM data is copied at wsr_http_new,
+	 * checked there (a parse error is a clear message naming the option),
+	 * and the key is scrubbed when the client is freed. */
+	const char *ca_pem;    /* CA certificates trusted INSTEAD of the system's (kubectl's
+				  certificate-authority-data); not together with ca_file */
+	const char *cert_file; /* client certificate, PEM file */
+	const char *cert_pem;  /* client certificate, PEM data; not together with cert_file */
+	const char *key_file;  /* the certificate's private key, PEM file (unencrypted) */
+	const char *key_pem;   /* the same as PEM data; not together with key_file */
 } wsr_http_opts;
 
-#define WSR_HTTP_OPTS_VERSION 1
+#define WSR_HTTP_OPTS_VERSION 2
 #define WSR_HTTP_OPTS_INIT                                                                         \
 	{                                                                                          \
-		WSR_HTTP_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1, 0, 0, 0, NULL                   \
+		WSR_HTTP_OPTS_VERSION, NULL, NULL, NULL, 0, 0, -1, 0, 0, 0, NULL, NULL, NULL,      \
+		    NULL, NULL, NULL                                                               \
 	}
 
 typedef struct wsr_http wsr_http;
@@ -52,8 +66,29 @@ int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const
 
 void wsr_http_resp_free(wsr_http_resp *r);
 
+/* wsr_http_request for a JSON API: *status is the answer's status and
+ * *json its body parsed with lib/json's bounds (caller frees), NULL for an
+ * empty body or for a body that is not JSON on a non-2xx answer (a proxy's
+ * HTML page: the status says enough). Returns 0; wsr_http_request's codes
+ * with *err; WSR_EINVAL with *err ("<method> <path> answered <status>:
+ * <why>") when a 2xx answer is not JSON. */
+int wsr_http_request_json(wsr_http *h, long *status, cJSON **json, const char *method,
+			  const char *path, const char *const *headers, const char *body,
+			  char **err);
+
 /* Requests sent by this client so far (for benchmarks and tests). */
 unsigned long wsr_http_requests(const wsr_http *h);
+
+/* What a PEM text must hold for wsr_http_pem_check. */
+typedef enum {
+	WSR_HTTP_PEM_CERTS = 0, /* one or more certificates, nothing else unreadable */
+	WSR_HTTP_PEM_KEY = 1,	/* one unencrypted private key */
+} wsr_http_pem;
+
+/* Checks that len bytes of pem hold what `what` asks for. Returns 0, or
+ * WSR_EINVAL with *err (caller frees) saying what is wrong; the message
+ * never quotes the data (a key is a secret). */
+int wsr_http_pem_check(const char *pem, size_t len, wsr_http_pem what, char **err);
 
 /* Percent-encodes s for a path segment or query value; caller frees. */
 char *wsr_http_escape(const char *s);

@@ -11,6 +11,8 @@
  * provider must make them thread-safe (the http client in lib/ is). */
 #ifndef WSR_PROVIDERS_PROVIDER_H
 #define WSR_PROVIDERS_PROVIDER_H
+#include <stddef.h>
+
 #include <cJSON.h>
 
 #include "lib/diag.h"
@@ -75,11 +77,21 @@ typedef struct wsr_provider_ops {
 	 *                  "priceSource": "list" | "override"}]}
 	 * with prices as decimal strings, profiles ordered by name. */
 	int (*profiles)(wsr_provider *p, const char *address, cJSON **out, wsr_diag *diag);
+
+	/* Optional (NULL when resources do not nest): writes into buf (n bytes)
+	 * the address of the resource of this platform that the resource of kind
+	 * at address lives inside (a kcp workspace's parent workspace), or ""
+	 * when it lives inside nothing wsr could manage (a top-level workspace,
+	 * a home workspace whose buckets the provider makes itself). Needs no
+	 * open provider: the engine asks it while planning, to create parents
+	 * before children and delete children before parents. */
+	int (*parent)(const char *kind, const char *address, char *buf, size_t n);
 } wsr_provider_ops;
 
 /* Longest address accepted from a user: a Loopback address is at most
- * 9 + 63 + 1 + 63 bytes; kcp paths are longer but nowhere near this. */
-#define WSR_ADDRESS_MAX 256
+ * 9 + 63 + 1 + 63 bytes; a kcp one is "kcp/" and a path of at most 1024
+ * bytes (docs/api/kcp.md). */
+#define WSR_ADDRESS_MAX 1028
 
 /* The providers wsr knows, by name; NULL when unknown. */
 const wsr_provider_ops *wsr_provider_find(const char *name);

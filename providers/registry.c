@@ -6,6 +6,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "providers/kcp/kcp.h"
 #include "providers/loopback/loopback.h"
 #include "providers/provider.h"
 
@@ -14,6 +15,7 @@
 
 static const wsr_provider_ops *const providers[] = {
     &wsr_loopback_provider,
+    &wsr_kcp_provider,
 };
 
 const wsr_provider_ops *wsr_provider_find(const char *name)

@@ -47,6 +47,8 @@
  * longer sanitized name is refused, not truncated: truncating would name a
  * workspace kcp never uses. */
 #define WSR_KCP_NAME_MAX 63
+/* Longest workspace path accepted anywhere, in bytes (docs/api/kcp.md). */
+#define WSR_KCP_PATH_MAX 1024
 /* Longest prefix accepted, in bytes. */
 #define WSR_KCP_PREFIX_MAX 255
 

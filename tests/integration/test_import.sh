@@ -179,16 +179,16 @@ t_hostile_addresses_never_reach_the_platform() {
 		! LC_ALL=C grep -q "$(printf '[\001\033\377]')" "$T/stderr" || fail "a raw control byte reached stderr"
 		[ "$(wc -c <"$T/stderr")" -lt 2000 ] || fail "the message echoes the whole address"
 	done
-	# WSR_ADDRESS_MAX at its boundary: 256 bytes pass this check (and the
-	# provider refuses the 242-byte name), 257 do not
-	a256="loopback/acme/$(printf '%s' "$long" | head -c 242)"
-	run "$WSR" import "$a256" specs
+	# WSR_ADDRESS_MAX at its boundary: 1028 bytes pass this check (and the
+	# provider refuses the 1014-byte name), 1029 do not
+	amax="loopback/acme/$(printf '%s' "$long" | head -c 1014)"
+	run "$WSR" import "$amax" specs
 	expect_rc 1
 	expect_no_err "malformed address"
-	expect_err "$a256: error:"
-	run "$WSR" import "${a256}a" specs
+	expect_err "$amax: error:"
+	run "$WSR" import "${amax}a" specs
 	expect_rc 1
-	expect_err "longer than 256 bytes"
+	expect_err "longer than 1028 bytes"
 	run "$WSR" import "loopback/acme/.legacy" specs
 	expect_err "starts with '.'"
 	run "$WSR" import "$(printf 'loopback/acme/leg\001acy')" specs

@@ -21,8 +21,10 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/http.h"
@@ -467,7 +469,7 @@ static int write_key(BIO *b, const void *k)
 	return PEM_write_bio_PrivateKey(b, (EVP_PKEY *)k, NULL, NULL, 0, NULL, NULL);
 }
 
-static void make_cert(char **cert, char **key)
+static void make_cert_cn(const char *cn, char **cert, char **key)
 {
 	EVP_PKEY *k = EVP_EC_gen("P-256");
 	X509 *x = X509_new();
@@ -478,8 +480,7 @@ static void make_cert(char **cert, char **key)
 	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
 	X509_set_pubkey(x, k);
 	X509_NAME *name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"wsr test", -1,
-				   -1, 0);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, name);
 	X509V3_CTX ctx;
 	X509V3_set_ctx_nodb(&ctx);
@@ -497,6 +498,11 @@ static void make_cert(char **cert, char **key)
 	*key = pem(write_key, k);
 	X509_free(x);
 	EVP_PKEY_free(k);
+}
+
+static void make_cert(char **cert, char **key)
+{
+	make_cert_cn("wsr test", cert, key);
 }
 
 static void test_tls_verified_and_private_ca_trusted(void **state)
@@ -537,6 +543,290 @@ static void test_tls_verified_and_private_ca_trusted(void **state)
 	free(key);
 }
 
+/* wsr_http_new with the TLS options; returns its code, *err kept in errbuf. */
+static int new_with(const char *ca_pem, const char *cert_pem, const char *key_pem,
+		    const char *cert_file, const char *key_file, char *errbuf, size_t n)
+{
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	o.base_url = "https://127.0.0.1:1";
+	o.ca_pem = ca_pem;
+	o.cert_pem = cert_pem;
+	o.key_pem = key_pem;
+	o.cert_file = cert_file;
+	o.key_file = key_file;
+	wsr_http *h = NULL;
+	char *err = NULL;
+	int rc = wsr_http_new(&h, &o, &err);
+	snprintf(errbuf, n, "%s", err ? err : "");
+	assert_true(rc == 0 ? h != NULL && !err : h == NULL && err != NULL);
+	free(err);
+	wsr_http_free(h);
+	return rc;
+}
+
+static void test_tls_pem_options_are_checked(void **state)
+{
+	(void)state;
+	char *cert, *key, *cert2, *key2, e[512];
+	make_cert_cn("one", &cert, &key);
+	make_cert_cn("two", &cert2, &key2);
+	assert_int_equal(new_with(cert, cert, key, NULL, NULL, e, sizeof(e)), 0);
+
+	assert_int_equal(new_with("not pem", NULL, NULL, NULL, NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "ca_pem: it holds no certificate in PEM form"));
+	/* a block that starts like a certificate and is damaged */
+	char *bad = strdup(cert);
+	memcpy(strstr(bad, "\n") + 1, "!!!!", 4);
+	assert_int_equal(new_with(bad, NULL, NULL, NULL, NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "ca_pem"));
+	char *two = wsr_strdupf("%s%s", cert, bad);
+	assert_int_equal(new_with(two, NULL, NULL, NULL, NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "ca_pem: certificate 2 of it is damaged"));
+	char *chain = wsr_strdupf("%s%s", cert, cert2);
+	assert_int_equal(new_with(chain, NULL, NULL, NULL, NULL, e, sizeof(e)), 0);
+
+	/* a key that is not one, or belongs to another certificate; never quoted */
+	assert_int_equal(new_with(NULL, cert, cert, NULL, NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "key_pem: it holds no unencrypted private key"));
+	assert_int_equal(new_with(NULL, cert, key2, NULL, NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "does not belong to the client certificate"));
+	assert_null(strstr(e, "PRIVATE"));
+	assert_int_equal(new_with(NULL, key, key, NULL, NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "cert_pem: it holds no certificate"));
+
+	/* one source of each, and no key without a certificate */
+	assert_int_equal(new_with(NULL, cert, NULL, "/c.pem", NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "cert_file and cert_pem are both set"));
+	assert_int_equal(new_with(NULL, NULL, key, NULL, NULL, e, sizeof(e)), WSR_EINVAL);
+	assert_non_null(strstr(e, "a client key without a client certificate"));
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	o.base_url = "https://127.0.0.1:1";
+	o.ca_file = "/ca.pem";
+	o.ca_pem = cert;
+	wsr_http *h = NULL;
+	char *err = NULL;
+	assert_int_equal(wsr_http_new(&h, &o, &err), WSR_EINVAL);
+	assert_non_null(strstr(err, "ca_file and ca_pem"));
+	free(err);
+	free(chain);
+	free(two);
+	free(bad);
+	free(cert), free(key), free(cert2), free(key2);
+}
+
+static void test_tls_opts_version_1_still_accepted(void **state)
+{
+	(void)state;
+	/* a caller built for version 1 knows nothing of the fields after user_agent */
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	o.version = 1;
+	o.base_url = "https://127.0.0.1:1";
+	o.ca_pem = "garbage a version-1 caller never set"; /* must not be read */
+	wsr_http *h = NULL;
+	char *err = NULL;
+	assert_int_equal(wsr_http_new(&h, &o, &err), 0);
+	wsr_http_free(h);
+	o.version = 3;
+	assert_int_equal(wsr_http_new(&h, &o, &err), WSR_EINVAL);
+	free(err);
+}
+
+/* ---- a TLS server that insists on a client certificate (OpenSSL; the
+ * libmicrohttpd above cannot check one without linking GnuTLS) ---------- */
+
+static struct {
+	int fd;
+	SSL_CTX *ctx;
+	pthread_t thread;
+	unsigned handshakes; /* completed, with a verified client certificate */
+	char peer[64];	     /* CN of the last client certificate */
+} mtls;
+
+static void *mtls_serve(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		int c = accept(mtls.fd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		SSL *ssl = SSL_new(mtls.ctx);
+		SSL_set_fd(ssl, c);
+		if (SSL_accept(ssl) == 1) {
+			char req[4096];
+			int n = 0, r;
+			while (n < (int)sizeof(req) - 1 &&
+			       (r = SSL_read(ssl, req + n, (int)sizeof(req) - 1 - n)) > 0) {
+				n += r;
+				req[n] = '\0';
+				if (strstr(req, "\r\n\r\n"))
+					break;
+			}
+			X509 *peer = SSL_get1_peer_certificate(ssl);
+			mtls.peer[0] = '\0';
+			if (peer)
+				X509_NAME_get_text_by_NID(X509_get_subject_name(peer),
+							  NID_commonName, mtls.peer,
+							  sizeof(mtls.peer));
+			X509_free(peer);
+			if (n > 0 && strstr(req, "\r\n\r\n")) {
+				mtls.handshakes++;
+				static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: "
+							 "2\r\nConnection: close\r\n\r\nok";
+				SSL_write(ssl, ok, (int)strlen(ok));
+			}
+			SSL_shutdown(ssl);
+		}
+		SSL_free(ssl);
+		close(c);
+	}
+}
+
+/* Serves cert/key, trusting only client_ca for client certificates. */
+static void mtls_start(const char *cert, const char *key, const char *client_ca)
+{
+	mtls.ctx = SSL_CTX_new(TLS_server_method());
+	BIO *b = BIO_new_mem_buf(cert, -1);
+	X509 *x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	b = BIO_new_mem_buf(key, -1);
+	EVP_PKEY *k = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
+	BIO_free(b);
+	b = BIO_new_mem_buf(client_ca, -1);
+	X509 *ca = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	assert_int_equal(SSL_CTX_use_certificate(mtls.ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(mtls.ctx, k), 1);
+	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(mtls.ctx), ca), 1);
+	SSL_CTX_set_verify(mtls.ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	X509_free(x), X509_free(ca), EVP_PKEY_free(k);
+
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(sa);
+	mtls.fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(bind(mtls.fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(mtls.fd, 8), 0);
+	assert_int_equal(getsockname(mtls.fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%u", ntohs(sa.sin_port));
+	mtls.handshakes = 0;
+	assert_int_equal(pthread_create(&mtls.thread, NULL, mtls_serve, NULL), 0);
+}
+
+static void mtls_stop(void)
+{
+	shutdown(mtls.fd, SHUT_RDWR); /* wakes the accept */
+	pthread_join(mtls.thread, NULL);
+	close(mtls.fd);
+	SSL_CTX_free(mtls.ctx);
+}
+
+/* GET / with the TLS options; returns wsr_http_request's code. */
+static int mtls_get(const wsr_http_opts *o)
+{
+	wsr_http *h = NULL;
+	char *err = NULL;
+	assert_int_equal(wsr_http_new(&h, o, &err), 0);
+	wsr_http_resp r;
+	int rc = wsr_http_request(h, &r, "GET", "/", NULL, NULL, &err);
+	if (rc == 0) {
+		assert_int_equal(r.status, 200);
+		assert_string_equal(r.body, "ok");
+	}
+	free(err);
+	wsr_http_resp_free(&r);
+	wsr_http_free(h);
+	return rc;
+}
+
+static char *temp_file(const char *data)
+{
+	char *path = strdup("/tmp/wsr-test-pem-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	close(fd);
+	return path;
+}
+
+static void test_tls_client_certificate_and_ca_pem(void **state)
+{
+	(void)state;
+	char *scert, *skey, *ccert, *ckey;
+	make_cert_cn("server", &scert, &skey);
+	make_cert_cn("wsr client", &ccert, &ckey);
+	mtls_start(scert, skey, ccert);
+
+	/* ca_pem trusts the server; the certificate as PEM data is presented */
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	o.base_url = base_url;
+	o.max_retries = 0;
+	o.ca_pem = scert;
+	o.cert_pem = ccert;
+	o.key_pem = ckey;
+	assert_int_equal(mtls_get(&o), 0);
+	assert_int_equal(mtls.handshakes, 1);
+	assert_string_equal(mtls.peer, "wsr client");
+
+	/* the same from files */
+	char *cf = temp_file(ccert), *kf = temp_file(ckey);
+	o.cert_pem = o.key_pem = NULL;
+	o.cert_file = cf;
+	o.key_file = kf;
+	assert_int_equal(mtls_get(&o), 0);
+	assert_int_equal(mtls.handshakes, 2);
+
+	/* without a client certificate the server refuses the handshake */
+	o.cert_file = o.key_file = NULL;
+	assert_int_equal(mtls_get(&o), WSR_EHTTP);
+	assert_int_equal(mtls.handshakes, 2);
+
+	/* a CA that did not sign the server's certificate: not trusted */
+	o.ca_pem = ccert;
+	o.cert_pem = ccert;
+	o.key_pem = ckey;
+	assert_int_equal(mtls_get(&o), WSR_EHTTP);
+	assert_int_equal(mtls.handshakes, 2);
+	mtls_stop();
+	unlink(cf), unlink(kf);
+	free(cf), free(kf);
+	free(scert), free(skey), free(ccert), free(ckey);
+}
+
+/* wsr_http_request_json once against a one-answer script. */
+static int json_get(unsigned status, const char *text, long *got, cJSON **json, char **err)
+{
+	const answer s[] = {{status, NULL, 0, text, 0}};
+	serve(s, 1);
+	wsr_http *h = client(1, 5, 0, 0);
+	int rc = wsr_http_request_json(h, got, json, "GET", "/v1/x", NULL, NULL, err);
+	wsr_http_free(h);
+	teardown(NULL);
+	return rc;
+}
+
+static void test_request_json(void **state)
+{
+	(void)state;
+	long status;
+	cJSON *json;
+	char *err = NULL;
+	assert_int_equal(json_get(200, "{\"a\":[1]}", &status, &json, &err), 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(json, "a")), 1);
+	cJSON_Delete(json);
+	/* a proxy's page on an error: the status speaks, no JSON */
+	assert_int_equal(json_get(502, "<html>", &status, &json, &err), 0);
+	assert_int_equal(status, 502);
+	assert_null(json);
+	/* a success that is not JSON is an error naming the request */
+	assert_int_equal(json_get(200, "<html>", &status, &json, &err), WSR_EINVAL);
+	assert_null(json);
+	assert_non_null(strstr(err, "GET /v1/x answered 200: "));
+	free(err);
+	assert_int_equal(json_get(204, "", &status, &json, &err), 0);
+	assert_null(json);
+}
+
 static void test_escape(void **state)
 {
 	(void)state;
@@ -560,6 +850,10 @@ int main(void)
 	    cmocka_unit_test_teardown(test_connection_is_reused, teardown),
 	    cmocka_unit_test_teardown(test_concurrent_requests, teardown),
 	    cmocka_unit_test_teardown(test_tls_verified_and_private_ca_trusted, teardown),
+	    cmocka_unit_test(test_tls_pem_options_are_checked),
+	    cmocka_unit_test(test_tls_opts_version_1_still_accepted),
+	    cmocka_unit_test(test_tls_client_certificate_and_ca_pem),
+	    cmocka_unit_test(test_request_json),
 	    cmocka_unit_test(test_escape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,353 @@
+/* map: the translation between kcp's Workspace object and wsr's canonical
+ * values, and the address rule (kcp/<path>). Kept apart from the HTTP calls
+ * because it is the one place that decides what a field means; every field
+ * the server sends is checked for type here, so a hostile answer becomes a
+ * message naming the field, never a crash or a silently missing field
+ * (which the diff would take for a change).
+ *
+ * The canonical value is document-shaped, as the loader makes the desired
+ * side: {"metadata": {"labels"}?, "spec": {"parent", "type": {"name",
+ * "path"}, "location"?}} for a Workspace, {} for a HomeWorkspace (a
+ * workspace of type root:home). No name: it is part of the address. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include "providers/kcp/kc.h"
+
+int kc_name_ok(const char *s, size_t n)
+{
+	if (n < 1 || n > KC_NAME_MAX || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int kc_path_ok(const char *path)
+{
+	size_t n = strnlen(path, KC_PATH_MAX + 1);
+	if (n > KC_PATH_MAX || strncmp(path, "root", 4) != 0 || (path[4] && path[4] != ':'))
+		return 0;
+	for (size_t start = 0; start < n;) {
+		const char *colon = memchr(path + start, ':', n - start);
+		size_t end = colon ? (size_t)(colon - path) : n;
+		if (!kc_name_ok(path + start, end - start) || (colon && end + 1 == n))
+			return 0;
+		start = end + 1;
+	}
+	return 1;
+}
+
+int kc_split_address(const char *address, char parent[KC_PATH_MAX + 1], char name[KC_NAME_MAX + 1])
+{
+	if (strncmp(address, "kcp/", 4) != 0 || !kc_path_ok(address + 4))
+		return WSR_EINVAL;
+	const char *path = address + 4, *colon = strrchr(path, ':');
+	if (!colon)
+		return WSR_EINVAL; /* root itself: no workspace wsr manages */
+	memcpy(parent, path, (size_t)(colon - path));
+	parent[colon - path] = '\0';
+	strcpy(name, colon + 1);
+	return 0;
+}
+
+int wsr_kcp_parent(const char *kind, const char *address, char *buf, size_t n)
+{
+	char parent[KC_PATH_MAX + 1], name[KC_NAME_MAX + 1];
+	if (n)
+		buf[0] = '\0';
+	int home = kind && strcmp(kind, WSR_KCP_KIND_HOME) == 0;
+	if (!kind || (!home && strcmp(kind, WSR_KCP_KIND_WORKSPACE) != 0) ||
+	    kc_split_address(address, parent, name) != 0)
+		return WSR_EINVAL;
+	if (home || !strchr(parent, ':'))
+		return n ? 0 : WSR_ELIMIT;
+	if (4 + strlen(parent) + 1 > n)
+		return WSR_ELIMIT;
+	memcpy(buf, "kcp/", 4);
+	strcpy(buf + 4, parent);
+	return 0;
+}
+
+int kc_type_key(char key[KC_TYPE_MAX + 1], const cJSON *ref)
+{
+	const char *name = wsr_json_str(ref, "name"), *path = wsr_json_str(ref, "path");
+	if (!path)
+		path = "root";
+	/* checked here so a key is always safe in a URL and in a message */
+	if (!name || !kc_name_ok(name, strlen(name)) || !kc_path_ok(path))
+		return WSR_EINVAL;
+	snprintf(key, KC_TYPE_MAX + 1, "%s:%s", path, name);
+	return 0;
+}
+
+/* ---- from the server ------------------------------------------------ */
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A string map (labels) copied with its keys sorted, so printing it is
+ * canonical; where names it in a complaint. */
+static int string_map(cJSON **out, const cJSON *m, const char *where, char **why)
+{
+	*out = NULL;
+	if (!cJSON_IsObject(m)) {
+		*why = wsr_strdupf("field %s is not an object", where);
+		return WSR_EAPI;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(m), i = 0;
+	const char **keys = calloc(n ? n : 1, sizeof(*keys));
+	const cJSON *it;
+	int rc = keys && (*out = cJSON_CreateObject()) ? 0 : WSR_ENOMEM;
+	cJSON_ArrayForEach(it, (rc ? NULL : m))
+	{
+		if (!cJSON_IsString(it)) {
+			*why = wsr_strdupf("field %s.%s is not a string", where, it->string);
+			rc = WSR_EAPI;
+			break;
+		}
+		keys[i++] = it->string;
+	}
+	if (!rc)
+		qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; !rc && i < n; i++) {
+		const char *v = wsr_json_str(m, keys[i]);
+		if (!cJSON_AddStringToObject(*out, keys[i], v))
+			rc = WSR_ENOMEM;
+	}
+	free(keys);
+	if (rc) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* obj[key] as an object: *out NULL when absent or null; *why when another type. */
+static int sub_obj(const cJSON **out, const cJSON *obj, const char *key, const char *where,
+		   char **why)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	*out = NULL;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsObject(v)) {
+		*why = wsr_strdupf("field %s%s is not an object", where, key);
+		return WSR_EAPI;
+	}
+	*out = v;
+	return 0;
+}
+
+/* obj[key] as a string: *out NULL when absent or null (an error when
+ * required); *why when another type. */
+static int str_field(const char **out, const cJSON *obj, const char *key, int required,
+		     const char *where, char **why)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	*out = cJSON_IsString(v) ? v->valuestring : NULL;
+	if (*out || ((!v || cJSON_IsNull(v)) && !required))
+		return 0;
+	*why = wsr_strdupf("field %s%s is %s", where, key,
+			   v && !cJSON_IsNull(v) ? "not a string" : "missing");
+	return WSR_EAPI;
+}
+
+const char *kc_phase(const cJSON *ws)
+{
+	return wsr_json_str(wsr_json_obj(ws, "status"), "phase");
+}
+
+/* Adds dst[key] = v (taken even on failure). */
+static int add(cJSON *dst, const char *key, cJSON *v)
+{
+	if (v && cJSON_AddItemToObject(dst, key, v))
+		return 0;
+	cJSON_Delete(v);
+	return WSR_ENOMEM;
+}
+
+/* {"metadata": {"labels"}} when the workspace has labels. */
+static int map_labels(cJSON *canon, const cJSON *meta, char **why)
+{
+	const cJSON *labels;
+	cJSON *copy, *m;
+	int rc = sub_obj(&labels, meta, "labels", "metadata.", why);
+	if (rc || !labels || !labels->child)
+		return rc;
+	if ((rc = string_map(&copy, labels, "metadata.labels", why)))
+		return rc;
+	if ((rc = add(canon, "metadata", m = cJSON_CreateObject())))
+		return cJSON_Delete(copy), rc;
+	return add(m, "labels", copy);
+}
+
+/* location: {"selector": {"matchLabels"}} only when the server has one. */
+static int map_location(cJSON *s, const cJSON *spec, char **why)
+{
+	const cJSON *loc, *sel = NULL, *ml = NULL;
+	int rc = sub_obj(&loc, spec, "location", "spec.", why);
+	if (!rc && loc)
+		rc = sub_obj(&sel, loc, "selector", "spec.location.", why);
+	if (!rc && sel)
+		rc = sub_obj(&ml, sel, "matchLabels", "spec.location.selector.", why);
+	if (rc || !loc || !loc->child)
+		return rc;
+	cJSON *l = cJSON_CreateObject(), *sl = NULL, *copy = NULL;
+	if ((rc = add(s, "location", l)) || !sel)
+		return rc;
+	if ((rc = add(l, "selector", sl = cJSON_CreateObject())) || !ml)
+		return rc;
+	if ((rc = string_map(&copy, ml, "spec.location.selector.matchLabels", why)))
+		return rc;
+	return add(sl, "matchLabels", copy);
+}
+
+/* The type key of a Workspace and, when canon is not NULL, its canonical
+ * value into canon. */
+static int map_workspace(cJSON *canon, const cJSON *ws, const char *parent,
+			 char key[KC_TYPE_MAX + 1], char **why)
+{
+	const cJSON *meta = wsr_json_obj(ws, "metadata"), *spec, *type;
+	const char *tname = NULL, *tpath = NULL;
+	int rc = sub_obj(&spec, ws, "spec", "", why);
+	if (!rc && !spec)
+		*why = wsr_strdupf("field spec is missing"), rc = WSR_EAPI;
+	if (!rc && !(rc = sub_obj(&type, spec, "type", "spec.", why)) && !type)
+		*why = wsr_strdupf("field spec.type is missing"), rc = WSR_EAPI;
+	if (!rc)
+		rc = str_field(&tname, type, "name", 1, "spec.type.", why);
+	if (!rc)
+		rc = str_field(&tpath, type, "path", 0, "spec.type.", why);
+	if (!rc && kc_type_key(key, type)) {
+		*why = wsr_strdupf("field spec.type is not a type name and path kcp accepts");
+		rc = WSR_EAPI;
+	}
+	if (rc || !canon)
+		return rc;
+	cJSON *s = NULL, *t = NULL;
+	rc = map_labels(canon, meta, why);
+	if (!rc && !(rc = add(canon, "spec", s = cJSON_CreateObject())))
+		rc = cJSON_AddStringToObject(s, "parent", parent) ? 0 : WSR_ENOMEM;
+	if (!rc && !(rc = add(s, "type", t = cJSON_CreateObject())))
+		rc = cJSON_AddStringToObject(t, "name", tname) &&
+			     cJSON_AddStringToObject(t, "path", tpath ? tpath : "root")
+			 ? 0
+			 : WSR_ENOMEM;
+	return rc ? rc : map_location(s, spec, why);
+}
+
+/* status: phase, URL, cluster, resourceVersion (each when the server has it). */
+static int map_status(cJSON **out, const cJSON *ws, const char **cluster, char **why)
+{
+	const cJSON *st, *spec = wsr_json_obj(ws, "spec"), *meta = wsr_json_obj(ws, "metadata");
+	const char *phase = NULL, *url = NULL, *rv = NULL;
+	int rc = sub_obj(&st, ws, "status", "", why);
+	if (!rc)
+		rc = str_field(&phase, st, "phase", 1, "status.", why);
+	if (!rc)
+		rc = str_field(&url, spec, "URL", 0, "spec.", why);
+	if (!rc)
+		rc = str_field(cluster, spec, "cluster", 0, "spec.", why);
+	if (!rc)
+		rc = str_field(&rv, meta, "resourceVersion", 0, "metadata.", why);
+	if (rc)
+		return rc;
+	const char *keys[] = {"phase", "URL", "cluster", "resourceVersion"};
+	const char *vals[] = {phase, url, *cluster, rv};
+	if (!(*out = cJSON_CreateObject()))
+		return WSR_ENOMEM;
+	for (int i = 0; i < 4; i++)
+		if (vals[i] && !cJSON_AddStringToObject(*out, keys[i], vals[i]))
+			return WSR_ENOMEM;
+	return 0;
+}
+
+int kc_workspace_to_resource(wsr_resource **out, const cJSON *ws, const char *parent, char **why)
+{
+	*out = NULL;
+	*why = NULL;
+	const cJSON *meta = NULL;
+	const char *name = NULL, *cluster = NULL;
+	int rc = cJSON_IsObject(ws) ? sub_obj(&meta, ws, "metadata", "", why) : WSR_EAPI;
+	if (!rc)
+		rc = str_field(&name, meta, "name", 1, "metadata.", why);
+	if (!rc && !kc_name_ok(name, strlen(name))) {
+		*why = wsr_strdupf("field metadata.name is not a workspace name kcp accepts");
+		rc = WSR_EAPI;
+	}
+	if (rc) {
+		if (!*why)
+			*why = wsr_strdupf("a workspace must be an object with metadata.name");
+		return rc;
+	}
+	char key[KC_TYPE_MAX + 1], *address = wsr_strdupf("kcp/%s:%s", parent, name);
+	if (!address)
+		return WSR_ENOMEM;
+	/* the type decides the kind, so it is read first */
+	rc = map_workspace(NULL, ws, parent, key, why);
+	int home = !rc && strcmp(key, "root:home") == 0;
+	wsr_resource *r =
+	    rc ? NULL
+	       : wsr_resource_new(address, "kcp", home ? WSR_KCP_KIND_HOME : WSR_KCP_KIND_WORKSPACE,
+				  name);
+	free(address);
+	if (!rc && !(r && (r->spec = cJSON_CreateObject())))
+		rc = WSR_ENOMEM;
+	if (!rc && !home)
+		rc = map_workspace(r->spec, ws, parent, key, why);
+	if (!rc)
+		rc = map_status(&r->status, ws, &cluster, why);
+	if (!rc && cluster && !(r->id = strdup(cluster)))
+		rc = WSR_ENOMEM;
+	if (rc) {
+		if (*why) { /* name the workspace the bad field belongs to */
+			char *w = wsr_strdupf("workspace %s:%s: %s", parent, name, *why);
+			free(*why);
+			*why = w;
+		}
+		wsr_resource_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+/* ---- to the server ---------------------------------------------------- */
+
+cJSON *kc_create_body(const char *name, const char *type_name, const char *type_path,
+		      const cJSON *spec)
+{
+	const cJSON *labels = wsr_json_path(spec, "metadata.labels");
+	const cJSON *loc = wsr_json_path(spec, "spec.location");
+	cJSON *b = cJSON_CreateObject(), *m = NULL, *s = NULL, *t = NULL;
+	int rc = b && cJSON_AddStringToObject(b, "apiVersion", KC_API_VERSION) &&
+			 cJSON_AddStringToObject(b, "kind", "Workspace")
+		     ? 0
+		     : WSR_ENOMEM;
+	if (!rc && !(rc = add(b, "metadata", m = cJSON_CreateObject())))
+		rc = cJSON_AddStringToObject(m, "name", name) ? 0 : WSR_ENOMEM;
+	if (!rc && cJSON_IsObject(labels) && labels->child)
+		rc = add(m, "labels", cJSON_Duplicate(labels, 1));
+	if (!rc)
+		rc = add(b, "spec", s = cJSON_CreateObject());
+	if (!rc && type_name && !(rc = add(s, "type", t = cJSON_CreateObject())))
+		rc = cJSON_AddStringToObject(t, "name", type_name) &&
+			     cJSON_AddStringToObject(t, "path", type_path ? type_path : "root")
+			 ? 0
+			 : WSR_ENOMEM;
+	if (!rc && cJSON_IsObject(loc) && loc->child)
+		rc = add(s, "location", cJSON_Duplicate(loc, 1));
+	if (rc) {
+		cJSON_Delete(b);
+		return NULL;
+	}
+	return b;
+}
