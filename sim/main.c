@@ -22,32 +22,53 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fputs("usage: wsr-sim serve [--api loopback] [--listen HOST:PORT] [--seed FILE] [--data "
-	      "DIR]\n"
-	      "                     [--quiet] [--allow-remote]\n"
+	fputs("usage: wsr-sim serve [--api loopback|kcp] [--listen HOST:PORT] [--seed FILE]\n"
+	      "                     [--data DIR] [--tls-cert FILE --tls-key FILE]\n"
+	      "                    "
+	      " [--quiet] [--allow-remote]\n"
 	      "\n"
 	      "Serves an emulated platform API until SIGINT or SIGTERM, and prints\n"
 	      "\"listening on http://HOST:PORT\" once it accepts requests.\n"
 	      "\n"
-	      "  --api NAME        the platform to emulate (loopback)\n"
+	      "  --api NAME        the platform to emulate: loopback (default; "
+	      "docs/api/loopback.md)\n"
+	      "                    or kcp (docs/api/kcp.md)\n"
 	      "  --listen HOST:PORT  address to bind (default 127.0.0.1:0; port 0 picks a free "
 	      "one);\n"
 	      "                    only loopback addresses unless --allow-remote\n"
-	      "  --seed FILE       YAML seed used when DIR is empty (default: the built-in seed;\n"
-	      "                    the format is in docs/sim.md)\n"
+	      "  --seed FILE       YAML seed used when DIR is empty (default: the API's built-in\n"
+	      "                    seed; the formats are in docs/sim.md)\n"
 	      "  --data DIR        where the platform's data persists (default: memory only)\n"
+	      "  --tls-cert FILE   serve HTTPS with this PEM certificate (and --tls-key FILE,\n"
+	      "                    its PEM key); kubectl sends its token only over HTTPS\n"
 	      "  --quiet           no request log on stderr\n"
 	      "  --allow-remote    permit a non-loopback --listen address\n",
 	      f);
 }
 
-enum { OPT_API = 1, OPT_LISTEN, OPT_SEED, OPT_DATA, OPT_QUIET, OPT_REMOTE, OPT_HELP };
+enum {
+	OPT_API = 1,
+	OPT_LISTEN,
+	OPT_SEED,
+	OPT_DATA,
+	OPT_QUIET,
+	OPT_REMOTE,
+	OPT_HELP,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY
+};
 
 static const struct option options[] = {
-    {"api", required_argument, NULL, OPT_API},	 {"listen", required_argument, NULL, OPT_LISTEN},
-    {"seed", required_argument, NULL, OPT_SEED}, {"data", required_argument, NULL, OPT_DATA},
-    {"quiet", no_argument, NULL, OPT_QUIET},	 {"allow-remote", no_argument, NULL, OPT_REMOTE},
-    {"help", no_argument, NULL, OPT_HELP},	 {NULL, 0, NULL, 0},
+    {"api", required_argument, NULL, OPT_API},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"allow-remote", no_argument, NULL, OPT_REMOTE},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+    {NULL, 0, NULL, 0},
 };
 
 /* Fills opts from argv after "serve"; returns -1 on a usage error, 1 for --help. */
@@ -74,6 +95,12 @@ static int parse(wsr_sim_opts *o, int *remote, int argc, char **argv)
 			break;
 		case OPT_REMOTE:
 			*remote = 1;
+			break;
+		case OPT_TLS_CERT:
+			o->tls_cert_file = optarg;
+			break;
+		case OPT_TLS_KEY:
+			o->tls_key_file = optarg;
 			break;
 		case OPT_HELP:
 			return 1;

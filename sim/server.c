@@ -24,6 +24,8 @@
 struct wsr_sim_server {
 	struct MHD_Daemon *d;
 	wsr_sim_handler handler, sim_handler;
+	wsr_sim_error_fn error;
+	unsigned retry_after;
 	void *ctx;
 	int quiet;
 	unsigned port;
@@ -56,6 +58,22 @@ const char *wsr_sim_req_query(const wsr_sim_req *r, const char *name)
 	if (r->conn)
 		return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 	return lookup(r->query, name, 0);
+}
+
+int wsr_sim_query_count(const char *s, size_t max, size_t *out)
+{
+	size_t n = 0, v = 0, digits = 1;
+	for (size_t m = max; m >= 10; m /= 10)
+		digits++;
+	for (; s[n]; n++) {
+		if (s[n] < '0' || s[n] > '9' || n > digits)
+			return WSR_EINVAL;
+		v = v * 10 + (size_t)(s[n] - '0');
+	}
+	if (n == 0 || v < 1 || v > max)
+		return WSR_EINVAL;
+	*out = v;
+	return 0;
 }
 
 static const char oom_body[] =
@@ -96,10 +114,27 @@ void wsr_sim_resp_free(wsr_sim_resp *r)
 	r->body = NULL;
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *c, wsr_sim_resp *r)
+/* An error the server answers itself, in the API's shape. */
+static void server_error(const wsr_sim_server *s, wsr_sim_resp *r, int status, const char *code,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void server_error(const wsr_sim_server *s, wsr_sim_resp *r, int status, const char *code,
+			 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s->error)
+		s->error(r, status, code, msg);
+	else
+		wsr_sim_resp_error(r, status, code, "%s", msg);
+}
+
+static enum MHD_Result send_resp(const wsr_sim_server *s, struct MHD_Connection *c, wsr_sim_resp *r)
 {
 	if (!r->body) /* a handler that set nothing is a bug; say so rather than hang */
-		wsr_sim_resp_error(r, 500, "internal", "no response");
+		server_error(s, r, 500, "internal", "no response");
 	if (!r->body)
 		return MHD_NO;
 	struct MHD_Response *m =
@@ -110,6 +145,11 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, wsr_sim_resp *r)
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	if (r->allow)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (s->retry_after && (r->status == 429 || r->status == 503)) {
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%u", s->retry_after);
+		MHD_add_response_header(m, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, m);
 	MHD_destroy_response(m);
 	return ret;
@@ -143,20 +183,20 @@ static void sim_endpoint(wsr_sim_server *s, const wsr_sim_req *req, wsr_sim_resp
 {
 	const char *method = req->method, *url = req->path;
 	if (!client_is_local(req->conn)) {
-		wsr_sim_resp_error(r, 404, "not_found", "no such path %s", url);
+		server_error(s, r, 404, "not_found", "no such path %.200s", url);
 		return;
 	}
 	if (strcmp(url, "/_sim/stats") != 0) {
 		if (s->sim_handler)
 			s->sim_handler(s->ctx, req, r);
 		else
-			wsr_sim_resp_error(r, 404, "not_found", "no such path %s", url);
+			server_error(s, r, 404, "not_found", "no such path %.200s", url);
 		return;
 	}
 	if (strcmp(method, "GET") != 0) {
 		r->allow = "GET";
-		wsr_sim_resp_error(r, 405, "method_not_allowed", "%s is not allowed on %s", method,
-				   url);
+		server_error(s, r, 405, "method_not_allowed", "%s is not allowed on %s", method,
+			     url);
 		return;
 	}
 	cJSON *v = cJSON_CreateObject();
@@ -174,15 +214,15 @@ static enum MHD_Result finish(wsr_sim_server *s, struct MHD_Connection *c, const
 		atomic_fetch_add(&s->requests, 1);
 	if (!s->quiet)
 		fprintf(stderr, "wsr-sim: %s %s %d\n", method, url, r->status);
-	enum MHD_Result ret = send_resp(c, r);
+	enum MHD_Result ret = send_resp(s, c, r);
 	wsr_sim_resp_free(r);
 	return ret;
 }
 
-static void too_large(wsr_sim_resp *r)
+static void too_large(const wsr_sim_server *s, wsr_sim_resp *r)
 {
-	wsr_sim_resp_error(r, 413, "payload_too_large", "request bodies are limited to %u bytes",
-			   WSR_SIM_MAX_BODY);
+	server_error(s, r, 413, "payload_too_large", "request bodies are limited to %u bytes",
+		     WSR_SIM_MAX_BODY);
 }
 
 /* The first call of a request: refuse a declared oversized body at once. */
@@ -207,7 +247,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = st;
 		if (!declared_too_large(c))
 			return MHD_YES;
-		too_large(&r);
+		too_large(s, &r);
 		return finish(s, c, url, method, &r);
 	}
 	if (*upload_size) {
@@ -219,9 +259,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (st->too_large)
-		too_large(&r);
+		too_large(s, &r);
 	else if (wsr_buf_failed(&st->body))
-		wsr_sim_resp_error(&r, 503, "unavailable", "out of memory");
+		server_error(s, &r, 503, "unavailable", "out of memory");
 	else {
 		wsr_sim_req req = {method, url, wsr_buf_str(&st->body), st->body.len, c,
 				   NULL,   NULL};
@@ -331,25 +371,43 @@ int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, cha
 		return WSR_ENOMEM;
 	s->handler = o->handler;
 	s->sim_handler = o->sim_handler;
+	s->error = o->error;
+	s->retry_after = o->retry_after;
 	s->ctx = o->ctx;
 	s->quiet = o->quiet;
 	atomic_init(&s->requests, 0);
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | (a.ipv6 ? MHD_USE_IPv6 : 0);
+	int tls = o->tls_cert && o->tls_key;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		*err = wsr_strdupf("this libmicrohttpd is built without TLS");
+		free(s);
+		return WSR_EINVAL;
+	}
+	unsigned flags =
+	    MHD_USE_AUTO_INTERNAL_THREAD | (a.ipv6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
+	/* empty (it starts with the end) without TLS; the caller keeps the PEM texts */
+	struct MHD_OptionItem tls_opts[] = {
+	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->tls_cert},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
 				(struct sockaddr *)&a.ss, MHD_OPTION_THREAD_POOL_SIZE,
 				(unsigned)THREADS, MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
-				on_completed, s, MHD_OPTION_END);
+				on_completed, s, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	const union MHD_DaemonInfo *info =
 	    s->d ? MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
 	if (!info) {
-		*err = wsr_strdupf("cannot listen on %s (address in use or not available here)",
-				   o->listen);
+		*err =
+		    wsr_strdupf(tls ? "cannot serve HTTPS on %s (address in use, or the "
+				      "certificate and key are not a matching PEM pair)"
+				    : "cannot listen on %s (address in use or not available here)",
+				o->listen);
 		wsr_sim_server_stop(s);
 		return WSR_EIO;
 	}
 	s->port = info->port;
-	snprintf(s->url, sizeof(s->url), "http://%s:%u", a.host, s->port);
+	snprintf(s->url, sizeof(s->url), "%s://%s:%u", tls ? "https" : "http", a.host, s->port);
 	*out = s;
 	return 0;
 }

@@ -36,12 +36,21 @@ typedef struct wsr_sim_resp {
 const char *wsr_sim_req_header(const wsr_sim_req *r, const char *name);
 const char *wsr_sim_req_query(const wsr_sim_req *r, const char *name);
 
+/* Parses a count from a query argument (?limit=): decimal digits only, at
+ * most one more digit than max has, from 1 to max. 0 and *out, or
+ * WSR_EINVAL. */
+int wsr_sim_query_count(const char *s, size_t max, size_t *out);
+
 /* Sets the response to v printed (v is deleted). Out of memory becomes a 503. */
 void wsr_sim_resp_json(wsr_sim_resp *r, int status, cJSON *v);
 /* Sets the response to {"error": {"code", "message"}}. */
 void wsr_sim_resp_error(wsr_sim_resp *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void wsr_sim_resp_free(wsr_sim_resp *r);
+
+/* Sets the response to an error in an API's own shape; code is the
+ * snake_case word wsr_sim_resp_error would use ("payload_too_large"). */
+typedef void (*wsr_sim_error_fn)(wsr_sim_resp *r, int status, const char *code, const char *msg);
 
 /* Answers one request; runs on libmicrohttpd's threads, concurrently. */
 typedef void (*wsr_sim_handler)(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp);
@@ -56,6 +65,15 @@ typedef struct wsr_sim_server_opts {
 	 * They are answered only to clients on a loopback address and are not
 	 * counted in /_sim/stats. */
 	wsr_sim_handler sim_handler;
+	/* The shape of the errors the server itself answers (413, 405 and 404
+	 * on /_sim, 500); NULL: wsr_sim_resp_error's. */
+	wsr_sim_error_fn error;
+	/* PEM certificate (chain) and private key to serve HTTPS with; both
+	 * NULL: plain HTTP. Kubernetes clients (kubectl) send a bearer token
+	 * only over TLS. */
+	const char *tls_cert, *tls_key;
+	/* Seconds of a Retry-After header on every 429 and 503; 0: none. */
+	unsigned retry_after;
 } wsr_sim_server_opts;
 
 typedef struct wsr_sim_server wsr_sim_server;
@@ -66,7 +84,7 @@ typedef struct wsr_sim_server wsr_sim_server;
 int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, char **err);
 /* The port actually bound (the free one chosen for port 0). */
 unsigned wsr_sim_server_port(const wsr_sim_server *s);
-/* "http://127.0.0.1:PORT" ("http://[::1]:PORT" for IPv6). */
+/* "http://127.0.0.1:PORT" ("http://[::1]:PORT" for IPv6; https with TLS). */
 const char *wsr_sim_server_url(const wsr_sim_server *s);
 void wsr_sim_server_stop(wsr_sim_server *s);
 

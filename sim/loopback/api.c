@@ -35,28 +35,13 @@ int wsr_lbsim_allowed(wsr_lbsim_call *c, unsigned perm, const char *project)
 	return 0;
 }
 
-/* A decimal number from 1 to WSR_LBSIM_PAGE_MAX, nothing else. */
-static int parse_limit(const char *s, size_t *out)
-{
-	size_t n = 0, v = 0;
-	for (; s[n]; n++) {
-		if (s[n] < '0' || s[n] > '9' || n >= 4)
-			return WSR_EINVAL;
-		v = v * 10 + (size_t)(s[n] - '0');
-	}
-	if (n == 0 || v < 1 || v > WSR_LBSIM_PAGE_MAX)
-		return WSR_EINVAL;
-	*out = v;
-	return 0;
-}
-
 int wsr_lbsim_page_params(wsr_lbsim_call *c, size_t *limit, char *after)
 {
 	const char *l = wsr_sim_req_query(c->req, "limit"),
 		   *cur = wsr_sim_req_query(c->req, "cursor");
 	*limit = WSR_LBSIM_PAGE_DEFAULT;
 	after[0] = '\0';
-	if (l && parse_limit(l, limit)) {
+	if (l && wsr_sim_query_count(l, WSR_LBSIM_PAGE_MAX, limit)) {
 		wsr_sim_resp_error(c->resp, 400, "invalid_request",
 				   "limit must be a whole number from 1 to %d", WSR_LBSIM_PAGE_MAX);
 		return -1;

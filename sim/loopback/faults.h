@@ -1,19 +1,19 @@
 /* faults: the faults a test injects through POST /_sim/faults: answers that
- * replace a request's (respond) and tasks that end failed (failTask). Kept
- * apart from the handlers so a fault's shape and its consumption are one
- * small, testable thing; the store only holds the list. */
+ * replace a request's (respond, the list in sim/faults.h) and tasks that end
+ * failed (failTask, the Loopback emulator's own kind). Kept apart from the
+ * handlers so a fault's shape and its consumption are one small, testable
+ * thing; the store only holds the list. */
 #ifndef WSR_SIM_LOOPBACK_FAULTS_H
 #define WSR_SIM_LOOPBACK_FAULTS_H
 #include <cJSON.h>
 
+#include "sim/faults.h"
 #include "sim/loopback/store.h"
 
-/* Most faults pending at once, most times one fault applies, longest error
- * code (a snake_case word like the platform's own) and message. */
-#define WSR_LBSIM_MAX_FAULTS 100
-#define WSR_LBSIM_MAX_FAULT_COUNT 1000000
-#define WSR_LBSIM_FAULT_CODE_MAX 64
-#define WSR_LBSIM_FAULT_MESSAGE_MAX 256
+#define WSR_LBSIM_MAX_FAULTS WSR_SIM_MAX_FAULTS
+#define WSR_LBSIM_MAX_FAULT_COUNT WSR_SIM_MAX_FAULT_COUNT
+#define WSR_LBSIM_FAULT_CODE_MAX WSR_SIM_FAULT_CODE_MAX
+#define WSR_LBSIM_FAULT_MESSAGE_MAX WSR_SIM_FAULT_MESSAGE_MAX
 
 /* Checks a fault body and adds it after the pending ones. On WSR_EINVAL
  * why (WSR_LBSIM_WHY_MAX bytes) says what is wrong, naming the field; more

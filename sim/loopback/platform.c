@@ -19,8 +19,10 @@
 #include "sim/loopback/body.h"
 #include "sim/loopback/catalog.h"
 #include "sim/loopback/names.h"
+#include "sim/check.h"
 
 #define DEFAULT_CURRENCY "EUR"
+#define NAME_RULE "a lowercase name from [a-z0-9-]"
 #define PRICE_MAX 32 /* characters of a price string; "99999999.9999" is far inside */
 
 /* A bit's position is its name's index, in the order of docs/api/loopback.md. */
@@ -70,63 +72,6 @@ unsigned wsr_lbsim_key_perms(const cJSON *key)
 	return bits;
 }
 
-typedef struct vctx {
-	wsr_lbsim_perr *e;
-	wsr_lbsim_step path[WSR_LBSIM_PATH_MAX];
-	int depth;
-} vctx;
-
-static void push(vctx *c, const char *key, int index)
-{
-	if (c->depth < WSR_LBSIM_PATH_MAX)
-		c->path[c->depth] = (wsr_lbsim_step){key, index};
-	c->depth++;
-}
-
-static void pop(vctx *c)
-{
-	c->depth--;
-}
-
-static int vfail(vctx *c, const char *key, const char *fmt, va_list ap)
-{
-	wsr_lbsim_perr *e = c->e;
-	e->nsteps = c->depth < WSR_LBSIM_PATH_MAX ? c->depth : WSR_LBSIM_PATH_MAX;
-	memcpy(e->steps, c->path, sizeof(e->steps[0]) * (size_t)e->nsteps);
-	if (key && e->nsteps < WSR_LBSIM_PATH_MAX)
-		e->steps[e->nsteps++] = (wsr_lbsim_step){key, 0};
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	return WSR_EINVAL;
-}
-
-/* Records the error at the current path, or at its child key when key is
- * given (a wrong value); a missing value is reported at its parent. */
-static int fail(vctx *c, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(vctx *c, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = vfail(c, key, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Records the error at entry i of the list under key. */
-static int fail_entry(vctx *c, const char *key, int i, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail_entry(vctx *c, const char *key, int i, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	push(c, key, 0);
-	push(c, NULL, i);
-	int rc = vfail(c, NULL, fmt, ap);
-	c->depth -= 2;
-	va_end(ap);
-	return rc;
-}
-
 /* The index of the first string of list that known rejects, or -1. */
 static int first_unknown(const cJSON *list, int (*known)(const cJSON *arr, const char *s),
 			 const cJSON *arr)
@@ -147,106 +92,37 @@ static const char *entry(const cJSON *list, int i)
 	return cJSON_GetArrayItem(list, i)->valuestring;
 }
 
-static int only_keys(vctx *c, const cJSON *obj, const char *const *allowed)
+static int get_name(wsr_check *c, const cJSON *obj, const char *key, const char **out)
 {
-	for (const cJSON *it = obj->child; it; it = it->next) {
-		const char *const *a = allowed;
-		while (*a && strcmp(*a, it->string) != 0)
-			a++;
-		if (!*a)
-			return fail(c, it->string, "unknown field %s", it->string);
-	}
-	return 0;
-}
-
-static int get_str(vctx *c, const cJSON *obj, const char *key, const char **out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!v)
-		return fail(c, NULL, "missing field %s", key);
-	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return fail(c, key, "%s must be a non-empty string", key);
-	*out = v->valuestring;
-	return 0;
-}
-
-static int get_name(vctx *c, const cJSON *obj, const char *key, const char **out)
-{
-	int rc = get_str(c, obj, key, out);
+	int rc = wsr_check_str(c, obj, key, out);
 	if (rc == 0 && !wsr_lbsim_name_valid(*out))
-		return fail(c, key,
-			    "%s %s is not a lowercase name of at most %d characters from [a-z0-9-]",
-			    key, *out, WSR_LBSIM_NAME_MAX);
+		return wsr_check_fail(
+		    c, key, "%s %s is not a lowercase name of at most %d characters from [a-z0-9-]",
+		    key, *out, WSR_LBSIM_NAME_MAX);
 	return rc;
 }
 
-static int get_bool(vctx *c, const cJSON *obj, const char *key, int def, int *out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	*out = def;
-	if (!v)
-		return 0;
-	if (!cJSON_IsBool(v))
-		return fail(c, key, "%s must be true or false", key);
-	*out = cJSON_IsTrue(v);
-	return 0;
-}
-
 /* One of vals (default def when absent and def is not NULL). */
-static int get_enum(vctx *c, const cJSON *obj, const char *key, const char *const *vals,
+static int get_enum(wsr_check *c, const cJSON *obj, const char *key, const char *const *vals,
 		    const char *def, const char **out)
 {
 	if (def && !cJSON_GetObjectItemCaseSensitive(obj, key)) {
 		*out = def;
 		return 0;
 	}
-	int rc = get_str(c, obj, key, out);
+	int rc = wsr_check_str(c, obj, key, out);
 	if (rc)
 		return rc;
 	for (const char *const *v = vals; *v; v++)
 		if (strcmp(*v, *out) == 0)
 			return 0;
-	return fail(c, key, "%s %s is not one of %s", key, *out,
-		    vals[1] ? "the allowed values" : vals[0]);
-}
-
-/* A list of distinct strings (names when names is set); absent is []. */
-static int get_list(vctx *c, const cJSON *obj, const char *key, int names, cJSON **out)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	*out = cJSON_CreateArray();
-	if (!*out)
-		return WSR_ENOMEM;
-	if (!v || cJSON_IsNull(v))
-		return 0;
-	if (!cJSON_IsArray(v))
-		return fail(c, key, "%s must be a list", key);
-	push(c, key, 0);
-	int i = 0, rc = 0;
-	for (const cJSON *it = v->child; it && !rc; it = it->next, i++) {
-		push(c, NULL, i);
-		if (!cJSON_IsString(it) || !it->valuestring[0])
-			rc = fail(c, NULL, "%s entries must be non-empty strings", key);
-		else if (names && !wsr_lbsim_name_valid(it->valuestring))
-			rc = fail(c, NULL, "%s is not a lowercase name from [a-z0-9-]",
-				  it->valuestring);
-		else if (cJSON_GetArrayItem(*out, 0) && wsr_lbsim_list_has(*out, it->valuestring))
-			rc = fail(c, NULL, "%s is listed twice", it->valuestring);
-		else
-			cJSON_AddItemToArray(*out, cJSON_CreateString(it->valuestring));
-		pop(c);
-	}
-	pop(c);
-	return rc;
+	return wsr_check_fail(c, key, "%s %s is not one of %s", key, *out,
+			      vals[1] ? "the allowed values" : vals[0]);
 }
 
 int wsr_lbsim_list_has(const cJSON *arr, const char *s)
 {
-	/* linear: project and upgradeFrom lists are a handful of entries */
-	const cJSON *it;
-	cJSON_ArrayForEach(it,
-			   arr) if (cJSON_IsString(it) && strcmp(it->valuestring, s) == 0) return 1;
-	return 0;
+	return wsr_check_has(arr, s);
 }
 
 static int price_valid(const char *s)
@@ -260,74 +136,37 @@ static int price_valid(const char *s)
 }
 
 /* A price: a decimal string (never a YAML number, which would round). */
-static int get_price(vctx *c, const cJSON *obj, const char *key, int required, const char **out)
+static int get_price(wsr_check *c, const cJSON *obj, const char *key, int required,
+		     const char **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	*out = NULL;
 	if (!v && !required)
 		return 0;
 	if (!v)
-		return fail(c, NULL, "missing field %s", key);
+		return wsr_check_fail(c, NULL, "missing field %s", key);
 	if (!cJSON_IsString(v) || !price_valid(v->valuestring))
-		return fail(c, key,
-			    "%s must be a decimal string of digits, optionally '.' and digits "
-			    "(quoted, like \"0.0120\")",
-			    key);
+		return wsr_check_fail(
+		    c, key,
+		    "%s must be a decimal string of digits, optionally '.' and digits "
+		    "(quoted, like \"0.0120\")",
+		    key);
 	*out = v->valuestring;
 	return 0;
 }
 
 /* A positive number (a whole one when whole is set), at most max. */
-static int get_positive(vctx *c, const cJSON *obj, const char *key, int whole, double max,
+static int get_positive(wsr_check *c, const cJSON *obj, const char *key, int whole, double max,
 			double *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (!v)
-		return fail(c, NULL, "missing field %s", key);
+		return wsr_check_fail(c, NULL, "missing field %s", key);
 	*out = cJSON_IsNumber(v) ? v->valuedouble : -1;
 	if (!(*out > 0 && *out <= max) || (whole && floor(*out) != *out))
-		return fail(c, key, "%s must be a %snumber above 0 and at most %.0f", key,
-			    whole ? "whole " : "", max);
+		return wsr_check_fail(c, key, "%s must be a %snumber above 0 and at most %.0f", key,
+				      whole ? "whole " : "", max);
 	return 0;
-}
-
-static const cJSON *find_by(const cJSON *arr, const char *field, const char *value)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, arr)
-	{
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, field);
-		if (cJSON_IsString(v) && strcmp(v->valuestring, value) == 0)
-			return it;
-	}
-	return NULL;
-}
-
-/* Each entry of the list obj[key] (absent or null: none) checked by fn into
- * a new array out[key], with the path pointing at the entry. */
-typedef int (*entry_fn)(vctx *c, const cJSON *in, cJSON *arr, const cJSON *platform);
-
-static int each(vctx *c, const cJSON *obj, const char *key, cJSON *out, entry_fn fn,
-		const cJSON *platform)
-{
-	const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
-	cJSON *arr = cJSON_AddArrayToObject(out, key);
-	if (!arr)
-		return WSR_ENOMEM;
-	if (!list || cJSON_IsNull(list))
-		return 0;
-	if (!cJSON_IsArray(list))
-		return fail(c, key, "%s must be a list", key);
-	int i = 0, rc = 0;
-	push(c, key, 0);
-	for (const cJSON *it = list->child; it && !rc; it = it->next, i++) {
-		push(c, NULL, i);
-		rc = cJSON_IsObject(it) ? fn(c, it, arr, platform)
-					: fail(c, NULL, "each entry of %s must be a map", key);
-		pop(c);
-	}
-	pop(c);
-	return rc;
 }
 
 static const char *const price_kinds[] = {"setup", "hourly", "monthly", NULL};
@@ -335,21 +174,21 @@ static const char *const override_keys[] = {"profile", "active",  "setup",
 					    "hourly",  "monthly", NULL};
 
 /* A negotiated price: each of setup, hourly, monthly optional. */
-static int check_override(vctx *c, const cJSON *in, cJSON *arr, const cJSON *platform)
+static int check_override(wsr_check *c, const cJSON *in, cJSON *arr, const cJSON *platform)
 {
 	const char *profile = NULL, *price;
 	int active;
-	int rc = only_keys(c, in, override_keys);
+	int rc = wsr_check_only_keys(c, in, override_keys);
 	if (!rc)
-		rc = get_str(c, in, "profile", &profile);
+		rc = wsr_check_str(c, in, "profile", &profile);
 	if (rc)
 		return rc;
-	if (!find_by(wsr_json_arr(platform, "computeProfiles"), "name", profile))
-		rc = fail(c, "profile", "profile %s is not in computeProfiles", profile);
-	else if (find_by(arr, "profile", profile))
-		rc = fail(c, "profile", "profile %s has an override already", profile);
+	if (!wsr_check_find(wsr_json_arr(platform, "computeProfiles"), "name", profile))
+		rc = wsr_check_fail(c, "profile", "profile %s is not in computeProfiles", profile);
+	else if (wsr_check_find(arr, "profile", profile))
+		rc = wsr_check_fail(c, "profile", "profile %s has an override already", profile);
 	if (!rc)
-		rc = get_bool(c, in, "active", 1, &active);
+		rc = wsr_check_bool(c, in, "active", 1, &active);
 	cJSON *o = rc ? NULL : cJSON_CreateObject();
 	if (rc || !o || !cJSON_AddItemToArray(arr, o)) {
 		cJSON_Delete(o);
@@ -367,20 +206,20 @@ static const char *const org_keys[] = {"name",	   "verified",	       "state",
 				       "projects", "pricingOverrides", NULL};
 static const char *const org_states[] = {"active", "suspended", NULL};
 
-static int check_org(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+static int check_org(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
 	const char *name, *state;
 	int verified;
 	cJSON *projects = NULL;
-	int rc = only_keys(c, in, org_keys);
+	int rc = wsr_check_only_keys(c, in, org_keys);
 	if (!rc)
 		rc = get_name(c, in, "name", &name);
 	if (!rc)
-		rc = get_bool(c, in, "verified", 1, &verified);
+		rc = wsr_check_bool(c, in, "verified", 1, &verified);
 	if (!rc)
 		rc = get_enum(c, in, "state", org_states, "active", &state);
 	if (!rc)
-		rc = get_list(c, in, "projects", 1, &projects);
+		rc = wsr_check_list(c, in, "projects", wsr_lbsim_name_valid, NAME_RULE, &projects);
 	if (rc) {
 		cJSON_Delete(projects);
 		return rc;
@@ -389,24 +228,24 @@ static int check_org(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
 	cJSON_AddBoolToObject(o, "verified", verified);
 	cJSON_AddStringToObject(o, "state", state);
 	cJSON_AddItemToObject(o, "projects", projects);
-	return each(c, in, "pricingOverrides", o, check_override, platform);
+	return wsr_check_each(c, in, "pricingOverrides", o, check_override, platform);
 }
 
 static const char *const version_keys[] = {"version", "active", "upgradeFrom", NULL};
 
-static int check_version(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+static int check_version(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
 	(void)platform;
 	const char *version;
 	int active;
 	cJSON *from = NULL;
-	int rc = only_keys(c, in, version_keys);
+	int rc = wsr_check_only_keys(c, in, version_keys);
 	if (!rc)
-		rc = get_str(c, in, "version", &version);
+		rc = wsr_check_str(c, in, "version", &version);
 	if (!rc)
-		rc = get_bool(c, in, "active", 1, &active);
+		rc = wsr_check_bool(c, in, "active", 1, &active);
 	if (!rc)
-		rc = get_list(c, in, "upgradeFrom", 0, &from);
+		rc = wsr_check_list(c, in, "upgradeFrom", NULL, NULL, &from);
 	if (rc) {
 		cJSON_Delete(from);
 		return rc;
@@ -420,25 +259,26 @@ static int check_version(vctx *c, const cJSON *in, cJSON *o, const cJSON *platfo
 static const char *const cluster_keys[] = {"name", "type", "active", "computeProvider", NULL};
 static const char *const cluster_types[] = {"kamaji", "root", NULL};
 
-static int check_cluster(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+static int check_cluster(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
 	(void)platform;
 	const char *name, *type, *compute = NULL;
 	int active;
-	int rc = only_keys(c, in, cluster_keys);
+	int rc = wsr_check_only_keys(c, in, cluster_keys);
 	if (!rc)
 		rc = get_name(c, in, "name", &name);
 	if (!rc)
 		rc = get_enum(c, in, "type", cluster_types, NULL, &type);
 	if (!rc)
-		rc = get_bool(c, in, "active", 1, &active);
+		rc = wsr_check_bool(c, in, "active", 1, &active);
 	if (rc)
 		return rc;
 	const cJSON *cp = cJSON_GetObjectItemCaseSensitive(in, "computeProvider");
 	if (strcmp(type, "kamaji") == 0)
-		rc = get_str(c, in, "computeProvider", &compute);
+		rc = wsr_check_str(c, in, "computeProvider", &compute);
 	else if (cp && !cJSON_IsNull(cp))
-		rc = fail(c, "computeProvider", "a root cluster carries no computeProvider");
+		rc = wsr_check_fail(c, "computeProvider",
+				    "a root cluster carries no computeProvider");
 	if (rc)
 		return rc;
 	cJSON_AddStringToObject(o, "name", name);
@@ -454,13 +294,14 @@ static const char *const key_keys[] = {"key",	   "organization", "role",
 static const char *const roles[] = {"admin", "member", "viewer", NULL};
 
 /* Every project a key is limited to must belong to its organization. */
-static int check_key_projects(vctx *c, const cJSON *projects, const cJSON *org)
+static int check_key_projects(wsr_check *c, const cJSON *projects, const cJSON *org)
 {
 	int i = first_unknown(projects, wsr_lbsim_list_has, wsr_json_arr(org, "projects"));
 	if (i < 0)
 		return 0;
-	return fail_entry(c, "projects", i, "project %s is not a project of organization %s",
-			  entry(projects, i), wsr_json_str(org, "name"));
+	return wsr_check_fail_entry(c, "projects", i,
+				    "project %s is not a project of organization %s",
+				    entry(projects, i), wsr_json_str(org, "name"));
 }
 
 static int is_permission(const cJSON *unused, const char *name)
@@ -471,21 +312,22 @@ static int is_permission(const cJSON *unused, const char *name)
 
 /* An explicit permission list replaces the role's: every entry must be a
  * permission key the platform has. Absent is null (the role decides). */
-static int check_key_permissions(vctx *c, const cJSON *in, cJSON *o)
+static int check_key_permissions(wsr_check *c, const cJSON *in, cJSON *o)
 {
 	cJSON *perms = NULL;
 	const cJSON *given = cJSON_GetObjectItemCaseSensitive(in, "permissions");
 	if (!given || cJSON_IsNull(given))
 		return cJSON_AddNullToObject(o, "permissions") ? 0 : WSR_ENOMEM;
-	int rc = get_list(c, in, "permissions", 0, &perms);
+	int rc = wsr_check_list(c, in, "permissions", NULL, NULL, &perms);
 	int i = rc ? -1 : first_unknown(perms, is_permission, NULL);
 	if (i >= 0)
-		rc = fail_entry(c, "permissions", i,
-				"permission %s is not one of workspace:read, workspace:create, "
-				"workspace:update, workspace:delete, workspace:transfer, "
-				"kubernetes:upgrade, maintenance:update, kubeconfig:admin, "
-				"kubeconfig:oidc",
-				entry(perms, i));
+		rc = wsr_check_fail_entry(
+		    c, "permissions", i,
+		    "permission %s is not one of workspace:read, workspace:create, "
+		    "workspace:update, workspace:delete, workspace:transfer, "
+		    "kubernetes:upgrade, maintenance:update, kubeconfig:admin, "
+		    "kubeconfig:oidc",
+		    entry(perms, i));
 	if (rc) {
 		cJSON_Delete(perms);
 		return rc;
@@ -493,24 +335,26 @@ static int check_key_permissions(vctx *c, const cJSON *in, cJSON *o)
 	return cJSON_AddItemToObject(o, "permissions", perms) ? 0 : WSR_ENOMEM;
 }
 
-static int check_key(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+static int check_key(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
 	const char *key, *orgname, *role;
 	cJSON *projects = NULL;
 	const cJSON *org = NULL;
-	int rc = only_keys(c, in, key_keys);
+	int rc = wsr_check_only_keys(c, in, key_keys);
 	if (!rc)
-		rc = get_str(c, in, "key", &key);
+		rc = wsr_check_str(c, in, "key", &key);
 	if (!rc)
-		rc = get_str(c, in, "organization", &orgname);
-	if (!rc && !(org = find_by(cJSON_GetObjectItemCaseSensitive(platform, "organizations"),
+		rc = wsr_check_str(c, in, "organization", &orgname);
+	if (!rc &&
+	    !(org = wsr_check_find(cJSON_GetObjectItemCaseSensitive(platform, "organizations"),
 				   "name", orgname)))
-		rc = fail(c, "organization", "organization %s is not in the seed", orgname);
+		rc = wsr_check_fail(c, "organization", "organization %s is not in the seed",
+				    orgname);
 	if (!rc)
 		rc = get_enum(c, in, "role", roles, NULL, &role);
 	int limited = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(in, "projects"));
 	if (!rc)
-		rc = get_list(c, in, "projects", 1, &projects);
+		rc = wsr_check_list(c, in, "projects", wsr_lbsim_name_valid, NAME_RULE, &projects);
 	if (!rc)
 		rc = check_key_projects(c, projects, org);
 	if (rc) {
@@ -531,18 +375,18 @@ static int check_key(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
 
 static const char *const dc_keys[] = {"name", "computeProvider", "reachable", NULL};
 
-static int check_datacenter(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+static int check_datacenter(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
 	(void)platform;
 	const char *name, *compute;
 	int reachable;
-	int rc = only_keys(c, in, dc_keys);
+	int rc = wsr_check_only_keys(c, in, dc_keys);
 	if (!rc)
 		rc = get_name(c, in, "name", &name);
 	if (!rc)
-		rc = get_str(c, in, "computeProvider", &compute);
+		rc = wsr_check_str(c, in, "computeProvider", &compute);
 	if (!rc)
-		rc = get_bool(c, in, "reachable", 1, &reachable);
+		rc = wsr_check_bool(c, in, "reachable", 1, &reachable);
 	if (rc)
 		return rc;
 	cJSON_AddStringToObject(o, "name", name);
@@ -553,24 +397,24 @@ static int check_datacenter(vctx *c, const cJSON *in, cJSON *o, const cJSON *pla
 
 static int has_name(const cJSON *arr, const char *name)
 {
-	return find_by(arr, "name", name) != NULL;
+	return wsr_check_find(arr, "name", name) != NULL;
 }
 
 static const char *const server_type_keys[] = {"name", "datacenters", NULL};
 
-static int check_server_type(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+static int check_server_type(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
 	const char *name;
 	cJSON *dcs = NULL;
-	int rc = only_keys(c, in, server_type_keys);
+	int rc = wsr_check_only_keys(c, in, server_type_keys);
 	if (!rc)
 		rc = get_name(c, in, "name", &name);
 	if (!rc)
-		rc = get_list(c, in, "datacenters", 1, &dcs);
+		rc = wsr_check_list(c, in, "datacenters", wsr_lbsim_name_valid, NAME_RULE, &dcs);
 	int i = rc ? -1 : first_unknown(dcs, has_name, wsr_json_arr(platform, "datacenters"));
 	if (i >= 0)
-		rc = fail_entry(c, "datacenters", i, "datacenter %s is not in datacenters",
-				entry(dcs, i));
+		rc = wsr_check_fail_entry(c, "datacenters", i,
+					  "datacenter %s is not in datacenters", entry(dcs, i));
 	if (rc) {
 		cJSON_Delete(dcs);
 		return rc;
@@ -586,39 +430,40 @@ static int check_server_type(vctx *c, const cJSON *in, cJSON *o, const cJSON *pl
 static const char *const profile_keys[] = {"name",	"computeProvider", "serverType", "cpu",
 					   "memoryGiB", "prices",	   NULL};
 
-static int check_prices(vctx *c, const cJSON *in, cJSON *o)
+static int check_prices(wsr_check *c, const cJSON *in, cJSON *o)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(in, "prices");
 	const char *price;
 	if (!p)
-		return fail(c, NULL, "missing field prices");
+		return wsr_check_fail(c, NULL, "missing field prices");
 	if (!cJSON_IsObject(p))
-		return fail(c, "prices", "prices must be a map of setup, hourly and monthly");
+		return wsr_check_fail(c, "prices",
+				      "prices must be a map of setup, hourly and monthly");
 	cJSON *out = cJSON_AddObjectToObject(o, "prices");
 	if (!out)
 		return WSR_ENOMEM;
-	push(c, "prices", 0);
-	int rc = only_keys(c, p, price_kinds);
+	wsr_check_push(c, "prices", 0);
+	int rc = wsr_check_only_keys(c, p, price_kinds);
 	for (const char *const *k = price_kinds; !rc && *k; k++)
 		if ((rc = get_price(c, p, *k, 1, &price)) == 0)
 			cJSON_AddStringToObject(out, *k, price);
-	pop(c);
+	wsr_check_pop(c);
 	return rc;
 }
 
-static int check_profile(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform)
+static int check_profile(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform)
 {
 	const char *name, *compute, *type;
 	double cpu, memory;
-	int rc = only_keys(c, in, profile_keys);
+	int rc = wsr_check_only_keys(c, in, profile_keys);
 	if (!rc)
 		rc = get_name(c, in, "name", &name);
 	if (!rc)
-		rc = get_str(c, in, "computeProvider", &compute);
+		rc = wsr_check_str(c, in, "computeProvider", &compute);
 	if (!rc)
-		rc = get_str(c, in, "serverType", &type);
-	if (!rc && !find_by(wsr_json_arr(platform, "serverTypes"), "name", type))
-		rc = fail(c, "serverType", "server type %s is not in serverTypes", type);
+		rc = wsr_check_str(c, in, "serverType", &type);
+	if (!rc && !wsr_check_find(wsr_json_arr(platform, "serverTypes"), "name", type))
+		rc = wsr_check_fail(c, "serverType", "server type %s is not in serverTypes", type);
 	if (!rc)
 		rc = get_positive(c, in, "cpu", 1, MAX_CPU, &cpu);
 	if (!rc)
@@ -656,46 +501,50 @@ static int take_members(cJSON *to, cJSON *from)
 /* Where a seeded workspace's kubernetes block is wrong: its version must be
  * in the catalog (active or not: seeds set up old workspaces) and it must
  * be placed as a create would place it. */
-static int check_seeded_kubernetes(vctx *c, cJSON *ws, const cJSON *platform)
+static int check_seeded_kubernetes(wsr_check *c, cJSON *ws, const cJSON *platform)
 {
 	cJSON *k = cJSON_GetObjectItemCaseSensitive(ws, "kubernetes");
 	const char *version = wsr_json_str(k, "version"), *cluster, *code;
 	char why[WSR_LBSIM_WHY_MAX];
 	int rc = 0;
-	push(c, "kubernetes", 0);
+	wsr_check_push(c, "kubernetes", 0);
 	if (version && !wsr_lbsim_catalog_version(platform, version))
-		rc = fail(c, "version", "version %s is not in kubernetesVersions", version);
+		rc = wsr_check_fail(c, "version", "version %s is not in kubernetesVersions",
+				    version);
 	else if (wsr_lbsim_place(&cluster, &code, why, sizeof(why), platform, ws))
-		rc = fail(c, wsr_json_str(k, "managementCluster") ? "managementCluster" : NULL,
-			  "%s (%s)", why, code);
+		rc = wsr_check_fail(
+		    c, wsr_json_str(k, "managementCluster") ? "managementCluster" : NULL, "%s (%s)",
+		    why, code);
 	else if (cluster && !cJSON_ReplaceItemInObjectCaseSensitive(k, "managementCluster",
 								    cJSON_CreateString(cluster)))
 		rc = WSR_ENOMEM;
-	pop(c);
+	wsr_check_pop(c);
 	return rc;
 }
 
 /* A workspace that exists from the start: its body is checked as a create
  * body would be (by admin: no rule rewrites it). */
-static int check_workspace(vctx *c, const cJSON *in, cJSON *arr, const cJSON *platform)
+static int check_workspace(wsr_check *c, const cJSON *in, cJSON *arr, const cJSON *platform)
 {
 	const char *orgname, *project;
 	const cJSON *org = NULL;
 	char why[WSR_LBSIM_WHY_MAX];
 	cJSON *ws = NULL;
-	int rc = only_keys(c, in, seeded_ws_keys);
+	int rc = wsr_check_only_keys(c, in, seeded_ws_keys);
 	if (!rc)
-		rc = get_str(c, in, "organization", &orgname);
-	if (!rc && !(org = find_by(wsr_json_arr(platform, "organizations"), "name", orgname)))
-		rc = fail(c, "organization", "organization %s is not in the seed", orgname);
+		rc = wsr_check_str(c, in, "organization", &orgname);
+	if (!rc &&
+	    !(org = wsr_check_find(wsr_json_arr(platform, "organizations"), "name", orgname)))
+		rc = wsr_check_fail(c, "organization", "organization %s is not in the seed",
+				    orgname);
 	if (!rc && (rc = wsr_lbsim_body_create(&ws, in, 1, why)) == WSR_EINVAL)
-		rc = fail(c, NULL, "%s", why);
+		rc = wsr_check_fail(c, NULL, "%s", why);
 	if (rc)
 		return rc;
 	project = wsr_json_str(ws, "project");
 	if (!wsr_lbsim_list_has(wsr_json_arr(org, "projects"), project))
-		rc = fail(c, "project", "project %s is not a project of organization %s", project,
-			  orgname);
+		rc = wsr_check_fail(c, "project", "project %s is not a project of organization %s",
+				    project, orgname);
 	if (!rc)
 		rc = check_seeded_kubernetes(c, ws, platform);
 	if (!rc && !cJSON_ReplaceItemInObjectCaseSensitive(ws, "organization",
@@ -712,7 +561,7 @@ static int check_workspace(vctx *c, const cJSON *in, cJSON *arr, const cJSON *pl
 
 /* A workspace name is unique in its organization (after sanitizing, as on
  * the platform). */
-static int check_workspaces_unique(vctx *c, const cJSON *platform)
+static int check_workspaces_unique(wsr_check *c, const cJSON *platform)
 {
 	const cJSON *list = wsr_json_arr(platform, "workspaces"), *w;
 	size_t n = (size_t)cJSON_GetArraySize(list), i = 0;
@@ -728,9 +577,9 @@ static int check_workspaces_unique(vctx *c, const cJSON *platform)
 			break;
 		}
 		if (wsr_hmap_get(&seen, ids[i])) {
-			push(c, "workspaces", 0);
-			push(c, NULL, (int)i);
-			rc = fail(c, "name", "workspace %s appears twice", ids[i]);
+			wsr_check_push(c, "workspaces", 0);
+			wsr_check_push(c, NULL, (int)i);
+			rc = wsr_check_fail(c, "name", "workspace %s appears twice", ids[i]);
 			c->depth -= 2;
 			break;
 		}
@@ -745,7 +594,7 @@ static int check_workspaces_unique(vctx *c, const cJSON *platform)
 	return rc;
 }
 
-typedef int (*check_fn)(vctx *c, const cJSON *in, cJSON *o, const cJSON *platform);
+typedef int (*check_fn)(wsr_check *c, const cJSON *in, cJSON *o, const cJSON *platform);
 
 typedef struct section {
 	const char *name;
@@ -765,11 +614,11 @@ static const section sections[] = {
     {"apiKeys", "key", check_key, 1},
 };
 
-static int check_item(vctx *c, const section *sec, const cJSON *in, cJSON *arr,
+static int check_item(wsr_check *c, const section *sec, const cJSON *in, cJSON *arr,
 		      const cJSON *platform, wsr_hmap *seen)
 {
 	if (!cJSON_IsObject(in))
-		return fail(c, NULL, "each entry of %s must be a map", sec->name);
+		return wsr_check_fail(c, NULL, "each entry of %s must be a map", sec->name);
 	cJSON *o = cJSON_CreateObject();
 	if (!o)
 		return WSR_ENOMEM;
@@ -780,12 +629,12 @@ static int check_item(vctx *c, const section *sec, const cJSON *in, cJSON *arr,
 	const char *id = wsr_json_str(o, sec->id);
 	if (wsr_hmap_get(seen, id))
 		/* API keys are secrets: say which entry, never the value */
-		return fail(c, sec->id, "%s %s appears twice", sec->id,
-			    strcmp(sec->id, "key") ? id : "(sensitive)");
+		return wsr_check_fail(c, sec->id, "%s %s appears twice", sec->id,
+				      strcmp(sec->id, "key") ? id : "(sensitive)");
 	return wsr_hmap_put(seen, id, o);
 }
 
-static int check_section(vctx *c, const section *sec, const cJSON *in, cJSON *platform)
+static int check_section(wsr_check *c, const section *sec, const cJSON *in, cJSON *platform)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(in, sec->name);
 	cJSON *arr = cJSON_AddArrayToObject(platform, sec->name);
@@ -794,29 +643,29 @@ static int check_section(vctx *c, const section *sec, const cJSON *in, cJSON *pl
 	if (!list && !sec->required)
 		return 0;
 	if (!list)
-		return fail(c, NULL, "missing field %s", sec->name);
+		return wsr_check_fail(c, NULL, "missing field %s", sec->name);
 	if (!cJSON_IsArray(list))
-		return fail(c, sec->name, "%s must be a list", sec->name);
+		return wsr_check_fail(c, sec->name, "%s must be a list", sec->name);
 	wsr_hmap seen = WSR_HMAP_INIT;
 	int i = 0, rc = 0;
-	push(c, sec->name, 0);
+	wsr_check_push(c, sec->name, 0);
 	for (const cJSON *it = list->child; it && !rc; it = it->next, i++) {
-		push(c, NULL, i);
+		wsr_check_push(c, NULL, i);
 		rc = check_item(c, sec, it, arr, platform, &seen);
-		pop(c);
+		wsr_check_pop(c);
 	}
-	pop(c);
+	wsr_check_pop(c);
 	wsr_hmap_free(&seen);
 	return rc;
 }
 
 static int has_version(const cJSON *versions, const char *v)
 {
-	return find_by(versions, "version", v) != NULL;
+	return wsr_check_find(versions, "version", v) != NULL;
 }
 
 /* upgradeFrom may only name versions of the catalog. */
-static int check_graph(vctx *c, const cJSON *platform)
+static int check_graph(wsr_check *c, const cJSON *platform)
 {
 	const cJSON *versions = cJSON_GetObjectItemCaseSensitive(platform, "kubernetesVersions");
 	const cJSON *v;
@@ -826,10 +675,11 @@ static int check_graph(vctx *c, const cJSON *platform)
 		const cJSON *from = wsr_json_arr(v, "upgradeFrom");
 		int j = first_unknown(from, has_version, versions);
 		if (j >= 0) {
-			push(c, "kubernetesVersions", 0);
-			push(c, NULL, i);
-			rc = fail_entry(c, "upgradeFrom", j,
-					"version %s is not in kubernetesVersions", entry(from, j));
+			wsr_check_push(c, "kubernetesVersions", 0);
+			wsr_check_push(c, NULL, i);
+			rc = wsr_check_fail_entry(c, "upgradeFrom", j,
+						  "version %s is not in kubernetesVersions",
+						  entry(from, j));
 			c->depth -= 2;
 			break;
 		}
@@ -851,35 +701,36 @@ static const char *const top_keys[] = {"currency",
 				       NULL};
 
 /* An ISO 4217 code: three capital letters. */
-static int check_currency(vctx *c, const cJSON *in, cJSON *platform)
+static int check_currency(wsr_check *c, const cJSON *in, cJSON *platform)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "currency");
 	const char *s = cJSON_GetStringValue(v);
 	if (v && !(s && strlen(s) == 3 && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 3))
-		return fail(c, "currency", "currency must be three capital letters, like EUR");
+		return wsr_check_fail(c, "currency",
+				      "currency must be three capital letters, like EUR");
 	return cJSON_AddStringToObject(platform, "currency", s ? s : DEFAULT_CURRENCY) ? 0
 										       : WSR_ENOMEM;
 }
 
-static int check_provisioning(vctx *c, const cJSON *in, cJSON *platform)
+static int check_provisioning(wsr_check *c, const cJSON *in, cJSON *platform)
 {
 	static const char *const keys[] = {"seconds", NULL};
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(in, "provisioning");
 	double secs = 0;
 	if (p && !cJSON_IsObject(p))
-		return fail(c, "provisioning", "provisioning must be a map");
+		return wsr_check_fail(c, "provisioning", "provisioning must be a map");
 	if (p) {
-		push(c, "provisioning", 0);
+		wsr_check_push(c, "provisioning", 0);
 		const cJSON *s = cJSON_GetObjectItemCaseSensitive(p, "seconds");
-		int rc = only_keys(c, p, keys);
+		int rc = wsr_check_only_keys(c, p, keys);
 		if (!rc && s) {
 			secs = cJSON_IsNumber(s) ? s->valuedouble : -1;
 			if (secs < 0 || secs > WSR_LBSIM_MAX_PROVISIONING_S || floor(secs) != secs)
-				rc = fail(c, "seconds",
-					  "seconds must be a whole number from 0 to %d",
-					  WSR_LBSIM_MAX_PROVISIONING_S);
+				rc = wsr_check_fail(c, "seconds",
+						    "seconds must be a whole number from 0 to %d",
+						    WSR_LBSIM_MAX_PROVISIONING_S);
 		}
-		pop(c);
+		wsr_check_pop(c);
 		if (rc)
 			return rc;
 	}
@@ -887,18 +738,18 @@ static int check_provisioning(vctx *c, const cJSON *in, cJSON *platform)
 	return o && cJSON_AddNumberToObject(o, "seconds", secs) ? 0 : WSR_ENOMEM;
 }
 
-int wsr_lbsim_platform_check(cJSON **out, const cJSON *in, wsr_lbsim_perr *e)
+int wsr_lbsim_platform_check(cJSON **out, const cJSON *in, wsr_check_err *e)
 {
-	vctx c = {e, {{NULL, 0}}, 0};
-	memset(e, 0, sizeof(*e));
+	wsr_check c;
+	wsr_check_init(&c, e);
 	*out = NULL;
 	if (!cJSON_IsObject(in))
-		return fail(&c, NULL,
-			    "a seed is a map with organizations, apiKeys and the catalogs");
+		return wsr_check_fail(
+		    &c, NULL, "a seed is a map with organizations, apiKeys and the catalogs");
 	cJSON *platform = cJSON_CreateObject();
 	if (!platform)
 		return WSR_ENOMEM;
-	int rc = only_keys(&c, in, top_keys);
+	int rc = wsr_check_only_keys(&c, in, top_keys);
 	if (!rc)
 		rc = check_currency(&c, in, platform);
 	for (size_t i = 0; !rc && i < sizeof(sections) / sizeof(sections[0]); i++)
@@ -906,7 +757,7 @@ int wsr_lbsim_platform_check(cJSON **out, const cJSON *in, wsr_lbsim_perr *e)
 	if (!rc)
 		rc = check_graph(&c, platform);
 	if (!rc)
-		rc = each(&c, in, "workspaces", platform, check_workspace, platform);
+		rc = wsr_check_each(&c, in, "workspaces", platform, check_workspace, platform);
 	if (!rc)
 		rc = check_workspaces_unique(&c, platform);
 	if (!rc)
@@ -917,18 +768,4 @@ int wsr_lbsim_platform_check(cJSON **out, const cJSON *in, wsr_lbsim_perr *e)
 	}
 	*out = platform;
 	return 0;
-}
-
-void wsr_lbsim_perr_path(const wsr_lbsim_perr *e, char *out, unsigned long outlen)
-{
-	size_t n = 0;
-	out[0] = '\0';
-	for (int i = 0; i < e->nsteps && n < outlen; i++) {
-		const wsr_lbsim_step *s = &e->steps[i];
-		int w = s->key ? snprintf(out + n, outlen - n, "%s%s", n ? "." : "", s->key)
-			       : snprintf(out + n, outlen - n, "[%d]", s->index);
-		if (w < 0)
-			break;
-		n += (size_t)w;
-	}
 }

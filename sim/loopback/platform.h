@@ -8,6 +8,8 @@
 #define WSR_SIM_LOOPBACK_PLATFORM_H
 #include <cJSON.h>
 
+#include "sim/check.h"
+
 /* Permissions, one bit each, in the order of docs/api/loopback.md. */
 enum {
 	WSR_LBSIM_WS_READ = 1 << 0,
@@ -32,23 +34,6 @@ unsigned wsr_lbsim_key_perms(const cJSON *key);
 
 /* Longest provisioning time a seed may ask for (one day). */
 #define WSR_LBSIM_MAX_PROVISIONING_S 86400
-/* Deepest path an error can name (organizations[0].pricingOverrides[1].hourly
- * is 5 steps). */
-#define WSR_LBSIM_PATH_MAX 6
-
-/* One step of the path to the offending value: a map key, or an index when
- * key is NULL. */
-typedef struct wsr_lbsim_step {
-	const char *key;
-	int index;
-} wsr_lbsim_step;
-
-typedef struct wsr_lbsim_perr {
-	char msg[256];
-	wsr_lbsim_step steps[WSR_LBSIM_PATH_MAX];
-	int nsteps;
-} wsr_lbsim_perr;
-
 /* Checks a platform description and returns in *out a new normalized copy:
  *   {"currency": "EUR",
  *    "kubernetesVersions": [{"version","active","upgradeFrom"}],
@@ -66,11 +51,8 @@ typedef struct wsr_lbsim_perr {
  * with defaults filled in. projects and permissions of a key are null when
  * not limited/explicit. On WSR_EINVAL, *e says what and where; step keys
  * point into in or into static strings, so resolve them before freeing in. */
-int wsr_lbsim_platform_check(cJSON **out, const cJSON *in, wsr_lbsim_perr *e);
+int wsr_lbsim_platform_check(cJSON **out, const cJSON *in, wsr_check_err *e);
 
 /* 1 when the JSON array arr holds the string s. */
 int wsr_lbsim_list_has(const cJSON *arr, const char *s);
-
-/* Formats e's path ("apiKeys[2].role") into out. */
-void wsr_lbsim_perr_path(const wsr_lbsim_perr *e, char *out, unsigned long outlen);
 #endif

@@ -1,14 +1,12 @@
 /* seed: turns a YAML seed (tests/fixtures/seed.yaml shows the format) into a
  * checked platform description, reporting problems as file:line:col. The
- * only part of the emulator that reads YAML. */
+ * reading is sim/seed.c's, the check platform.c's. */
 #ifndef WSR_SIM_LOOPBACK_SEED_H
 #define WSR_SIM_LOOPBACK_SEED_H
 #include <stddef.h>
 
 #include <cJSON.h>
 
-/* Largest seed file read. */
-#define WSR_LBSIM_MAX_SEED (16u * 1024 * 1024)
 /* Where the built-in seed lives among the embedded files. */
 #define WSR_LBSIM_BUILTIN_SEED "sim/loopback/seed.yaml"
 

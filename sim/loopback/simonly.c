@@ -13,36 +13,7 @@
 #include "sim/loopback/body.h"
 #include "sim/loopback/catalog.h"
 #include "sim/loopback/faults.h"
-
-/* Applies patch to target (taken over) as RFC 7386 says; NULL when out of
- * memory. */
-static cJSON *merge(cJSON *target, const cJSON *patch)
-{
-	if (!cJSON_IsObject(patch)) {
-		cJSON_Delete(target);
-		return cJSON_Duplicate(patch, 1);
-	}
-	if (!cJSON_IsObject(target)) {
-		cJSON_Delete(target);
-		if (!(target = cJSON_CreateObject()))
-			return NULL;
-	}
-	const cJSON *p;
-	cJSON_ArrayForEach(p, patch)
-	{
-		cJSON *cur = cJSON_DetachItemFromObjectCaseSensitive(target, p->string), *n;
-		if (cJSON_IsNull(p)) {
-			cJSON_Delete(cur);
-			continue;
-		}
-		if (!(n = merge(cur, p)) || !cJSON_AddItemToObject(target, p->string, n)) {
-			cJSON_Delete(n);
-			cJSON_Delete(target);
-			return NULL;
-		}
-	}
-	return target;
-}
+#include "sim/merge.h"
 
 /* The fields that stay the platform's whatever the patch says. */
 static const char *const fixed[] = {"id", "name", "organization", "state", "createdAt", NULL};
@@ -125,7 +96,7 @@ static cJSON *patched(const wsr_lbsim_store *s, const wsr_lbsim_org *o, const ws
 	char at[32];
 	cJSON *view = wsr_lbsim_ws_json(w, now), *merged = NULL, *ws = NULL;
 	*rc = view ? keeps_fixed(view, patch, why) : WSR_ENOMEM;
-	if (!*rc && !(merged = merge(cJSON_Duplicate(w->obj, 1), patch)))
+	if (!*rc && !(merged = wsr_sim_merge_patch(cJSON_Duplicate(w->obj, 1), patch)))
 		*rc = WSR_ENOMEM;
 	if (!*rc) /* as an administrator would: nothing rewrites maintenance */
 		*rc = wsr_lbsim_body_create(&ws, merged, 1, why);

@@ -90,15 +90,6 @@ int wsr_lbsim_task_fail(wsr_lbsim_task *t, const char *code, const char *msg)
 	return t->err_code && t->err_msg ? 0 : WSR_ENOMEM;
 }
 
-void wsr_lbsim_fault_free(wsr_lbsim_fault *f)
-{
-	free(f->method);
-	free(f->path);
-	free(f->code);
-	free(f->message);
-	memset(f, 0, sizeof(*f));
-}
-
 void wsr_lbsim_idem_free(wsr_lbsim_idem *r)
 {
 	if (!r)
@@ -185,9 +176,7 @@ void wsr_lbsim_store_free(wsr_lbsim_store *s)
 	wsr_hmap_free(&s->keys);
 	free(s->deleting);
 	free(s->busy);
-	for (size_t i = 0; i < s->nfaults; i++)
-		wsr_lbsim_fault_free(&s->faults[i]);
-	free(s->faults);
+	wsr_sim_faults_clear(&s->faults);
 	cJSON_Delete(s->platform);
 	free(s->dir);
 	free(s);

@@ -13,6 +13,7 @@
 #include <cJSON.h>
 
 #include "lib/hmap.h"
+#include "sim/faults.h"
 
 #define WSR_LBSIM_ID_MAX 32 /* "task-" + 16 hex digits, with room */
 
@@ -58,16 +59,6 @@ typedef struct wsr_lbsim_idem {
 	char *body;
 } wsr_lbsim_idem;
 
-/* An injected fault (POST /_sim/faults); kept in memory only. */
-typedef struct wsr_lbsim_fault {
-	int task_type;	     /* failTask: the type of task to fail; 0 for a respond fault */
-	char *method, *path; /* respond: which requests (path is a prefix) */
-	int status;	     /* respond: the status to answer */
-	char *code, *message;
-	long skip;  /* how many matching requests or tasks it lets through first */
-	long count; /* how many more times it applies after those */
-} wsr_lbsim_fault;
-
 typedef struct wsr_lbsim_org {
 	const cJSON *json; /* its entry in the platform description */
 	const char *name;
@@ -87,9 +78,8 @@ typedef struct wsr_lbsim_store {
 	size_t ndeleting, capdeleting;
 	wsr_lbsim_ws **busy; /* workspaces with a running upgrade or transfer */
 	size_t nbusy, capbusy;
-	wsr_lbsim_fault *faults; /* pending, oldest first */
-	size_t nfaults, capfaults;
-	char *dir; /* data directory; NULL keeps everything in memory */
+	wsr_sim_faults faults; /* injected (POST /_sim/faults); kept in memory only */
+	char *dir;	       /* data directory; NULL keeps everything in memory */
 } wsr_lbsim_store;
 
 /* Builds a store around a platform description (taken over on success,
@@ -151,8 +141,6 @@ wsr_lbsim_task *wsr_lbsim_task_new(int type, const char *org, const char *ws, in
 int wsr_lbsim_task_fail(wsr_lbsim_task *t, const char *code, const char *msg);
 void wsr_lbsim_task_free(wsr_lbsim_task *t);
 void wsr_lbsim_idem_free(wsr_lbsim_idem *r);
-/* Frees what a fault holds (not f itself) and zeroes it. */
-void wsr_lbsim_fault_free(wsr_lbsim_fault *f);
 
 /* Fills out with prefix and 16 random hex digits ("ws-1b2c3d4e5f60718a"). */
 void wsr_lbsim_new_id(char *out, const char *prefix);

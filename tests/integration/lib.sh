@@ -12,23 +12,28 @@ FIXTURES=$(cd "$(dirname "$0")/../fixtures" && pwd)
 EXAMPLES=$(cd "$(dirname "$0")/../../examples" && pwd)
 export NO_COLOR=1
 
-# sim_start [SEED] [API]: starts wsr-sim on a free port; sets SIM_URL.
+# sim_start [SEED] [API]: starts wsr-sim on a free port; sets SIM_URL and
+# SIM_DIR (its folder: data/, out, and err with the request log), which is
+# $T/sim for loopback and $T/sim-<api> for the others, so one test can run
+# both emulators.
 sim_start() {
 	seed=${1:-$FIXTURES/seed.yaml}
 	api=${2:-loopback}
-	mkdir -p "$T/sim"
+	SIM_DIR=$T/sim
+	[ "$api" = loopback ] || SIM_DIR=$T/sim-$api
+	mkdir -p "$SIM_DIR"
 	"$WSR_SIM" serve --api "$api" --listen 127.0.0.1:0 --seed "$seed" \
-		--data "$T/sim/data" >"$T/sim/out" 2>"$T/sim/err" &
+		--data "$SIM_DIR/data" >"$SIM_DIR/out" 2>"$SIM_DIR/err" &
 	echo $! >>"$T/.pids"
 	i=0
 	while [ $i -lt 100 ]; do
-		SIM_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$T/sim/out" 2>/dev/null | head -n 1)
+		SIM_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$SIM_DIR/out" 2>/dev/null | head -n 1)
 		[ -n "$SIM_URL" ] && return 0
 		sleep 0.05
 		i=$((i + 1))
 	done
 	echo "wsr-sim did not start:" >&2
-	cat "$T/sim/err" >&2
+	cat "$SIM_DIR/err" >&2
 	return 1
 }
 

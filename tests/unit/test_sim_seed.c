@@ -58,7 +58,8 @@ static void builtin_seed(void **state)
 	assert_string_equal(wsr_json_str(key, "role"), "admin");
 	assert_string_equal(wsr_json_str(key, "organization"), "acme");
 	assert_int_equal((int)wsr_json_num(wsr_json_obj(p, "provisioning"), "seconds", -1), 1);
-	assert_null(wsr_sim_builtin_key("kcp"));
+	assert_string_equal(wsr_sim_builtin_key("kcp"), "wsr-embedded-kcp-admin");
+	assert_null(wsr_sim_builtin_key("nope"));
 	/* compute profiles for three providers, one of them unavailable */
 	const char *providers[] = {"hetzner_cloud", "ionos_dcd", "baremetal"};
 	for (size_t i = 0; i < 3; i++) {

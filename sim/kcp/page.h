@@ -1,0 +1,28 @@
+/* page: list paging as Kubernetes does it: ?limit= (wsr_sim_query_count)
+ * and ?continue=. A
+ * continue token names the last item of the page it ends (so it resumes
+ * after that name however the list changed meanwhile) and carries a MAC
+ * over the list it belongs to, so a token the server did not hand out, or
+ * one from another list, is told apart (410 Gone). */
+#ifndef WSR_SIM_KCP_PAGE_H
+#define WSR_SIM_KCP_PAGE_H
+#include <stddef.h>
+
+#include "sim/kcp/names.h"
+
+/* Longest continue token accepted (and handed out: a name is at most 63
+ * bytes, 126 hex digits, a dot and a 32-digit MAC). */
+#define WSR_KCPSIM_CONTINUE_MAX 256
+
+/* Writes the token that resumes list (which names the list and where it is,
+ * "root:acme/workspaces") after the name last into out
+ * (WSR_KCPSIM_CONTINUE_MAX + 1 bytes), signed with secret (32 bytes). */
+int wsr_kcpsim_continue_encode(char *out, const unsigned char *secret, const char *list,
+			       const char *last);
+
+/* Checks a token against list and writes the name it resumes after into
+ * last (WSR_KCPSIM_NAME_MAX + 1 bytes). WSR_EINVAL for anything encode did
+ * not produce for this list with this secret. */
+int wsr_kcpsim_continue_decode(char *last, const unsigned char *secret, const char *list,
+			       const char *token);
+#endif

@@ -1,0 +1,283 @@
+#!/bin/sh
+# test_kcp_sim: wsr-sim's kcp API driven over HTTP with curl, as a client
+# sees it (docs/api/kcp.md): Status errors with their reasons, phases that
+# follow the clock and the not-ready 403, admission in the documented order,
+# pages of at most maxPageSize with continue tokens, PUT/PATCH with
+# resourceVersion conflicts, deletion, the body limit, hostile paths, the
+# emulator-only endpoints, persistence across a restart, bad seeds, the
+# built-in seed, and HTTPS.
+. "$(dirname "$0")/lib.sh"
+
+SEED="$FIXTURES/kcp-seed.yaml"
+TOKEN=kcp-admin-token
+CT=application/json
+
+# api METHOD PATH [BODY] [TOKEN]: one request; the answer's body goes to
+# $T/stdout, its status to CODE. CT is the body's Content-Type.
+api() {
+	if [ -n "${3:-}" ]; then
+		CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X "$1" -H "Authorization: Bearer ${4-$TOKEN}" \
+			-H "Content-Type: $CT" --data-binary "$3" "$SIM_URL$2")
+	else
+		CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X "$1" -H "Authorization: Bearer ${4-$TOKEN}" \
+			"$SIM_URL$2")
+	fi
+	: >"$T/stderr"
+}
+
+expect_code() { [ "$CODE" = "$1" ] || fail "HTTP status $CODE, expected $1"; }
+# expect_status CODE REASON: the last answer is a Status with them.
+expect_status() {
+	expect_code "$1"
+	expect_json ".kind == \"Status\" and .code == $1 and .reason == \"$2\""
+}
+
+WS=/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces
+
+# ws NAME [TYPE]: a Workspace body.
+ws() {
+	if [ -n "${2:-}" ]; then
+		printf '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"%s"},"spec":{"type":{"name":"%s"}}}' "$1" "$2"
+	else
+		printf '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"%s"}}' "$1"
+	fi
+}
+
+start() { sim_start "${1:-$SEED}" kcp || exit 1; }
+
+t_tokens_and_unknown_paths() {
+	start
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' "$SIM_URL$WS")
+	expect_status 401 Unauthorized
+	api GET $WS "" nope
+	expect_status 401 Unauthorized
+	api GET /clusters/root:nope/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_status 404 NotFound
+	expect_out 'workspace root:nope not found'
+	api GET /clusters/root/nothing
+	expect_status 404 NotFound
+	api GET /version
+	expect_code 200
+	expect_json '.gitVersion | test("kcp")'
+}
+
+t_create_list_and_pages() {
+	start
+	for n in e a d c; do
+		api POST $WS "$(ws $n)"
+		expect_code 201
+	done
+	expect_json '.status.phase == "Ready" and .spec.type == {"name":"universal","path":"root"}'
+	expect_json '.spec.URL == "'"$SIM_URL"'/clusters/root:c" and (.spec.cluster | length) == 16'
+	# five children of root (users too), two a page: a c / d e / users
+	names=""
+	cont=""
+	pages=0
+	while :; do
+		api GET "$WS${cont:+?continue=$cont}"
+		expect_code 200
+		expect_json '.kind == "WorkspaceList" and (.items | length) <= 2'
+		names="$names $(jq -r '.items[].metadata.name' "$T/stdout" | tr '\n' ' ')"
+		pages=$((pages + 1))
+		cont=$(jq -r '.metadata.continue // ""' "$T/stdout")
+		[ -n "$cont" ] || break
+	done
+	[ "$pages" = 3 ] || fail "$pages pages"
+	[ "$(echo $names)" = "a c d e users" ] || fail "names: $names"
+	api GET "$WS?limit=1"
+	expect_json '(.items | length) == 1 and .items[0].metadata.name == "a"'
+	api GET "$WS?limit=501"
+	expect_status 400 BadRequest
+	api GET "$WS?continue=made-up"
+	expect_status 410 Gone
+	api GET $WS/a
+	expect_json '.metadata.name == "a"'
+	api GET $WS/zz
+	expect_status 404 NotFound
+	expect_out 'workspaces.tenancy.kcp.io \"zz\" not found'
+}
+
+t_phases_and_the_not_ready_403() {
+	start
+	api POST $WS "$(ws turtle slow)" bob-token
+	expect_code 201
+	expect_json '.status.phase == "Initializing" and .status.initializers == ["root:slow"]'
+	api GET /clusters/root:turtle/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_status 403 Forbidden
+	expect_out 'workspace root:turtle is not ready (phase Initializing)'
+	sleep 1.6
+	api GET $WS/turtle
+	expect_json '.status.phase == "Ready" and .status.initializers == []'
+	api POST /clusters/root:turtle/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws inner)" bob-token
+	expect_code 201
+}
+
+t_admission_refusals() {
+	start
+	api POST $WS "$(ws acme organization)"
+	expect_code 201
+	sleep 0.3
+	api POST $WS '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"Bad!"}}'
+	expect_status 422 Invalid
+	expect_json '.details.causes[0].field == "metadata.name"'
+	api POST $WS "$(ws acme nope)"
+	expect_status 409 AlreadyExists
+	api POST $WS "$(ws x nope)"
+	expect_status 403 Forbidden
+	expect_out 'workspace type root:nope does not exist'
+	api POST $WS "$(ws x restricted)" bob-token
+	expect_status 403 Forbidden
+	expect_out 'you may not use workspace type root:restricted'
+	api POST /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws sub organization)"
+	expect_status 403 Forbidden
+	expect_out 'workspace type root:organization may only be created under workspaces of type root:root'
+	api POST /clusters/root:users/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws u universal)"
+	expect_status 403 Forbidden
+	expect_out 'workspaces of type root:homeroot may not have children of type root:universal'
+	api POST /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws team-a)" bob-token
+	expect_code 201
+	expect_json '.spec.type.name == "team"'
+	# a review says the same before the create
+	api POST /clusters/root/apis/authorization.k8s.io/v1/selfsubjectaccessreviews \
+		'{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectAccessReview","spec":{"resourceAttributes":{"group":"tenancy.kcp.io","resource":"workspacetypes","verb":"use","name":"restricted"}}}' alice-token
+	expect_code 201
+	expect_json '.status.allowed == true'
+}
+
+t_updates_and_conflicts() {
+	start
+	api POST $WS "$(ws w)"
+	rv=$(jq -r .metadata.resourceVersion "$T/stdout")
+	body='{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w","resourceVersion":"'$rv'","labels":{"a":"1"}}}'
+	curl -s -X POST "$SIM_URL/_sim/conflicts" -d '{"path":"root:w","count":1}' >"$T/stdout"
+	expect_json '.conflicts == 1'
+	api PUT $WS/w "$body"
+	expect_status 409 Conflict
+	expect_out 'the object has been modified; please apply your changes to the latest version and try again'
+	api GET $WS/w
+	expect_json '.metadata.annotations["sim.wsr.dev/touched"] == "1"'
+	rv=$(jq -r .metadata.resourceVersion "$T/stdout")
+	api PUT $WS/w "$(echo "$body" | sed "s/\"resourceVersion\":\"[0-9]*\"/\"resourceVersion\":\"$rv\"/")"
+	expect_code 200
+	expect_json '.metadata.labels == {"a":"1"}'
+	CT=application/merge-patch+json api PATCH $WS/w '{"metadata":{"labels":{"a":null,"b":"2"}}}'
+	expect_code 200
+	expect_json '.metadata.labels == {"b":"2"}'
+	CT=application/json-patch+json api PATCH $WS/w '[]'
+	expect_status 415 UnsupportedMediaType
+	CT=application/merge-patch+json api PATCH $WS/w '{"spec":{"type":{"name":"team"}}}'
+	expect_status 422 Invalid
+	expect_out 'spec.type: type is immutable'
+	api PUT $WS/w '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"v"}}'
+	expect_status 400 BadRequest
+}
+
+t_delete_and_the_body_limit() {
+	start
+	api POST $WS "$(ws acme organization)"
+	sleep 0.3
+	api POST /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws t1)"
+	expect_code 201
+	api DELETE $WS/acme
+	expect_status 409 Conflict
+	expect_out 'workspace root:acme has child workspaces: t1'
+	api DELETE /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces/t1
+	expect_code 200
+	expect_json '.metadata.deletionTimestamp != null'
+	api DELETE $WS/acme
+	expect_code 200
+	api GET $WS/acme
+	expect_status 404 NotFound
+	head -c 1048577 /dev/zero | tr '\0' ' ' >"$T/big"
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+		-H "Content-Type: $CT" --data-binary @"$T/big" "$SIM_URL$WS")
+	expect_status 413 RequestEntityTooLarge
+	# a 1 MiB path (too long for curl's command line, so bash writes the
+	# request): libmicrohttpd's own 414, and the server goes on
+	port=${SIM_URL##*:}
+	bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1
+		printf "GET /clusters/root:%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" \
+			"$(head -c 1048576 /dev/zero | tr "\0" a)" >&3
+		head -n 1 <&3' sh "$port" >"$T/stdout" || fail "bash could not send the request"
+	expect_out '414'
+	api GET "/clusters/root:$(head -c 3000 /dev/zero | tr '\0' a)/apis"
+	expect_status 404 NotFound
+	[ "$(wc -c <"$T/stdout")" -lt 1500 ] || fail "the long path came back whole"
+	api GET /version
+	expect_code 200
+}
+
+t_sim_endpoints() {
+	start
+	before=$(sim_requests)
+	api GET $WS
+	api GET $WS
+	[ "$(sim_requests)" = $((before + 2)) ] || fail "requests not counted"
+	curl -s -X POST "$SIM_URL/_sim/faults" -d '{"kind":"respond","method":"GET","path":"/clusters/root/","status":429,"count":1}' >"$T/stdout"
+	expect_json '.faults == 1'
+	CODE=$(curl -s -D "$T/headers" -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$SIM_URL$WS")
+	expect_status 429 TooManyRequests
+	expect_json '.details.retryAfterSeconds == 1'
+	grep -qi '^Retry-After: 1' "$T/headers" || fail 'no Retry-After header'
+	api GET $WS
+	expect_code 200
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST "$SIM_URL/_sim/faults" -d '{"kind":"respond"}')
+	expect_status 400 BadRequest
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X DELETE "$SIM_URL/_sim/faults")
+	expect_code 200
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST "$SIM_URL/_sim/conflicts" -d '{"path":"root:none"}')
+	expect_status 404 NotFound
+}
+
+t_data_survives_a_restart() {
+	start
+	api POST $WS "$(ws keep)"
+	expect_code 201
+	api DELETE $WS/keep
+	rv=$(curl -s -H "Authorization: Bearer $TOKEN" "$SIM_URL$WS" | jq -r .metadata.resourceVersion)
+	api POST $WS "$(ws stays)"
+	kill "$(tail -n 1 "$T/.pids")"
+	wait "$(tail -n 1 "$T/.pids")" 2>/dev/null
+	: >"$SIM_DIR/out"
+	start
+	api GET $WS/stays
+	expect_code 200
+	api GET $WS/keep
+	expect_status 404 NotFound
+	api POST $WS "$(ws later)"
+	[ "$(jq -r .metadata.resourceVersion "$T/stdout")" -gt "$rv" ] || fail "resourceVersion went back"
+}
+
+t_bad_seed_is_refused_with_its_position() {
+	printf 'users:\n  - {name: a, token: t}\nworkspaces:\n  - {path: "root:x:y"}\n' >"$T/bad.yaml"
+	run "$WSR_SIM" serve --api kcp --listen 127.0.0.1:0 --seed "$T/bad.yaml"
+	expect_rc 1
+	expect_err "bad.yaml:4:12: workspaces[0].path: its parent root:x is not listed before it"
+	run "$WSR_SIM" serve --api nope
+	expect_rc 1
+	expect_err 'loopback and kcp are'
+}
+
+t_builtin_seed_and_https() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null || fail "openssl req failed"
+	"$WSR_SIM" serve --api kcp --listen 127.0.0.1:0 --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
+		>"$T/out" 2>"$T/err" &
+	echo $! >>"$T/.pids"
+	i=0
+	while [ $i -lt 100 ] && ! grep -q listening "$T/out"; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	url=$(sed -n 's/^listening on //p' "$T/out")
+	case "$url" in https://127.0.0.1:*) ;; *) fail "not https: $url" ;; esac
+	curl -s --cacert "$T/cert.pem" -H "Authorization: Bearer wsr-embedded-kcp-admin" \
+		"$url$WS/users" >"$T/stdout"
+	expect_json '.spec.type.name == "homeroot" and (.spec.URL | startswith("https://"))'
+	run "$WSR_SIM" serve --api kcp --listen 127.0.0.1:0 --tls-cert "$T/cert.pem"
+	expect_rc 1
+	expect_err '--tls-cert and --tls-key go together'
+}
+
+run_tests
