@@ -1,4 +1,8 @@
-/* apply: parallel execution of a plan with one state writer. */
+/* apply: parallel execution of a plan with one state writer. Items are
+ * handed to workers from a ready queue: an item enters it when every item
+ * it waits for (its `after`, reconciler/order.h) has succeeded, so
+ * independent branches of a tree run side by side while a child is never
+ * created before its parent is ready. */
 #include "reconciler/apply.h"
 
 #include <pthread.h>
@@ -24,9 +28,14 @@ typedef struct ctx {
 	wsr_diag *diag;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	size_t next;	 /* next plan item to hand out */
-	int running;	 /* workers not yet finished */
-	update *pending; /* newest first */
+	/* the ready queue: items whose `after` items all succeeded, in plan
+	 * order; an item enters it once its last prerequisite finishes */
+	size_t *ready, head, tail;
+	size_t *unmet;		 /* per item: prerequisites not yet finished */
+	size_t *dep_start, *dep; /* per item: the items waiting for it (CSR) */
+	int inflight;		 /* items being run */
+	int running;		 /* workers not yet finished */
+	update *pending;	 /* newest first */
 	int write_failed;
 	wsr_apply_result res;
 } ctx;
@@ -189,35 +198,111 @@ static int run_item(ctx *c, wsr_plan_item *it)
 	return 0;
 }
 
+/* Called with mu held when item i finished. Its waiting items become ready
+ * once nothing else holds them; after a failure they (and whatever waits
+ * for them) are not started, each with a note naming the failed item. */
+static void finished(ctx *c, size_t i, int ok)
+{
+	size_t *stack = NULL, top = 0;
+	for (size_t k = c->dep_start[i]; k < c->dep_start[i + 1]; k++) {
+		size_t d = c->dep[k];
+		if (ok) {
+			if (c->unmet[d] != (size_t)-1 && --c->unmet[d] == 0)
+				c->ready[c->tail++] = d;
+			continue;
+		}
+		if (!stack && !(stack = malloc(c->p->n * sizeof(*stack))))
+			break; /* left waiting: counted as skipped all the same */
+		if (c->unmet[d] != (size_t)-1) {
+			c->unmet[d] = (size_t)-1; /* never to be started */
+			stack[top++] = d;
+		}
+	}
+	while (top) {
+		size_t d = stack[--top];
+		wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, c->p->items[d].change->address, NULL,
+			     "fix the failure and apply again", "not started: %s did not finish",
+			     c->p->items[i].change->address);
+		for (size_t k = c->dep_start[d]; k < c->dep_start[d + 1]; k++)
+			if (c->unmet[c->dep[k]] != (size_t)-1) {
+				c->unmet[c->dep[k]] = (size_t)-1;
+				stack[top++] = c->dep[k];
+			}
+	}
+	free(stack);
+}
+
 static void *worker(void *arg)
 {
 	ctx *c = arg;
+	pthread_mutex_lock(&c->mu);
 	for (;;) {
-		pthread_mutex_lock(&c->mu);
-		wsr_plan_item *it = NULL;
-		while (c->next < c->p->n && !stopping(c, 1)) {
-			wsr_plan_item *cand = &c->p->items[c->next++];
-			if (cand->change->nactions) {
-				it = cand;
-				break;
-			}
-		}
-		pthread_mutex_unlock(&c->mu);
-		if (!it)
+		if (stopping(c, 1))
 			break;
-		int rc = run_item(c, it);
+		if (c->head == c->tail) {
+			if (!c->inflight)
+				break; /* nothing ready and nothing running that could free more */
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+			continue;
+		}
+		size_t i = c->ready[c->head++];
+		c->inflight++;
+		pthread_mutex_unlock(&c->mu);
+		int rc = run_item(c, &c->p->items[i]);
 		pthread_mutex_lock(&c->mu);
+		c->inflight--;
 		if (rc)
 			c->res.failed++;
 		else
 			c->res.succeeded++;
-		pthread_mutex_unlock(&c->mu);
+		finished(c, i, rc == 0);
+		pthread_cond_broadcast(&c->cv);
 	}
-	pthread_mutex_lock(&c->mu);
 	c->running--;
 	pthread_cond_broadcast(&c->cv);
 	pthread_mutex_unlock(&c->mu);
 	return NULL;
+}
+
+/* The ready queue and the waiting counts from the plan's `after` edges. */
+static int schedule(ctx *c)
+{
+	size_t n = c->p->n, edges = 0;
+	for (size_t i = 0; i < n; i++)
+		edges += c->p->items[i].nafter;
+	c->ready = malloc((n ? n : 1) * sizeof(*c->ready));
+	c->unmet = calloc(n ? n : 1, sizeof(*c->unmet));
+	c->dep_start = calloc(n + 1, sizeof(*c->dep_start));
+	c->dep = malloc((edges ? edges : 1) * sizeof(*c->dep));
+	if (!c->ready || !c->unmet || !c->dep_start || !c->dep)
+		return WSR_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < c->p->items[i].nafter; k++)
+			c->dep_start[c->p->items[i].after[k] + 1]++;
+	for (size_t i = 0; i < n; i++)
+		c->dep_start[i + 1] += c->dep_start[i];
+	size_t *fill = calloc(n ? n : 1, sizeof(*fill));
+	if (!fill)
+		return WSR_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const wsr_plan_item *it = &c->p->items[i];
+		for (size_t k = 0; k < it->nafter; k++) {
+			size_t first = it->after[k];
+			c->dep[c->dep_start[first] + fill[first]++] = i;
+		}
+		c->unmet[i] = it->nafter;
+		if (it->change->nactions && !it->nafter)
+			c->ready[c->tail++] = i;
+	}
+	free(fill);
+	return 0;
 }
 
 /* Applies the updates (oldest first) to state and writes it once. */
@@ -325,17 +410,28 @@ static void queue_records(ctx *c)
 	}
 }
 
+static void free_schedule(ctx *c)
+{
+	free(c->ready);
+	free(c->unmet);
+	free(c->dep_start);
+	free(c->dep);
+}
+
 int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *state,
 		  const wsr_apply_opts *opts, wsr_diag *diag)
 {
 	ctx c = {.e = e, .p = p, .o = opts, .diag = diag};
+	int nworkers = opts->parallelism > 0 ? opts->parallelism : 1;
+	pthread_t *tids = calloc((size_t)nworkers, sizeof(*tids));
+	if (!tids || schedule(&c)) {
+		free(tids);
+		free_schedule(&c);
+		return WSR_ENOMEM;
+	}
 	pthread_mutex_init(&c.mu, NULL);
 	pthread_cond_init(&c.cv, NULL);
 	queue_records(&c);
-	int nworkers = opts->parallelism > 0 ? opts->parallelism : 1;
-	pthread_t *tids = calloc((size_t)nworkers, sizeof(*tids));
-	if (!tids)
-		return WSR_ENOMEM;
 	/* workers must not take SIGINT/SIGTERM: the calling thread's handler sets the flag */
 	sigset_t block, old;
 	sigemptyset(&block);
@@ -380,6 +476,7 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 	*res = c.res;
 	pthread_mutex_destroy(&c.mu);
 	pthread_cond_destroy(&c.cv);
+	free_schedule(&c);
 	if (c.write_failed)
 		return WSR_EIO;
 	if (c.res.failed)

@@ -1,6 +1,8 @@
 /* apply: carries a plan out. Independent resources run in parallel on
- * `parallelism` worker threads; each worker runs one resource's actions in
- * order through the provider's start/poll, polling asynchronous platform
+ * `parallelism` worker threads, a resource only once the items it waits
+ * for (a parent's creation, a child's deletion) have succeeded — after a
+ * failure, what waits for it is not started and is counted as skipped; each worker runs one
+ * resource's actions in order through the provider's start/poll, polling asynchronous platform
  * tasks with a growing interval up to the provider's timeout. The calling
  * thread is the only one that touches state: it writes state after every
  * finished step (steps that finish while a write is in progress go into the

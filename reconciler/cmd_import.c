@@ -158,7 +158,7 @@ static int import(const char *address, const char *dir, int json, wsr_diag *diag
 	if (rc)
 		return rc;
 	wsr_resource_set desired = WSR_RESOURCE_SET_INIT;
-	if (wsr_load_dir(dir, &desired, diag) || wsr_diag_errors(diag)) {
+	if (wsr_load_dir(dir, &cfg->home, &desired, diag) || wsr_diag_errors(diag)) {
 		wsr_diag_add(diag, WSR_SEV_NOTE, NULL, address, NULL, NULL,
 			     "nothing imported: fix the specs first (every spec under %s must "
 			     "load: import records the source of the one declaring the address)",

@@ -164,7 +164,7 @@ static int not_on_platform(const char *address, const char *dir, wsr_diag *diag)
 {
 	wsr_resource_set desired = WSR_RESOURCE_SET_INIT;
 	wsr_diag ignored = WSR_DIAG_INIT;
-	wsr_load_dir(dir, &desired, &ignored);
+	wsr_load_dir(dir, NULL, &desired, &ignored);
 	wsr_diag_free(&ignored);
 	const wsr_resource *d = wsr_resource_set_find(&desired, address);
 	if (d)

@@ -48,7 +48,7 @@ int wsr_cmd_validate(int argc, char **argv)
 	wsr_config *cfg = NULL;
 	wsr_resource_set set = WSR_RESOURCE_SET_INIT;
 	wsr_config_load(&cfg, dir, &diag);
-	wsr_load_dir(dir, &set, &diag);
+	wsr_load_dir(dir, cfg ? &cfg->home : NULL, &set, &diag);
 	int valid = wsr_diag_errors(&diag) == 0;
 	wsr_diag_sort(&diag);
 	if (cli.json)

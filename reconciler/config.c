@@ -13,7 +13,9 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/json.h"
 #include "lib/yaml.h"
+#include "providers/kcp/home.h"
 #include "reconciler/load.h"
 #include "schema/schema.h"
 
@@ -27,6 +29,7 @@ void wsr_config_free(wsr_config *c)
 	free(c->dir);
 	free(c->file);
 	cJSON_Delete(c->providers);
+	free(c->home_prefix);
 	free(c->state_backend);
 	free(c->state_path);
 	free(c);
@@ -79,6 +82,24 @@ static int ensure(cJSON *obj, const char *key, const cJSON *schema, const char *
 	return WSR_ENOMEM;
 }
 
+/* The home-workspace buckets of providers.kcp.home, judged by kcp's rule
+ * (a JSON Schema cannot say it: it depends on both numbers at once), with
+ * the error at the home block. */
+static int check_home(const wsr_node *root, const cJSON *doc, wsr_diag *diag)
+{
+	const wsr_node *n =
+	    wsr_node_get(wsr_node_get(wsr_node_get(root, "providers"), "kcp"), "home");
+	const cJSON *home = wsr_json_path(doc, "providers.kcp.home");
+	if (!n || !home)
+		return 0;
+	wsr_kcp_home_opts o = WSR_KCP_HOME_OPTS_INIT;
+	o.prefix = wsr_json_str(home, "prefix") ? wsr_json_str(home, "prefix") : o.prefix;
+	o.depth = (int)wsr_json_num(home, "depth", o.depth);
+	o.length = (int)wsr_json_num(home, "length", o.length);
+	wsr_pos pos = wsr_node_pos(n);
+	return wsr_kcp_home_opts_check(diag, &pos, &o);
+}
+
 /* The document of wsr.yaml, or NULL with *rc set (0: absent or empty). */
 static cJSON *read_file(const cJSON *schema, const char *path, int *rc, wsr_diag *diag)
 {
@@ -115,6 +136,8 @@ static cJSON *read_file(const cJSON *schema, const char *path, int *rc, wsr_diag
 	}
 	if (root && wsr_schema_validate(&out, schema, root, diag) != 0)
 		*rc = WSR_EINVAL;
+	if (*rc == 0 && root && check_home(root, out, diag) != 0)
+		*rc = WSR_EINVAL;
 	if (*rc != 0) {
 		cJSON_Delete(out);
 		out = NULL;
@@ -139,12 +162,23 @@ static char *str_dup(const cJSON *obj, const char *path)
 /* Fills c from the validated document (every default already present). */
 static int from_doc(wsr_config *c, cJSON *doc, const cJSON *schema)
 {
+	cJSON *prov = NULL;
 	if (ensure(doc, "providers", schema, "providers") ||
-	    ensure(cJSON_GetObjectItemCaseSensitive(doc, "providers"), "loopback", schema,
+	    ensure(prov = cJSON_GetObjectItemCaseSensitive(doc, "providers"), "loopback", schema,
 		   "providers.loopback") ||
+	    ensure(prov, "kcp", schema, "providers.kcp") ||
+	    ensure(cJSON_GetObjectItemCaseSensitive(prov, "kcp"), "home", schema,
+		   "providers.kcp.home") ||
 	    ensure(doc, "state", schema, "state"))
 		return WSR_ENOMEM;
 	c->providers = cJSON_DetachItemFromObjectCaseSensitive(doc, "providers");
+	const cJSON *home = wsr_json_path(c->providers, "kcp.home");
+	c->home_prefix = str_dup(home, "prefix");
+	c->home.prefix = c->home_prefix;
+	c->home.depth = (int)wsr_json_num(home, "depth", WSR_KCP_HOME_DEPTH);
+	c->home.length = (int)wsr_json_num(home, "length", WSR_KCP_HOME_LENGTH);
+	if (!c->home_prefix)
+		return WSR_ENOMEM;
 	c->state_backend = str_dup(doc, "state.backend");
 	char *path = str_dup(doc, "state.path");
 	c->state_path =

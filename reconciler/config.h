@@ -7,13 +7,17 @@
 #include <cJSON.h>
 
 #include "lib/diag.h"
+#include "providers/kcp/home.h"
 
 #define WSR_CONFIG_FILE "wsr.yaml"
 
 typedef struct wsr_config {
-	char *dir;	     /* the directory the specs were loaded from */
-	char *file;	     /* path of wsr.yaml, or NULL when defaults are used */
-	cJSON *providers;    /* {"loopback": {"endpoint": ..., "apiKeyEnv": ..., "caFile": ...}} */
+	char *dir;		/* the directory the specs were loaded from */
+	char *file;		/* path of wsr.yaml, or NULL when defaults are used */
+	cJSON *providers;	/* {"loopback": {"endpoint": ..., "apiKeyEnv": ..., "caFile": ...},
+				   "kcp": {"endpoint": ..., "home": {...}}}, defaults filled */
+	wsr_kcp_home_opts home; /* providers.kcp.home, checked; prefix points into home_prefix */
+	char *home_prefix;
 	char *state_backend; /* "file" */
 	char *state_path;    /* resolved against dir */
 	int prune;

@@ -140,6 +140,9 @@ const cJSON *wsr_diff_spec_schema(const char *kind)
 	memcpy(api, kind, n);
 	api[n] = '\0';
 	const cJSON *schema = wsr_schema_for(api, slash + 1);
+	const cJSON *canon = cJSON_GetObjectItemCaseSensitive(schema, "x-wsr-canonical");
+	if (cJSON_IsString(canon) && strcmp(canon->valuestring, "document") == 0)
+		return schema;
 	return schema ? wsr_schema_at(schema, "spec") : NULL;
 }
 

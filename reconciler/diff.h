@@ -22,7 +22,11 @@ int wsr_diff(wsr_field_change **out, size_t *n, const cJSON *spec_schema, const 
 
 void wsr_diff_free(wsr_field_change *f, size_t n);
 
-/* The schema of the spec for a resource kind "apiVersion/Kind"; NULL when unknown. */
+/* The schema of the canonical value of a resource kind "apiVersion/Kind":
+ * its spec's, or the whole document's when the schema says
+ * "x-wsr-canonical": "document" (kcp: labels live on the platform next to
+ * the spec, so the value is {"metadata": {"labels"}, "spec"}); NULL when
+ * unknown. */
 const cJSON *wsr_diff_spec_schema(const char *kind);
 
 /* A copy of value without its x-wsr-sensitive parts (what may be stored or printed). */

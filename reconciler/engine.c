@@ -93,6 +93,17 @@ int wsr_engine_provider_open(wsr_engine *e, const char *name, wsr_engine_provide
 	ep->ops = ops;
 	ep->timeout_s = (int)wsr_json_num(config, "timeout", 1800);
 	int rc = 0;
+	const char *kubeconfig = wsr_json_str(config, "kubeconfig");
+	if (kubeconfig && kubeconfig[0] != '/' && strcmp(e->cfg->dir, ".") != 0) {
+		/* relative to wsr.yaml, as state.path is, not to the caller's directory */
+		char *path = wsr_path_join(e->cfg->dir, kubeconfig);
+		if (!path) {
+			cJSON_Delete(config);
+			return WSR_ENOMEM;
+		}
+		cJSON_ReplaceItemInObject(config, "kubeconfig", cJSON_CreateString(path));
+		free(path);
+	}
 	const char *endpoint = wsr_json_str(config, "endpoint");
 	if (endpoint && strcmp(endpoint, "embedded") == 0)
 		rc = start_embedded(e, name, config, &ep->sim, diag);

@@ -21,7 +21,9 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/json.h"
 #include "lib/yaml.h"
+#include "providers/kcp/home.h"
 #include "providers/loopback/loopback.h"
 #include "reconciler/config.h"
 #include "reconciler/diff.h"
@@ -33,6 +35,7 @@ typedef struct loader {
 	wsr_diag *diag;
 	wsr_resource_set *set;
 	size_t nfiles;
+	const wsr_kcp_home_opts *home; /* where HomeWorkspaces live */
 } loader;
 
 /* ---- per-kind rules ---------------------------------------------------- */
@@ -51,8 +54,9 @@ static void error_at(wsr_diag *d, const wsr_node *n, const char *hint, const cha
 /* Loopback Workspace: the type decides which blocks belong; the name must
  * already be what the platform would turn it into. Returns the node whose
  * schema problems the name rule replaces (NULL when none). */
-static const wsr_node *workspace_check(const wsr_node *doc, wsr_diag *d)
+static const wsr_node *workspace_check(const loader *l, const wsr_node *doc, wsr_diag *d)
 {
+	(void)l;
 	const wsr_node *spec = wsr_node_get(doc, "spec");
 	const wsr_node *type = wsr_node_get(spec, "type");
 	const char *t = scalar_text(type);
@@ -88,9 +92,16 @@ static cJSON *detach(cJSON *obj, const char *key)
 	return cJSON_DetachItemFromObjectCaseSensitive(obj, key);
 }
 
-/* The resource for a validated Loopback Workspace document. */
-static wsr_resource *workspace_resource(cJSON *doc, const cJSON *schema)
+/* "apiVersion/kind" of a validated document; caller frees. */
+static char *kind_of(const cJSON *doc)
 {
+	return wsr_strdupf("%s/%s", wsr_json_str(doc, "apiVersion"), wsr_json_str(doc, "kind"));
+}
+
+/* The resource for a validated Loopback Workspace document. */
+static wsr_resource *workspace_resource(const loader *l, cJSON *doc, const cJSON *schema)
+{
+	(void)l;
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(doc, "metadata"), "name"));
 	const char *org = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
@@ -98,9 +109,7 @@ static wsr_resource *workspace_resource(cJSON *doc, const cJSON *schema)
 	const char *provider =
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(schema, "x-wsr-provider"));
 	char *address = wsr_strdupf("%s/%s/%s", provider, org, name);
-	char *kind = wsr_strdupf(
-	    "%s/%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "apiVersion")),
-	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "kind")));
+	char *kind = kind_of(doc);
 	wsr_resource *r = address && kind ? wsr_resource_new(address, provider, kind, name) : NULL;
 	free(address);
 	free(kind);
@@ -111,13 +120,108 @@ static wsr_resource *workspace_resource(cJSON *doc, const cJSON *schema)
 	return r;
 }
 
+/* kcp Workspace: its path (parent:name) must fit kcp's path limit. */
+static const wsr_node *kcp_workspace_check(const loader *l, const wsr_node *doc, wsr_diag *d)
+{
+	(void)l;
+	const wsr_node *name = wsr_node_get(wsr_node_get(doc, "metadata"), "name");
+	const wsr_node *parent = wsr_node_get(wsr_node_get(doc, "spec"), "parent");
+	const char *nm = scalar_text(name), *pa = scalar_text(parent);
+	if (nm && pa && strlen(pa) + 1 + strlen(nm) > WSR_KCP_PATH_MAX)
+		error_at(d, parent, "shorten the names on the way down",
+			 "the workspace's path (spec.parent:metadata.name) is longer than 1024 "
+			 "bytes (WSR_KCP_PATH_MAX)");
+	return NULL;
+}
+
+/* kcp kinds are compared as documents: the labels live on the platform
+ * (metadata.labels) next to the spec, so the canonical value is
+ * {"metadata": {"labels"}, "spec"} without the name, which is in the address. */
+static wsr_resource *kcp_resource(const char *path, const char *name, cJSON *doc)
+{
+	char *address = wsr_strdupf("kcp/%s", path);
+	char *kind = kind_of(doc);
+	wsr_resource *r = address && kind ? wsr_resource_new(address, "kcp", kind, name) : NULL;
+	free(address);
+	free(kind);
+	if (!r)
+		return NULL;
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
+	cJSON *labels = detach(meta, "labels");
+	cJSON_DeleteItemFromObjectCaseSensitive(meta, "name");
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "apiVersion");
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, "kind");
+	if (labels) {
+		r->labels = cJSON_Duplicate(labels, 1);
+		cJSON_AddItemToObject(meta, "labels", labels);
+	} else {
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "metadata");
+	}
+	r->spec = cJSON_Duplicate(doc, 1);
+	if (!r->spec || (labels && !r->labels)) {
+		wsr_resource_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static wsr_resource *kcp_workspace_resource(const loader *l, cJSON *doc, const cJSON *schema)
+{
+	(void)l;
+	(void)schema;
+	const char *name = wsr_json_str(wsr_json_obj(doc, "metadata"), "name");
+	char *path = wsr_strdupf("%s:%s", wsr_json_str(wsr_json_obj(doc, "spec"), "parent"), name);
+	char *nm = name ? strdup(name) : NULL;
+	wsr_resource *r = path && nm ? kcp_resource(path, nm, doc) : NULL;
+	free(path);
+	free(nm);
+	return r;
+}
+
+/* kcp HomeWorkspace: the user name must give a home path under the
+ * configured buckets (a name that sanitizes to nothing does not). */
+static const wsr_node *kcp_home_check(const loader *l, const wsr_node *doc, wsr_diag *d)
+{
+	const wsr_node *name = wsr_node_get(wsr_node_get(doc, "metadata"), "name");
+	const char *nm = scalar_text(name);
+	if (!nm || !*nm)
+		return NULL;
+	wsr_diag found = WSR_DIAG_INIT;
+	char *path = NULL;
+	if (wsr_kcp_home_path(&path, l->home, nm, &found) != 0 && found.n) {
+		wsr_pos pos = wsr_node_pos(name);
+		const wsr_diag_entry *it = &found.v[0];
+		wsr_diag_add(d, WSR_SEV_ERROR, &pos, NULL, it->detail, it->hint, "%s", it->summary);
+	}
+	wsr_diag_free(&found);
+	free(path);
+	return NULL;
+}
+
+static wsr_resource *kcp_home_resource(const loader *l, cJSON *doc, const cJSON *schema)
+{
+	(void)schema;
+	char *user = strdup(wsr_json_str(wsr_json_obj(doc, "metadata"), "name"));
+	char *path = NULL;
+	wsr_diag ignored = WSR_DIAG_INIT; /* kcp_home_check reported it */
+	wsr_resource *r = user && wsr_kcp_home_path(&path, l->home, user, &ignored) == 0
+			      ? kcp_resource(path, user, doc)
+			      : NULL;
+	wsr_diag_free(&ignored);
+	free(path);
+	free(user);
+	return r;
+}
+
 typedef struct kind_rules {
 	const char *api_version, *kind;
-	const wsr_node *(*check)(const wsr_node *doc, wsr_diag *d);
-	wsr_resource *(*resource)(cJSON *doc, const cJSON *schema);
+	const wsr_node *(*check)(const loader *l, const wsr_node *doc, wsr_diag *d);
+	wsr_resource *(*resource)(const loader *l, cJSON *doc, const cJSON *schema);
 } kind_rules;
 
 static const kind_rules kinds[] = {
+    {"kcp.wsr.dev/v1", "HomeWorkspace", kcp_home_check, kcp_home_resource},
+    {"kcp.wsr.dev/v1", "Workspace", kcp_workspace_check, kcp_workspace_resource},
     {"loopback.wsr.dev/v1", "Workspace", workspace_check, workspace_resource},
 };
 
@@ -259,7 +363,7 @@ static void load_doc(loader *l, const wsr_node *doc)
 	if (!k)
 		return;
 	size_t before = wsr_diag_errors(l->diag);
-	const wsr_node *explained = k->check(doc, l->diag);
+	const wsr_node *explained = k->check(l, doc, l->diag);
 	ignore_check(doc, schema, l->diag);
 	wsr_diag found = WSR_DIAG_INIT;
 	cJSON *json = NULL;
@@ -267,7 +371,7 @@ static void load_doc(loader *l, const wsr_node *doc)
 	merge_except(l->diag, &found, explained);
 	wsr_diag_free(&found);
 	if (rc == 0 && wsr_diag_errors(l->diag) == before) {
-		wsr_resource *r = k->resource(json, schema);
+		wsr_resource *r = k->resource(l, json, schema);
 		if (r)
 			add_resource(l, r, doc);
 		else
@@ -406,8 +510,10 @@ static void walk(loader *l, const char *path, int top)
 	free(list);
 }
 
-int wsr_load_dir(const char *dir, wsr_resource_set *desired, wsr_diag *diag)
+int wsr_load_dir(const char *dir, const wsr_kcp_home_opts *home, wsr_resource_set *desired,
+		 wsr_diag *diag)
 {
+	static const wsr_kcp_home_opts defaults = WSR_KCP_HOME_OPTS_INIT;
 	if (!dir || !*dir)
 		dir = ".";
 	char *clean = strdup(dir);
@@ -416,7 +522,7 @@ int wsr_load_dir(const char *dir, wsr_resource_set *desired, wsr_diag *diag)
 	for (size_t n = strlen(clean); n > 1 && clean[n - 1] == '/'; n--)
 		clean[n - 1] = '\0';
 	size_t before = wsr_diag_errors(diag);
-	loader l = {clean, realpath(clean, NULL), diag, desired, 0};
+	loader l = {clean, realpath(clean, NULL), diag, desired, 0, home ? home : &defaults};
 	if (!l.root)
 		wsr_diag_error(diag, NULL, "%s: %s", clean, strerror(errno));
 	else

@@ -11,6 +11,7 @@
 #include "lib/err.h"
 #include "lib/json.h"
 #include "reconciler/diff.h"
+#include "reconciler/order.h"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -362,6 +363,8 @@ int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
 		p->serial = state->serial;
 	}
 	p->refresh_only = opts->refresh_only;
+	if (!rc)
+		rc = wsr_order_build(p, observed, diag);
 	if (rc) {
 		wsr_plan_free(p);
 		return rc;
@@ -447,6 +450,7 @@ void wsr_plan_free(wsr_plan *p)
 	for (size_t i = 0; i < p->n; i++) {
 		wsr_change_free(p->items[i].change);
 		wsr_resource_free(p->items[i].effective);
+		free(p->items[i].after);
 	}
 	free(p->items);
 	for (size_t i = 0; i < p->ndrift; i++) {

@@ -32,6 +32,11 @@ typedef struct wsr_plan_item {
 	 * and creation-only fields as the platform has them, when those differ;
 	 * change->desired then points here. NULL otherwise. */
 	wsr_resource *effective;
+	/* owned; indices of the items whose actions must all finish before this
+	 * one's start (a parent's creation before a child's, a child's deletion
+	 * before its parent's); see reconciler/order.h */
+	size_t *after;
+	size_t nafter;
 } wsr_plan_item;
 
 typedef struct wsr_drift {
@@ -65,8 +70,9 @@ typedef struct wsr_plan_summary {
 	int create, update, replace, remove, transfer, upgrade, adopt, forget, noop, drift;
 } wsr_plan_summary;
 
-/* Builds the plan. desired, observed and state must outlive it. Problems
- * (prevented deletions, ...) go to diag with addresses. */
+/* Builds the plan, with the order between its items. desired, observed and
+ * state must outlive it. Problems (prevented deletions, a parent that does
+ * not exist, ...) go to diag with addresses. */
 int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
 		   const wsr_resource_set *observed, const wsr_state *state,
 		   const wsr_plan_opts *opts, wsr_diag *diag);

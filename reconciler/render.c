@@ -113,7 +113,7 @@ static void print_notes(FILE *f, const cJSON *extra, const char *key, const char
 	}
 }
 
-static void print_item(FILE *f, const wsr_plan_item *it, int color)
+static void print_item(FILE *f, const wsr_plan *p, const wsr_plan_item *it, int color)
 {
 	const wsr_change *c = it->change;
 	const char *sym = wsr_render_symbol(it);
@@ -126,6 +126,8 @@ static void print_item(FILE *f, const wsr_plan_item *it, int color)
 	fputc('\n', f);
 	for (size_t i = 0; i < c->nreasons; i++)
 		fprintf(f, "      # %s\n", c->reasons[i]);
+	for (size_t i = 0; i < it->nafter; i++)
+		fprintf(f, "      # waits for %s\n", p->items[it->after[i]].change->address);
 	print_notes(f, c->extra, "destroys", "destroys:");
 	print_notes(f, c->extra, "backupFirst", "back up first:");
 	print_notes(f, c->extra, "verifyAfter", "verify after the transfer:");
@@ -139,16 +141,42 @@ static void print_item(FILE *f, const wsr_plan_item *it, int color)
 	}
 }
 
+static int shown_item(const wsr_plan_item *it)
+{
+	return it->change->nactions || it->record != WSR_REC_NONE || it->orphan;
+}
+
+/* Whether the items shown come from more than one provider: then each
+ * provider's items (adjacent, as addresses start with its name) get a heading. */
+static int several_providers(const wsr_plan *p)
+{
+	const char *first = NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		if (!shown_item(&p->items[i]))
+			continue;
+		const char *prov = p->items[i].change->provider;
+		if (first && strcmp(first, prov) != 0)
+			return 1;
+		first = prov;
+	}
+	return 0;
+}
+
 void wsr_render_text(FILE *f, const wsr_plan *p, int color)
 {
-	int shown = 0;
+	int shown = 0, headings = several_providers(p);
+	const char *provider = NULL;
 	for (size_t i = 0; i < p->n; i++) {
 		const wsr_plan_item *it = &p->items[i];
-		if (!it->change->nactions && it->record == WSR_REC_NONE && !it->orphan)
+		if (!shown_item(it))
 			continue;
 		if (!shown++)
 			fprintf(f, "wsr will perform the following actions:\n\n");
-		print_item(f, it, color);
+		if (headings && (!provider || strcmp(provider, it->change->provider) != 0)) {
+			provider = it->change->provider;
+			fprintf(f, "%s:\n", provider);
+		}
+		print_item(f, p, it, color);
 		fputc('\n', f);
 	}
 	if (p->ndrift) {
@@ -228,7 +256,7 @@ static cJSON *spec_json(const wsr_change *c, const wsr_resource *r)
 	return wsr_diff_redact(wsr_diff_spec_schema(c->kind), r->spec);
 }
 
-static cJSON *change_json(const wsr_plan_item *it)
+static cJSON *change_json(const wsr_plan *p, const wsr_plan_item *it)
 {
 	const wsr_change *c = it->change;
 	cJSON *o = cJSON_CreateObject();
@@ -243,6 +271,10 @@ static cJSON *change_json(const wsr_plan_item *it)
 	cJSON_AddItemToObject(o, "fields",
 			      fields_json(c->fields, c->nfields, "before", "after", 1));
 	cJSON_AddBoolToObject(o, "disruptive", c->disruptive);
+	cJSON *waits = cJSON_AddArrayToObject(o, "waitsFor");
+	for (size_t i = 0; i < it->nafter; i++)
+		cJSON_AddItemToArray(waits,
+				     cJSON_CreateString(p->items[it->after[i]].change->address));
 	cJSON_AddItemToObject(o, "before", spec_json(c, c->observed));
 	cJSON_AddItemToObject(o, "after", spec_json(c, c->desired));
 	cJSON *reasons = cJSON_AddArrayToObject(o, "reasons");
@@ -299,7 +331,7 @@ cJSON *wsr_render_json(const wsr_plan *p, const wsr_diag *diag)
 	cJSON *changes = cJSON_AddArrayToObject(root, "changes");
 	cJSON *drift = cJSON_AddArrayToObject(root, "drift");
 	for (size_t i = 0; p && i < p->n; i++)
-		cJSON_AddItemToArray(changes, change_json(&p->items[i]));
+		cJSON_AddItemToArray(changes, change_json(p, &p->items[i]));
 	for (size_t i = 0; p && i < p->ndrift; i++) {
 		cJSON *d = cJSON_CreateObject();
 		cJSON_AddItemToArray(drift, d);

@@ -50,7 +50,7 @@ int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 	if (rc)
 		return rc;
 	int prune = cfg->prune || opts->plan.prune;
-	rc = wsr_load_dir(dir, &r->desired, diag);
+	rc = wsr_load_dir(dir, &cfg->home, &r->desired, diag);
 	if (!rc && wsr_diag_errors(diag))
 		rc = WSR_EINVAL;
 	if (rc) {

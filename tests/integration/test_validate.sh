@@ -273,7 +273,7 @@ t_unknown_kind_and_stray_config() {
 	run "$WSR" validate specs
 	expect_rc 1
 	expect_err "specs/ws.yaml:2:7: error: unknown kind 'Cluster' with apiVersion 'loopback.wsr.dev/v1'"
-	expect_err "hint: known kinds: loopback.wsr.dev/v1 Workspace"
+	expect_err "hint: known kinds: kcp.wsr.dev/v1 HomeWorkspace, kcp.wsr.dev/v1 Workspace, loopback.wsr.dev/v1 Workspace"
 	expect_err "specs/ws.yaml:6:1: error: a Config document belongs only in wsr.yaml"
 }
 

@@ -72,7 +72,7 @@ static loaded *load(const char *dir)
 	loaded *l = calloc(1, sizeof(*l));
 	assert_non_null(l);
 	wsr_diag_init(&l->d);
-	l->rc = wsr_load_dir(dir, &l->set, &l->d);
+	l->rc = wsr_load_dir(dir, NULL, &l->set, &l->d);
 	wsr_diag_sort(&l->d);
 	return l;
 }
@@ -218,7 +218,9 @@ static void test_unknown_kind(void **st)
 	    "apiVersion: example.com/v1\nkind: Thing\n---\n[1, 2]\n---\nkind: Workspace\n");
 	loaded *l = load(".");
 	expect_error(l, "u.yaml", 2, 7, "unknown kind 'Thing' with apiVersion 'example.com/v1'");
-	assert_string_equal(l->d.v[0].hint, "known kinds: loopback.wsr.dev/v1 Workspace");
+	assert_string_equal(l->d.v[0].hint,
+			    "known kinds: kcp.wsr.dev/v1 HomeWorkspace, "
+			    "kcp.wsr.dev/v1 Workspace, loopback.wsr.dev/v1 Workspace");
 	expect_error(l, "u.yaml", 4, 1, "a spec document must be a map with apiVersion and kind");
 	expect_error(l, "u.yaml", 6, 1, "the document has no apiVersion");
 	done(l);
@@ -317,7 +319,11 @@ static void test_config_defaults(void **st)
 	char *p = cJSON_PrintUnformatted(c->providers);
 	assert_string_equal(
 	    p, "{\"loopback\":{\"endpoint\":\"embedded\",\"apiKeyEnv\":\"LOOPBACK_API_KEY\","
-	       "\"timeout\":1800}}");
+	       "\"timeout\":1800},\"kcp\":{\"endpoint\":\"embedded\",\"timeout\":1800,\"home\":{"
+	       "\"prefix\":\"root:users\",\"depth\":2,\"length\":2}}}");
+	assert_string_equal(c->home.prefix, "root:users");
+	assert_int_equal(c->home.depth, 2);
+	assert_int_equal(c->home.length, 2);
 	free(p);
 	assert_string_equal(c->state_backend, "file");
 	assert_string_equal(c->state_path, "specs/.wsr/state.json");
@@ -339,6 +345,7 @@ static void test_config_file(void **st)
 	put("specs/wsr.yaml",
 	    "apiVersion: wsr.dev/v1\nkind: Config\n"
 	    "providers:\n  loopback:\n    endpoint: https://api.example\n    caFile: ca.pem\n"
+	    "  kcp: {endpoint: kubeconfig, home: {prefix: root:people, depth: 3, length: 1}}\n"
 	    "state: {path: /var/lib/wsr/state.json}\nprune: true\nparallelism: 256\n");
 	wsr_diag d = WSR_DIAG_INIT;
 	wsr_config *c = NULL;
@@ -346,7 +353,11 @@ static void test_config_file(void **st)
 	assert_string_equal(c->file, "specs/wsr.yaml");
 	char *p = cJSON_PrintUnformatted(c->providers);
 	assert_string_equal(p, "{\"loopback\":{\"endpoint\":\"https://api.example\",\"apiKeyEnv\":"
-			       "\"LOOPBACK_API_KEY\",\"caFile\":\"ca.pem\",\"timeout\":1800}}");
+			       "\"LOOPBACK_API_KEY\",\"caFile\":\"ca.pem\",\"timeout\":1800},"
+			       "\"kcp\":{\"endpoint\":\"kubeconfig\",\"timeout\":1800,\"home\":{"
+			       "\"prefix\":\"root:people\",\"depth\":3,\"length\":1}}}");
+	assert_string_equal(c->home.prefix, "root:people");
+	assert_int_equal(c->home.depth, 3);
 	free(p);
 	assert_string_equal(c->state_path, "/var/lib/wsr/state.json");
 	assert_int_equal(c->prune, 1);

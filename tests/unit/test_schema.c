@@ -107,7 +107,9 @@ static void test_registry(void **st)
 	size_t n = 0;
 	while (wsr_schema_list(n))
 		n++;
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 4); /* config, kcp HomeWorkspace and Workspace, loopback Workspace */
+	assert_non_null(wsr_schema_for("kcp.wsr.dev/v1", "Workspace"));
+	assert_non_null(wsr_schema_for("kcp.wsr.dev/v1", "HomeWorkspace"));
 }
 
 static void test_schema_at(void **st)
