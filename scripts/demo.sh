@@ -1,12 +1,14 @@
 #!/bin/sh
 # make demo: the main job on the embedded platform, step by step —
-# validate, plan, apply, plan again — on a fresh copy of examples/basic.
+# validate, plan, apply, plan again — on a fresh copy of examples/basic,
+# then the kcp tree of examples/kcp.
 set -eu
 BIN=$(cd "${1:-bin}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/wsr-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -R "$top/examples/basic" "$work/basic"
+cp -R "$top/examples/kcp" "$work/kcp"
 cd "$work"
 bold="" plain=""
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
@@ -31,3 +33,7 @@ step wsr plan basic --detailed-exitcode
 echo "(exit status 0: the embedded platform matches the specs)"
 step wsr state list --dir basic
 "$BIN/wsr" state list --dir basic
+step wsr apply kcp --auto-approve
+"$BIN/wsr" apply kcp --auto-approve
+step wsr plan kcp --detailed-exitcode
+"$BIN/wsr" plan kcp --detailed-exitcode
