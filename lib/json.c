@@ -167,3 +167,42 @@ int wsr_json_fputs(FILE *f, const cJSON *v)
 	free(text);
 	return 0;
 }
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int wsr_json_sorted_strings(cJSON **out, const cJSON *m, const char *where, char **why)
+{
+	*out = NULL;
+	if (!cJSON_IsObject(m)) {
+		*why = wsr_strdupf("field %s is not an object", where);
+		return WSR_EINVAL;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(m), i = 0;
+	const char **keys = calloc(n ? n : 1, sizeof(*keys));
+	cJSON *copy = keys ? cJSON_CreateObject() : NULL;
+	int rc = copy ? 0 : WSR_ENOMEM;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, (rc ? NULL : m))
+	{
+		if (!cJSON_IsString(it)) {
+			*why = wsr_strdupf("field %s.%s is not a string", where, it->string);
+			rc = WSR_EINVAL;
+			break;
+		}
+		keys[i++] = it->string;
+	}
+	if (!rc)
+		qsort(keys, n, sizeof(*keys), cmp_key);
+	for (i = 0; !rc && i < n; i++)
+		if (!cJSON_AddStringToObject(copy, keys[i], wsr_json_str(m, keys[i])))
+			rc = WSR_ENOMEM;
+	free(keys);
+	if (rc)
+		cJSON_Delete(copy);
+	else
+		*out = copy;
+	return rc;
+}

@@ -32,6 +32,13 @@ const cJSON *wsr_json_path(const cJSON *root, const char *dotted);
  * non-object is WSR_EINVAL. */
 int wsr_json_set_path(cJSON *root, const char *dotted, const cJSON *value);
 
+/* A copy of m, an object whose values must all be strings (labels, a
+ * free-form string map), with its keys sorted so printing it is canonical.
+ * WSR_EINVAL with *why (caller frees) naming the field at `where` that is
+ * not an object, or the member that is not a string; WSR_ENOMEM. *out is
+ * NULL on failure. */
+int wsr_json_sorted_strings(cJSON **out, const cJSON *m, const char *where, char **why);
+
 /* Prints v indented, and a newline, to f: how every --json output is
  * written. WSR_ENOMEM when it cannot be rendered (nothing is printed). */
 int wsr_json_fputs(FILE *f, const cJSON *v);

@@ -40,6 +40,21 @@ typedef struct ctx {
 	wsr_apply_result res;
 } ctx;
 
+/* Waits (mu held) for a signal on cv, at most 200 ms: long enough not to
+ * spin, short enough that a stop flag set by a signal handler, which cannot
+ * signal cv, is seen promptly. */
+static void wait_briefly(ctx *c)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 200 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+}
+
 static int stopping(const ctx *c, int level)
 {
 	return (c->o->stop && *c->o->stop >= level) || (level == 1 && c->write_failed);
@@ -242,14 +257,7 @@ static void *worker(void *arg)
 		if (c->head == c->tail) {
 			if (!c->inflight)
 				break; /* nothing ready and nothing running that could free more */
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 200 * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+			wait_briefly(c);
 			continue;
 		}
 		size_t i = c->ready[c->head++];
@@ -454,14 +462,7 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 		}
 		if (!c.running)
 			break;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&c.cv, &c.mu, &ts);
+		wait_briefly(&c);
 	}
 	pthread_mutex_unlock(&c.mu);
 	for (int i = 0; i < nworkers; i++)

@@ -88,46 +88,12 @@ int kc_type_key(char key[KC_TYPE_MAX + 1], const cJSON *ref)
 
 /* ---- from the server ------------------------------------------------ */
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A string map (labels) copied with its keys sorted, so printing it is
- * canonical; where names it in a complaint. */
+/* A string map copied with its keys sorted (canonical to print); a wrong
+ * shape is the platform's mistake. */
 static int string_map(cJSON **out, const cJSON *m, const char *where, char **why)
 {
-	*out = NULL;
-	if (!cJSON_IsObject(m)) {
-		*why = wsr_strdupf("field %s is not an object", where);
-		return WSR_EAPI;
-	}
-	size_t n = (size_t)cJSON_GetArraySize(m), i = 0;
-	const char **keys = calloc(n ? n : 1, sizeof(*keys));
-	const cJSON *it;
-	int rc = keys && (*out = cJSON_CreateObject()) ? 0 : WSR_ENOMEM;
-	cJSON_ArrayForEach(it, (rc ? NULL : m))
-	{
-		if (!cJSON_IsString(it)) {
-			*why = wsr_strdupf("field %s.%s is not a string", where, it->string);
-			rc = WSR_EAPI;
-			break;
-		}
-		keys[i++] = it->string;
-	}
-	if (!rc)
-		qsort(keys, n, sizeof(*keys), cmp_str);
-	for (i = 0; !rc && i < n; i++) {
-		const char *v = wsr_json_str(m, keys[i]);
-		if (!cJSON_AddStringToObject(*out, keys[i], v))
-			rc = WSR_ENOMEM;
-	}
-	free(keys);
-	if (rc) {
-		cJSON_Delete(*out);
-		*out = NULL;
-	}
-	return rc;
+	int rc = wsr_json_sorted_strings(out, m, where, why);
+	return rc == WSR_EINVAL ? WSR_EAPI : rc;
 }
 
 /* obj[key] as an object: *out NULL when absent or null; *why when another type. */

@@ -14,35 +14,20 @@
 int lb_call(wsr_provider *p, long *status, cJSON **json, const char *address, const char *method,
 	    const char *path, const char *const *headers, const char *body, wsr_diag *diag)
 {
-	wsr_http_resp resp;
 	char *err = NULL;
-	*json = NULL;
-	*status = 0;
-	int rc = wsr_http_request(p->http, &resp, method, path, headers, body, &err);
-	if (rc) {
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, address, err, NULL,
-			     rc == WSR_ELIMIT
-				 ? "the Loopback platform at %s sent a response that is too large"
-				 : "cannot reach the Loopback platform at %s",
-			     p->endpoint);
-		free(err);
-		wsr_http_resp_free(&resp);
-		return rc;
-	}
-	*status = resp.status;
-	if (resp.len > 0 && wsr_json_parse(json, resp.body, resp.len, &err) != 0 &&
-	    resp.status / 100 == 2) {
-		char *detail =
-		    wsr_strdupf("%s %s answered %ld: %s", method, path, resp.status, err);
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, address, detail, NULL,
-			     "the Loopback platform at %s answered with something that is not JSON",
-			     p->endpoint);
-		free(detail);
-		rc = WSR_EAPI;
-	}
+	int rc = wsr_http_request_json(p->http, status, json, method, path, headers, body, &err);
+	if (rc)
+		wsr_diag_add(
+		    diag, WSR_SEV_ERROR, NULL, address, err, NULL,
+		    rc == WSR_ELIMIT ? "the Loopback platform at %s sent a response that "
+				       "is too large"
+		    : rc == WSR_EINVAL
+			? "the Loopback platform at %s answered with something that is not "
+			  "JSON"
+			: "cannot reach the Loopback platform at %s",
+		    p->endpoint);
 	free(err);
-	wsr_http_resp_free(&resp);
-	return rc;
+	return rc == WSR_EINVAL ? WSR_EAPI : rc;
 }
 
 int lb_refused(wsr_provider *p, wsr_diag *diag, const char *address, const char *what, long status,

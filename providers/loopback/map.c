@@ -76,33 +76,12 @@ static int sub_obj(const cJSON **out, const cJSON *src, const char *key, int req
 	return WSR_EAPI;
 }
 
-/* A string map copied with its keys sorted, so printing it is canonical. */
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
+/* A string map copied with its keys sorted (canonical to print); a wrong
+ * shape is the platform's mistake. */
 static int sorted_string_map(cJSON **out, const cJSON *m, const char *where, char **why)
 {
-	size_t n = (size_t)cJSON_GetArraySize(m), i = 0;
-	const char **keys = calloc(n ? n : 1, sizeof(*keys));
-	const cJSON *it;
-	int rc = keys && (*out = cJSON_CreateObject()) ? 0 : WSR_ENOMEM;
-	cJSON_ArrayForEach(it, (rc ? NULL : m))
-	{
-		if (!cJSON_IsString(it)) {
-			*why = wsr_strdupf("field %s.%s is not a string", where, it->string);
-			rc = WSR_EAPI;
-			break;
-		}
-		keys[i++] = it->string;
-	}
-	if (!rc)
-		qsort(keys, n, sizeof(*keys), cmp_str);
-	for (i = 0; !rc && i < n; i++)
-		rc = copy_field(*out, m, keys[i], T_STR, REQUIRED, where, why);
-	free(keys);
-	return rc;
+	int rc = wsr_json_sorted_strings(out, m, where, why);
+	return rc == WSR_EINVAL ? WSR_EAPI : rc;
 }
 
 static int add_metadata(cJSON *dst, const cJSON *src, char **why)
