@@ -68,6 +68,23 @@ static int start_embedded(wsr_engine *e, const char *name, cJSON *config, struct
 	return 0;
 }
 
+/* Makes a relative file named in a provider block relative to wsr.yaml's
+ * directory, as state.path is, not to wherever wsr was started. */
+static int resolve_file(cJSON *config, const char *key, const char *dir)
+{
+	const char *file = wsr_json_str(config, key);
+	if (!file || file[0] == '/' || strcmp(dir, ".") == 0)
+		return 0;
+	char *path = wsr_path_join(dir, file);
+	cJSON *v = path ? cJSON_CreateString(path) : NULL;
+	free(path);
+	if (!v || !cJSON_ReplaceItemInObject(config, key, v)) {
+		cJSON_Delete(v);
+		return WSR_ENOMEM;
+	}
+	return 0;
+}
+
 int wsr_engine_provider_open(wsr_engine *e, const char *name, wsr_engine_provider **out,
 			     wsr_diag *diag)
 {
@@ -93,16 +110,10 @@ int wsr_engine_provider_open(wsr_engine *e, const char *name, wsr_engine_provide
 	ep->ops = ops;
 	ep->timeout_s = (int)wsr_json_num(config, "timeout", 1800);
 	int rc = 0;
-	const char *kubeconfig = wsr_json_str(config, "kubeconfig");
-	if (kubeconfig && kubeconfig[0] != '/' && strcmp(e->cfg->dir, ".") != 0) {
-		/* relative to wsr.yaml, as state.path is, not to the caller's directory */
-		char *path = wsr_path_join(e->cfg->dir, kubeconfig);
-		if (!path) {
-			cJSON_Delete(config);
-			return WSR_ENOMEM;
-		}
-		cJSON_ReplaceItemInObject(config, "kubeconfig", cJSON_CreateString(path));
-		free(path);
+	if (resolve_file(config, "kubeconfig", e->cfg->dir) ||
+	    resolve_file(config, "caFile", e->cfg->dir)) {
+		cJSON_Delete(config);
+		return WSR_ENOMEM;
 	}
 	const char *endpoint = wsr_json_str(config, "endpoint");
 	if (endpoint && strcmp(endpoint, "embedded") == 0)

@@ -15,19 +15,27 @@ export NO_COLOR=1
 # sim_start [SEED] [API]: starts wsr-sim on a free port; sets SIM_URL and
 # SIM_DIR (its folder: data/, out, and err with the request log), which is
 # $T/sim for loopback and $T/sim-<api> for the others, so one test can run
-# both emulators.
+# both emulators. With SIM_TLS=1 it serves HTTPS with a certificate for
+# 127.0.0.1 made for the test; the CA to trust is $SIM_DIR/cert.pem.
 sim_start() {
 	seed=${1:-$FIXTURES/seed.yaml}
 	api=${2:-loopback}
 	SIM_DIR=$T/sim
 	[ "$api" = loopback ] || SIM_DIR=$T/sim-$api
 	mkdir -p "$SIM_DIR"
+	set --
+	if [ "${SIM_TLS:-0}" = 1 ]; then
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+			-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+			-keyout "$SIM_DIR/key.pem" -out "$SIM_DIR/cert.pem" 2>/dev/null || return 1
+		set -- --tls-cert "$SIM_DIR/cert.pem" --tls-key "$SIM_DIR/key.pem"
+	fi
 	"$WSR_SIM" serve --api "$api" --listen 127.0.0.1:0 --seed "$seed" \
-		--data "$SIM_DIR/data" >"$SIM_DIR/out" 2>"$SIM_DIR/err" &
+		--data "$SIM_DIR/data" "$@" >"$SIM_DIR/out" 2>"$SIM_DIR/err" &
 	echo $! >>"$T/.pids"
 	i=0
 	while [ $i -lt 100 ]; do
-		SIM_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$SIM_DIR/out" 2>/dev/null | head -n 1)
+		SIM_URL=$(sed -n 's/^listening on \(https\{0,1\}:[^ ]*\).*/\1/p' "$SIM_DIR/out" 2>/dev/null | head -n 1)
 		[ -n "$SIM_URL" ] && return 0
 		sleep 0.05
 		i=$((i + 1))

@@ -251,4 +251,16 @@ t_unknown_flag_and_help() {
 	expect_out "--dry-run"
 }
 
+t_ca_file_is_relative_to_wsr_yaml() {
+	SIM_TLS=1 sim_start && use_sim specs && ws specs alpha
+	case "$SIM_URL" in https://*) ;; *) fail "the emulator is not on HTTPS: $SIM_URL" ;; esac
+	cp "$SIM_DIR/cert.pem" specs/ca.pem
+	run "$WSR" plan specs
+	expect_rc 1 # the emulator's certificate is not trusted without the CA
+	sed -i "s|apiKeyEnv: LOOPBACK_API_KEY}|apiKeyEnv: LOOPBACK_API_KEY, caFile: ca.pem}|" specs/wsr.yaml
+	run "$WSR" plan specs
+	expect_rc 0
+	expect_out "+   loopback/acme/alpha"
+}
+
 run_tests
