@@ -23,6 +23,7 @@
 #include "lib/json.h"
 #include "providers/loopback/lb.h"
 #include "providers/loopback/loopback.h"
+#include "tests/unit/fake_server.h"
 #include "tests/unit/provider_fixture.h"
 
 /* ---- the fake platform ------------------------------------------------ */
@@ -113,60 +114,27 @@ static void log_request(struct MHD_Connection *c, const char *method, const char
 	snprintf(fk.log[fk.requests].body, sizeof(fk.log[0].body), "%s", body);
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-			       const char *method, const char *version, const char *upload,
-			       size_t *upload_size, void **con_cls)
+static char *dispatch(struct MHD_Connection *c, const char *method, const char *url,
+		      const char *body, unsigned *status)
 {
-	(void)cls, (void)version;
-	wsr_buf *in = *con_cls;
-	if (!in) {
-		*con_cls = calloc(1, sizeof(wsr_buf));
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		wsr_buf_add(in, upload, *upload_size);
-		*upload_size = 0;
-		return MHD_YES;
-	}
 	const char *cursor = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "cursor");
-	unsigned status;
 	pthread_mutex_lock(&fk.mu);
-	log_request(c, method, url, wsr_buf_str(in));
+	log_request(c, method, url, body);
 	fk.requests++;
-	char *body = route_body(method, url, cursor, &status);
+	char *out = route_body(method, url, cursor, status);
 	pthread_mutex_unlock(&fk.mu);
-	struct MHD_Response *r =
-	    MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode code)
-{
-	(void)cls, (void)c, (void)code;
-	wsr_buf_free(*con_cls);
-	free(*con_cls);
-	*con_cls = NULL;
+	return out;
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	memset(fk.used, 0, sizeof(fk.used));
 	fk.nroutes = 0;
 	fk.requests = 0;
-	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-				   0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	daemon_ = fake_start(dispatch, base_url, sizeof(base_url));
 	if (!daemon_)
 		return -1;
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u", info->port);
 	return 0;
 }
 
