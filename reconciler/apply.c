@@ -270,6 +270,8 @@ static void *worker(void *arg)
 			c->res.failed++;
 		else
 			c->res.succeeded++;
+		if (c->o->on_item)
+			c->o->on_item(c->o->arg, &c->p->items[i], rc);
 		finished(c, i, rc == 0);
 		pthread_cond_broadcast(&c->cv);
 	}
@@ -305,8 +307,8 @@ static int schedule(ctx *c)
 			size_t first = it->after[k];
 			c->dep[c->dep_start[first] + fill[first]++] = i;
 		}
-		c->unmet[i] = it->nafter;
-		if (it->change->nactions && !it->nafter)
+		c->unmet[i] = it->hold ? (size_t)-1 : it->nafter;
+		if (it->change->nactions && !it->nafter && !it->hold)
 			c->ready[c->tail++] = i;
 	}
 	free(fill);
@@ -329,6 +331,14 @@ static void write_updates(ctx *c, wsr_state *state, update *list)
 			const wsr_state_entry *old = wsr_state_find(state, u->put->address);
 			if (old)
 				u->put->created_ms = old->created_ms;
+			/* the revision the entry now stands for: this run's, or (a
+			 * record without a source revision) the one it had */
+			const char *rev = c->o->revision ? c->o->revision
+					  : old		 ? old->revision
+							 : NULL;
+			if (rev)
+				u->put->revision =
+				    strdup(rev); /* out of memory: recorded without it */
 			if (wsr_state_put(state, u->put)) {
 				/* the platform has it but state cannot hold it: say so, the
 				 * next plan will show it as to be recorded */
@@ -470,8 +480,12 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 			pthread_join(tids[i], NULL);
 	free(tids);
 	for (size_t i = 0; i < p->n; i++)
-		if (p->items[i].change->nactions)
-			c.res.skipped++;
+		if (p->items[i].change->nactions) {
+			if (p->items[i].hold)
+				c.res.held++;
+			else
+				c.res.skipped++;
+		}
 	c.res.skipped -= c.res.succeeded + c.res.failed;
 	c.res.interrupted = opts->stop && *opts->stop;
 	*res = c.res;

@@ -29,12 +29,17 @@ typedef struct wsr_apply_opts {
 	FILE *progress;		     /* one line per started/finished step; may be NULL */
 	int poll_min_ms;	     /* first polling interval (default 100) */
 	int poll_max_ms;	     /* longest polling interval (default 2000) */
+	const char *revision; /* source revision recorded with every entry written; may be NULL */
+	/* called (serialized, from a worker) when an item finished: rc 0 or its error */
+	void (*on_item)(void *arg, const wsr_plan_item *it, int rc);
+	void *arg;
 } wsr_apply_opts;
 
 typedef struct wsr_apply_result {
 	int succeeded; /* resources whose every action finished */
 	int failed;    /* resources with a failed action */
-	int skipped;   /* resources not started because of a stop */
+	int skipped;   /* resources not started because of a stop or a failure they wait for */
+	int held;      /* resources not started because they are held (wsr_plan_item.hold) */
 	int state_writes;
 	int interrupted;
 } wsr_apply_result;

@@ -29,6 +29,7 @@ void wsr_config_free(wsr_config *c)
 	free(c->dir);
 	free(c->file);
 	cJSON_Delete(c->providers);
+	cJSON_Delete(c->watch);
 	free(c->home_prefix);
 	free(c->state_backend);
 	free(c->state_path);
@@ -169,8 +170,13 @@ static int from_doc(wsr_config *c, cJSON *doc, const cJSON *schema)
 	    ensure(prov, "kcp", schema, "providers.kcp") ||
 	    ensure(cJSON_GetObjectItemCaseSensitive(prov, "kcp"), "home", schema,
 		   "providers.kcp.home") ||
-	    ensure(doc, "state", schema, "state"))
+	    ensure(doc, "state", schema, "state") || ensure(doc, "watch", schema, "watch"))
 		return WSR_ENOMEM;
+	cJSON *w = cJSON_GetObjectItemCaseSensitive(doc, "watch");
+	if (ensure(w, "webhook", schema, "watch.webhook") ||
+	    ensure(w, "git", schema, "watch.git") || ensure(w, "backoff", schema, "watch.backoff"))
+		return WSR_ENOMEM;
+	c->watch = cJSON_DetachItemFromObjectCaseSensitive(doc, "watch");
 	c->providers = cJSON_DetachItemFromObjectCaseSensitive(doc, "providers");
 	const cJSON *home = wsr_json_path(c->providers, "kcp.home");
 	c->home_prefix = str_dup(home, "prefix");
@@ -190,7 +196,9 @@ static int from_doc(wsr_config *c, cJSON *doc, const cJSON *schema)
 	return c->state_backend && c->state_path ? 0 : WSR_ENOMEM;
 }
 
-int wsr_config_load(wsr_config **out, const char *dir, wsr_diag *diag)
+/* Loads path (NULL: dir/wsr.yaml, which may be absent) with relative paths
+ * resolved against dir. */
+static int load(wsr_config **out, const char *dir, const char *file, wsr_diag *diag)
 {
 	*out = NULL;
 	const cJSON *schema = wsr_schema_for(CONFIG_API, CONFIG_KIND);
@@ -200,9 +208,15 @@ int wsr_config_load(wsr_config **out, const char *dir, wsr_diag *diag)
 		return WSR_ENOMEM;
 	}
 	c->dir = strdup(dir && *dir ? dir : ".");
-	char *path = c->dir ? wsr_path_join(c->dir, WSR_CONFIG_FILE) : NULL;
+	char *path = file ? strdup(file) : c->dir ? wsr_path_join(c->dir, WSR_CONFIG_FILE) : NULL;
 	int rc = path ? 0 : WSR_ENOMEM;
 	cJSON *doc = path ? read_file(schema, path, &rc, diag) : NULL;
+	if (!doc && !rc && file) {
+		wsr_pos pos = {file, 0, 0};
+		wsr_diag_add(diag, WSR_SEV_ERROR, &pos, NULL, NULL, NULL,
+			     "the configuration file does not exist or is empty");
+		rc = WSR_EINVAL;
+	}
 	if (doc) {
 		c->file = path;
 		path = NULL;
@@ -220,4 +234,25 @@ int wsr_config_load(wsr_config **out, const char *dir, wsr_diag *diag)
 	}
 	*out = c;
 	return 0;
+}
+
+int wsr_config_load(wsr_config **out, const char *dir, wsr_diag *diag)
+{
+	return load(out, dir, NULL, diag);
+}
+
+int wsr_config_load_file(wsr_config **out, const char *file, wsr_diag *diag)
+{
+	char *dir = wsr_path_dirname(file);
+	int rc = dir ? load(out, dir, file, diag) : WSR_ENOMEM;
+	free(dir);
+	return rc;
+}
+
+char *wsr_config_path(const wsr_config *c, const char *file)
+{
+	if (!file)
+		return NULL;
+	return file[0] == '/' || strcmp(c->dir, ".") == 0 ? strdup(file)
+							  : wsr_path_join(c->dir, file);
 }

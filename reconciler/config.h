@@ -22,10 +22,20 @@ typedef struct wsr_config {
 	char *state_path;    /* resolved against dir */
 	int prune;
 	int parallelism;
+	cJSON *watch; /* the watch block, defaults filled (webhook, git, backoff included) */
 } wsr_config;
 
 /* Reads dir/wsr.yaml (or the defaults). Problems go to diag with positions;
  * WSR_EINVAL then. */
 int wsr_config_load(wsr_config **out, const char *dir, wsr_diag *diag);
+
+/* Reads the configuration file named (wsr watch --config): it must exist;
+ * relative paths in it are relative to its directory. */
+int wsr_config_load_file(wsr_config **out, const char *file, wsr_diag *diag);
+
+/* A file named in the configuration, relative to wsr.yaml's directory
+ * unless absolute; a new string, NULL for NULL or out of memory. */
+char *wsr_config_path(const wsr_config *c, const char *file);
+
 void wsr_config_free(wsr_config *c);
 #endif

@@ -70,12 +70,12 @@ static int start_embedded(wsr_engine *e, const char *name, cJSON *config, struct
 
 /* Makes a relative file named in a provider block relative to wsr.yaml's
  * directory, as state.path is, not to wherever wsr was started. */
-static int resolve_file(cJSON *config, const char *key, const char *dir)
+static int resolve_file(cJSON *config, const char *key, const wsr_config *cfg)
 {
 	const char *file = wsr_json_str(config, key);
-	if (!file || file[0] == '/' || strcmp(dir, ".") == 0)
+	if (!file)
 		return 0;
-	char *path = wsr_path_join(dir, file);
+	char *path = wsr_config_path(cfg, file);
 	cJSON *v = path ? cJSON_CreateString(path) : NULL;
 	free(path);
 	if (!v || !cJSON_ReplaceItemInObject(config, key, v)) {
@@ -110,8 +110,7 @@ int wsr_engine_provider_open(wsr_engine *e, const char *name, wsr_engine_provide
 	ep->ops = ops;
 	ep->timeout_s = (int)wsr_json_num(config, "timeout", 1800);
 	int rc = 0;
-	if (resolve_file(config, "kubeconfig", e->cfg->dir) ||
-	    resolve_file(config, "caFile", e->cfg->dir)) {
+	if (resolve_file(config, "kubeconfig", e->cfg) || resolve_file(config, "caFile", e->cfg)) {
 		cJSON_Delete(config);
 		return WSR_ENOMEM;
 	}

@@ -391,27 +391,46 @@ static void file_error(loader *l, const char *path, const char *hint, const char
 	wsr_diag_add(l->diag, WSR_SEV_ERROR, &pos, NULL, NULL, hint, fmt, arg);
 }
 
-static void load_file(loader *l, const char *path)
+static int is_spec_name(const char *name);
+
+static void load_text(loader *l, const char *path, const char *text, size_t len)
 {
-	char *text = NULL;
-	size_t len = 0;
-	int rc = wsr_fs_read(&text, &len, path, WSR_LOAD_MAX_FILE);
-	if (rc == WSR_ELIMIT) {
-		file_error(l, path, "split it into several files", "the file is larger than %s",
-			   "8 MiB (WSR_LOAD_MAX_FILE)");
-		return;
-	}
-	if (rc != 0) {
-		file_error(l, path, NULL, "cannot read the file: %s", wsr_strerror(rc));
-		return;
-	}
 	wsr_yaml_file y;
 	wsr_yaml_parse(&y, path, text, len, l->diag);
 	for (size_t i = 0; i < y.ndocs; i++)
 		if (y.docs[i].root)
 			load_doc(l, y.docs[i].root);
 	wsr_yaml_file_free(&y);
+}
+
+static void too_large(loader *l, const char *path)
+{
+	file_error(l, path, "split it into several files", "the file is larger than %s",
+		   "8 MiB (WSR_LOAD_MAX_FILE)");
+}
+
+static void load_file(loader *l, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = wsr_fs_read(&text, &len, path, WSR_LOAD_MAX_FILE);
+	if (rc == WSR_ELIMIT) {
+		too_large(l, path);
+		return;
+	}
+	if (rc != 0) {
+		file_error(l, path, NULL, "cannot read the file: %s", wsr_strerror(rc));
+		return;
+	}
+	load_text(l, path, text, len);
 	free(text);
+}
+
+int wsr_load_is_spec(const char *path, int top)
+{
+	const char *name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	return is_spec_name(name) && name[0] != '.' && !(top && strcmp(name, WSR_CONFIG_FILE) == 0);
 }
 
 static int is_spec_name(const char *name)
@@ -529,5 +548,64 @@ int wsr_load_dir(const char *dir, const wsr_kcp_home_opts *home, wsr_resource_se
 		walk(&l, clean, 1);
 	free(l.root);
 	free(clean);
+	return wsr_diag_errors(diag) == before ? 0 : WSR_EINVAL;
+}
+
+int wsr_spec_files_add(wsr_spec_files *f, const char *path, const char *text, size_t len)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 16;
+		wsr_spec_file *v = realloc(f->v, cap * sizeof(*v));
+		if (!v)
+			return WSR_ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	wsr_spec_file *e = &f->v[f->n];
+	e->path = strdup(path);
+	e->text = text ? malloc(len + 1) : NULL;
+	e->len = len;
+	if (!e->path || (text && !e->text)) {
+		free(e->path);
+		free(e->text);
+		return WSR_ENOMEM;
+	}
+	if (text) {
+		memcpy(e->text, text, len);
+		e->text[len] = '\0';
+	}
+	f->n++;
+	return 0;
+}
+
+void wsr_spec_files_free(wsr_spec_files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->v[i].path);
+		free(f->v[i].text);
+	}
+	free(f->v);
+	*f = (wsr_spec_files){0};
+}
+
+int wsr_load_files(const wsr_spec_files *files, const wsr_kcp_home_opts *home,
+		   wsr_resource_set *desired, wsr_diag *diag)
+{
+	static const wsr_kcp_home_opts defaults = WSR_KCP_HOME_OPTS_INIT;
+	size_t before = wsr_diag_errors(diag);
+	loader l = {".", NULL, diag, desired, 0, home ? home : &defaults};
+	for (size_t i = 0; i < files->n; i++) {
+		const wsr_spec_file *f = &files->v[i];
+		if (++l.nfiles == WSR_LOAD_MAX_FILES + 1)
+			file_error(&l, f->path, NULL,
+				   "more than %s spec files; the rest are not loaded",
+				   "100000 (WSR_LOAD_MAX_FILES)");
+		if (l.nfiles > WSR_LOAD_MAX_FILES)
+			break;
+		if (!f->text)
+			too_large(&l, f->path);
+		else
+			load_text(&l, f->path, f->text, f->len);
+	}
 	return wsr_diag_errors(diag) == before ? 0 : WSR_EINVAL;
 }

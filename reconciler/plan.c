@@ -33,6 +33,14 @@ static int label_matches(const cJSON *labels, const char *selector)
 	return v && strcmp(v, eq + 1) == 0;
 }
 
+static int skipped_file(const wsr_plan_opts *o, const char *file)
+{
+	for (size_t i = 0; file && i < o->nskip_files; i++)
+		if (strcmp(o->skip_files[i], file) == 0)
+			return 1;
+	return 0;
+}
+
 static int selected(const wsr_plan_opts *o, const char *address, const cJSON *labels)
 {
 	if (o->ntargets) {
@@ -309,7 +317,11 @@ static int plan_one(wsr_plan *p, const char *address, const wsr_resource_set *de
 	const wsr_resource *d = wsr_resource_set_find(desired, address);
 	const wsr_resource *o = wsr_resource_set_find(observed, address);
 	const wsr_state_entry *s = state ? wsr_state_find(state, address) : NULL;
-	if (!selected(opts, address, d ? d->labels : s ? s->labels : NULL))
+	if (!selected(opts, address,
+		      d	  ? d->labels
+		      : s ? s->labels
+			  : NULL) ||
+	    skipped_file(opts, d ? d->file : NULL) || skipped_file(opts, s ? s->file : NULL))
 		return 0;
 	wsr_plan_item *it = &p->items[p->n];
 	memset(it, 0, sizeof(*it));
@@ -451,6 +463,7 @@ void wsr_plan_free(wsr_plan *p)
 		wsr_change_free(p->items[i].change);
 		wsr_resource_free(p->items[i].effective);
 		free(p->items[i].after);
+		free(p->items[i].hold);
 	}
 	free(p->items);
 	for (size_t i = 0; i < p->ndrift; i++) {

@@ -8,6 +8,7 @@
 #ifndef WSR_RECONCILER_PLAN_H
 #define WSR_RECONCILER_PLAN_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cJSON.h>
 
@@ -37,6 +38,11 @@ typedef struct wsr_plan_item {
 	 * before its parent's); see reconciler/order.h */
 	size_t *after;
 	size_t nafter;
+	/* owned; why `wsr watch` leaves this item's actions for now ("waiting
+	 * for maintenance window (next: Tue 03:00 UTC)"); NULL: go. apply
+	 * starts neither a held item nor what waits for it. */
+	char *hold;
+	int64_t hold_until_ms; /* when the hold ends, when known; 0 otherwise */
 } wsr_plan_item;
 
 typedef struct wsr_drift {
@@ -54,6 +60,12 @@ typedef struct wsr_plan_opts {
 	size_t nselectors;
 	int allow_replace; /* without it a replacement is an error: it destroys the resource */
 	int refresh_only;  /* plan no change; only report drift, for apply to record */
+	/* spec files that did not load (wsr watch): the resources declared
+	 * there — by the specs, or by state's record of where they came
+	 * from — are left out, as if not targeted, so a broken file stops
+	 * only its own workspaces */
+	const char *const *skip_files;
+	size_t nskip_files;
 } wsr_plan_opts;
 
 typedef struct wsr_plan {

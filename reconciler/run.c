@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
 #include "reconciler/config.h"
@@ -38,6 +39,60 @@ static int refresh(wsr_run *r, wsr_diag *diag)
 	return 0;
 }
 
+/* keep_going: the files named by the errors loading added to diag. */
+static int note_bad_files(wsr_run *r, const wsr_diag *diag, size_t from)
+{
+	for (size_t i = from; i < diag->n; i++) {
+		const wsr_diag_entry *e = &diag->v[i];
+		if (e->severity != WSR_SEV_ERROR || !e->file)
+			continue;
+		size_t k = 0;
+		while (k < r->nbad && strcmp(r->bad_files[k], e->file) != 0)
+			k++;
+		if (k < r->nbad)
+			continue;
+		char **v = realloc(r->bad_files, (r->nbad + 1) * sizeof(*v));
+		if (!v)
+			return WSR_ENOMEM;
+		r->bad_files = v;
+		if (!(v[r->nbad] = strdup(e->file)))
+			return WSR_ENOMEM;
+		r->nbad++;
+	}
+	/* errors past WSR_DIAG_MAX have no entry to name their file */
+	return diag->dropped ? WSR_EINVAL : 0;
+}
+
+/* keep_going with invalid files: a workspace whose spec moved into a file
+ * that does not load looks like one no longer wanted, so no deletion goes
+ * ahead until every spec loads again. */
+static int hold_deletions(wsr_run *r)
+{
+	for (size_t i = 0; r->nbad && i < r->plan->n; i++) {
+		wsr_plan_item *it = &r->plan->items[i];
+		if (it->change->desired || !it->change->nactions || it->hold)
+			continue;
+		it->hold = wsr_strdupf("deletion waits until every spec loads (%s does not)",
+				       r->bad_files[0]);
+		if (!it->hold)
+			return WSR_ENOMEM;
+	}
+	return 0;
+}
+
+static int load_specs(wsr_run *r, const wsr_run_opts *opts, const wsr_config *cfg, wsr_diag *diag)
+{
+	size_t before = diag->n, errors = wsr_diag_errors(diag);
+	int rc = opts->files
+		     ? wsr_load_files(opts->files, &cfg->home, &r->desired, diag)
+		     : wsr_load_dir(opts->dir ? opts->dir : ".", &cfg->home, &r->desired, diag);
+	if (!rc && wsr_diag_errors(diag) > errors)
+		rc = WSR_EINVAL;
+	if (rc == WSR_EINVAL && opts->keep_going)
+		rc = note_bad_files(r, diag, before);
+	return rc;
+}
+
 int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 {
 	wsr_run *r = calloc(1, sizeof(*r));
@@ -46,14 +101,12 @@ int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 		return WSR_ENOMEM;
 	const char *dir = opts->dir ? opts->dir : ".";
 	wsr_config *cfg = NULL;
-	int rc = wsr_config_load(&cfg, dir, diag);
+	int rc = opts->config_file ? wsr_config_load_file(&cfg, opts->config_file, diag)
+				   : wsr_config_load(&cfg, dir, diag);
 	if (rc)
 		return rc;
 	int prune = cfg->prune || opts->plan.prune;
-	rc = wsr_load_dir(dir, &cfg->home, &r->desired, diag);
-	if (!rc && wsr_diag_errors(diag))
-		rc = WSR_EINVAL;
-	if (rc) {
+	if ((rc = load_specs(r, opts, cfg, diag))) {
 		wsr_config_free(cfg);
 		return rc;
 	}
@@ -71,7 +124,10 @@ int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 		return rc;
 	wsr_plan_opts po = opts->plan;
 	po.prune = prune;
-	if ((rc = wsr_plan_build(&r->plan, &r->desired, &r->observed, r->state, &po, diag)))
+	po.skip_files = (const char *const *)r->bad_files;
+	po.nskip_files = r->nbad;
+	if ((rc = wsr_plan_build(&r->plan, &r->desired, &r->observed, r->state, &po, diag)) ||
+	    (rc = hold_deletions(r)))
 		return rc;
 	return wsr_plan_check(r->plan, r->engine, diag);
 }
@@ -87,5 +143,8 @@ void wsr_run_free(wsr_run *r)
 	wsr_engine_free(r->engine);
 	wsr_resource_set_free(&r->desired);
 	wsr_resource_set_free(&r->observed);
+	for (size_t i = 0; i < r->nbad; i++)
+		free(r->bad_files[i]);
+	free(r->bad_files);
 	free(r);
 }

@@ -7,6 +7,7 @@
 #include "lib/diag.h"
 #include "providers/resource.h"
 #include "reconciler/engine.h"
+#include "reconciler/load.h"
 #include "reconciler/plan.h"
 #include "state/state.h"
 
@@ -15,6 +16,12 @@ typedef struct wsr_run_opts {
 	wsr_plan_opts plan;  /* targets, selectors; prune is or-ed with the config's */
 	int lock;	     /* take the state lock first (apply) */
 	const char *command; /* recorded with the lock ("wsr apply") */
+	/* wsr watch: */
+	const char *config_file;     /* this wsr.yaml instead of dir's (it must exist) */
+	const wsr_spec_files *files; /* specs in memory (a Git commit) instead of dir's files */
+	int keep_going;		     /* a spec file that does not load leaves out only its own
+					workspaces (plan_opts.skip_files) and holds every deletion;
+					the run goes on with the rest */
 } wsr_run_opts;
 
 typedef struct wsr_run {
@@ -24,6 +31,8 @@ typedef struct wsr_run {
 	wsr_state *state;
 	wsr_plan *plan;
 	int locked;
+	char **bad_files; /* keep_going: the spec files that did not load */
+	size_t nbad;
 } wsr_run;
 
 /* Runs the flow up to a checked plan. Every problem goes into diag. Returns

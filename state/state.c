@@ -74,6 +74,7 @@ void wsr_state_entry_free(wsr_state_entry *e)
 	cJSON_Delete(e->labels);
 	cJSON_Delete(e->status);
 	free(e->file);
+	free(e->revision);
 	free(e);
 }
 
@@ -202,8 +203,9 @@ static wsr_state_entry *entry_dup(const wsr_state_entry *e)
 		return NULL;
 	int rc = dup_str(&d->address, e->address) | dup_str(&d->provider, e->provider) |
 		 dup_str(&d->kind, e->kind) | dup_str(&d->id, e->id) | dup_str(&d->file, e->file) |
-		 dup_json(&d->applied, e->applied) | dup_json(&d->observed, e->observed) |
-		 dup_json(&d->labels, e->labels) | dup_json(&d->status, e->status);
+		 dup_str(&d->revision, e->revision) | dup_json(&d->applied, e->applied) |
+		 dup_json(&d->observed, e->observed) | dup_json(&d->labels, e->labels) |
+		 dup_json(&d->status, e->status);
 	d->line = e->line;
 	d->created_ms = e->created_ms;
 	d->updated_ms = e->updated_ms;
@@ -259,7 +261,8 @@ static cJSON *source_json(const wsr_state_entry *e)
 		return cJSON_CreateNull();
 	cJSON *o = cJSON_CreateObject();
 	if (o && (!cJSON_AddStringToObject(o, "file", e->file) ||
-		  !cJSON_AddNumberToObject(o, "line", e->line))) {
+		  !cJSON_AddNumberToObject(o, "line", e->line) ||
+		  (e->revision && !cJSON_AddStringToObject(o, "revision", e->revision)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -540,7 +543,7 @@ static int get_time(check *c, int64_t *out, const cJSON *o, const char *key)
 
 static int get_source(check *c, wsr_state_entry *e, const cJSON *o)
 {
-	static const char *const keys[] = {"file", "line", NULL};
+	static const char *const keys[] = {"file", "line", "revision", NULL};
 	const cJSON *v;
 	if (!field(c, &v, o, "source", 0))
 		return 1;
@@ -553,6 +556,7 @@ static int get_source(check *c, wsr_state_entry *e, const cJSON *o)
 	check_keys(c, v, keys);
 	if (get_str(c, &e->file, v, "file", 1) && get_int(c, &line, v, "line", INT_MAX))
 		e->line = (int)line;
+	get_str(c, &e->revision, v, "revision", 0);
 	return c->errors == before;
 }
 

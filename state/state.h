@@ -6,7 +6,7 @@
  * Format (JSON):
  *   {"format":"wsr.state/v1", "lineage":"<uuid>", "serial":N,
  *    "resources":[{"address","provider","kind","id","applied":{spec},
- *                  "observed":{spec},"labels":{},"status":{},"source":{"file","line"},
+ *                  "observed":{spec},"labels":{},"status":{},"source":{"file","line","revision"},
  *                  "created":"RFC3339","updated":"RFC3339"}]}
  * Secrets never reach it: the engine strips x-wsr-sensitive values first. */
 #ifndef WSR_STATE_H
@@ -33,6 +33,7 @@ typedef struct wsr_state_entry {
 	cJSON *status;	 /* may be NULL */
 	char *file;	 /* source file of the spec; may be NULL */
 	int line;
+	char *revision; /* source revision (Git commit) of the spec applied; may be NULL */
 	int64_t created_ms, updated_ms;
 } wsr_state_entry;
 
