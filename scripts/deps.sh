@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make pkg-config git curl ca-certificates libyaml-dev libgit2-dev
 libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev
-time util-linux jq"
+time util-linux jq python3-prometheus-client"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

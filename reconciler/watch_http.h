@@ -1,0 +1,64 @@
+/* watch_http: the HTTP side of `wsr watch` (libmicrohttpd): /healthz,
+ * /readyz, /status, /metrics and POST /hooks/git. It serves what the loop
+ * published last and wakes the loop on an authentic webhook; it never runs
+ * a reconcile itself. */
+#ifndef WSR_RECONCILER_WATCH_HTTP_H
+#define WSR_RECONCILER_WATCH_HTTP_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/diag.h"
+#include "reconciler/metrics.h"
+
+/* Largest webhook body kept; a larger one is answered 413 at once when its
+ * Content-Length says so, else nothing more is kept once the bytes
+ * received pass it. */
+#define WSR_WATCH_MAX_HOOK_BODY (1024 * 1024)
+/* A chunked body past the limit is read and dropped until it ends (then
+ * answered 413); past this many dropped bytes the connection is closed. */
+#define WSR_WATCH_MAX_HOOK_DRAIN (8 * 1024 * 1024)
+/* /healthz fails when the loop has not called wsr_watch_http_beat for this
+ * long: the loop is stuck. */
+#define WSR_WATCH_STALE_MS (10 * 60 * 1000)
+#define WSR_WATCH_MAX_CONNECTIONS 64
+#define WSR_WATCH_CONNECTION_TIMEOUT_S 10
+
+typedef struct wsr_watch_http wsr_watch_http;
+
+typedef struct wsr_watch_http_opts {
+	/* "127.0.0.1:9464", "[::1]:9464", "localhost:9464"; ":9464" listens on
+	 * every IPv4 interface. Port 0 picks a free port (wsr_watch_http_port). */
+	const char *listen;
+	/* The webhook secret (copied); NULL or empty: every hook is 401. */
+	const char *secret;
+	size_t secret_len;
+	wsr_metrics *metrics; /* borrowed; NULL: /metrics is 503 */
+	/* Called from the server thread for each authentic hook; must return
+	 * quickly (wake the loop, do not reconcile). */
+	void (*hook)(void *arg);
+	void *arg;
+	int64_t stale_ms; /* heartbeat age that fails /healthz; 0: WSR_WATCH_STALE_MS */
+} wsr_watch_http_opts;
+
+/* Starts serving on o->listen. A malformed address or a bind failure is an
+ * error diagnostic ("cannot listen on ADDR: reason") and WSR_EINVAL or
+ * WSR_EIO. The server's threads start with SIGINT, SIGTERM and SIGHUP
+ * blocked, so those signals reach the caller's threads. The heartbeat
+ * starts fresh; /readyz and /status answer 503 until the first publish. */
+int wsr_watch_http_start(wsr_watch_http **out, const wsr_watch_http_opts *o, wsr_diag *diag);
+
+/* The port served (the one picked, for port 0). */
+int wsr_watch_http_port(const wsr_watch_http *h);
+
+/* The loop is alive (monotonic clock). */
+void wsr_watch_http_beat(wsr_watch_http *h);
+
+/* Replaces what /status and /readyz answer: status_json (copied; NULL keeps
+ * the last one), ready (1: 200) and, when not ready, the reason /readyz
+ * gives (copied; NULL: "not ready"). */
+void wsr_watch_http_publish(wsr_watch_http *h, const char *status_json, int ready,
+			    const char *not_ready_reason);
+
+/* Stops serving (waits for the server thread) and frees h. NULL is fine. */
+void wsr_watch_http_stop(wsr_watch_http *h);
+#endif
