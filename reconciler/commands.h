@@ -13,5 +13,6 @@ int wsr_cmd_state(int argc, char **argv);
 int wsr_cmd_import(int argc, char **argv);
 int wsr_cmd_profiles(int argc, char **argv);
 int wsr_cmd_kcp(int argc, char **argv);
+int wsr_cmd_watch(int argc, char **argv);
 int wsr_cmd_version(int argc, char **argv);
 #endif
