@@ -23,6 +23,7 @@ static const struct {
     {{"parallelism", required_argument, NULL, 'P'}, WSR_CLI_APPLY},
     {{"allow-replace", no_argument, NULL, 'R'}, WSR_CLI_MODE},
     {{"refresh-only", no_argument, NULL, 'F'}, WSR_CLI_MODE},
+    {{"format", required_argument, NULL, 'f'}, WSR_CLI_FORMAT},
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -65,6 +66,9 @@ static int parse_one(wsr_cli *cli, int c, const char *arg)
 		return 0;
 	case 'o':
 		cli->out = arg;
+		return 0;
+	case 'f':
+		cli->format = arg;
 		return 0;
 	case 't':
 		return add_list(cli->targets, &cli->ntargets, arg, "target");

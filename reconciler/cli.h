@@ -16,6 +16,7 @@ enum {
 	WSR_CLI_OUT = 1 << 4,	   /* --out FILE */
 	WSR_CLI_APPLY = 1 << 5,	   /* --auto-approve, --dry-run, --parallelism N */
 	WSR_CLI_MODE = 1 << 6,	   /* --allow-replace, --refresh-only */
+	WSR_CLI_FORMAT = 1 << 7,   /* --format NAME (the command checks NAME) */
 };
 
 typedef struct wsr_cli {
@@ -27,6 +28,7 @@ typedef struct wsr_cli {
 	int json, prune, detailed, auto_approve, dry_run, allow_replace, refresh_only;
 	int parallelism; /* 0: from the config */
 	const char *out;
+	const char *format; /* --format's value, or NULL */
 } wsr_cli;
 
 /* Parses argv (argv[0] is the verb) for the flags in `allowed`. Prints the

@@ -307,6 +307,7 @@ t_deletion_shows_what_it_destroys() {
 
 t_examples_do_not_drift_after_two_applies() {
 	for ex in "$EXAMPLES"/*/; do
+		[ "$(basename "$ex")" = ci ] && continue # CI pipelines, not specs
 		rm -rf specs && cp -r "$ex" specs && rm -rf specs/.wsr
 		converges
 	done
