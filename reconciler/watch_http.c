@@ -24,9 +24,9 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/net.h"
 #include "reconciler/webhook.h"
 
-#define HOST_MAX 64
 #define TEXT "text/plain; charset=utf-8"
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -299,56 +299,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-typedef struct addr {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int ipv6;
-} addr;
-
-/* HOST:PORT with a numeric host, "localhost" meaning 127.0.0.1, IPv6 in
- * brackets, an empty host meaning every IPv4 interface. A name would need
- * a resolver that might answer with anything. */
-static int parse_listen(addr *a, const char *listen)
-{
-	const char *colon = listen ? strrchr(listen, ':') : NULL;
-	char host[HOST_MAX], *end;
-	size_t hl = colon ? (size_t)(colon - listen) : 0;
-	if (!colon || hl >= sizeof(host) || !colon[1] || colon[1] == '-' || colon[1] == '+')
-		return -1;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (*end || port > 65535)
-		return -1;
-	memcpy(host, listen, hl);
-	host[hl] = '\0';
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	memset(a, 0, sizeof(*a));
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&a->ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->ss;
-	const char *numeric = !host[0]			       ? "0.0.0.0"
-			      : strcmp(host, "localhost") == 0 ? "127.0.0.1"
-							       : host;
-	if (inet_pton(AF_INET, numeric, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		a->len = sizeof(*v4);
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		a->len = sizeof(*v6);
-		a->ipv6 = 1;
-	} else {
-		return -1;
-	}
-	return 0;
-}
-
 /* libmicrohttpd says only that it failed (its error log is off: it would
  * write to stderr in its own words); binding the address ourselves tells
  * why, in the system's words. */
-static const char *bind_reason(const addr *a, char *buf, size_t len)
+static const char *bind_reason(const wsr_net_addr *a, char *buf, size_t len)
 {
 	int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	snprintf(buf, len, "the HTTP server did not start");
@@ -366,8 +320,8 @@ static const char *bind_reason(const addr *a, char *buf, size_t len)
 int wsr_watch_http_start(wsr_watch_http **out, const wsr_watch_http_opts *o, wsr_diag *diag)
 {
 	*out = NULL;
-	addr a;
-	if (parse_listen(&a, o->listen) != 0) {
+	wsr_net_addr a;
+	if (wsr_net_parse_listen(&a, o->listen, 1) != 0) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
 			     "expected HOST:PORT with a numeric address, for example "
 			     "127.0.0.1:9464, [::1]:9464 or :9464 (every interface)",

@@ -16,10 +16,10 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/net.h"
 
 #define THREADS 4		/* concurrent requests; the API serializes on its store anyway */
 #define CONNECTION_TIMEOUT_S 30 /* idle keep-alive connections are closed after this */
-#define HOST_MAX 64
 
 struct wsr_sim_server {
 	struct MHD_Daemon *d;
@@ -30,7 +30,7 @@ struct wsr_sim_server {
 	int quiet;
 	unsigned port;
 	atomic_ulong requests;
-	char url[HOST_MAX + 48];
+	char url[WSR_NET_HOST_MAX + 48];
 };
 
 typedef struct conn_state {
@@ -287,79 +287,21 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-typedef struct addr {
-	struct sockaddr_storage ss;
-	int ipv6;
-	char host[HOST_MAX + 2]; /* as it goes into a URL */
-} addr;
-
-static int parse_port(const char *s, unsigned *out)
-{
-	char *end;
-	unsigned long p = strtoul(s, &end, 10);
-	if (!*s || *end || p > 65535 || s[0] == '-' || s[0] == '+')
-		return WSR_EINVAL;
-	*out = (unsigned)p;
-	return 0;
-}
-
-/* HOST:PORT with a numeric host ("localhost" meaning 127.0.0.1), IPv6 in
- * brackets. A name would need a resolver that might answer with anything;
- * an empty host would mean every interface. */
-static int parse_listen(addr *a, const char *listen, char **err)
-{
-	const char *colon = strrchr(listen, ':');
-	char host[HOST_MAX];
-	unsigned port;
-	size_t hl = colon ? (size_t)(colon - listen) : 0;
-	if (!colon || hl == 0 || hl >= sizeof(host) || parse_port(colon + 1, &port)) {
-		*err =
-		    wsr_strdupf("--listen %s: expected HOST:PORT, for example 127.0.0.1:0", listen);
-		return WSR_EINVAL;
-	}
-	memcpy(host, listen, hl);
-	host[hl] = '\0';
-	if (host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	memset(a, 0, sizeof(*a));
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&a->ss;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&a->ss;
-	const char *numeric = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
-	if (inet_pton(AF_INET, numeric, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		snprintf(a->host, sizeof(a->host), "%s", numeric);
-	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		a->ipv6 = 1;
-		snprintf(a->host, sizeof(a->host), "[%s]", host);
-	} else {
-		*err = wsr_strdupf("--listen %s: %s is not a numeric IPv4 or IPv6 address", listen,
-				   host);
-		return WSR_EINVAL;
-	}
-	return 0;
-}
-
-static int is_loopback(const addr *a)
-{
-	if (a->ipv6)
-		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
-	return (ntohl(((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr) >> 24) == 127;
-}
-
 int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, char **err)
 {
 	*out = NULL;
 	*err = NULL;
-	addr a;
-	int rc = parse_listen(&a, o->listen, err);
+	wsr_net_addr a;
+	int rc = wsr_net_parse_listen(&a, o->listen, 0);
+	if (rc == WSR_ENOTFOUND)
+		*err = wsr_strdupf("--listen %s: the host is not a numeric IPv4 or IPv6 address",
+				   o->listen);
+	else if (rc)
+		*err = wsr_strdupf("--listen %s: expected HOST:PORT, for example 127.0.0.1:0",
+				   o->listen);
 	if (rc)
-		return rc;
-	if (!is_loopback(&a) && !o->allow_remote) {
+		return WSR_EINVAL;
+	if (!wsr_net_is_loopback(&a) && !o->allow_remote) {
 		*err = wsr_strdupf(
 		    "--listen %s: not a loopback address; an emulator has no authentication worth "
 		    "the name, so wsr-sim serves beyond this machine only with --allow-remote",

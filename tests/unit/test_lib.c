@@ -13,6 +13,7 @@
 #include "lib/err.h"
 #include "lib/hmap.h"
 #include "lib/json.h"
+#include "lib/net.h"
 
 static void test_hmap_many_and_tombstones(void **st)
 {
@@ -141,6 +142,36 @@ static void test_buf(void **st)
 	assert_int_equal(b.len, 0);
 }
 
+static void test_net_parse_listen(void **state)
+{
+	(void)state;
+	wsr_net_addr a;
+	assert_int_equal(wsr_net_parse_listen(&a, "127.0.0.1:9464", 0), 0);
+	assert_string_equal(a.host, "127.0.0.1");
+	assert_false(a.ipv6);
+	assert_true(wsr_net_is_loopback(&a));
+	assert_int_equal(wsr_net_parse_listen(&a, "[::1]:0", 0), 0);
+	assert_string_equal(a.host, "[::1]");
+	assert_true(a.ipv6 && wsr_net_is_loopback(&a));
+	assert_int_equal(wsr_net_parse_listen(&a, "localhost:65535", 0), 0);
+	assert_string_equal(a.host, "127.0.0.1");
+	/* an empty host: every interface, only where the caller allows it */
+	assert_int_equal(wsr_net_parse_listen(&a, ":9464", 0), WSR_EINVAL);
+	assert_int_equal(wsr_net_parse_listen(&a, ":9464", 1), 0);
+	assert_false(wsr_net_is_loopback(&a));
+	const char *bad[] = {
+	    "127.0.0.1",     "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:+1",
+	    "127.0.0.1:80x", NULL};
+	for (int i = 0; bad[i]; i++)
+		assert_int_equal(wsr_net_parse_listen(&a, bad[i], 1), WSR_EINVAL);
+	assert_int_equal(wsr_net_parse_listen(&a, NULL, 1), WSR_EINVAL);
+	assert_int_equal(wsr_net_parse_listen(&a, "example.com:80", 1), WSR_ENOTFOUND);
+	char longhost[200];
+	memset(longhost, '1', sizeof(longhost));
+	strcpy(longhost + 150, ":80");
+	assert_int_equal(wsr_net_parse_listen(&a, longhost, 1), WSR_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +180,7 @@ int main(void)
 	    cmocka_unit_test(test_json_bounds),
 	    cmocka_unit_test(test_json_set_path),
 	    cmocka_unit_test(test_buf),
+	    cmocka_unit_test(test_net_parse_listen),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
