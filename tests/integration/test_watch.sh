@@ -135,6 +135,28 @@ t_upgrade_held_until_maintenance_window() {
 	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/up") | .state == "in-sync"'
 }
 
+t_failing_workspace_backs_off_alone() {
+	sim_start && use_sim specs
+	# the first creation is refused (409: not retried by the client), the next works
+	curl -s -X POST -d '{"kind": "respond", "method": "POST", "path": "/v1/organizations/acme/workspaces", "status": 409, "code": "conflict", "count": 1}' \
+		"$SIM_URL/_sim/faults" >/dev/null
+	ws specs flaky
+	watch_start specs --interval 200ms
+	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/flaky") | .state == "failing" and .failures == 1 and .lastError != null and .retryAt != null'
+	# meanwhile another workspace is reconciled: one failure stops nothing else
+	ws specs steady
+	within 5 platform_has steady '.state == "active"'
+	status_is '.workspaces[] | select(.address == "loopback/acme/flaky") | .reason | test("backing off")' ||
+		fail "no backoff reason: $(curl -s "$WATCH_URL/status" | jq -c '.workspaces')"
+	# the retry waits 10 s by default, then 20 s: set 300ms in the config
+	printf 'watch: {backoff: {initial: 300ms, max: 1s}}\n' >>specs/wsr.yaml
+	kill -HUP "$WATCH_PID"
+	within 10 platform_has flaky '.state == "active"'
+	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/flaky") | .state == "in-sync" and .failures == 0'
+	curl -s "$WATCH_URL/metrics" | grep -q '^wsr_changes_applied_total{action="create",result="failed"} 1' ||
+		fail "failures not counted: $(curl -s "$WATCH_URL/metrics" | grep changes_applied)"
+}
+
 t_sigterm_during_apply_leaves_state_consistent() {
 	sim_start "$FIXTURES/seed-slow.yaml" && use_sim specs
 	for n in s1 s2 s3 s4 s5 s6; do ws specs $n; done

@@ -38,7 +38,7 @@ within() {
 	while ! "$@"; do
 		if [ "$(date +%s%N)" -gt "$end" ]; then
 			echo "--- watch.log:" >&2
-			tail -n 30 "$T/watch.log" >&2
+			grep -v "trigger=interval\|event=reconciled result=ok" "$T/watch.log" | tail -n 30 >&2
 			fail "not within ${limit}s: $*"
 		fi
 		sleep 0.02
