@@ -38,12 +38,12 @@ void wsr_kcpsim_forbid(wsr_kcpsim_call *c, const char *verb, const char *group,
 		cJSON_Delete(d);
 		d = NULL;
 	}
-	wsr_kcpsim_fail(c->resp, 403, NULL, d,
-			"%s%s%.63s%s is forbidden: User \"%.200s\" cannot %s resource \"%s\" in API "
-			"group \"%s\" at the cluster scope%s%s",
-			what, name ? " \"" : "", name ? name : "", name ? "\"" : "",
-			user ? user : "", verb, resource, group, reason && reason[0] ? ": " : "",
-			reason ? reason : "");
+	wsr_kcpsim_fail(
+	    c->resp, 403, NULL, d,
+	    "%s%s%.63s%s is forbidden: User \"%.200s\" cannot %s resource \"%s\" in API "
+	    "group \"%s\" at the cluster scope%s%s",
+	    what, name ? " \"" : "", name ? name : "", name ? "\"" : "", user ? user : "", verb,
+	    resource, group, reason && reason[0] ? ": " : "", reason ? reason : "");
 }
 
 /* The impersonated user {name, groups}: the groups named plus
@@ -120,9 +120,9 @@ static void read_attrs(const wsr_kcpsim_call *c, const char *rest, attrs *a)
 		len[n] = l;
 		p += l + (p[l] == '/');
 	}
-	int base = n >= 3 && len[0] == 4 && strncmp(seg[0], "apis", 4) == 0 ? 3
+	int base = n >= 3 && len[0] == 4 && strncmp(seg[0], "apis", 4) == 0  ? 3
 		   : n >= 3 && len[0] == 3 && strncmp(seg[0], "api", 3) == 0 ? 2
-									      : 0;
+									     : 0;
 	a->has_resource = base && n > base;
 	if (a->has_resource) {
 		if (base == 3)
@@ -132,11 +132,11 @@ static void read_attrs(const wsr_kcpsim_call *c, const char *rest, attrs *a)
 			snprintf(a->name, sizeof(a->name), "%.*s", (int)len[base + 1],
 				 seg[base + 1]);
 	}
-	a->verb = strcmp(m, "POST") == 0     ? "create"
-		  : strcmp(m, "PUT") == 0    ? "update"
-		  : strcmp(m, "PATCH") == 0  ? "patch"
-		  : strcmp(m, "DELETE") == 0 ? "delete"
-		  : !a->has_resource || a->name[0] ? "get"
+	a->verb = strcmp(m, "POST") == 0	       ? "create"
+		  : strcmp(m, "PUT") == 0	       ? "update"
+		  : strcmp(m, "PATCH") == 0	       ? "patch"
+		  : strcmp(m, "DELETE") == 0	       ? "delete"
+		  : !a->has_resource || a->name[0]     ? "get"
 		  : wsr_sim_req_query(c->req, "watch") ? "watch"
 						       : "list";
 }

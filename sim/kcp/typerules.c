@@ -13,8 +13,7 @@
 #include "lib/json.h"
 #include "sim/kcp/admission.h"
 
-const cJSON *wsr_kcpsim_type_resolve(const wsr_kcpsim_types *t, const char *from,
-				     const cJSON *ref)
+const cJSON *wsr_kcpsim_type_resolve(const wsr_kcpsim_types *t, const char *from, const cJSON *ref)
 {
 	char path[WSR_KCPSIM_PATH_MAX + 1];
 	const char *name = wsr_json_str(ref, "name"), *p = wsr_json_str(ref, "path");
@@ -43,10 +42,12 @@ static int walk(const wsr_kcpsim_types *t, const cJSON *type, const cJSON **stac
 	stack[depth] = type;
 	cJSON_ArrayForEach(ref, wsr_json_arr(type, "extends"))
 	{
-		const cJSON *base = t->get(t->ctx, wsr_json_str(ref, "path"), wsr_json_str(ref, "name"));
+		const cJSON *base =
+		    t->get(t->ctx, wsr_json_str(ref, "path"), wsr_json_str(ref, "name"));
 		int seen = 0;
 		if (!base) {
-			snprintf(why, WSR_KCPSIM_WHY_MAX, "unable to find inherited workspace type %s",
+			snprintf(why, WSR_KCPSIM_WHY_MAX,
+				 "unable to find inherited workspace type %s",
 				 wsr_json_str(ref, "name"));
 			return -1;
 		}
@@ -82,8 +83,7 @@ static int walk(const wsr_kcpsim_types *t, const cJSON *type, const cJSON **stac
 	return 0;
 }
 
-int wsr_kcpsim_aliases(const wsr_kcpsim_types *t, const cJSON *type, const cJSON **out,
-		       char *why)
+int wsr_kcpsim_aliases(const wsr_kcpsim_types *t, const cJSON *type, const cJSON **out, char *why)
 {
 	const cJSON *stack[WSR_KCPSIM_ALIASES_MAX];
 	int n = 0;
@@ -267,8 +267,8 @@ int wsr_kcpsim_may_use(const cJSON *type, const char *user, const cJSON *groups)
 	return 0;
 }
 
-const cJSON *wsr_kcpsim_use_refused(const wsr_kcpsim_types *t, const cJSON *type,
-				    const char *user, const cJSON *groups, int *err, char *why)
+const cJSON *wsr_kcpsim_use_refused(const wsr_kcpsim_types *t, const cJSON *type, const char *user,
+				    const cJSON *groups, int *err, char *why)
 {
 	const cJSON *a[WSR_KCPSIM_ALIASES_MAX];
 	int n = wsr_kcpsim_aliases(t, type, a, why);

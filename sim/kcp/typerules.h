@@ -23,16 +23,14 @@ typedef struct wsr_kcpsim_types {
 
 /* The type a reference {name[, path]} names: with a path, there; without,
  * in from, then each workspace above it up to root. NULL when none. */
-const cJSON *wsr_kcpsim_type_resolve(const wsr_kcpsim_types *t, const char *from,
-				     const cJSON *ref);
+const cJSON *wsr_kcpsim_type_resolve(const wsr_kcpsim_types *t, const char *from, const cJSON *ref);
 
 /* Fills out (WSR_KCPSIM_ALIASES_MAX entries) with what type counts as: the
  * types it extends, depth first, then itself, each once. Returns how many,
  * or -1 with why (WSR_KCPSIM_WHY_MAX bytes): a type it extends is not
  * defined, the extends form a cycle (kcp's message), or there are more
  * than WSR_KCPSIM_ALIASES_MAX. */
-int wsr_kcpsim_aliases(const wsr_kcpsim_types *t, const cJSON *type, const cJSON **out,
-		       char *why);
+int wsr_kcpsim_aliases(const wsr_kcpsim_types *t, const cJSON *type, const cJSON **out, char *why);
 
 /* kcp's limitAllowedParents and limitAllowedChildren checks between a
  * parent workspace of type parent and a new child of type child (named
@@ -45,8 +43,8 @@ int wsr_kcpsim_type_fits(const wsr_kcpsim_types *t, const cJSON *parent, const c
  * when it may use them all (system:masters may use every type; otherwise a
  * type's "use" names the user, one of its groups, or system:authenticated).
  * *err is set when the aliases cannot be resolved (why filled in). */
-const cJSON *wsr_kcpsim_use_refused(const wsr_kcpsim_types *t, const cJSON *type,
-				    const char *user, const cJSON *groups, int *err, char *why);
+const cJSON *wsr_kcpsim_use_refused(const wsr_kcpsim_types *t, const cJSON *type, const char *user,
+				    const cJSON *groups, int *err, char *why);
 
 /* 1 when the user may use this one type. */
 int wsr_kcpsim_may_use(const cJSON *type, const char *user, const cJSON *groups);
