@@ -116,10 +116,10 @@ static void a_home_is_read_without_creating_it(void **state)
 	cJSON_Delete(v);
 	assert_int_equal(kf_call(k, "GET", lc, NULL, "alice-token", &v), 403);
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET",
-				 "/clusters/user:bob/apis/core.kcp.io/v1alpha1/logicalclusters/other",
-				 NULL, "bob-token", &v),
-			 404);
+	assert_int_equal(
+	    kf_call(k, "GET", "/clusters/user:bob/apis/core.kcp.io/v1alpha1/logicalclusters/other",
+		    NULL, "bob-token", &v),
+	    404);
 	kf_expect(v, 404, "logicalclusters.core.kcp.io \"other\" not found");
 	wsr_kcpsim_free(k);
 }
@@ -178,23 +178,26 @@ static void only_masters_impersonate(void **state)
 	wsr_kcpsim *k = kf_open("homeCreatorGroups: [acme-admins]\n" KF_USERS);
 	cJSON *v;
 	const char *as_bob[] = {"Impersonate-User", "bob", NULL};
-	const char *as_bob_admin[] = {"Impersonate-User", "bob", "Impersonate-Group", "x",
-				      "Impersonate-Group", "acme-admins", NULL};
+	const char *as_bob_admin[] = {
+	    "Impersonate-User", "bob", "Impersonate-Group", "x", "Impersonate-Group",
+	    "acme-admins",	NULL};
 	const char *as_alice[] = {"Impersonate-User", "alice", NULL};
 	const char *group_only[] = {"Impersonate-Group", "acme-admins", NULL};
 	/* the impersonated user acts: bob is no home creator, unless in the group */
 	assert_int_equal(get_home(k, NULL, as_bob, &v, NULL), 403);
 	kf_expect(v, 403, "*User \"bob\" cannot create resource \"workspaces\"");
 	expect_creating(k, NULL, as_bob_admin);
-	assert_int_equal(kf_call(k, "GET", "/clusters/user:bob/apis/core.kcp.io/v1alpha1/"
-					   "logicalclusters/cluster",
+	assert_int_equal(kf_call(k, "GET",
+				 "/clusters/user:bob/apis/core.kcp.io/v1alpha1/"
+				 "logicalclusters/cluster",
 				 NULL, "bob-token", &v),
 			 200);
 	cJSON_Delete(v);
 	assert_int_equal(get_home(k, "bob-token", as_alice, &v, NULL), 403);
-	kf_expect(v, 403,
-		  "users \"alice\" is forbidden: User \"bob\" cannot impersonate resource \"users\" "
-		  "in API group \"\" at the cluster scope");
+	kf_expect(
+	    v, 403,
+	    "users \"alice\" is forbidden: User \"bob\" cannot impersonate resource \"users\" "
+	    "in API group \"\" at the cluster scope");
 	assert_int_equal(get_home(k, NULL, group_only, &v, NULL), 400);
 	cJSON_Delete(v);
 	/* the access review says the same */

@@ -90,10 +90,10 @@ static void seven_phases_open_and_close_workspaces(void **state)
 	assert_int_equal(list_in(k, "root:in", &v), 403);
 	kf_expect(v, 403, msg);
 	free(msg);
-	assert_int_equal(kf_call(k, "GET",
-				 "/clusters/root:in/apis/core.kcp.io/v1alpha1/logicalclusters/cluster",
-				 NULL, NULL, &v),
-			 200);
+	assert_int_equal(
+	    kf_call(k, "GET", "/clusters/root:in/apis/core.kcp.io/v1alpha1/logicalclusters/cluster",
+		    NULL, NULL, &v),
+	    200);
 	assert_string_equal(kf_phase(v), "Inactive");
 	cJSON_Delete(v);
 	/* seeded phases stay; the deleting ones carry their deletionTimestamp */
@@ -123,8 +123,7 @@ static void seven_phases_open_and_close_workspaces(void **state)
 	wsr_kcpsim_free(k);
 }
 
-static const char cascade_seed[] = "terminatingMs: 100\ndeletionMs: 200\n" KF_USERS
-				   "workspaces:\n"
+static const char cascade_seed[] = "terminatingMs: 100\ndeletionMs: 200\n" KF_USERS "workspaces:\n"
 				   "  - {path: \"root:a\", type: {name: organization}}\n"
 				   "  - {path: \"root:a:b\"}\n"
 				   "  - {path: \"root:a:b:c\", type: {name: universal}}\n"
@@ -221,31 +220,32 @@ static void dry_run_answers_and_writes_nothing(void **state)
 	assert_int_equal(list_in(k, "root:o", &list), 200);
 	int files = records(dir);
 	/* create: admitted and answered, not stored */
-	assert_int_equal(
-	    kf_req(k, "POST", KF_WS("root:o"), "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\","
-					       "\"kind\":\"Workspace\",\"metadata\":{\"name\":\"x\"}}",
-		   NULL, NULL, dry, &v, NULL),
-	    201);
+	assert_int_equal(kf_req(k, "POST", KF_WS("root:o"),
+				"{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\","
+				"\"kind\":\"Workspace\",\"metadata\":{\"name\":\"x\"}}",
+				NULL, NULL, dry, &v, NULL),
+			 201);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "spec.type"), "name"), "universal");
 	assert_null(wsr_json_path(v, "metadata.resourceVersion"));
 	assert_string_equal(kf_phase(v), "Initializing");
 	cJSON_Delete(v);
 	cJSON_Delete(kf_get(k, "root:o", "x", 404));
 	/* refused the same as for real */
-	assert_int_equal(kf_req(k, "POST", KF_WS("root:o"),
-				"{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-				"\"metadata\":{\"name\":\"x\"},\"spec\":{\"type\":{\"name\":"
-				"\"organization\"}}}",
-				NULL, NULL, dry, &v, NULL),
-			 403);
+	assert_int_equal(
+	    kf_req(k, "POST", KF_WS("root:o"),
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"x\"},\"spec\":{\"type\":{\"name\":"
+		   "\"organization\"}}}",
+		   NULL, NULL, dry, &v, NULL),
+	    403);
 	cJSON_Delete(v);
 	assert_int_equal(kf_req(k, "POST", KF_WS("root:o"), "{\"kind\":\"Workspace\"}", NULL, NULL,
 				dry, &v, NULL),
 			 422);
 	cJSON_Delete(v);
 	/* update, patch, status, delete: the answer of the real one */
-	assert_int_equal(kf_req(k, "PUT", KF_WS("root:o") "/w", labels_put, NULL, NULL, dry, &v, NULL),
-			 200);
+	assert_int_equal(
+	    kf_req(k, "PUT", KF_WS("root:o") "/w", labels_put, NULL, NULL, dry, &v, NULL), 200);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.labels"), "a"), "1");
 	cJSON_Delete(v);
 	const char *patch[] = {"Content-Type", "application/merge-patch+json", NULL};
@@ -255,11 +255,12 @@ static void dry_run_answers_and_writes_nothing(void **state)
 			 200);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.labels"), "b"), "2");
 	cJSON_Delete(v);
-	assert_int_equal(kf_req(k, "PUT", KF_WS("root:o") "/w/status",
-				"{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-				"\"metadata\":{\"name\":\"w\"},\"status\":{\"phase\":\"Unavailable\"}}",
-				NULL, NULL, dry, &v, NULL),
-			 200);
+	assert_int_equal(
+	    kf_req(k, "PUT", KF_WS("root:o") "/w/status",
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"w\"},\"status\":{\"phase\":\"Unavailable\"}}",
+		   NULL, NULL, dry, &v, NULL),
+	    200);
 	assert_string_equal(kf_phase(v), "Unavailable");
 	cJSON_Delete(v);
 	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:o") "/w", NULL, NULL, NULL, dry, &v, NULL),
@@ -267,6 +268,14 @@ static void dry_run_answers_and_writes_nothing(void **state)
 	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
 	assert_string_equal(kf_phase(v), "Deleting");
 	cJSON_Delete(v);
+	/* kubectl delete --dry-run=server says so in its DeleteOptions */
+	assert_int_equal(
+	    kf_call(k, "DELETE", KF_WS("root:o") "/w", "{\"dryRun\":[\"All\"]}", NULL, &v), 200);
+	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
+	cJSON_Delete(v);
+	assert_int_equal(
+	    kf_call(k, "DELETE", KF_WS("root:o") "/w", "{\"dryRun\":[\"Nope\"]}", NULL, &v), 422);
+	kf_expect(v, 422, "*dryRun: Unsupported value: []string{\"Nope\"}");
 	/* and nothing happened */
 	v = kf_get(k, "root:o", "w", 200);
 	assert_null(wsr_json_path(v, "metadata.labels"));
