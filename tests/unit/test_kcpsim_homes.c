@@ -200,6 +200,18 @@ static void only_masters_impersonate(void **state)
 	    "in API group \"\" at the cluster scope");
 	assert_int_equal(get_home(k, NULL, group_only, &v, NULL), 400);
 	cJSON_Delete(v);
+	/* WSR_KCPSIM_IMPERSONATED_GROUPS (16) groups: the 16th still counts; 17 are refused */
+	const char *many[2 * 18 + 3] = {"Impersonate-User", "carol"};
+	for (int i = 0; i < 18; i++) {
+		many[2 + 2 * i] = "Impersonate-Group";
+		many[3 + 2 * i] = i == 15 ? "acme-admins" : "g";
+	}
+	many[2 + 2 * 16] = NULL; /* 16 groups, acme-admins the last */
+	expect_creating(k, NULL, many);
+	many[2 + 2 * 16] = "Impersonate-Group"; /* 17 */
+	many[2 + 2 * 17] = NULL;
+	assert_int_equal(get_home(k, NULL, many, &v, NULL), 400);
+	kf_expect(v, 400, "at most 16 Impersonate-Group headers are accepted");
 	/* the access review says the same */
 	const char *review = "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
 			     "\"SelfSubjectAccessReview\",\"spec\":{\"resourceAttributes\":{"
