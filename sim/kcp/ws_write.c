@@ -236,7 +236,7 @@ void wsr_kcpsim_ws_create(wsr_kcpsim_call *c)
 static int touch(wsr_kcpsim_call *c, wsr_kcpsim_ws *w)
 {
 	char n[32];
-	if (w->conflicts <= 0)
+	if (w->conflicts <= 0 || c->dry) /* a dry run uses none up: it writes nothing */
 		return 0;
 	cJSON *obj = cJSON_Duplicate(w->obj, 1);
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
