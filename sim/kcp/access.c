@@ -150,8 +150,7 @@ static void read_attrs(const wsr_kcpsim_call *c, const char *rest, attrs *a)
 						       : "list";
 }
 
-/* Answers the 403 of a content authorizer refusal with reason. */
-static void deny(wsr_kcpsim_call *c, const char *rest, const char *reason)
+void wsr_kcpsim_deny(wsr_kcpsim_call *c, const char *rest, const char *reason)
 {
 	attrs a;
 	read_attrs(c, rest, &a);
@@ -182,7 +181,7 @@ int wsr_kcpsim_content_access(wsr_kcpsim_call *c, const char *rest)
 	char reason[64];
 	int phase = c->ws->phase;
 	if (strncmp(c->ws->path, "user:", 5) == 0 && !home_owner(c, c->ws)) {
-		deny(c, rest, "no verb=access permission on /");
+		wsr_kcpsim_deny(c, rest, "no verb=access permission on /");
 		return -1;
 	}
 	if (phase == WSR_KCPSIM_INACTIVE && strncmp(rest, "openapi", 7) != 0 &&
@@ -197,7 +196,7 @@ int wsr_kcpsim_content_access(wsr_kcpsim_call *c, const char *rest)
 		return 0;
 	snprintf(reason, sizeof(reason), "not permitted due to phase \"%s\"",
 		 wsr_kcpsim_phase_name(phase));
-	deny(c, rest, reason);
+	wsr_kcpsim_deny(c, rest, reason);
 	return -1;
 }
 
