@@ -7,6 +7,7 @@
 
 #include <cJSON.h>
 
+#include "sim/kcp/selector.h"
 #include "sim/kcp/store.h"
 #include "sim/server.h"
 
@@ -46,9 +47,9 @@ int wsr_kcpsim_page_params(wsr_kcpsim_call *c, const char *list, size_t *limit, 
  * resumes after last when more remain (last non-NULL). 0 or WSR_ENOMEM. */
 int wsr_kcpsim_list_meta(wsr_kcpsim_call *c, cJSON *list, const char *name, const char *last);
 
-/* Answers a ?watch= list with the one event a watch whose history is gone
- * gets (ERROR, 410 Expired) and returns 1; 0 when it is no watch. */
-int wsr_kcpsim_watch_refused(wsr_kcpsim_call *c);
+/* Parses ?labelSelector= and ?fieldSelector= (selector.h); 0, or -1 after
+ * answering 400. */
+int wsr_kcpsim_query_selector(wsr_kcpsim_call *c, wsr_kcpsim_selector *sel);
 
 /* Workspace handlers (ws.c, ws_write.c); name is the last path segment. */
 void wsr_kcpsim_ws_list(wsr_kcpsim_call *c);

@@ -16,6 +16,7 @@
 #include "lib/json.h"
 #include "sim/kcp/admission.h"
 #include "sim/kcp/persist.h"
+#include "sim/kcp/watch.h"
 
 static const char *const phases[] = {"Scheduling", "Initializing", "Ready", "Unavailable"};
 
@@ -165,6 +166,7 @@ void wsr_kcpsim_store_free(wsr_kcpsim_store *s)
 {
 	if (!s)
 		return;
+	wsr_kcpsim_watch_free(s);
 	free_tree(s->root);
 	wsr_hmap_free(&s->paths);
 	wsr_hmap_free(&s->clusters);
@@ -358,6 +360,7 @@ int wsr_kcpsim_store_create(wsr_kcpsim_store *s, wsr_kcpsim_ws *w)
 	if (rc)
 		return rc;
 	w->rv = s->rv = rv;
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_ADDED, w, NULL);
 	return 0;
 }
 
@@ -372,6 +375,7 @@ int wsr_kcpsim_store_update(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, cJSON *obj, i
 		rc = wsr_kcpsim_persist_ws(s, w, obj);
 	if (rc)
 		return rc;
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_MODIFIED, w, obj);
 	cJSON_Delete(w->obj);
 	w->obj = obj;
 	w->rv = s->rv = rv;
@@ -389,6 +393,7 @@ static void remove_ws(wsr_kcpsim_store *s, wsr_kcpsim_ws *w)
 	int found;
 	wsr_kcpsim_ws *p = w->parent;
 	size_t i = kid_index(p, w->name, &found);
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_DELETED, w, NULL);
 	/* a failed unlink leaves a record the next start loads again: the
 	 * workspace comes back, which is what a lost delete looks like */
 	wsr_kcpsim_persist_ws_remove(s, w);
@@ -529,6 +534,7 @@ static void advance(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now)
 	/* a failed write is not fatal here: the record keeps the clock, so the
 	 * next start computes the same phase */
 	wsr_kcpsim_persist_ws(s, w, obj);
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_MODIFIED, w, obj);
 	cJSON_Delete(w->obj);
 	w->obj = obj;
 	s->rv += (uint64_t)steps;

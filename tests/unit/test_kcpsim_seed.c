@@ -173,7 +173,7 @@ static int handle(wsr_kcpsim *k, const char *method, const char *path, const cha
 	const char *query[] = {"continue", q, NULL};
 	wsr_sim_req r = {method, path,	  body ? body : "", body ? strlen(body) : 0,
 			 NULL,	 headers, q ? query : NULL};
-	wsr_sim_resp resp = {0, NULL, NULL};
+	wsr_sim_resp resp = {0};
 	wsr_kcpsim_handle(k, &r, &resp);
 	*out = cJSON_Parse(resp.body);
 	wsr_sim_resp_free(&resp);
