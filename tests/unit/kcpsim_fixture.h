@@ -68,8 +68,8 @@ static inline int fx_send(wsr_kcpsim *k, const char *method, const char *path, c
 		headers[4] = "Accept";
 		headers[5] = o->accept;
 	}
-	wsr_sim_req r = {method,  path, body ? body : "", body ? strlen(body) : 0, NULL,
-			 headers, o && o->q[0] ? o->q : NULL};
+	wsr_sim_req r = {method, path,	  body ? body : "",	     body ? strlen(body) : 0,
+			 NULL,	 headers, o && o->q[0] ? o->q : NULL};
 	memset(resp, 0, sizeof(*resp));
 	wsr_kcpsim_handle(k, &r, resp);
 	return resp->status;
@@ -97,8 +97,8 @@ static inline const char *fx_msg(const cJSON *v)
 
 /* Creates parent:name of type (NULL: the default) with labels (a JSON
  * object text, or NULL); fails the test unless 201. */
-static inline void fx_create(wsr_kcpsim *k, const char *parent, const char *name,
-			     const char *type, const char *labels)
+static inline void fx_create(wsr_kcpsim *k, const char *parent, const char *name, const char *type,
+			     const char *labels)
 {
 	char *path = wsr_strdupf("/clusters/%s" FX_TENANCY "/workspaces", parent);
 	char *body = wsr_strdupf("{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":"

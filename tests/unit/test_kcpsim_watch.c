@@ -35,17 +35,20 @@ static void from_nothing_lists_then_follows(void **state)
 	assert_string_equal(fx_ev_type(ev, 0), "ADDED");
 	assert_string_equal(fx_ev_name(ev, 0), "a");
 	assert_string_equal(fx_ev_name(ev, 1), "users");
-	assert_string_equal(wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0), "object.spec"),
-					 "URL"),
-			    FX_URL "/clusters/root:a");
+	assert_string_equal(
+	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0), "object.spec"), "URL"),
+	    FX_URL "/clusters/root:a");
 	fx_create(k, "root", "b", NULL, NULL);
 	fx_label(k, "b", "region", "eu");
 	assert_int_equal(fx_req(k, "DELETE", FX_WS("root") "/a", NULL, NULL, &v), 200);
 	cJSON_Delete(v);
 	assert_int_equal(fx_read(&w, &ev), 0);
 	/* b: created (Scheduling), Ready by the clock, labelled; a: deleted */
-	const char *want[][2] = {{"ADDED", "b"},    {"MODIFIED", "b"}, {"MODIFIED", "b"},
-				 {"MODIFIED", "a"}, {"DELETED", "a"}};
+	const char *want[][2] = {{"ADDED", "b"},
+				 {"MODIFIED", "b"},
+				 {"MODIFIED", "b"},
+				 {"MODIFIED", "a"},
+				 {"DELETED", "a"}};
 	assert_int_equal(cJSON_GetArraySize(ev), 2 + 5);
 	long last = 0;
 	for (int i = 0; i < 5; i++) {
@@ -59,8 +62,7 @@ static void from_nothing_lists_then_follows(void **state)
 	/* the DELETED event carries the final object */
 	const cJSON *del = wsr_json_path(cJSON_GetArrayItem(ev, 6), "object.metadata");
 	assert_non_null(wsr_json_str(del, "deletionTimestamp"));
-	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 4), "object"),
-					 "kind"),
+	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 4), "object"), "kind"),
 			    "Workspace");
 	assert_int_equal(fx_list_rv(k), last); /* a list after it is at its version */
 	cJSON_Delete(ev);
@@ -85,9 +87,9 @@ static void from_a_version_replays_what_came_after(void **state)
 	assert_string_equal(fx_ev_type(ev, 0), "ADDED");
 	assert_string_equal(fx_ev_name(ev, 0), "after");
 	assert_string_equal(fx_ev_type(ev, 1), "MODIFIED");
-	assert_string_equal(wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 1), "object.status"),
-					 "phase"),
-			    "Ready");
+	assert_string_equal(
+	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 1), "object.status"), "phase"),
+	    "Ready");
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	wsr_kcpsim_free(k);
@@ -142,9 +144,8 @@ static void the_history_is_bounded_at_its_edge(void **state)
 	assert_int_equal(fx_read(&w, &ev), 1);
 	assert_int_equal(cJSON_GetArraySize(ev), 1);
 	assert_string_equal(fx_ev_type(ev, 0), "ERROR");
-	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 0), "object"),
-					 "reason"),
-			    "Expired");
+	assert_string_equal(
+	    wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 0), "object"), "reason"), "Expired");
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	wsr_kcpsim_free(k);
@@ -168,8 +169,8 @@ static void selectors_move_objects_in_and_out(void **state)
 	fx_label(k, "x", "region", "us"); /* leaves it */
 	fx_label(k, "y", "tier", "1");
 	fx_read(&w, &ev);
-	const char *want[][2] = {{"ADDED", "x"}, {"MODIFIED", "x"}, {"DELETED", "x"},
-				 {"MODIFIED", "y"}};
+	const char *want[][2] = {
+	    {"ADDED", "x"}, {"MODIFIED", "x"}, {"DELETED", "x"}, {"MODIFIED", "y"}};
 	assert_int_equal(cJSON_GetArraySize(ev), 5);
 	for (int i = 0; i < 4; i++) {
 		assert_string_equal(fx_ev_type(ev, 1 + i), want[i][0]);
@@ -232,8 +233,8 @@ static void timeouts_and_bookmarks(void **state)
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	ev = NULL;
-	fx_rq b = {NULL, NULL, {"watch", "true", "allowWatchBookmarks", "true", "resourceVersion",
-				"1"}};
+	fx_rq b = {
+	    NULL, NULL, {"watch", "true", "allowWatchBookmarks", "true", "resourceVersion", "1"}};
 	assert_int_equal(open_watch(k, &b, &w), 200);
 	fx_now += WSR_KCPSIM_WATCH_BOOKMARK_MS - 1;
 	fx_read(&w, &ev);
@@ -244,10 +245,10 @@ static void timeouts_and_bookmarks(void **state)
 	assert_string_equal(fx_ev_type(ev, 0), "BOOKMARK");
 	char want[32];
 	snprintf(want, sizeof(want), "%llu", fx_list_rv(k));
-	assert_string_equal(wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0),
-						       "object.metadata"),
-					 "resourceVersion"),
-			    want);
+	assert_string_equal(
+	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0), "object.metadata"),
+			 "resourceVersion"),
+	    want);
 	/* without the default timeout, a watch lasts WSR_KCPSIM_WATCH_TIMEOUT_S */
 	fx_now += (int64_t)WSR_KCPSIM_WATCH_TIMEOUT_S * 1000 - WSR_KCPSIM_WATCH_BOOKMARK_MS - 1;
 	fx_read(&w, &ev);
@@ -264,7 +265,8 @@ static void tables_carry_columns_once(void **state)
 	wsr_kcpsim *k = fx_open("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
-	fx_rq o = {NULL, "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+	fx_rq o = {NULL,
+		   "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
 		   {"watch", "true"}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
 	fx_create(k, "root", "t", NULL, "{\"region\":\"eu\"}");
@@ -292,8 +294,7 @@ static void types_are_watched_too(void **state)
 	    fx_send(k, "GET", "/clusters/root" FX_TENANCY "/workspacetypes", NULL, &o, &w), 200);
 	fx_read(&w, &ev);
 	assert_int_equal(cJSON_GetArraySize(ev), 9); /* root and the seed's eight */
-	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 0), "object"),
-					 "kind"),
+	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 0), "object"), "kind"),
 			    "WorkspaceType");
 	fx_now += 1000;
 	assert_int_equal(fx_read(&w, &ev), 1);
