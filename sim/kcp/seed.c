@@ -27,8 +27,8 @@ static const char standard_types[] =
     "{\"name\":\"home\",\"use\":[\"system:masters\"],\"allowedParents\":[{\"name\":\"homebucket\"}]"
     "}]";
 
-static const char *const top_keys[] = {"maxPageSize", "schedulingMs", "deletionMs", "users",
-				       "types",	      "workspaces",   NULL};
+static const char *const top_keys[] = {"maxPageSize", "schedulingMs", "deletionMs",    "users",
+				       "types",	      "workspaces",   "continueTtlMs", NULL};
 static const char *const user_keys[] = {"name", "token", "groups", NULL};
 static const char *const ref_keys[] = {"name", "path", NULL};
 static const char *const type_keys[] = {"name",
@@ -358,7 +358,7 @@ int wsr_kcpsim_seed_check(cJSON **out, const cJSON *in, wsr_check_err *e)
 				      "a seed is a map with users, and optionally types "
 				      "and workspaces");
 	cJSON *p = cJSON_CreateObject(), *root = wsr_kcpsim_root_type_new();
-	double page = 0, sched = 0, del = 0;
+	double page = 0, sched = 0, del = 0, ttl = 0;
 	int rc = p && root ? wsr_check_only_keys(&c, in, top_keys) : WSR_ENOMEM;
 	if (!rc)
 		rc = wsr_check_whole(&c, in, "maxPageSize", 1, WSR_KCPSIM_PAGE_MAX,
@@ -367,6 +367,10 @@ int wsr_kcpsim_seed_check(cJSON **out, const cJSON *in, wsr_check_err *e)
 		rc = wsr_check_whole(&c, in, "schedulingMs", 0, WSR_KCPSIM_MAX_MS, 0, &sched);
 	if (!rc)
 		rc = wsr_check_whole(&c, in, "deletionMs", 0, WSR_KCPSIM_MAX_MS, 0, &del);
+	if (!rc) /* 0: continue tokens never expire by age */
+		rc = wsr_check_whole(&c, in, "continueTtlMs", 0, WSR_KCPSIM_MAX_MS, 0, &ttl);
+	if (!rc && !cJSON_AddNumberToObject(p, "continueTtlMs", ttl))
+		rc = WSR_ENOMEM;
 	if (!rc && (!cJSON_AddNumberToObject(p, "maxPageSize", page) ||
 		    !cJSON_AddNumberToObject(p, "schedulingMs", sched) ||
 		    !cJSON_AddNumberToObject(p, "deletionMs", del)))

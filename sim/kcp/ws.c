@@ -3,8 +3,9 @@
  * two reads: one workspace, and a page of a workspace's children. */
 #include "sim/kcp/api.h"
 
-#include <stdlib.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/buf.h"
@@ -94,21 +95,91 @@ void wsr_kcpsim_ws_not_found(wsr_kcpsim_call *c, const char *name)
 			"workspaces.tenancy.kcp.io \"%.63s\" not found", name);
 }
 
+/* Kubernetes' own text for a continue token past its time (k8s.io/apiserver,
+ * the etcd3 storage's inconsistentContinue). */
+#define CONTINUE_EXPIRED                                                                           \
+	"The provided continue parameter is too old to display a consistent list result. You "     \
+	"can start a new list without the continue parameter, or use the continue token in this "  \
+	"response to retrieve the remainder of the results. Continuing with the provided token "   \
+	"results in an inconsistent list - objects that were created, modified, or deleted "       \
+	"between the time the first chunk was returned and now may show up in the list."
+/* Digits of a ?limit= (int64 has 19). */
+#define LIMIT_DIGITS 19
+
+/* The time a token handed out now carries: after the last expiry asked for
+ * (POST /_sim/expire-continue), so no new token is born expired. */
+static int64_t issue_time(const wsr_kcpsim_call *c)
+{
+	return c->now > c->s->continue_floor ? c->now : c->s->continue_floor + 1;
+}
+
+/* 1 when a token handed out at issued is past its time. */
+static int expired(const wsr_kcpsim_call *c, int64_t issued)
+{
+	int64_t ttl = (int64_t)wsr_json_num(c->s->platform, "continueTtlMs", 0);
+	return issued <= c->s->continue_floor || (ttl > 0 && c->now - issued > ttl);
+}
+
+/* 410 Expired with, as Kubernetes does, a fresh token in the Status's
+ * metadata that continues after the same item (inconsistently). */
+static void continue_expired(wsr_kcpsim_call *c, const char *list, const char *after)
+{
+	char token[WSR_KCPSIM_CONTINUE_MAX + 1];
+	cJSON *st = wsr_kcpsim_status(410, "Expired", NULL, "%s", CONTINUE_EXPIRED), *m;
+	if (st &&
+	    wsr_kcpsim_continue_encode(token, c->s->secret, list, after, issue_time(c)) == 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(st, "metadata");
+		if (!(m = cJSON_AddObjectToObject(st, "metadata")) ||
+		    !cJSON_AddStringToObject(m, "continue", token)) {
+			cJSON_Delete(st);
+			st = NULL;
+		}
+	}
+	if (!st)
+		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
+	else
+		wsr_sim_resp_json(c->resp, 410, st);
+}
+
+/* ?limit=: any whole number (0: none); 0, or -1 when it is not one. */
+static int parse_limit(const char *l, size_t *out)
+{
+	size_t n = strlen(l);
+	unsigned long long v = 0;
+	if (n == 0 || n > LIMIT_DIGITS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (l[i] < '0' || l[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(l[i] - '0');
+	}
+	*out = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+	return 0;
+}
+
 int wsr_kcpsim_page_params(wsr_kcpsim_call *c, const char *list, size_t *limit, char *after)
 {
 	const char *l = wsr_sim_req_query(c->req, "limit"),
 		   *cont = wsr_sim_req_query(c->req, "continue");
+	int64_t issued = 0;
 	*limit = 0;
 	after[0] = '\0';
-	if (l && wsr_sim_query_count(l, WSR_KCPSIM_PAGE_MAX, limit)) {
+	if (l && parse_limit(l, limit)) {
 		wsr_kcpsim_fail(c->resp, 400, NULL, NULL,
-				"limit must be a whole number from 1 to %d", WSR_KCPSIM_PAGE_MAX);
+				"limit: Invalid value: \"%.32s\": must be a whole number (0 for no "
+				"limit)",
+				l);
 		return -1;
 	}
-	if (cont && cont[0] && wsr_kcpsim_continue_decode(after, c->s->secret, list, cont)) {
+	if (cont && cont[0] &&
+	    wsr_kcpsim_continue_decode(after, &issued, c->s->secret, list, cont)) {
 		wsr_kcpsim_fail(c->resp, 410, "Gone", NULL,
 				"the provided continue parameter was not handed out by this server "
 				"for this list; start a new list without it");
+		return -1;
+	}
+	if (cont && cont[0] && expired(c, issued)) {
+		continue_expired(c, list, after);
 		return -1;
 	}
 	return 0;
@@ -125,7 +196,8 @@ int wsr_kcpsim_list_meta(wsr_kcpsim_call *c, cJSON *list, const char *name, cons
 			cJSON_Delete(m);
 		return WSR_ENOMEM;
 	}
-	if (last && wsr_kcpsim_continue_encode(token, c->s->secret, name, last) == 0 &&
+	if (last &&
+	    wsr_kcpsim_continue_encode(token, c->s->secret, name, last, issue_time(c)) == 0 &&
 	    !cJSON_AddStringToObject(m, "continue", token))
 		return WSR_ENOMEM;
 	return 0;

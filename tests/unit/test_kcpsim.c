@@ -444,7 +444,8 @@ static void pages_follow_max_page_size_and_limit(void **state)
 	assert_string_equal(got[0], "a");
 	assert_int_equal(list_page(k, "500", NULL, next, got, &n), 200);
 	assert_int_equal(n, 2);
-	const char *bad[] = {"0", "501", "-1", "5x", "1000000000000"};
+	/* any whole number is a limit (test_kcpsim_list.c), nothing else */
+	const char *bad[] = {"-1", "5x", "", "1.5"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(list_page(k, bad[i], NULL, next, got, &n), 400);
 	wsr_kcpsim_free(k);

@@ -121,7 +121,8 @@ static void terms_values_and_length_are_bounded(void **state)
 	b.len--;
 	wsr_buf_puts(&b, ",one-more)");
 	names(k, b.data, got, sizeof(got));
-	assert_non_null(strstr(got, "400: unable to parse requirement: values[16][region]: Too many"));
+	assert_non_null(
+	    strstr(got, "400: unable to parse requirement: values[16][region]: Too many"));
 	/* the same with an empty value as the extra one */
 	wsr_buf_clear(&b);
 	wsr_buf_puts(&b, "region in (eu");
