@@ -60,6 +60,12 @@ void wsr_kcpsim_ws_patch(wsr_kcpsim_call *c, const char *name);
 void wsr_kcpsim_ws_delete(wsr_kcpsim_call *c, const char *name);
 void wsr_kcpsim_ws_status_put(wsr_kcpsim_call *c, const char *name);
 
+/* PATCH bodies (patch.c): 0 when the Content-Type is one PATCH takes, or
+ * -1 after answering 415; and the whole object the patch makes of w, or
+ * NULL after answering 400, 413, 422 or 503. */
+int wsr_kcpsim_patch_check(wsr_kcpsim_call *c);
+cJSON *wsr_kcpsim_patched(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w);
+
 /* Workspace types and access reviews (types.c). */
 cJSON *wsr_kcpsim_type_json(const wsr_kcpsim_store *s, const cJSON *t);
 void wsr_kcpsim_types_list(wsr_kcpsim_call *c);

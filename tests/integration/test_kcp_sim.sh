@@ -163,7 +163,7 @@ t_updates_and_conflicts() {
 	CT=application/merge-patch+json api PATCH $WS/w '{"metadata":{"labels":{"a":null,"b":"2"}}}'
 	expect_code 200
 	expect_json '.metadata.labels == {"b":"2"}'
-	CT=application/json-patch+json api PATCH $WS/w '[]'
+	CT=application/apply-patch+yaml api PATCH $WS/w '{}'
 	expect_status 415 UnsupportedMediaType
 	CT=application/merge-patch+json api PATCH $WS/w '{"spec":{"type":{"name":"team"}}}'
 	expect_status 422 Invalid

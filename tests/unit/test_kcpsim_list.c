@@ -14,16 +14,15 @@
 #include "sim/kcp/page.h"
 
 #define EXPIRED_TEXT                                                                               \
-	"The provided continue parameter is too old to display a consistent list result. You "   \
-	"can start a new list without the continue parameter, or use the continue token in this " \
-	"response to retrieve the remainder of the results. Continuing with the provided token "  \
-	"results in an inconsistent list - objects that were created, modified, or deleted "     \
+	"The provided continue parameter is too old to display a consistent list result. You "     \
+	"can start a new list without the continue parameter, or use the continue token in this "  \
+	"response to retrieve the remainder of the results. Continuing with the provided token "   \
+	"results in an inconsistent list - objects that were created, modified, or deleted "       \
 	"between the time the first chunk was returned and now may show up in the list."
 
 /* A page of root's list: the status, the number of items, and the token
  * (into next, "" when none). */
-static int page(wsr_kcpsim *k, const char *limit, const char *cont, int *n, char *next,
-		cJSON **out)
+static int page(wsr_kcpsim *k, const char *limit, const char *cont, int *n, char *next, cJSON **out)
 {
 	fx_rq o = {NULL, NULL, {NULL}};
 	int i = 0;
@@ -60,16 +59,24 @@ static void any_whole_number_is_a_limit(void **state)
 		const char *limit;
 		int status, items;
 	} cases[] = {
-	    {"1", 200, 1},    {"2", 200, 2},	{"3", 200, 3},	      {"4", 200, 3},
-	    {"500", 200, 3},  {"1000", 200, 3}, {"0", 200, 3}, /* 0 is no limit: a full page */
-	    {"9223372036854775807", 200, 3},	{"99999999999999999999", 400, 0},
-	    {"-1", 400, 0},   {"1e3", 400, 0},	{"", 400, 0},
+	    {"1", 200, 1},
+	    {"2", 200, 2},
+	    {"3", 200, 3},
+	    {"4", 200, 3},
+	    {"500", 200, 3},
+	    {"1000", 200, 3},
+	    {"0", 200, 3}, /* 0 is no limit: a full page */
+	    {"9223372036854775807", 200, 3},
+	    {"99999999999999999999", 400, 0},
+	    {"-1", 400, 0},
+	    {"1e3", 400, 0},
+	    {"", 400, 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc = page(k, cases[i].limit, NULL, &n, next, NULL);
 		if (rc != cases[i].status || (rc == 200 && n != cases[i].items))
-			fail_msg("limit=%s: %d with %d items, expected %d with %d", cases[i].limit, rc,
-				 n, cases[i].status, cases[i].items);
+			fail_msg("limit=%s: %d with %d items, expected %d with %d", cases[i].limit,
+				 rc, n, cases[i].status, cases[i].items);
 	}
 	wsr_kcpsim_free(k);
 }
@@ -88,11 +95,10 @@ static void expect_expired(wsr_kcpsim *k, const char *token, const char *then_fi
 	assert_true(next[0]);
 	cJSON_Delete(v);
 	assert_int_equal(page(k, "1", next, &n, next, &v), 200);
-	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(wsr_json_arr(v, "items"),
-									 0),
-						      "metadata"),
-					 "name"),
-			    then_first);
+	assert_string_equal(
+	    wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(wsr_json_arr(v, "items"), 0), "metadata"),
+			 "name"),
+	    then_first);
 	cJSON_Delete(v);
 }
 
