@@ -12,7 +12,7 @@
 #include "lib/err.h"
 
 typedef struct ptr {
-	char *buf;   /* the unescaped tokens, each NUL-terminated */
+	char *buf; /* the unescaped tokens, each NUL-terminated */
 	char **tok;
 	int n;
 	const char *text; /* as written, for messages */
@@ -33,7 +33,8 @@ static int ptr_parse(ptr *p, const char *s, char *why)
 	if (len == 0)
 		return 0;
 	if (s[0] != '/') {
-		snprintf(why, WSR_SIM_JSONPATCH_WHY, "JSON pointer \"%.100s\" must start with /", s);
+		snprintf(why, WSR_SIM_JSONPATCH_WHY, "JSON pointer \"%.100s\" must start with /",
+			 s);
 		return WSR_EINVAL;
 	}
 	int n = 0;
@@ -151,8 +152,7 @@ static int take(cJSON *doc, const ptr *p, cJSON **out, const char *op, char *why
 	*out = NULL;
 	if (cJSON_IsObject(parent))
 		*out = cJSON_DetachItemFromObjectCaseSensitive(parent, last);
-	else if (cJSON_IsArray(parent) &&
-		 index_of(last, cJSON_GetArraySize(parent), 0, &i) == 0)
+	else if (cJSON_IsArray(parent) && index_of(last, cJSON_GetArraySize(parent), 0, &i) == 0)
 		*out = cJSON_DetachItemFromArray(parent, i);
 	return *out ? 0 : missing(why, op, p);
 }
@@ -173,11 +173,12 @@ static int apply_one(cJSON **doc, const cJSON *op, int at, char *why)
 	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "op"));
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(op, "value");
 	int move = name && strcmp(name, "move") == 0, copy = name && strcmp(name, "copy") == 0;
-	int needs_value = name && (!strcmp(name, "add") || !strcmp(name, "replace") ||
-				   !strcmp(name, "test"));
+	int needs_value =
+	    name && (!strcmp(name, "add") || !strcmp(name, "replace") || !strcmp(name, "test"));
 	ptr path = {0}, from = {0};
 	cJSON *v = NULL;
-	if (!cJSON_IsObject(op) || !name || (!needs_value && !move && !copy && strcmp(name, "remove"))) {
+	if (!cJSON_IsObject(op) || !name ||
+	    (!needs_value && !move && !copy && strcmp(name, "remove"))) {
 		snprintf(why, WSR_SIM_JSONPATCH_WHY, "operation %d: unknown op %.40s", at,
 			 name ? name : "(none)");
 		return WSR_EINVAL;
@@ -217,7 +218,7 @@ static int apply_one(cJSON **doc, const cJSON *op, int at, char *why)
 		rc = rc ? rc : put(doc, &path, v, 0, name, why);
 	} else {
 		const cJSON *src = get(*doc, &from, from.n);
-		rc = !src			     ? missing(why, name, &from)
+		rc = !src			      ? missing(why, name, &from)
 		     : !(v = cJSON_Duplicate(src, 1)) ? WSR_ENOMEM
 						      : put(doc, &path, v, 0, name, why);
 	}

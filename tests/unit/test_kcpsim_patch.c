@@ -36,17 +36,18 @@ static void every_operation_on_a_workspace(void **state)
 	cJSON *v;
 	fx_create(k, "root", "w", NULL, NULL);
 	assert_int_equal(
-	    jpatch(k, "w",
-		   "[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"a\":\"1\"}},"
-		   "{\"op\":\"add\",\"path\":\"/metadata/labels/b\",\"value\":\"2\"},"
-		   "{\"op\":\"replace\",\"path\":\"/metadata/labels/a\",\"value\":\"one\"},"
-		   "{\"op\":\"copy\",\"from\":\"/metadata/labels/b\",\"path\":\"/metadata/labels/c\"},"
-		   "{\"op\":\"move\",\"from\":\"/metadata/labels/b\",\"path\":\"/metadata/labels/d\"},"
-		   "{\"op\":\"test\",\"path\":\"/metadata/labels/d\",\"value\":\"2\"},"
-		   "{\"op\":\"add\",\"path\":\"/metadata/labels/example.com~1team\","
-		   "\"value\":\"x\"},"
-		   "{\"op\":\"remove\",\"path\":\"/metadata/labels/c\"}]",
-		   &v),
+	    jpatch(
+		k, "w",
+		"[{\"op\":\"add\",\"path\":\"/metadata/labels\",\"value\":{\"a\":\"1\"}},"
+		"{\"op\":\"add\",\"path\":\"/metadata/labels/b\",\"value\":\"2\"},"
+		"{\"op\":\"replace\",\"path\":\"/metadata/labels/a\",\"value\":\"one\"},"
+		"{\"op\":\"copy\",\"from\":\"/metadata/labels/b\",\"path\":\"/metadata/labels/c\"},"
+		"{\"op\":\"move\",\"from\":\"/metadata/labels/b\",\"path\":\"/metadata/labels/d\"},"
+		"{\"op\":\"test\",\"path\":\"/metadata/labels/d\",\"value\":\"2\"},"
+		"{\"op\":\"add\",\"path\":\"/metadata/labels/example.com~1team\","
+		"\"value\":\"x\"},"
+		"{\"op\":\"remove\",\"path\":\"/metadata/labels/c\"}]",
+		&v),
 	    200);
 	assert_string_equal(label(v, "a"), "one");
 	assert_null(label(v, "b"));
@@ -85,7 +86,8 @@ static void a_failing_operation_changes_nothing(void **state)
 	assert_int_equal(fx_list_rv(k), rv); /* nothing was written */
 	/* then the PUT rules: the name and the resourceVersion precondition */
 	assert_int_equal(
-	    jpatch(k, "w", "[{\"op\":\"replace\",\"path\":\"/metadata/name\",\"value\":\"v\"}]", &v),
+	    jpatch(k, "w", "[{\"op\":\"replace\",\"path\":\"/metadata/name\",\"value\":\"v\"}]",
+		   &v),
 	    400);
 	cJSON_Delete(v);
 	assert_int_equal(jpatch(k, "w",
@@ -175,17 +177,22 @@ static void pointers_and_arrays_as_rfc_6902_says(void **state)
 	(void)state;
 	char got[512];
 	const char *cases[][3] = {
-	    {"{\"a/b\":1,\"m~n\":2}", "[{\"op\":\"test\",\"path\":\"/a~1b\",\"value\":1},"
-				     "{\"op\":\"test\",\"path\":\"/m~0n\",\"value\":2}]",
+	    {"{\"a/b\":1,\"m~n\":2}",
+	     "[{\"op\":\"test\",\"path\":\"/a~1b\",\"value\":1},"
+	     "{\"op\":\"test\",\"path\":\"/m~0n\",\"value\":2}]",
 	     "{\"a/b\":1,\"m~n\":2}"},
-	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/0\",\"value\":0}]", "{\"l\":[0,1,2]}"},
-	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/-\",\"value\":3}]", "{\"l\":[1,2,3]}"},
-	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/2\",\"value\":3}]", "{\"l\":[1,2,3]}"},
+	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/0\",\"value\":0}]",
+	     "{\"l\":[0,1,2]}"},
+	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/-\",\"value\":3}]",
+	     "{\"l\":[1,2,3]}"},
+	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/2\",\"value\":3}]",
+	     "{\"l\":[1,2,3]}"},
 	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/3\",\"value\":3}]", "error -5"},
 	    {"{\"l\":[1,2]}", "[{\"op\":\"add\",\"path\":\"/l/01\",\"value\":3}]", "error -5"},
 	    {"{\"l\":[1,2]}", "[{\"op\":\"remove\",\"path\":\"/l/0\"}]", "{\"l\":[2]}"},
 	    {"{\"l\":[1,2]}", "[{\"op\":\"replace\",\"path\":\"/l/-\",\"value\":9}]", "error -5"},
-	    {"{\"l\":[1,2]}", "[{\"op\":\"replace\",\"path\":\"/l/1\",\"value\":9}]", "{\"l\":[1,9]}"},
+	    {"{\"l\":[1,2]}", "[{\"op\":\"replace\",\"path\":\"/l/1\",\"value\":9}]",
+	     "{\"l\":[1,9]}"},
 	    {"{\"l\":[1,2]}", "[{\"op\":\"move\",\"from\":\"/l/0\",\"path\":\"/l/-\"}]",
 	     "{\"l\":[2,1]}"},
 	    {"{\"a\":{\"b\":1}}", "[{\"op\":\"copy\",\"from\":\"/a\",\"path\":\"/c\"}]",
