@@ -34,7 +34,8 @@ static void the_core_group_is_not_empty(void **state)
 	assert_int_equal(fx_req(k, "GET", "/api/v1/namespaces/default", NULL, NULL, &v), 404);
 	assert_string_equal(fx_msg(v), "namespaces \"default\" not found");
 	cJSON_Delete(v);
-	assert_int_equal(fx_req(k, "POST", "/clusters/root/api/v1/namespaces", "{}", NULL, &v), 405);
+	assert_int_equal(fx_req(k, "POST", "/clusters/root/api/v1/namespaces", "{}", NULL, &v),
+			 405);
 	cJSON_Delete(v);
 	assert_int_equal(fx_req(k, "GET", "/api/v1/namespaces/a/pods", NULL, NULL, &v), 404);
 	assert_string_equal(fx_msg(v), "the server could not find the requested resource");
