@@ -168,64 +168,103 @@ static int member_ptr(const cJSON *op, const char *key, ptr *p, int at, char *wh
 	return ptr_parse(p, v->valuestring, why);
 }
 
-static int apply_one(cJSON **doc, const cJSON *op, int at, char *why)
+/* One operation with its parsed pointers; value is its "value" member. */
+typedef struct op {
+	const char *name;
+	const cJSON *value;
+	ptr path, from;
+} op;
+
+static int op_test(cJSON **doc, op *o, char *why)
 {
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(op, "op"));
-	const cJSON *value = cJSON_GetObjectItemCaseSensitive(op, "value");
-	int move = name && strcmp(name, "move") == 0, copy = name && strcmp(name, "copy") == 0;
-	int needs_value =
-	    name && (!strcmp(name, "add") || !strcmp(name, "replace") || !strcmp(name, "test"));
-	ptr path = {0}, from = {0};
-	cJSON *v = NULL;
-	if (!cJSON_IsObject(op) || !name ||
-	    (!needs_value && !move && !copy && strcmp(name, "remove"))) {
-		snprintf(why, WSR_SIM_JSONPATCH_WHY, "operation %d: unknown op %.40s", at,
-			 name ? name : "(none)");
-		return WSR_EINVAL;
-	}
-	if (needs_value && !value) {
-		snprintf(why, WSR_SIM_JSONPATCH_WHY, "operation %d: %s needs a value", at, name);
-		return WSR_EINVAL;
-	}
-	int rc = member_ptr(op, "path", &path, at, why);
-	if (!rc && (move || copy))
-		rc = member_ptr(op, "from", &from, at, why);
-	if (rc) {
-		ptr_free(&path);
-		return rc;
-	}
-	if (!strcmp(name, "test")) {
-		const cJSON *have = get(*doc, &path, path.n);
-		if (!have || !cJSON_Compare(have, value, 1)) {
-			snprintf(why, WSR_SIM_JSONPATCH_WHY, "testing value %.100s failed",
-				 path.text);
-			rc = WSR_ECONFLICT;
-		}
-	} else if (!strcmp(name, "remove"))
-		rc = path.n ? take(*doc, &path, &v, name, why) : missing(why, name, &path);
-	else if (!strcmp(name, "add") || !strcmp(name, "replace"))
-		rc = (v = cJSON_Duplicate(value, 1)) ? put(doc, &path, v, name[0] == 'r', name, why)
-						     : WSR_ENOMEM;
-	else if (move && strncmp(path.text, from.text, strlen(from.text)) == 0 &&
-		 path.text[strlen(from.text)] == '/') {
-		snprintf(why, WSR_SIM_JSONPATCH_WHY, "move operation: %.100s is inside %.100s",
-			 path.text, from.text);
-		rc = WSR_ECONFLICT;
-	} else if (move && strcmp(path.text, from.text) == 0)
-		rc = get(*doc, &from, from.n) ? 0 : missing(why, name, &from);
-	else if (move) {
-		rc = from.n ? take(*doc, &from, &v, name, why) : missing(why, name, &from);
-		rc = rc ? rc : put(doc, &path, v, 0, name, why);
-	} else {
-		const cJSON *src = get(*doc, &from, from.n);
-		rc = !src			      ? missing(why, name, &from)
-		     : !(v = cJSON_Duplicate(src, 1)) ? WSR_ENOMEM
-						      : put(doc, &path, v, 0, name, why);
-	}
-	if (!strcmp(name, "remove"))
+	const cJSON *have = get(*doc, &o->path, o->path.n);
+	if (have && cJSON_Compare(have, o->value, 1))
+		return 0;
+	snprintf(why, WSR_SIM_JSONPATCH_WHY, "testing value %.100s failed", o->path.text);
+	return WSR_ECONFLICT;
+}
+
+static int op_remove(cJSON **doc, op *o, char *why)
+{
+	cJSON *v;
+	int rc =
+	    o->path.n ? take(*doc, &o->path, &v, o->name, why) : missing(why, o->name, &o->path);
+	if (!rc)
 		cJSON_Delete(v);
-	ptr_free(&path);
-	ptr_free(&from);
+	return rc;
+}
+
+static int op_add(cJSON **doc, op *o, char *why)
+{
+	cJSON *v = cJSON_Duplicate(o->value, 1);
+	return v ? put(doc, &o->path, v, 0, o->name, why) : WSR_ENOMEM;
+}
+
+static int op_replace(cJSON **doc, op *o, char *why)
+{
+	cJSON *v = cJSON_Duplicate(o->value, 1);
+	return v ? put(doc, &o->path, v, 1, o->name, why) : WSR_ENOMEM;
+}
+
+static int op_move(cJSON **doc, op *o, char *why)
+{
+	size_t n = strlen(o->from.text);
+	cJSON *v;
+	if (strcmp(o->path.text, o->from.text) == 0) /* a no-op, if from exists */
+		return get(*doc, &o->from, o->from.n) ? 0 : missing(why, o->name, &o->from);
+	if (strncmp(o->path.text, o->from.text, n) == 0 && o->path.text[n] == '/') {
+		snprintf(why, WSR_SIM_JSONPATCH_WHY, "move operation: %.100s is inside %.100s",
+			 o->path.text, o->from.text);
+		return WSR_ECONFLICT;
+	}
+	int rc =
+	    o->from.n ? take(*doc, &o->from, &v, o->name, why) : missing(why, o->name, &o->from);
+	return rc ? rc : put(doc, &o->path, v, 0, o->name, why);
+}
+
+static int op_copy(cJSON **doc, op *o, char *why)
+{
+	const cJSON *src = get(*doc, &o->from, o->from.n);
+	cJSON *v = src ? cJSON_Duplicate(src, 1) : NULL;
+	if (!src)
+		return missing(why, o->name, &o->from);
+	return v ? put(doc, &o->path, v, 0, o->name, why) : WSR_ENOMEM;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(cJSON **doc, op *o, char *why);
+	int value, from; /* the members it needs */
+} ops[] = {
+    {"add", op_add, 1, 0},   {"remove", op_remove, 0, 0}, {"replace", op_replace, 1, 0},
+    {"move", op_move, 0, 1}, {"copy", op_copy, 0, 1},	  {"test", op_test, 1, 0},
+};
+
+static int apply_one(cJSON **doc, const cJSON *in, int at, char *why)
+{
+	op o = {cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(in, "op")),
+		cJSON_GetObjectItemCaseSensitive(in, "value"),
+		{0},
+		{0}};
+	size_t i = 0;
+	while (o.name && i < sizeof(ops) / sizeof(ops[0]) && strcmp(ops[i].name, o.name) != 0)
+		i++;
+	if (!cJSON_IsObject(in) || !o.name || i == sizeof(ops) / sizeof(ops[0])) {
+		snprintf(why, WSR_SIM_JSONPATCH_WHY, "operation %d: unknown op %.40s", at,
+			 o.name ? o.name : "(none)");
+		return WSR_EINVAL;
+	}
+	if (ops[i].value && !o.value) {
+		snprintf(why, WSR_SIM_JSONPATCH_WHY, "operation %d: %s needs a value", at, o.name);
+		return WSR_EINVAL;
+	}
+	int rc = member_ptr(in, "path", &o.path, at, why);
+	if (!rc && ops[i].from)
+		rc = member_ptr(in, "from", &o.from, at, why);
+	if (!rc)
+		rc = ops[i].fn(doc, &o, why);
+	ptr_free(&o.path);
+	ptr_free(&o.from);
 	return rc;
 }
 
