@@ -249,7 +249,7 @@ static void timeouts_and_bookmarks(void **state)
 	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0), "object.metadata"),
 			 "resourceVersion"),
 	    want);
-	/* without the default timeout, a watch lasts WSR_KCPSIM_WATCH_TIMEOUT_S */
+	/* without ?timeoutSeconds=, a watch lasts WSR_KCPSIM_WATCH_TIMEOUT_S */
 	fx_now += (int64_t)WSR_KCPSIM_WATCH_TIMEOUT_S * 1000 - WSR_KCPSIM_WATCH_BOOKMARK_MS - 1;
 	fx_read(&w, &ev);
 	fx_now += 1;
