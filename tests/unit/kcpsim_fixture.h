@@ -68,8 +68,12 @@ static inline int fx_send(wsr_kcpsim *k, const char *method, const char *path, c
 		headers[4] = "Accept";
 		headers[5] = o->accept;
 	}
-	wsr_sim_req r = {method, path,	  body ? body : "",	     body ? strlen(body) : 0,
-			 NULL,	 headers, o && o->q[0] ? o->q : NULL};
+	wsr_sim_req r = {.method = method,
+			 .path = path,
+			 .body = body ? body : "",
+			 .len = body ? strlen(body) : 0,
+			 .headers = headers,
+			 .query = o && o->q[0] ? o->q : NULL};
 	memset(resp, 0, sizeof(*resp));
 	wsr_kcpsim_handle(k, &r, resp);
 	return resp->status;

@@ -135,7 +135,7 @@ static void sim_expire_continue_expires_every_token_so_far(void **state)
 	fx_create(k, "root", "a", NULL, NULL);
 	fx_create(k, "root", "b", NULL, NULL);
 	assert_int_equal(page(k, "1", NULL, &n, old, NULL), 200);
-	wsr_sim_req r = {"POST", "/_sim/expire-continue", "", 0, NULL, NULL, NULL};
+	wsr_sim_req r = {.method = "POST", .path = "/_sim/expire-continue", .body = ""};
 	wsr_sim_resp resp = {0};
 	wsr_kcpsim_handle_sim(k, &r, &resp);
 	assert_int_equal(resp.status, 200);
@@ -144,7 +144,7 @@ static void sim_expire_continue_expires_every_token_so_far(void **state)
 	assert_int_equal(page(k, "1", NULL, &n, fresh, NULL), 200);
 	assert_int_equal(page(k, "1", fresh, &n, next, NULL), 200);
 	expect_expired(k, old, "b");
-	wsr_sim_req get = {"GET", "/_sim/expire-continue", "", 0, NULL, NULL, NULL};
+	wsr_sim_req get = {.method = "GET", .path = "/_sim/expire-continue", .body = ""};
 	wsr_kcpsim_handle_sim(k, &get, &resp);
 	assert_int_equal(resp.status, 405);
 	wsr_sim_resp_free(&resp);
