@@ -1,12 +1,15 @@
 /* server: libmicrohttpd plumbing shared by every emulated API. Bodies are
  * gathered with the con_cls pattern; a declared Content-Length over the
  * limit is refused before any byte is read, and a body that grows past it
- * (chunked uploads) is drained and refused at the end. */
+ * (chunked uploads) is drained and refused at the end. Streamed answers
+ * (watches) come from a content-reader callback; a stream with nothing to
+ * send suspends its connection, so it holds none of the pool's threads. */
 #include "sim/server.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,6 +34,19 @@ struct wsr_sim_server {
 	unsigned port;
 	atomic_ulong requests;
 	char url[WSR_NET_HOST_MAX + 48];
+	pthread_mutex_t streams_mu; /* guards streams, stopping and each suspended flag */
+	wsr_sim_conn *streams;	    /* the open ones */
+	int stopping;
+};
+
+struct wsr_sim_conn {
+	wsr_sim_server *s;
+	struct MHD_Connection *c;
+	wsr_sim_stream_fn fn;
+	void *ctx;
+	void (*free)(void *ctx);
+	int suspended;
+	wsr_sim_conn *prev, *next;
 };
 
 typedef struct conn_state {
@@ -140,6 +156,86 @@ void wsr_sim_resp_free(wsr_sim_resp *r)
 {
 	free(r->body);
 	r->body = NULL;
+	if (r->stream && r->stream_free)
+		r->stream_free(r->stream_ctx);
+	r->stream = NULL;
+	r->stream_ctx = NULL;
+}
+
+void wsr_sim_conn_suspend(wsr_sim_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->s->streams_mu);
+	if (!c->s->stopping && !c->suspended) {
+		MHD_suspend_connection(c->c);
+		c->suspended = 1;
+	}
+	pthread_mutex_unlock(&c->s->streams_mu);
+}
+
+void wsr_sim_conn_resume(wsr_sim_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->s->streams_mu);
+	if (c->suspended) {
+		MHD_resume_connection(c->c);
+		c->suspended = 0;
+	}
+	pthread_mutex_unlock(&c->s->streams_mu);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	wsr_sim_conn *c = cls;
+	pthread_mutex_lock(&c->s->streams_mu);
+	int stopping = c->s->stopping;
+	pthread_mutex_unlock(&c->s->streams_mu);
+	long n = stopping ? WSR_SIM_STREAM_END : c->fn(c->ctx, c, buf, max);
+	return n < 0 ? (ssize_t)MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_done(void *cls)
+{
+	wsr_sim_conn *c = cls;
+	pthread_mutex_lock(&c->s->streams_mu);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->s->streams = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	pthread_mutex_unlock(&c->s->streams_mu);
+	c->free(c->ctx);
+	free(c);
+}
+
+/* A chunked response that r's stream writes (taken over); NULL when out of
+ * memory (the stream is freed). */
+static struct MHD_Response *stream_response(wsr_sim_server *s, struct MHD_Connection *mc,
+					    wsr_sim_resp *r)
+{
+	wsr_sim_conn *c = calloc(1, sizeof(*c));
+	struct MHD_Response *m = NULL;
+	if (c) {
+		*c = (wsr_sim_conn){s, mc, r->stream, r->stream_ctx, r->stream_free, 0, NULL, NULL};
+		m = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, c,
+						      stream_done);
+	}
+	if (!m) {
+		free(c);
+		return NULL; /* the caller's wsr_sim_resp_free frees the stream */
+	}
+	r->stream = NULL; /* the connection owns it now */
+	pthread_mutex_lock(&s->streams_mu);
+	c->next = s->streams;
+	if (s->streams)
+		s->streams->prev = c;
+	s->streams = c;
+	pthread_mutex_unlock(&s->streams_mu);
+	return m;
 }
 
 /* An error the server answers itself, in the API's shape. */
@@ -159,18 +255,25 @@ static void server_error(const wsr_sim_server *s, wsr_sim_resp *r, int status, c
 		wsr_sim_resp_error(r, status, code, "%s", msg);
 }
 
-static enum MHD_Result send_resp(const wsr_sim_server *s, struct MHD_Connection *c, wsr_sim_resp *r)
+static enum MHD_Result send_resp(wsr_sim_server *s, struct MHD_Connection *c, wsr_sim_resp *r)
 {
-	if (!r->body) /* a handler that set nothing is a bug; say so rather than hang */
-		server_error(s, r, 500, "internal", "no response");
-	if (!r->body)
-		return MHD_NO;
-	int json = r->body[0] == '{' || r->body[0] == '[';
-	struct MHD_Response *m =
-	    MHD_create_response_from_buffer(strlen(r->body), r->body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *m;
+	int json = 1;
+	if (r->stream)
+		m = stream_response(s, c, r);
+	else {
+		if (!r->body) /* a handler that set nothing is a bug; say so rather than hang */
+			server_error(s, r, 500, "internal", "no response");
+		if (!r->body)
+			return MHD_NO;
+		json = r->body[0] == '{' || r->body[0] == '[';
+		m = MHD_create_response_from_buffer(strlen(r->body), r->body,
+						    MHD_RESPMEM_MUST_FREE);
+		if (m)
+			r->body = NULL; /* the response owns it now */
+	}
 	if (!m)
 		return MHD_NO;
-	r->body = NULL; /* the response owns it now */
 	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
 				json ? "application/json" : "text/plain; charset=utf-8");
 	if (r->allow)
@@ -270,7 +373,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	wsr_sim_server *s = cls;
 	conn_state *st = *con_cls;
-	wsr_sim_resp r = {0, NULL, NULL};
+	wsr_sim_resp r = {0};
 	if (!st) {
 		if (!(st = calloc(1, sizeof(*st))))
 			return MHD_NO;
@@ -348,14 +451,16 @@ int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, cha
 	s->ctx = o->ctx;
 	s->quiet = o->quiet;
 	atomic_init(&s->requests, 0);
+	pthread_mutex_init(&s->streams_mu, NULL);
 	int tls = o->tls_cert && o->tls_key;
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		*err = wsr_strdupf("this libmicrohttpd is built without TLS");
+		pthread_mutex_destroy(&s->streams_mu);
 		free(s);
 		return WSR_EINVAL;
 	}
-	unsigned flags =
-	    MHD_USE_AUTO_INTERNAL_THREAD | (a.ipv6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			 (a.ipv6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
 	/* empty (it starts with the end) without TLS; the caller keeps the PEM texts */
 	struct MHD_OptionItem tls_opts[] = {
 	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->tls_cert},
@@ -398,7 +503,16 @@ void wsr_sim_server_stop(wsr_sim_server *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&s->streams_mu);
+	s->stopping = 1; /* resumed streams end at their next call */
+	for (wsr_sim_conn *c = s->streams; c; c = c->next)
+		if (c->suspended) {
+			MHD_resume_connection(c->c);
+			c->suspended = 0;
+		}
+	pthread_mutex_unlock(&s->streams_mu);
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	pthread_mutex_destroy(&s->streams_mu);
 	free(s);
 }

@@ -26,11 +26,35 @@ typedef struct wsr_sim_req {
 	const char *const *query;
 } wsr_sim_req;
 
+/* A connection whose answer is a stream (a Kubernetes watch): the stream
+ * suspends it when it has nothing to send and resumes it when it has. */
+typedef struct wsr_sim_conn wsr_sim_conn;
+
+/* The end of a stream, as a wsr_sim_stream_fn returns it. */
+#define WSR_SIM_STREAM_END (-1L)
+
+/* Writes the next bytes of a stream into buf (at most max): the count; 0
+ * when there is nothing now, after calling wsr_sim_conn_suspend(conn) (conn
+ * is NULL in unit tests: they call again); or WSR_SIM_STREAM_END. Runs on
+ * libmicrohttpd's threads, one call at a time per stream. */
+typedef long (*wsr_sim_stream_fn)(void *ctx, wsr_sim_conn *conn, char *buf, size_t max);
+
 typedef struct wsr_sim_resp {
 	int status;
 	char *body;	   /* heap JSON text, owned by the response */
 	const char *allow; /* Allow header for 405, or NULL */
+	/* Set instead of body: the answer is a stream of JSON (chunked) that
+	 * stream writes; stream_free(stream_ctx) runs exactly once when the
+	 * connection is done with it (or the answer cannot be sent). */
+	wsr_sim_stream_fn stream;
+	void *stream_ctx;
+	void (*stream_free)(void *ctx);
 } wsr_sim_resp;
+
+/* Stops and restarts the calls of a stream's function (no-ops for NULL).
+ * Safe from any thread; resume after the server stopped does nothing. */
+void wsr_sim_conn_suspend(wsr_sim_conn *c);
+void wsr_sim_conn_resume(wsr_sim_conn *c);
 
 /* A request header (case-insensitive name) or query argument; NULL when absent. */
 const char *wsr_sim_req_header(const wsr_sim_req *r, const char *name);
@@ -52,6 +76,7 @@ void wsr_sim_resp_json(wsr_sim_resp *r, int status, cJSON *v);
 /* Sets the response to {"error": {"code", "message"}}. */
 void wsr_sim_resp_error(wsr_sim_resp *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Frees the body, and a stream that was never handed to a connection. */
 void wsr_sim_resp_free(wsr_sim_resp *r);
 
 /* Sets the response to an error in an API's own shape; code is the
@@ -92,6 +117,8 @@ int wsr_sim_server_start(wsr_sim_server **out, const wsr_sim_server_opts *o, cha
 unsigned wsr_sim_server_port(const wsr_sim_server *s);
 /* "http://127.0.0.1:PORT" ("http://[::1]:PORT" for IPv6; https with TLS). */
 const char *wsr_sim_server_url(const wsr_sim_server *s);
+/* Ends every open stream (libmicrohttpd refuses to stop with a suspended
+ * connection), then stops serving. */
 void wsr_sim_server_stop(wsr_sim_server *s);
 
 /* wsr_sim_start with the loopback-only rule under the caller's control, for

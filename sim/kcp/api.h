@@ -7,6 +7,7 @@
 
 #include <cJSON.h>
 
+#include "sim/kcp/selector.h"
 #include "sim/kcp/store.h"
 #include "sim/server.h"
 
@@ -92,9 +93,9 @@ int wsr_kcpsim_page_params(wsr_kcpsim_call *c, const char *list, size_t *limit, 
  * resumes after last when more remain (last non-NULL). 0 or WSR_ENOMEM. */
 int wsr_kcpsim_list_meta(wsr_kcpsim_call *c, cJSON *list, const char *name, const char *last);
 
-/* Answers a ?watch= list with the one event a watch whose history is gone
- * gets (ERROR, 410 Expired) and returns 1; 0 when it is no watch. */
-int wsr_kcpsim_watch_refused(wsr_kcpsim_call *c);
+/* Parses ?labelSelector= and ?fieldSelector= (selector.h); 0, or -1 after
+ * answering 400. */
+int wsr_kcpsim_query_selector(wsr_kcpsim_call *c, wsr_kcpsim_selector *sel);
 
 /* Workspace handlers (ws.c, ws_write.c); name is the last path segment. */
 void wsr_kcpsim_ws_list(wsr_kcpsim_call *c);
@@ -104,6 +105,12 @@ void wsr_kcpsim_ws_put(wsr_kcpsim_call *c, const char *name);
 void wsr_kcpsim_ws_patch(wsr_kcpsim_call *c, const char *name);
 void wsr_kcpsim_ws_delete(wsr_kcpsim_call *c, const char *name);
 void wsr_kcpsim_ws_status_put(wsr_kcpsim_call *c, const char *name);
+
+/* PATCH bodies (patch.c): 0 when the Content-Type is one PATCH takes, or
+ * -1 after answering 415; and the whole object the patch makes of w, or
+ * NULL after answering 400, 413, 422 or 503. */
+int wsr_kcpsim_patch_check(wsr_kcpsim_call *c);
+cJSON *wsr_kcpsim_patched(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w);
 
 /* Workspace types and access reviews (types.c). */
 cJSON *wsr_kcpsim_type_json(const wsr_kcpsim_store *s, const cJSON *t);

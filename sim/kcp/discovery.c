@@ -2,8 +2,9 @@
  * version, the API groups and resources (legacy discovery; kubectl asks for
  * the aggregated form too and takes this when the answer is plain JSON),
  * OpenAPI v3 for the workspaces (kubectl checks there that the server
- * validates fields itself, so it needs no schema of its own), and empty
- * event lists for describe. The answers are fixed texts: they describe the
+ * validates fields itself, so it needs no schema of its own), a core v1
+ * group that kubectl api-resources accepts (namespaces and events, both
+ * empty lists), and empty event lists for describe. The answers are fixed texts: they describe the
  * API, not the data. docs/sim.md lists them. */
 #include "sim/kcp/api.h"
 
@@ -21,8 +22,14 @@ static const char version[] =
 static const char api_versions[] = "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],"
 				   "\"serverAddressByClientCIDRs\":[]}";
 
+/* The core group must list something: kubectl api-resources (client-go's
+ * discovery) fails on an empty one. It has what kubectl reads of it. */
 static const char api_v1[] =
-    "{\"kind\":\"APIResourceList\",\"groupVersion\":\"v1\",\"resources\":[]}";
+    "{\"kind\":\"APIResourceList\",\"groupVersion\":\"v1\",\"resources\":["
+    "{\"name\":\"namespaces\",\"singularName\":\"namespace\",\"namespaced\":false,"
+    "\"kind\":\"Namespace\",\"verbs\":[\"get\",\"list\"],\"shortNames\":[\"ns\"]},"
+    "{\"name\":\"events\",\"singularName\":\"event\",\"namespaced\":true,"
+    "\"kind\":\"Event\",\"verbs\":[\"list\"],\"shortNames\":[\"ev\"]}]}";
 
 #define TENANCY_GROUP_BODY                                                                         \
 	"\"name\":\"tenancy.kcp.io\",\"versions\":[{\"groupVersion\":\"tenancy.kcp.io/"            \
@@ -48,11 +55,11 @@ static const char tenancy_resources[] =
     "v1alpha1\",\"resources\":["
     "{\"name\":\"workspaces\",\"singularName\":\"workspace\",\"namespaced\":false,"
     "\"kind\":\"Workspace\",\"verbs\":[\"create\",\"delete\",\"get\",\"list\",\"patch\","
-    "\"update\"],\"shortNames\":[\"ws\"],\"categories\":[\"kcp\"]},"
+    "\"update\",\"watch\"],\"shortNames\":[\"ws\"],\"categories\":[\"kcp\"]},"
     "{\"name\":\"workspaces/status\",\"singularName\":\"\",\"namespaced\":false,"
     "\"kind\":\"Workspace\",\"verbs\":[\"get\",\"update\"]},"
     "{\"name\":\"workspacetypes\",\"singularName\":\"workspacetype\",\"namespaced\":false,"
-    "\"kind\":\"WorkspaceType\",\"verbs\":[\"get\",\"list\"],\"categories\":[\"kcp\"]}]}";
+    "\"kind\":\"WorkspaceType\",\"verbs\":[\"get\",\"list\",\"watch\"],\"categories\":[\"kcp\"]}]}";
 
 static const char authz_resources[] =
     "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\",\"groupVersion\":\"authorization.k8s."
@@ -234,9 +241,44 @@ static int read_only(wsr_kcpsim_call *c)
 	return 1;
 }
 
-int wsr_kcpsim_discovery(wsr_kcpsim_call *c, const char *rest)
+/* Answers an empty list of kind ("EventList") at the store's version. */
+static void empty_list(wsr_kcpsim_call *c, const char *kind)
 {
 	char rv[32];
+	cJSON *v = cJSON_CreateObject(), *m;
+	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)c->s->rv);
+	if (!v || !cJSON_AddStringToObject(v, "kind", kind) ||
+	    !cJSON_AddStringToObject(v, "apiVersion", "v1") ||
+	    !(m = cJSON_AddObjectToObject(v, "metadata")) ||
+	    !cJSON_AddStringToObject(m, "resourceVersion", rv) ||
+	    !cJSON_AddArrayToObject(v, "items")) {
+		cJSON_Delete(v);
+		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
+	} else
+		wsr_sim_resp_json(c->resp, 200, v);
+}
+
+/* The core group's namespaces: none are modelled, so the list is empty and
+ * each one is 404. 1 when rest was one of them. */
+static int namespaces(wsr_kcpsim_call *c, const char *rest)
+{
+	const char *ns = "api/v1/namespaces";
+	size_t n = strlen(ns);
+	if (strncmp(rest, ns, n) != 0 ||
+	    (rest[n] && (rest[n] != '/' || !rest[n + 1] || strchr(rest + n + 1, '/'))))
+		return 0;
+	if (read_only(c))
+		return 1;
+	if (!rest[n])
+		empty_list(c, "NamespaceList");
+	else
+		wsr_kcpsim_fail(c->resp, 404, NULL, NULL, "namespaces \"%.63s\" not found",
+				rest + n + 1);
+	return 1;
+}
+
+int wsr_kcpsim_discovery(wsr_kcpsim_call *c, const char *rest)
+{
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
 		if (strcmp(rest, docs[i].path) != 0)
 			continue;
@@ -249,20 +291,11 @@ int wsr_kcpsim_discovery(wsr_kcpsim_call *c, const char *rest)
 			wsr_sim_resp_json(c->resp, 200, v);
 		return 1;
 	}
+	if (namespaces(c, rest))
+		return 1;
 	if (!events_path(rest))
 		return 0;
-	if (read_only(c))
-		return 1;
-	cJSON *v = cJSON_CreateObject(), *m;
-	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)c->s->rv);
-	if (!v || !cJSON_AddStringToObject(v, "kind", "EventList") ||
-	    !cJSON_AddStringToObject(v, "apiVersion", "v1") ||
-	    !(m = cJSON_AddObjectToObject(v, "metadata")) ||
-	    !cJSON_AddStringToObject(m, "resourceVersion", rv) ||
-	    !cJSON_AddArrayToObject(v, "items")) {
-		cJSON_Delete(v);
-		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
-	} else
-		wsr_sim_resp_json(c->resp, 200, v);
+	if (!read_only(c))
+		empty_list(c, "EventList");
 	return 1;
 }

@@ -34,6 +34,7 @@ static int wrap(wsr_kcpsim **out, wsr_kcpsim_store *s)
 		return WSR_ENOMEM;
 	(*out)->s = s;
 	pthread_mutex_init(&(*out)->mu, NULL);
+	s->lock = &(*out)->mu; /* watch streams take it outside a request */
 	return 0;
 }
 

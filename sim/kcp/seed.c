@@ -35,8 +35,8 @@ static const char standard_types[] =
 static const char plain_root[] = "{\"name\":\"root\",\"noParents\":true}";
 
 static const char *const top_keys[] = {
-    "maxPageSize",	 "schedulingMs", "terminatingMs", "deletionMs", "homes",
-    "homeCreatorGroups", "users",	 "types",	  "workspaces", NULL};
+    "maxPageSize",   "schedulingMs", "terminatingMs", "deletionMs", "homes", "homeCreatorGroups",
+    "continueTtlMs", "users",	     "types",	      "workspaces", NULL};
 static const char *const user_keys[] = {"name", "token", "groups", NULL};
 static const char *const ref_keys[] = {"name", "path", NULL};
 static const char *const type_keys[] = {"name",
@@ -335,7 +335,7 @@ static int add_plain_root(wsr_check *c, cJSON *types)
 /* The numbers and the home settings at the top of a seed. */
 static int check_settings(wsr_check *c, const cJSON *in, cJSON *p)
 {
-	double page = 0, sched = 0, term = 0, del = 0;
+	double page = 0, sched = 0, term = 0, del = 0, ttl = 0;
 	const char *homes = "logicalcluster";
 	cJSON *groups = NULL;
 	int rc = wsr_check_whole(c, in, "maxPageSize", 1, WSR_KCPSIM_PAGE_MAX, WSR_KCPSIM_PAGE_MAX,
@@ -346,7 +346,10 @@ static int check_settings(wsr_check *c, const cJSON *in, cJSON *p)
 		rc = wsr_check_whole(c, in, "terminatingMs", 0, WSR_KCPSIM_MAX_MS, 0, &term);
 	if (!rc)
 		rc = wsr_check_whole(c, in, "deletionMs", 0, WSR_KCPSIM_MAX_MS, 0, &del);
+	if (!rc) /* 0: continue tokens never expire by age */
+		rc = wsr_check_whole(c, in, "continueTtlMs", 0, WSR_KCPSIM_MAX_MS, 0, &ttl);
 	if (!rc && (!cJSON_AddNumberToObject(p, "maxPageSize", page) ||
+		    !cJSON_AddNumberToObject(p, "continueTtlMs", ttl) ||
 		    !cJSON_AddNumberToObject(p, "schedulingMs", sched) ||
 		    !cJSON_AddNumberToObject(p, "terminatingMs", term) ||
 		    !cJSON_AddNumberToObject(p, "deletionMs", del)))

@@ -12,13 +12,13 @@
 
 /* Where the built-in seed lives among the embedded files. */
 #define WSR_KCPSIM_BUILTIN_SEED "sim/kcp/seed.yaml"
-/* Largest page the server hands out (and the largest ?limit=). */
+/* Largest page the server hands out (a larger ?limit= gets pages this long). */
 #define WSR_KCPSIM_PAGE_MAX 500
 /* Longest schedulingMs, deletionMs or initializeMs a seed may ask for (a day). */
 #define WSR_KCPSIM_MAX_MS 86400000
 
 /* Checks a seed (or a platform.json) and returns in *out a new normalized copy:
- *   {"maxPageSize", "schedulingMs", "terminatingMs", "deletionMs",
+ *   {"maxPageSize", "schedulingMs", "terminatingMs", "deletionMs", "continueTtlMs",
  *    "homes": "logicalcluster" | "buckets", "homeCreatorGroups": [...],
  *    "users": [{"name", "token", "groups": [...]}],
  *    "types": [{"name", "path", "use": [...], "initializeMs",

@@ -1,6 +1,8 @@
 /* simonly: the kcp emulator's own /_sim endpoints: POST /_sim/conflicts
- * (the next updates of a workspace find it changed by someone else) and
- * POST|DELETE /_sim/faults (respond faults, answered as Status objects). */
+ * (the next updates of a workspace find it changed by someone else),
+ * POST|DELETE /_sim/faults (respond faults, answered as Status objects) and
+ * POST /_sim/expire-continue (every continue token handed out so far
+ * expires, as after an etcd compaction). */
 #include "sim/kcp/api.h"
 
 #include <math.h>
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/json.h"
 #include "sim/kcp/status.h"
@@ -120,6 +123,14 @@ void wsr_kcpsim_simonly(wsr_kcpsim_store *s, const wsr_sim_req *req, wsr_sim_res
 		if (strcmp(m, "POST") == 0)
 			conflicts(s, req, resp);
 		else {
+			resp->allow = "POST";
+			wsr_kcpsim_fail(resp, 405, NULL, NULL, "use POST");
+		}
+	} else if (strcmp(req->path, "/_sim/expire-continue") == 0) {
+		if (strcmp(m, "POST") == 0) {
+			s->continue_floor = wsr_clock_now_ms();
+			reply_count(resp, 200, "expiredUntil", (double)s->continue_floor);
+		} else {
 			resp->allow = "POST";
 			wsr_kcpsim_fail(resp, 405, NULL, NULL, "use POST");
 		}

@@ -17,6 +17,7 @@
 #include "sim/kcp/admission.h"
 #include "sim/kcp/persist.h"
 #include "sim/kcp/typerules.h"
+#include "sim/kcp/watch.h"
 
 static const char *const phases[WSR_KCPSIM_PHASES] = {
     "Scheduling", "Initializing", "Ready", "Unavailable", "Inactive", "Terminating", "Deleting"};
@@ -171,6 +172,7 @@ void wsr_kcpsim_store_free(wsr_kcpsim_store *s)
 {
 	if (!s)
 		return;
+	wsr_kcpsim_watch_free(s);
 	free_tree(s->root);
 	free_tree(s->homes);
 	wsr_hmap_free(&s->paths);
@@ -375,6 +377,7 @@ int wsr_kcpsim_store_create(wsr_kcpsim_store *s, wsr_kcpsim_ws *w)
 	if (rc)
 		return rc;
 	w->rv = s->rv = rv;
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_ADDED, w, NULL);
 	return 0;
 }
 
@@ -389,6 +392,7 @@ int wsr_kcpsim_store_update(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, cJSON *obj, i
 		rc = wsr_kcpsim_persist_ws(s, w, obj);
 	if (rc)
 		return rc;
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_MODIFIED, w, obj);
 	cJSON_Delete(w->obj);
 	w->obj = obj;
 	w->rv = s->rv = rv;
@@ -431,6 +435,7 @@ static void remove_ws(wsr_kcpsim_store *s, wsr_kcpsim_ws *w)
 	int found;
 	wsr_kcpsim_ws *p = w->parent;
 	size_t i = kid_index(p, w->name, &found);
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_DELETED, w, NULL); /* the subtree too */
 	unlink_tree(s, w);
 	wsr_kcpsim_persist_state(s);
 	if (found) {
@@ -635,6 +640,7 @@ static void advance(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now)
 	/* a failed write is not fatal here: the record keeps the clock, so the
 	 * next start computes the same phase */
 	wsr_kcpsim_persist_ws(s, w, obj);
+	wsr_kcpsim_watch_record(s, WSR_KCPSIM_EV_MODIFIED, w, obj);
 	cJSON_Delete(w->obj);
 	w->obj = obj;
 	s->rv += (uint64_t)steps;

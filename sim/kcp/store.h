@@ -12,6 +12,7 @@
  * holds one mutex around each request. */
 #ifndef WSR_SIM_KCP_STORE_H
 #define WSR_SIM_KCP_STORE_H
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,10 +89,13 @@ typedef struct wsr_kcpsim_store {
 	unsigned char secret[WSR_KCPSIM_SECRET_LEN];
 	int64_t scheduling_ms, terminating_ms, deletion_ms;
 	size_t page_max;
-	char *dir;		      /* data directory; NULL keeps everything in memory */
-	wsr_sim_faults faults;	      /* injected (POST /_sim/faults); memory only */
-	unsigned long touched;	      /* counter behind the sim.wsr.dev/touched annotation */
-	char url[WSR_KCPSIM_URL_MAX]; /* the server's base URL, for spec.URL */
+	char *dir;			    /* data directory; NULL keeps everything in memory */
+	wsr_sim_faults faults;		    /* injected (POST /_sim/faults); memory only */
+	unsigned long touched;		    /* counter behind the sim.wsr.dev/touched annotation */
+	char url[WSR_KCPSIM_URL_MAX];	    /* the server's base URL, for spec.URL */
+	pthread_mutex_t *lock;		    /* the API's lock, for watch streams and their ticker */
+	struct wsr_kcpsim_watch_hub *watch; /* event history and streams (watch.h) */
+	int64_t continue_floor;		    /* ms: continue tokens issued until then expired */
 } wsr_kcpsim_store;
 
 /* Builds a store around a platform (taken over on success; checked by

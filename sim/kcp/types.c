@@ -16,6 +16,7 @@
 #include "sim/kcp/seed.h"
 #include "sim/kcp/status.h"
 #include "sim/kcp/typerules.h"
+#include "sim/kcp/watch.h"
 
 /* {"types": [refs]} or {"none": true}; NULL when the type sets no limit. */
 static cJSON *limit(const cJSON *t, const char *list, const char *flag)
@@ -105,7 +106,9 @@ void wsr_kcpsim_types_list(wsr_kcpsim_call *c)
 		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
 		return;
 	}
-	if (!wsr_kcpsim_watch_refused(c) && wsr_kcpsim_page_params(c, name, &limit, after) == 0) {
+	if (wsr_kcpsim_is_watch(c))
+		wsr_kcpsim_watch_types(c, types, n);
+	else if (wsr_kcpsim_page_params(c, name, &limit, after) == 0) {
 		size_t max = limit && limit < c->s->page_max ? limit : c->s->page_max;
 		cJSON *list = cJSON_CreateObject(), *items = cJSON_CreateArray();
 		const char *last = NULL;

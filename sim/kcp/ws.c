@@ -3,8 +3,9 @@
  * two reads: one workspace, and a page of a workspace's children. */
 #include "sim/kcp/api.h"
 
-#include <stdlib.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/buf.h"
@@ -13,10 +14,7 @@
 #include "sim/kcp/page.h"
 #include "sim/kcp/seed.h"
 #include "sim/kcp/status.h"
-
-/* Terms of one label selector ("a=b,c!=d,e,!f"). */
-#define MAX_SELECTOR_TERMS 16
-#define MAX_SELECTOR_LEN 1024
+#include "sim/kcp/watch.h"
 
 cJSON *wsr_kcpsim_view(const wsr_kcpsim_call *c, const wsr_kcpsim_ws *w)
 {
@@ -97,21 +95,91 @@ void wsr_kcpsim_ws_not_found(wsr_kcpsim_call *c, const char *name)
 			"workspaces.tenancy.kcp.io \"%.63s\" not found", name);
 }
 
+/* Kubernetes' own text for a continue token past its time (k8s.io/apiserver,
+ * the etcd3 storage's inconsistentContinue). */
+#define CONTINUE_EXPIRED                                                                           \
+	"The provided continue parameter is too old to display a consistent list result. You "     \
+	"can start a new list without the continue parameter, or use the continue token in this "  \
+	"response to retrieve the remainder of the results. Continuing with the provided token "   \
+	"results in an inconsistent list - objects that were created, modified, or deleted "       \
+	"between the time the first chunk was returned and now may show up in the list."
+/* Digits of a ?limit= (int64 has 19). */
+#define LIMIT_DIGITS 19
+
+/* The time a token handed out now carries: after the last expiry asked for
+ * (POST /_sim/expire-continue), so no new token is born expired. */
+static int64_t issue_time(const wsr_kcpsim_call *c)
+{
+	return c->now > c->s->continue_floor ? c->now : c->s->continue_floor + 1;
+}
+
+/* 1 when a token handed out at issued is past its time. */
+static int expired(const wsr_kcpsim_call *c, int64_t issued)
+{
+	int64_t ttl = (int64_t)wsr_json_num(c->s->platform, "continueTtlMs", 0);
+	return issued <= c->s->continue_floor || (ttl > 0 && c->now - issued > ttl);
+}
+
+/* 410 Expired with, as Kubernetes does, a fresh token in the Status's
+ * metadata that continues after the same item (inconsistently). */
+static void continue_expired(wsr_kcpsim_call *c, const char *list, const char *after)
+{
+	char token[WSR_KCPSIM_CONTINUE_MAX + 1];
+	cJSON *st = wsr_kcpsim_status(410, "Expired", NULL, "%s", CONTINUE_EXPIRED), *m;
+	if (st &&
+	    wsr_kcpsim_continue_encode(token, c->s->secret, list, after, issue_time(c)) == 0) {
+		cJSON_DeleteItemFromObjectCaseSensitive(st, "metadata");
+		if (!(m = cJSON_AddObjectToObject(st, "metadata")) ||
+		    !cJSON_AddStringToObject(m, "continue", token)) {
+			cJSON_Delete(st);
+			st = NULL;
+		}
+	}
+	if (!st)
+		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
+	else
+		wsr_sim_resp_json(c->resp, 410, st);
+}
+
+/* ?limit=: any whole number (0: none); 0, or -1 when it is not one. */
+static int parse_limit(const char *l, size_t *out)
+{
+	size_t n = strlen(l);
+	unsigned long long v = 0;
+	if (n == 0 || n > LIMIT_DIGITS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (l[i] < '0' || l[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long long)(l[i] - '0');
+	}
+	*out = v > SIZE_MAX ? SIZE_MAX : (size_t)v;
+	return 0;
+}
+
 int wsr_kcpsim_page_params(wsr_kcpsim_call *c, const char *list, size_t *limit, char *after)
 {
 	const char *l = wsr_sim_req_query(c->req, "limit"),
 		   *cont = wsr_sim_req_query(c->req, "continue");
+	int64_t issued = 0;
 	*limit = 0;
 	after[0] = '\0';
-	if (l && wsr_sim_query_count(l, WSR_KCPSIM_PAGE_MAX, limit)) {
+	if (l && parse_limit(l, limit)) {
 		wsr_kcpsim_fail(c->resp, 400, NULL, NULL,
-				"limit must be a whole number from 1 to %d", WSR_KCPSIM_PAGE_MAX);
+				"limit: Invalid value: \"%.32s\": must be a whole number (0 for no "
+				"limit)",
+				l);
 		return -1;
 	}
-	if (cont && cont[0] && wsr_kcpsim_continue_decode(after, c->s->secret, list, cont)) {
+	if (cont && cont[0] &&
+	    wsr_kcpsim_continue_decode(after, &issued, c->s->secret, list, cont)) {
 		wsr_kcpsim_fail(c->resp, 410, "Gone", NULL,
 				"the provided continue parameter was not handed out by this server "
 				"for this list; start a new list without it");
+		return -1;
+	}
+	if (cont && cont[0] && expired(c, issued)) {
+		continue_expired(c, list, after);
 		return -1;
 	}
 	return 0;
@@ -128,156 +196,44 @@ int wsr_kcpsim_list_meta(wsr_kcpsim_call *c, cJSON *list, const char *name, cons
 			cJSON_Delete(m);
 		return WSR_ENOMEM;
 	}
-	if (last && wsr_kcpsim_continue_encode(token, c->s->secret, name, last) == 0 &&
+	if (last &&
+	    wsr_kcpsim_continue_encode(token, c->s->secret, name, last, issue_time(c)) == 0 &&
 	    !cJSON_AddStringToObject(m, "continue", token))
 		return WSR_ENOMEM;
 	return 0;
 }
 
-/* One term of a label selector, as Kubernetes' equality-based ones. */
-typedef struct term {
-	char key[WSR_KCPSIM_LABEL_PREFIX_MAX + WSR_KCPSIM_LABEL_MAX + 2];
-	char value[WSR_KCPSIM_LABEL_MAX + 1];
-	enum { EQ, NE, EXISTS, ABSENT } op;
-} term;
-
-typedef struct selector {
-	term t[MAX_SELECTOR_TERMS];
-	int n;
-	const char *name; /* fieldSelector metadata.name, or NULL */
-	char name_buf[WSR_KCPSIM_NAME_MAX + 1];
-} selector;
-
-/* Copies n bytes of s, trimmed of blanks, into out (size bytes); -1 when
- * they do not fit. */
-static int trimmed(char *out, size_t size, const char *s, size_t n)
+int wsr_kcpsim_query_selector(wsr_kcpsim_call *c, wsr_kcpsim_selector *sel)
 {
-	while (n && *s == ' ')
-		s++, n--;
-	while (n && s[n - 1] == ' ')
-		n--;
-	if (n >= size)
-		return -1;
-	memcpy(out, s, n);
-	out[n] = '\0';
-	return 0;
-}
-
-static int parse_term(term *t, const char *s, size_t n)
-{
-	const char *ne = memmem(s, n, "!=", 2), *eq = memchr(s, '=', n);
-	if (ne || eq) {
-		const char *op = ne ? ne : eq;
-		size_t oplen = ne ? 2 : (op + 1 < s + n && op[1] == '=') ? 2 : 1;
-		t->op = ne ? NE : EQ;
-		if (trimmed(t->key, sizeof(t->key), s, (size_t)(op - s)) ||
-		    trimmed(t->value, sizeof(t->value), op + oplen, n - (size_t)(op - s) - oplen))
-			return -1;
-		return wsr_kcpsim_label_key_valid(t->key) && wsr_kcpsim_label_value_valid(t->value)
-			   ? 0
-			   : -1;
-	}
-	while (n && *s == ' ')
-		s++, n--;
-	t->op = n && *s == '!' ? ABSENT : EXISTS;
-	if (t->op == ABSENT)
-		s++, n--;
-	t->value[0] = '\0';
-	return trimmed(t->key, sizeof(t->key), s, n) || !wsr_kcpsim_label_key_valid(t->key) ? -1
-											    : 0;
-}
-
-/* Parses ?labelSelector= and ?fieldSelector= (metadata.name only); 0, or
- * -1 after answering 400. */
-static int parse_selectors(wsr_kcpsim_call *c, selector *sel)
-{
-	const char *ls = wsr_sim_req_query(c->req, "labelSelector"),
-		   *fs = wsr_sim_req_query(c->req, "fieldSelector");
-	memset(sel, 0, sizeof(*sel));
-	if (ls && strlen(ls) > MAX_SELECTOR_LEN) {
-		wsr_kcpsim_fail(c->resp, 400, NULL, NULL, "labelSelector is longer than %d bytes",
-				MAX_SELECTOR_LEN);
-		return -1;
-	}
-	for (const char *p = ls && ls[0] ? ls : NULL; p;) {
-		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		if (sel->n == MAX_SELECTOR_TERMS || parse_term(&sel->t[sel->n++], p, n)) {
-			wsr_kcpsim_fail(c->resp, 400, NULL, NULL,
-					"unable to parse requirement in labelSelector \"%.200s\" "
-					"(terms like a=b, a!=b, a, !a; at most %d)",
-					ls, MAX_SELECTOR_TERMS);
-			return -1;
-		}
-		p = comma ? comma + 1 : NULL;
-	}
-	if (fs && fs[0]) {
-		const char *v = strncmp(fs, "metadata.name==", 15) == 0	 ? fs + 15
-				: strncmp(fs, "metadata.name=", 14) == 0 ? fs + 14
-									 : NULL;
-		if (!v || strlen(v) > WSR_KCPSIM_NAME_MAX) {
-			wsr_kcpsim_fail(
-			    c->resp, 400, NULL, NULL,
-			    "field label not supported in \"%.200s\" (only metadata.name=)", fs);
-			return -1;
-		}
-		strcpy(sel->name_buf, v);
-		sel->name = sel->name_buf;
-	}
-	return 0;
-}
-
-static int selected(const selector *sel, const wsr_kcpsim_ws *w)
-{
-	const cJSON *labels = wsr_json_path(w->obj, "metadata.labels");
-	if (sel->name && strcmp(sel->name, w->name) != 0)
+	char why[WSR_KCPSIM_SELECTOR_WHY];
+	if (wsr_kcpsim_selector_parse(sel, wsr_sim_req_query(c->req, "labelSelector"),
+				      wsr_sim_req_query(c->req, "fieldSelector"), why) == 0)
 		return 0;
-	for (int i = 0; i < sel->n; i++) {
-		const char *v = wsr_json_str(labels, sel->t[i].key);
-		int ok = sel->t[i].op == EXISTS	  ? v != NULL
-			 : sel->t[i].op == ABSENT ? v == NULL
-			 : sel->t[i].op == EQ	  ? v && strcmp(v, sel->t[i].value) == 0
-						  : !v || strcmp(v, sel->t[i].value) != 0;
-		if (!ok)
-			return 0;
-	}
-	return 1;
+	wsr_kcpsim_fail(c->resp, 400, NULL, NULL, "%s", why);
+	return -1;
 }
 
-int wsr_kcpsim_watch_refused(wsr_kcpsim_call *c)
+static int selected(const wsr_kcpsim_selector *sel, const wsr_kcpsim_ws *w)
 {
-	const char *w = wsr_sim_req_query(c->req, "watch");
-	if (!w || (strcmp(w, "true") != 0 && strcmp(w, "1") != 0))
-		return 0;
-	/* one event, the end of the stream: clients list again (kubectl's
-	 * delete does, to see the workspace gone) */
-	cJSON *ev = cJSON_CreateObject(),
-	      *st = wsr_kcpsim_status(410, "Expired", NULL,
-				      "the emulator keeps no watch history: list again");
-	if (!ev || !st || !cJSON_AddStringToObject(ev, "type", "ERROR") ||
-	    !cJSON_AddItemToObject(ev, "object", st)) {
-		if (!cJSON_GetObjectItemCaseSensitive(ev, "object"))
-			cJSON_Delete(st);
-		cJSON_Delete(ev);
-		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
-		return 1;
-	}
-	wsr_sim_resp_json(c->resp, 200, ev);
-	return 1;
+	return wsr_kcpsim_selector_match(sel, w->name, wsr_json_path(w->obj, "metadata.labels"));
 }
 
 void wsr_kcpsim_ws_list(wsr_kcpsim_call *c)
 {
 	char after[WSR_KCPSIM_NAME_MAX + 1];
 	size_t limit, n = 0;
-	selector sel;
+	wsr_kcpsim_selector sel;
 	char *list_name = wsr_strdupf("%s/workspaces", c->ws->path);
 	if (!list_name) {
 		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
 		return;
 	}
-	if (wsr_kcpsim_watch_refused(c) || wsr_kcpsim_page_params(c, list_name, &limit, after) ||
-	    parse_selectors(c, &sel)) {
+	int rc = wsr_kcpsim_query_selector(c, &sel);
+	if (!rc && wsr_kcpsim_is_watch(c)) {
+		wsr_kcpsim_watch_ws(c, &sel);
+		rc = -1; /* answered */
+	}
+	if (rc || wsr_kcpsim_page_params(c, list_name, &limit, after)) {
 		free(list_name);
 		return;
 	}

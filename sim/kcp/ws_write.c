@@ -1,6 +1,6 @@
 /* ws_write: the workspace handlers that change something: create (with
- * admission in the documented order), update (PUT, and PATCH as a merge
- * patch turned into the same update), the status subresource, and delete.
+ * admission in the documented order), update (PUT, and PATCH turned into
+ * the same update by patch.c), the status subresource, and delete.
  * An update builds the new object from the stored one and the client's
  * parts only, so the server's fields (uid, cluster, times, status on the
  * main resource) stay the server's. */
@@ -470,37 +470,15 @@ void wsr_kcpsim_ws_put(wsr_kcpsim_call *c, const char *name)
 	cJSON_Delete(in);
 }
 
-/* 1 when the request's Content-Type is media (parameters aside). */
-static int content_type_is(const wsr_kcpsim_call *c, const char *media)
-{
-	const char *ct = wsr_sim_req_header(c->req, "Content-Type");
-	size_t n = strlen(media);
-	return ct && strncasecmp(ct, media, n) == 0 &&
-	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
 void wsr_kcpsim_ws_patch(wsr_kcpsim_call *c, const char *name)
 {
 	wsr_kcpsim_ws *w;
-	cJSON *patch, *merged;
-	if (!content_type_is(c, "application/merge-patch+json")) {
-		const char *ct = wsr_sim_req_header(c->req, "Content-Type");
-		wsr_kcpsim_fail(
-		    c->resp, 415, NULL, NULL,
-		    "the body of the request was in an unknown format (%.100s) - accepted "
-		    "media types include: application/merge-patch+json",
-		    ct ? ct : "none");
+	cJSON *patched;
+	if (wsr_kcpsim_patch_check(c) || wsr_kcpsim_dry_run(c, "PatchOptions") ||
+	    !(w = for_update(c, name)) || !(patched = wsr_kcpsim_patched(c, w)))
 		return;
-	}
-	if (wsr_kcpsim_dry_run(c, "PatchOptions") || !(w = for_update(c, name)) ||
-	    !(patch = wsr_kcpsim_body_object(c)))
-		return;
-	if (!(merged = wsr_sim_merge_patch(wsr_kcpsim_view(c, w), patch)))
-		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
-	else
-		update(c, w, merged);
-	cJSON_Delete(merged);
-	cJSON_Delete(patch);
+	update(c, w, patched);
+	cJSON_Delete(patched);
 }
 
 /* An optional list (null: none) whose entries are all what ok says. */

@@ -256,4 +256,114 @@ t_impersonation_through_kubectl() {
 		fail "no list reached the server"
 }
 
+# ---- watch, wait, api-resources, chunks, set-based selectors, JSON patch,
+# server-side apply ----
+
+# use_wsr DIR: wsr.yaml pointing the kcp provider at the emulator through
+# the test's kubeconfig (context root, HTTPS with the test's CA).
+use_wsr() {
+	mkdir -p "$1"
+	printf 'apiVersion: wsr.dev/v1\nkind: Config\nproviders:\n  kcp: {endpoint: kubeconfig, kubeconfig: "%s"}\n' \
+		"$KUBECONFIG" >"$1/wsr.yaml"
+}
+
+# wait_for FILE TEXT: up to 5 s for a line of FILE to match TEXT (grep).
+wait_for() {
+	i=0
+	while ! grep -q -- "$2" "$1" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	grep -q -- "$2" "$1" 2>/dev/null
+}
+
+t_get_watch_sees_a_workspace_wsr_creates() {
+	kcp_start
+	timeout 20 kubectl get ws -w >"$T/watch.out" 2>"$T/watch.err" &
+	wpid=$!
+	wait_for "$T/watch.out" '^users ' || fail "kubectl get -w listed nothing: $(cat "$T/watch.err")"
+	use_wsr specs
+	printf 'apiVersion: kcp.wsr.dev/v1\nkind: Workspace\nmetadata: {name: watched}\nspec: {parent: root, type: {name: universal, path: root}}\n' \
+		>specs/watched.yaml
+	run timeout 30 "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_out 'kcp/root:watched: created'
+	wait_for "$T/watch.out" '^watched  *universal .* Ready ' ||
+		fail "the watch did not show watched Ready: $(cat "$T/watch.out")"
+	kill "$wpid" 2>/dev/null
+	wait "$wpid" 2>/dev/null
+	! grep -q 'Expired\|too old' "$T/watch.err" || fail "the watch was refused: $(cat "$T/watch.err")"
+	[ "$(grep -c '^NAME ' "$T/watch.out")" = 1 ] || fail "the header is printed more than once"
+}
+
+t_wait_for_ready_on_a_slow_initializer() {
+	kcp_start
+	manifest s slow
+	run timeout 20 kubectl create -f "$T/s.yaml"
+	expect_rc 0
+	run timeout 20 kubectl get ws s -o 'jsonpath={.status.phase}'
+	[ "$(cat "$T/stdout")" = Initializing ] || fail "s is $(cat "$T/stdout") before the wait"
+	run timeout 20 kubectl wait --for=jsonpath='{.status.phase}'=Ready ws/s --timeout=10s -v=6
+	expect_rc 0
+	expect_out 'workspace.tenancy.kcp.io/s condition met'
+	grep -q 'workspaces?.*watch=true' "$T/stderr" || fail "kubectl wait did not watch"
+	run timeout 20 kubectl get ws s -o 'jsonpath={.status.phase}'
+	[ "$(cat "$T/stdout")" = Ready ] || fail "s is $(cat "$T/stdout") after the wait"
+}
+
+t_api_resources_lists_every_group() {
+	kcp_start
+	run timeout 20 kubectl api-resources
+	expect_rc 0
+	expect_no_err 'unable to retrieve'
+	for r in 'namespaces  *ns  *v1  *false  *Namespace' 'events  *ev  *v1  *true  *Event' \
+		'workspaces  *ws  *tenancy.kcp.io/v1alpha1  *false  *Workspace' \
+		'workspacetypes  *tenancy.kcp.io/v1alpha1' 'selfsubjectaccessreviews  *authorization.k8s.io/v1'; do
+		grep -q "^$r" "$T/stdout" || fail "api-resources lacks: $r"
+	done
+}
+
+t_chunks_set_selectors_and_json_patch() {
+	kcp_start
+	for r in eu ap us; do
+		manifest "w-$r" "" "$r"
+		run timeout 20 kubectl create -f "$T/w-$r.yaml"
+		expect_rc 0
+	done
+	run timeout 20 kubectl get ws --chunk-size=1000 -v=6
+	expect_rc 0
+	grep -q 'workspaces?limit=1000 200' "$T/stderr" || fail "no limit=1000"
+	for n in users w-ap w-eu w-us; do grep -q "^$n " "$T/stdout" || fail "$n is missing"; done
+	run timeout 20 kubectl get ws -l 'region in (eu,ap)' -o name
+	expect_rc 0
+	[ "$(cat "$T/stdout" | tr '\n' ' ')" = "workspace.tenancy.kcp.io/w-ap workspace.tenancy.kcp.io/w-eu " ] ||
+		fail "not w-ap and w-eu"
+	run timeout 20 kubectl get ws -l 'region notin (eu,ap),region' -o name
+	[ "$(cat "$T/stdout")" = "workspace.tenancy.kcp.io/w-us" ] || fail "not w-us"
+	run timeout 20 kubectl get ws -l 'region in (eu'
+	expect_rc 1
+	expect_err "unable to parse requirement: found '', expected: ',' or ')'"
+	run timeout 20 kubectl patch ws w-eu --type=json \
+		-p '[{"op":"add","path":"/metadata/labels/tier","value":"gold"},{"op":"remove","path":"/metadata/labels/region"}]'
+	expect_rc 0
+	expect_out 'workspace.tenancy.kcp.io/w-eu patched'
+	run timeout 20 kubectl get ws w-eu -o json
+	expect_json '.metadata.labels == {"tier":"gold"}'
+	run timeout 20 kubectl patch ws w-eu --type=json -p '[{"op":"test","path":"/metadata/labels/tier","value":"silver"}]'
+	expect_rc 1
+	expect_err 'testing value /metadata/labels/tier failed'
+}
+
+t_server_side_apply_is_refused_cleanly() {
+	kcp_start
+	manifest ssa
+	run timeout 20 kubectl apply --server-side -f "$T/ssa.yaml"
+	expect_rc 1
+	expect_err 'Server-side apply not available on the server'
+	expect_err 'accepted media types include: application/json-patch+json, application/merge-patch+json'
+	run timeout 20 kubectl get ws ssa
+	expect_rc 1
+	expect_err 'workspaces.tenancy.kcp.io "ssa" not found'
+}
+
 run_tests

@@ -87,7 +87,7 @@ t_create_list_and_pages() {
 	[ "$(echo $names)" = "a c d e users" ] || fail "names: $names"
 	api GET "$WS?limit=1"
 	expect_json '(.items | length) == 1 and .items[0].metadata.name == "a"'
-	api GET "$WS?limit=501"
+	api GET "$WS?limit=x"
 	expect_status 400 BadRequest
 	api GET "$WS?continue=made-up"
 	expect_status 410 Gone
@@ -174,7 +174,7 @@ t_updates_and_conflicts() {
 	CT=application/merge-patch+json api PATCH $WS/w '{"metadata":{"labels":{"a":null,"b":"2"}}}'
 	expect_code 200
 	expect_json '.metadata.labels == {"b":"2"}'
-	CT=application/json-patch+json api PATCH $WS/w '[]'
+	CT=application/apply-patch+yaml api PATCH $WS/w '{}'
 	expect_status 415 UnsupportedMediaType
 	CT=application/merge-patch+json api PATCH $WS/w '{"spec":{"type":{"name":"team"}}}'
 	expect_status 422 Invalid
@@ -426,6 +426,164 @@ t_bucketed_homes() {
 	expect_status 404 NotFound
 	api GET /clusters/root/apis/tenancy.kcp.io/v1alpha1/workspacetypes/homebucket
 	expect_code 200
+}
+
+# ---- the API surface kubectl needs: watch, limits, continue expiry,
+# set-based selectors, JSON patch, the core group ----
+
+# watch_bg FILE QUERY: a watch of root's workspaces in the background (curl,
+# at most 8 s), its events to FILE and its headers to FILE.h.
+watch_bg() {
+	timeout 8 curl -sN -D "$1.h" -H "Authorization: Bearer $TOKEN" "$SIM_URL$WS?$2" >"$1" &
+}
+
+t_watch_streams_live_events_until_its_timeout() {
+	start
+	api POST $WS "$(ws a)"
+	api GET $WS
+	rv=$(jq -r .metadata.resourceVersion "$T/stdout")
+	before=$(date +%s)
+	watch_bg "$T/w" "watch=true&resourceVersion=$rv&timeoutSeconds=3"
+	wpid=$!
+	sleep 0.3
+	api POST $WS "$(ws s slow)" # Initializing for 1.5 s
+	expect_code 201
+	# nobody asks anything more: Ready must still reach the watcher
+	wait $wpid || fail "the watch did not end by itself (curl $?)"
+	secs=$(($(date +%s) - before))
+	[ "$secs" -ge 2 ] && [ "$secs" -le 5 ] || fail "the watch lasted ${secs}s, not its 3 s"
+	grep -qi '^transfer-encoding: chunked' "$T/w.h" || fail "not a chunked answer: $(cat "$T/w.h")"
+	cp "$T/w" "$T/stdout"
+	[ "$(jq -s 'length' "$T/stdout")" = 3 ] || fail "not three events"
+	jq -s -e '.[0].type == "ADDED" and .[0].object.metadata.name == "s" and ([.[1:][].type] == ["MODIFIED", "MODIFIED"])' \
+		"$T/stdout" >/dev/null || fail "not ADDED s, then MODIFIED twice"
+	jq -s -e '[.[].object.status.phase] == ["Scheduling", "Initializing", "Ready"]' "$T/stdout" >/dev/null ||
+		fail "not Scheduling, Initializing, Ready"
+	jq -s -e '[.[].object.metadata.resourceVersion | tonumber] | . == sort and (unique | length) == 3' \
+		"$T/stdout" >/dev/null || fail "not in resourceVersion order"
+	# from the start: the current items, then live
+	watch_bg "$T/w2" "watch=1&timeoutSeconds=1"
+	wait $! || true
+	[ "$(jq -r .object.metadata.name "$T/w2" | tr '\n' ' ')" = "a s users " ] || fail "not a, s, users: $(cat "$T/w2")"
+	# a selector applies to the stream
+	watch_bg "$T/w3" "watch=true&timeoutSeconds=1&labelSelector=$(printf 'region in (eu)' | jq -sRr @uri)"
+	wait $! || true
+	[ ! -s "$T/w3" ] || fail "a selector matching nothing still streamed: $(cat "$T/w3")"
+}
+
+t_watch_errors_limits_and_shutdown() {
+	start
+	api GET "$WS?watch=true&resourceVersion=abc"
+	expect_status 400 BadRequest
+	api GET "$WS?watch=true&timeoutSeconds=86401"
+	expect_status 400 BadRequest
+	# 32 open watches (the limit) hold no server threads: requests still answer
+	i=0
+	while [ $i -lt 32 ]; do
+		watch_bg "$T/w$i" "watch=true&resourceVersion=1"
+		i=$((i + 1))
+	done
+	sleep 1
+	start_ns=$(date +%s%N)
+	api GET $WS
+	expect_code 200
+	[ $((($(date +%s%N) - start_ns) / 1000000)) -lt 1000 ] || fail "a list waited behind the watches"
+	CODE=$(curl -s -D "$T/h" -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+		"$SIM_URL$WS?watch=true")
+	expect_status 429 TooManyRequests
+	grep -qi '^retry-after: 1' "$T/h" || fail "no Retry-After on the 429"
+	# the server stops at once with every watch suspended, and cleanly
+	pid=$(head -n 1 "$T/.pids")
+	kill "$pid"
+	(
+		sleep 3
+		kill -9 "$pid" 2>/dev/null
+	) &
+	dog=$!
+	wait "$pid"
+	rc=$?
+	kill "$dog" 2>/dev/null
+	[ "$rc" -eq 0 ] || fail "wsr-sim did not stop cleanly with watches open (exit $rc)"
+	wait
+	# (built with SANITIZE=1, the sanitizers report here: leaks at exit too)
+	! grep -q 'PANIC\|suspended connections\|Sanitizer\|runtime error' "$SIM_DIR/err" ||
+		fail "wsr-sim complained: $(grep -v '^wsr-sim: ' "$SIM_DIR/err" | head -20)"
+}
+
+EXPIRED_TEXT='The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.'
+
+t_any_limit_and_continue_tokens_that_expire() {
+	{
+		echo "continueTtlMs: 500"
+		cat "$SEED"
+	} >"$T/ttl.yaml"
+	start "$T/ttl.yaml"
+	for n in a b c; do api POST $WS "$(ws $n)"; done
+	api GET "$WS?limit=1000"
+	expect_code 200
+	expect_json '(.items | length) == 2 and (.metadata.continue | length) > 0' # maxPageSize 2
+	api GET "$WS?limit=0"
+	expect_json '(.items | length) == 2'
+	api GET "$WS?limit=-1"
+	expect_status 400 BadRequest
+	api GET "$WS?limit=1"
+	tok=$(jq -r .metadata.continue "$T/stdout")
+	api GET "$WS?limit=1&continue=$tok"
+	expect_code 200
+	sleep 0.6 # older than continueTtlMs
+	api GET "$WS?limit=1&continue=$tok"
+	expect_status 410 Expired
+	expect_json ".message == \"$EXPIRED_TEXT\""
+	next=$(jq -r .metadata.continue "$T/stdout")
+	api GET "$WS?limit=1&continue=$next"
+	expect_code 200
+	expect_json '.items[0].metadata.name == "b"'
+	# the emulator-only control expires every token handed out so far
+	api GET "$WS?limit=1"
+	tok=$(jq -r .metadata.continue "$T/stdout")
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST "$SIM_URL/_sim/expire-continue")
+	expect_code 200
+	api GET "$WS?limit=1&continue=$tok"
+	expect_status 410 Expired
+	api GET "$WS?limit=1"
+	tok=$(jq -r .metadata.continue "$T/stdout")
+	api GET "$WS?limit=1&continue=$tok"
+	expect_code 200
+}
+
+t_set_selectors_json_patch_and_the_core_group() {
+	start
+	for r in eu ap us; do
+		api POST $WS "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\",\"metadata\":{\"name\":\"w-$r\",\"labels\":{\"region\":\"$r\"}}}"
+		expect_code 201
+	done
+	q=$(printf 'region in (eu,ap)' | jq -sRr @uri)
+	api GET "$WS?labelSelector=$q&limit=10"
+	expect_code 200
+	[ "$(jq -r '[.items[].metadata.name] | join(" ")' "$T/stdout")" = "w-ap w-eu" ] || fail "not w-ap, w-eu"
+	q=$(printf 'region notin (eu,ap),region' | jq -sRr @uri)
+	api GET "$WS?labelSelector=$q"
+	expect_json '[.items[].metadata.name] == ["w-us"]'
+	q=$(printf 'region in (eu' | jq -sRr @uri)
+	api GET "$WS?labelSelector=$q"
+	expect_status 400 BadRequest
+	expect_json ".message == \"unable to parse requirement: found '', expected: ',' or ')'\""
+	CT=application/json-patch+json api PATCH $WS/w-eu '[{"op":"add","path":"/metadata/labels/tier","value":"gold"},{"op":"replace","path":"/metadata/labels/region","value":"ap"}]'
+	expect_code 200
+	expect_json '.metadata.labels == {"region":"ap","tier":"gold"}'
+	CT=application/json-patch+json api PATCH $WS/w-eu '[{"op":"remove","path":"/metadata/labels/tier"},{"op":"test","path":"/metadata/labels/region","value":"eu"}]'
+	expect_status 422 Invalid
+	api GET $WS/w-eu
+	expect_json '.metadata.labels.tier == "gold"' # all or nothing
+	CT=application/json-patch+json api PATCH $WS/w-eu '{"op":"add"}'
+	expect_status 400 BadRequest
+	CT=application/apply-patch+yaml api PATCH "$WS/w-eu?fieldManager=kubectl&force=true" 'metadata: {name: w-eu}'
+	expect_status 415 UnsupportedMediaType
+	expect_json '.message == "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json"'
+	api GET /clusters/root/api/v1
+	expect_json '[.resources[].name] == ["namespaces", "events"]'
+	api GET /clusters/root/api/v1/namespaces
+	expect_json '.kind == "NamespaceList" and .items == []'
 }
 
 run_tests

@@ -76,7 +76,7 @@ static inline int kf_req(wsr_kcpsim *k, const char *method, const char *path, co
 	headers[h++] = "application/json";
 	wsr_sim_req r = {method,  path, body ? body : "", body ? strlen(body) : 0, NULL,
 			 headers, query};
-	wsr_sim_resp resp = {0, NULL, NULL};
+	wsr_sim_resp resp = {0};
 	wsr_kcpsim_handle(k, &r, &resp);
 	assert_non_null(resp.body);
 	*out = cJSON_Parse(resp.body);

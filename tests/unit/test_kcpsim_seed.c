@@ -209,7 +209,7 @@ static int handle(wsr_kcpsim *k, const char *method, const char *path, const cha
 	const char *query[] = {"continue", q, NULL};
 	wsr_sim_req r = {method, path,	  body ? body : "", body ? strlen(body) : 0,
 			 NULL,	 headers, q ? query : NULL};
-	wsr_sim_resp resp = {0, NULL, NULL};
+	wsr_sim_resp resp = {0};
 	wsr_kcpsim_handle(k, &r, &resp);
 	*out = cJSON_Parse(resp.body);
 	wsr_sim_resp_free(&resp);
@@ -463,16 +463,21 @@ static void annotations_and_tokens_at_their_bounds(void **state)
 	unsigned char secret[32] = {1, 2, 3};
 	char tok[WSR_KCPSIM_CONTINUE_MAX + 1], last[WSR_KCPSIM_NAME_MAX + 1];
 	char *n63 = repeat('z', WSR_KCPSIM_NAME_MAX);
-	assert_int_equal(wsr_kcpsim_continue_encode(tok, secret, "root/workspaces", n63), 0);
+	int64_t at = 0;
+	assert_int_equal(wsr_kcpsim_continue_encode(tok, secret, "root/workspaces", n63, INT64_MAX),
+			 0);
 	assert_true(strlen(tok) <= WSR_KCPSIM_CONTINUE_MAX);
-	assert_int_equal(wsr_kcpsim_continue_decode(last, secret, "root/workspaces", tok), 0);
+	assert_int_equal(wsr_kcpsim_continue_decode(last, &at, secret, "root/workspaces", tok), 0);
 	assert_string_equal(last, n63);
-	assert_int_not_equal(wsr_kcpsim_continue_decode(last, secret, "root:a/workspaces", tok), 0);
+	assert_true(at == INT64_MAX);
+	assert_int_not_equal(
+	    wsr_kcpsim_continue_decode(last, &at, secret, "root:a/workspaces", tok), 0);
 	secret[0] = 9;
-	assert_int_not_equal(wsr_kcpsim_continue_decode(last, secret, "root/workspaces", tok), 0);
-	char *longer = repeat('A', WSR_KCPSIM_CONTINUE_MAX + 1);
-	assert_int_not_equal(wsr_kcpsim_continue_decode(last, secret, "root/workspaces", longer),
+	assert_int_not_equal(wsr_kcpsim_continue_decode(last, &at, secret, "root/workspaces", tok),
 			     0);
+	char *longer = repeat('A', WSR_KCPSIM_CONTINUE_MAX + 1);
+	assert_int_not_equal(
+	    wsr_kcpsim_continue_decode(last, &at, secret, "root/workspaces", longer), 0);
 	free(longer);
 	free(n63);
 	size_t lim;

@@ -68,7 +68,7 @@ static int call_opts(wsr_lbsim *l, const char *method, const char *path, const c
 			   NULL,
 			   headers,
 			   o.limit || o.cursor ? query : NULL};
-	wsr_sim_resp resp = {0, NULL, NULL};
+	wsr_sim_resp resp = {0};
 	wsr_lbsim_handle(l, &req, &resp);
 	assert_non_null(resp.body);
 	*out = cJSON_Parse(resp.body);

@@ -85,7 +85,7 @@ static int call(wsr_lbsim *l, const char *method, const char *path, const char *
 	const char *headers[] = {"Authorization", auth, NULL};
 	wsr_sim_req req = {method,  path, body ? body : "", body ? strlen(body) : 0, NULL,
 			   headers, NULL};
-	wsr_sim_resp resp = {0, NULL, NULL};
+	wsr_sim_resp resp = {0};
 	if (key)
 		wsr_lbsim_handle(l, &req, &resp);
 	else
@@ -606,7 +606,7 @@ static void compute_profiles_are_paged(void **state)
 	const char *headers[] = {"Authorization", "Bearer " ADMIN, NULL};
 	const char *first[] = {"limit", "2", NULL};
 	wsr_sim_req req = {"GET", WS "/legacy/compute-profiles", "", 0, NULL, headers, first};
-	wsr_sim_resp resp = {0, NULL, NULL};
+	wsr_sim_resp resp = {0};
 	wsr_lbsim_handle(l, &req, &resp);
 	cJSON *v = cJSON_Parse(resp.body);
 	wsr_sim_resp_free(&resp);
