@@ -50,7 +50,8 @@ typedef struct wsr_http_resp {
 	long status; /* HTTP status of the last attempt */
 	char *body;  /* NUL-terminated; may be empty */
 	size_t len;
-	int attempts; /* how many requests were sent */
+	int attempts;	    /* how many requests were sent */
+	long retry_after_s; /* the last answer's Retry-After in seconds; 0 when none */
 } wsr_http_resp;
 
 int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err);
