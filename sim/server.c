@@ -53,6 +53,34 @@ const char *wsr_sim_req_header(const wsr_sim_req *r, const char *name)
 	return lookup(r->headers, name, 1);
 }
 
+typedef struct header_all {
+	const char *name;
+	const char **out;
+	size_t max, n;
+} header_all;
+
+static enum MHD_Result collect_header(void *ctx, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	header_all *h = ctx;
+	(void)kind;
+	if (key && value && strcasecmp(key, h->name) == 0 && h->n++ < h->max)
+		h->out[h->n - 1] = value;
+	return MHD_YES;
+}
+
+size_t wsr_sim_req_header_all(const wsr_sim_req *r, const char *name, const char **out, size_t max)
+{
+	header_all h = {name, out, max, 0};
+	if (r->conn) {
+		MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect_header, &h);
+		return h.n;
+	}
+	for (const char *const *p = r->headers; p && p[0]; p += 2)
+		collect_header(&h, MHD_HEADER_KIND, p[0], p[1]);
+	return h.n;
+}
+
 const char *wsr_sim_req_query(const wsr_sim_req *r, const char *name)
 {
 	if (r->conn)
@@ -137,12 +165,14 @@ static enum MHD_Result send_resp(const wsr_sim_server *s, struct MHD_Connection 
 		server_error(s, r, 500, "internal", "no response");
 	if (!r->body)
 		return MHD_NO;
+	int json = r->body[0] == '{' || r->body[0] == '[';
 	struct MHD_Response *m =
 	    MHD_create_response_from_buffer(strlen(r->body), r->body, MHD_RESPMEM_MUST_FREE);
 	if (!m)
 		return MHD_NO;
 	r->body = NULL; /* the response owns it now */
-	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE,
+				json ? "application/json" : "text/plain; charset=utf-8");
 	if (r->allow)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
 	if (s->retry_after && (r->status == 429 || r->status == 503)) {

@@ -35,11 +35,17 @@ typedef struct wsr_sim_resp {
 /* A request header (case-insensitive name) or query argument; NULL when absent. */
 const char *wsr_sim_req_header(const wsr_sim_req *r, const char *name);
 const char *wsr_sim_req_query(const wsr_sim_req *r, const char *name);
+/* Every value of a header sent more than once (Impersonate-Group), in the
+ * order sent: up to max of them into out; returns how many there are. */
+size_t wsr_sim_req_header_all(const wsr_sim_req *r, const char *name, const char **out, size_t max);
 
 /* Parses a count from a query argument (?limit=): decimal digits only, at
  * most one more digit than max has, from 1 to max. 0 and *out, or
  * WSR_EINVAL. */
 int wsr_sim_query_count(const char *s, size_t max, size_t *out);
+
+/* A body that is no JSON object or list goes out as text/plain (kcp's
+ * http.Error answers); JSON as application/json. */
 
 /* Sets the response to v printed (v is deleted). Out of memory becomes a 503. */
 void wsr_sim_resp_json(wsr_sim_resp *r, int status, cJSON *v);

@@ -144,7 +144,8 @@ void wsr_kcpsim_labels_check(const cJSON *labels, const char *field, wsr_kcpsim_
 	cJSON_Delete(string_map(labels, field, 1, inv));
 }
 
-/* spec.type: {name, path}; path defaults to root. */
+/* spec.type: {name[, path]}; NULL when absent or without a name (the
+ * default applies then, as in kcp). */
 static cJSON *type_ref(const cJSON *t, wsr_kcpsim_invalid *inv)
 {
 	if (!t || cJSON_IsNull(t))
@@ -156,14 +157,14 @@ static cJSON *type_ref(const cJSON *t, wsr_kcpsim_invalid *inv)
 	}
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(t, "name"),
 		    *p = cJSON_GetObjectItemCaseSensitive(t, "path");
-	const char *name = str_of(n), *path = p && !cJSON_IsNull(p) ? str_of(p) : "root";
-	if (!n)
-		wsr_kcpsim_invalid_add(inv, "FieldValueRequired", "spec.type.name",
-				       "Required value");
-	else if (!name || !wsr_kcpsim_name_valid(name))
+	/* no path: kcp resolves the name upward from the parent (typerules.h) */
+	const char *name = str_of(n), *path = p && !cJSON_IsNull(p) ? str_of(p) : "";
+	if (!n || (name && !name[0]))
+		return NULL; /* kcp gives a type without a name the parent's default */
+	if (!name || !wsr_kcpsim_name_valid(name))
 		wsr_kcpsim_invalid_add(inv, "FieldValueInvalid", "spec.type.name",
 				       "Invalid value: \"%.63s\": %s", name ? name : "", NAME_RULE);
-	if (!path || !wsr_kcpsim_path_valid(path))
+	if (!path || (path[0] && !wsr_kcpsim_path_valid(path)))
 		wsr_kcpsim_invalid_add(
 		    inv, "FieldValueInvalid", "spec.type.path",
 		    "Invalid value: \"%.200s\": a workspace path is names joined "
@@ -173,7 +174,7 @@ static cJSON *type_ref(const cJSON *t, wsr_kcpsim_invalid *inv)
 		return NULL;
 	cJSON *r = cJSON_CreateObject();
 	if (r && (!cJSON_AddStringToObject(r, "name", name) ||
-		  !cJSON_AddStringToObject(r, "path", path))) {
+		  (path[0] && !cJSON_AddStringToObject(r, "path", path)))) {
 		cJSON_Delete(r);
 		r = NULL;
 	}
@@ -263,90 +264,4 @@ int wsr_kcpsim_ref_eq(const cJSON *a, const cJSON *b)
 	const char *pa = wsr_json_str(a, "path"), *pb = wsr_json_str(b, "path");
 	const char *na = wsr_json_str(a, "name"), *nb = wsr_json_str(b, "name");
 	return na && nb && strcmp(na, nb) == 0 && strcmp(pa ? pa : "root", pb ? pb : "root") == 0;
-}
-
-cJSON *wsr_kcpsim_root_type_new(void)
-{
-	return cJSON_Parse("{\"name\":\"root\",\"path\":\"root\",\"use\":[],\"initializeMs\":0,"
-			   "\"allowedParents\":[],\"allowedChildren\":[],\"noChildren\":false}");
-}
-
-cJSON *wsr_kcpsim_default_type(const cJSON *parent)
-{
-	const cJSON *d = wsr_json_obj(parent, "defaultChildType");
-	if (d)
-		return cJSON_Duplicate(d, 1);
-	return cJSON_Parse("{\"name\":\"universal\",\"path\":\"root\"}");
-}
-
-/* 1 when list (of references) holds ref. */
-static int lists(const cJSON *list, const cJSON *ref)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach(it, list)
-	{
-		if (wsr_kcpsim_ref_eq(it, ref))
-			return 1;
-	}
-	return 0;
-}
-
-int wsr_kcpsim_type_fits(const cJSON *parent, const cJSON *child, char *why)
-{
-	char p[WSR_KCPSIM_REF_MAX], c[WSR_KCPSIM_REF_MAX];
-	const cJSON *parents = wsr_json_arr(child, "allowedParents"),
-		    *children = wsr_json_arr(parent, "allowedChildren");
-	wsr_kcpsim_ref(p, parent);
-	wsr_kcpsim_ref(c, child);
-	if (strcmp(c, "root:root") == 0) {
-		snprintf(why, WSR_KCPSIM_WHY_MAX,
-			 "workspace type root:root may only be the root workspace's");
-		return WSR_EINVAL;
-	}
-	if (cJSON_GetArraySize(parents) > 0 && !lists(parents, parent)) {
-		int n =
-		    snprintf(why, WSR_KCPSIM_WHY_MAX,
-			     "workspace type %s may only be created under workspaces of type ", c);
-		const cJSON *it;
-		cJSON_ArrayForEach(it, parents)
-		{
-			char r[WSR_KCPSIM_REF_MAX];
-			wsr_kcpsim_ref(r, it);
-			if (n >= 0 && n < WSR_KCPSIM_WHY_MAX)
-				n += snprintf(why + n, (size_t)(WSR_KCPSIM_WHY_MAX - n), "%s%s",
-					      it == parents->child ? "" : ", ", r);
-		}
-		return WSR_EINVAL;
-	}
-	if (wsr_json_bool(parent, "noChildren", 0) ||
-	    (cJSON_GetArraySize(children) > 0 && !lists(children, child))) {
-		snprintf(why, WSR_KCPSIM_WHY_MAX,
-			 "workspaces of type %s may not have children of type %s", p, c);
-		return WSR_EINVAL;
-	}
-	return 0;
-}
-
-int wsr_kcpsim_may_use(const cJSON *type, const char *user, const cJSON *groups)
-{
-	const cJSON *use = wsr_json_arr(type, "use"), *it, *g;
-	cJSON_ArrayForEach(g, groups)
-	{
-		if (cJSON_IsString(g) && strcmp(g->valuestring, "system:masters") == 0)
-			return 1;
-	}
-	cJSON_ArrayForEach(it, use)
-	{
-		const char *u = cJSON_GetStringValue(it);
-		if (!u)
-			continue;
-		if (strcmp(u, "system:authenticated") == 0 || strcmp(u, user) == 0)
-			return 1;
-		cJSON_ArrayForEach(g, groups)
-		{
-			if (cJSON_IsString(g) && strcmp(g->valuestring, u) == 0)
-				return 1;
-		}
-	}
-	return 0;
 }

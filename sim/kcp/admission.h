@@ -26,7 +26,7 @@ typedef struct wsr_kcpsim_body {
 	const char *name;	     /* metadata.name, or NULL when absent */
 	const char *rv;		     /* metadata.resourceVersion, or NULL */
 	cJSON *labels, *annotations; /* objects, {} when absent */
-	cJSON *type;		     /* {name, path} with path defaulted, or NULL when absent */
+	cJSON *type;		     /* {name[, path]} as given, or NULL when absent */
 	cJSON *location;	     /* spec.location as given, or NULL */
 } wsr_kcpsim_body;
 
@@ -52,22 +52,4 @@ void wsr_kcpsim_ref(char *out, const cJSON *type);
 /* 1 when the two references (or types) name the same type. */
 int wsr_kcpsim_ref_eq(const cJSON *a, const cJSON *b);
 
-/* The root workspace's own type, {name: root, path: root}: no parent, any
- * child, no initializer, used by nobody but system:masters. */
-cJSON *wsr_kcpsim_root_type_new(void);
-
-/* The type a new child of a workspace of type parent gets when its body
- * names none: the parent type's defaultChildType, else root:universal. A
- * new {name, path}; NULL when out of memory. */
-cJSON *wsr_kcpsim_default_type(const cJSON *parent);
-
-/* The parent-child rules between a workspace of type parent and a new child
- * of type child (both normalized types): 0 when allowed, else WSR_EINVAL
- * with the refusal's message in why (WSR_KCPSIM_WHY_MAX bytes). */
-int wsr_kcpsim_type_fits(const cJSON *parent, const cJSON *child, char *why);
-
-/* 1 when a user (name, groups) may use type: system:masters may use every
- * type; otherwise its "use" list names the user, one of the groups, or
- * system:authenticated. */
-int wsr_kcpsim_may_use(const cJSON *type, const char *user, const cJSON *groups);
 #endif

@@ -14,10 +14,52 @@ typedef struct wsr_kcpsim_call {
 	const wsr_sim_req *req;
 	wsr_sim_resp *resp;
 	wsr_kcpsim_store *s;
-	const cJSON *user; /* the caller's entry of the seed: {name, token, groups} */
-	wsr_kcpsim_ws *ws; /* the workspace of /clusters/<path>; NULL at the server root */
-	int64_t now;	   /* ms, fixed for the whole request */
+	const cJSON *user;  /* who acts: the caller's entry of the seed {name, token,
+			     * groups}, or the user it impersonates */
+	wsr_kcpsim_ws *ws;  /* the workspace of /clusters/<path>; NULL at the server root */
+	int64_t now;	    /* ms, fixed for the whole request */
+	int dry;	    /* ?dryRun=All: answer as if done, write nothing */
+	cJSON *as;	    /* the impersonated user (owned), or NULL */
+	const char *caller; /* the authenticated user's name (before impersonation) */
 } wsr_kcpsim_call;
+
+/* ---- access (access.c): who may do what, as kcp's authorizers decide ---- */
+
+/* Answers 403 as Kubernetes' authorizer refusals read: '<resource>.<group>
+ * "<name>" is forbidden: User "<user>" cannot <verb> resource "<resource>"
+ * in API group "<group>" at the cluster scope[: <reason>]' (name may be
+ * NULL, reason NULL or ""). */
+void wsr_kcpsim_forbid(wsr_kcpsim_call *c, const char *verb, const char *group,
+		       const char *resource, const char *name, const char *reason);
+
+/* Authentication and impersonation: fills c->user (and c->as, c->caller);
+ * 0, or -1 after answering 401, 403 or 400. */
+int wsr_kcpsim_authenticate(wsr_kcpsim_call *c);
+
+/* kcp's content access to c->ws (rest is the path below /clusters/<path>):
+ * the phases that close a workspace, and who may enter a home. 0, or -1
+ * after answering 403. */
+int wsr_kcpsim_content_access(wsr_kcpsim_call *c, const char *rest);
+
+/* Reads ?dryRun= into c->dry for a write of kind ("CreateOptions", ...); 0,
+ * or -1 after answering 422 for a value other than All. */
+int wsr_kcpsim_dry_run(wsr_kcpsim_call *c, const char *kind);
+
+/* The type rules over the call's store (typerules.h). */
+#define WSR_KCPSIM_STORE_TYPES(c)                                                                  \
+	{                                                                                          \
+		wsr_kcpsim_store_type_get, (c)->s                                                  \
+	}
+
+/* ---- homes (homes.c) ---- */
+
+/* GET /clusters/root/.../workspaces/~ of a logicalcluster-style server. */
+void wsr_kcpsim_home_get(wsr_kcpsim_call *c);
+/* GET .../apis/core.kcp.io/v1alpha1/logicalclusters/<name> of c->ws. */
+void wsr_kcpsim_logicalcluster_get(wsr_kcpsim_call *c, const char *name);
+/* kcp's HomeClusterName (pkg/index/rewriters/user.go) of a user into out
+ * (WSR_KCPSIM_CLUSTER_LEN + 1 bytes). */
+void wsr_kcpsim_home_cluster(const char *user, char *out);
 
 /* A Workspace as the API shows it: the stored object with spec.URL. NULL
  * when out of memory. */

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "lib/buf.h"
 #include "lib/clock.h"
@@ -46,20 +45,33 @@ void wsr_kcpsim_free(wsr_kcpsim *k)
 	free(k);
 }
 
-/* One workspace of the seed, Ready from the start. */
+/* One workspace of the seed, in its seeded phase from the start: Ready
+ * follows the clock as usual, another phase stays until a client writes
+ * one (Terminating and Deleting with a deletionTimestamp, never gone). */
 static int seed_ws(wsr_kcpsim_store *s, const cJSON *entry, int64_t now)
 {
-	char cluster[WSR_KCPSIM_CLUSTER_LEN + 1];
+	char cluster[WSR_KCPSIM_CLUSTER_LEN + 1], at[32];
 	const char *path = wsr_json_str(entry, "path");
+	int phase = wsr_kcpsim_phase_parse(wsr_json_str(entry, "phase"));
+	phase = phase < 0 ? WSR_KCPSIM_READY : phase;
 	wsr_kcpsim_new_cluster(s, cluster);
-	cJSON *o = wsr_kcpsim_ws_object(
-	    strrchr(path, ':') + 1, cJSON_Duplicate(wsr_json_obj(entry, "labels"), 1), NULL,
-	    wsr_json_obj(entry, "type"), NULL, cluster, now, WSR_KCPSIM_READY);
+	cJSON *o = wsr_kcpsim_ws_object(strrchr(path, ':') + 1,
+					cJSON_Duplicate(wsr_json_obj(entry, "labels"), 1), NULL,
+					wsr_json_obj(entry, "type"), NULL, cluster, now, phase);
+	if (o && phase >= WSR_KCPSIM_TERMINATING &&
+	    !cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(o, "metadata"),
+				     "deletionTimestamp", wsr_time_format(now, at, sizeof(at)))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
 	wsr_kcpsim_ws *w = o ? wsr_kcpsim_ws_new(path, o) : NULL;
 	if (!w)
 		return WSR_ENOMEM;
 	w->created_at = w->initializing_at = w->ready_at = now;
-	w->phase = WSR_KCPSIM_READY;
+	w->phase = phase;
+	w->frozen = phase != WSR_KCPSIM_READY;
+	if (phase >= WSR_KCPSIM_TERMINATING)
+		w->deleted_at = w->deleting_at = now;
 	int rc = wsr_kcpsim_store_create(s, w);
 	if (rc)
 		wsr_kcpsim_ws_free(w);
@@ -177,6 +189,8 @@ static const route routes[] = {
     {TENANCY "workspacetypes/*", wsr_kcpsim_types_get, NULL, NULL, NULL, NULL, "GET"},
     {"apis/authorization.k8s.io/v1/selfsubjectaccessreviews", NULL, h_ssar, NULL, NULL, NULL,
      "POST"},
+    {"apis/core.kcp.io/v1alpha1/logicalclusters/*", wsr_kcpsim_logicalcluster_get, NULL, NULL, NULL,
+     NULL, "GET"},
 };
 
 /* Matches rest against a pattern; *name gets the "*" segment (copied into
@@ -241,7 +255,8 @@ static void dispatch(wsr_kcpsim_call *c, const char *rest)
 }
 
 /* Resolves /clusters/<path>/rest into c->ws and *rest; 0, or -1 after
- * answering 404 or the not-ready 403. */
+ * answering 404 or a refusal of content access (a missing home is 403, as
+ * kcp denies a logical cluster it cannot find). */
 static int resolve(wsr_kcpsim_call *c, const char *url, const char **rest)
 {
 	char path[WSR_KCPSIM_PATH_MAX + 1];
@@ -253,6 +268,14 @@ static int resolve(wsr_kcpsim_call *c, const char *url, const char **rest)
 		path[n] = '\0';
 		c->ws = wsr_kcpsim_store_ws(c->s, path);
 	}
+	if (!c->ws && !c->s->buckets && strncmp(p, "user:", 5) == 0) {
+		wsr_kcpsim_fail(c->resp, 403, NULL, NULL,
+				"forbidden: User \"%.200s\" cannot %s path \"/%.200s\": "
+				"LogicalCluster not found",
+				wsr_json_str(c->user, "name"),
+				strcmp(c->req->method, "GET") == 0 ? "get" : "access", *rest);
+		return -1;
+	}
 	if (!c->ws) {
 		wsr_kcpsim_fail(c->resp, 404, NULL,
 				wsr_kcpsim_details(n < sizeof(path) ? path : "", "workspaces"),
@@ -260,13 +283,7 @@ static int resolve(wsr_kcpsim_call *c, const char *url, const char **rest)
 				n > 200 ? "..." : "");
 		return -1;
 	}
-	if (c->ws->phase != WSR_KCPSIM_READY) {
-		wsr_kcpsim_fail(c->resp, 403, NULL, wsr_kcpsim_details(c->ws->name, "workspaces"),
-				"workspace %s is not ready (phase %s)", c->ws->path,
-				wsr_kcpsim_phase_name(c->ws->phase));
-		return -1;
-	}
-	return 0;
+	return wsr_kcpsim_content_access(c, *rest);
 }
 
 static void route_call(wsr_kcpsim_call *c)
@@ -290,26 +307,10 @@ static void route_call(wsr_kcpsim_call *c)
 	dispatch(c, rest);
 }
 
-/* Fills in who is calling; 0, or -1 after answering 401. */
-static int authenticate(wsr_kcpsim_call *c)
-{
-	const char *h = wsr_sim_req_header(c->req, "Authorization");
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-		h += 7;
-		while (*h == ' ')
-			h++;
-		c->user = wsr_kcpsim_store_user(c->s, h);
-	}
-	if (c->user)
-		return 0;
-	wsr_kcpsim_fail(c->resp, 401, NULL, NULL, "Unauthorized");
-	return -1;
-}
-
 void wsr_kcpsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
 {
 	wsr_kcpsim *k = ctx;
-	wsr_kcpsim_call c = {req, resp, k->s, NULL, NULL, 0};
+	wsr_kcpsim_call c = {req, resp, k->s, NULL, NULL, 0, 0, NULL, NULL};
 	char code[WSR_SIM_FAULT_CODE_MAX + 1];
 	int status;
 	pthread_mutex_lock(&k->mu);
@@ -318,8 +319,9 @@ void wsr_kcpsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
 	/* an injected answer replaces the request whole: nothing is checked or done */
 	if (wsr_sim_faults_match(&k->s->faults, req->method, req->path, &status, code))
 		wsr_kcpsim_server_error(resp, status, code, "injected fault");
-	else if (authenticate(&c) == 0)
+	else if (wsr_kcpsim_authenticate(&c) == 0)
 		route_call(&c);
+	cJSON_Delete(c.as);
 	pthread_mutex_unlock(&k->mu);
 }
 

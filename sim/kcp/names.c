@@ -2,6 +2,7 @@
  * for label keys), which kcp applies unchanged. */
 #include "sim/kcp/names.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int lower_alnum(char c)
@@ -45,6 +46,22 @@ int wsr_kcpsim_path_valid(const char *s)
 			return 0; /* a trailing ':' */
 	}
 	return 1;
+}
+
+int wsr_kcpsim_ws_path_valid(const char *s)
+{
+	char below[WSR_KCPSIM_PATH_MAX + 1];
+	if (strncmp(s, "user:", 5) != 0)
+		return wsr_kcpsim_path_valid(s);
+	const char *home = s + 5;
+	size_t n = strcspn(home, ":");
+	if (strlen(s) > WSR_KCPSIM_PATH_MAX || !label_n(home, n, WSR_KCPSIM_NAME_MAX))
+		return 0;
+	if (!home[n])
+		return 1;
+	/* below the home, the same rules as below root */
+	snprintf(below, sizeof(below), "root%s", home + n);
+	return wsr_kcpsim_path_valid(below);
 }
 
 /* A qualified name's name part (or a label value): 1-63 characters. */

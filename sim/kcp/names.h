@@ -21,6 +21,10 @@ int wsr_kcpsim_name_valid(const char *s);
  * WSR_KCPSIM_PATH_MAX bytes ("root", "root:acme:team-a"). */
 int wsr_kcpsim_path_valid(const char *s);
 
+/* 1 for a path wsr_kcpsim_path_valid takes, or one below a home
+ * ("user:alice", "user:alice:dev"): the paths a workspace can have. */
+int wsr_kcpsim_ws_path_valid(const char *s);
+
 /* 1 for a label or annotation key: [prefix/]name, name 1-63 characters of
  * [A-Za-z0-9._-] beginning and ending with a letter or digit, prefix a
  * lowercase DNS subdomain of at most 253 characters. */

@@ -29,6 +29,8 @@ int wsr_kcpsim_persist_ws(const wsr_kcpsim_store *s, const wsr_kcpsim_ws *w, con
 		cJSON_AddNumberToObject(r, "createdAt", (double)w->created_at);
 		cJSON_AddNumberToObject(r, "initializingAt", (double)w->initializing_at);
 		cJSON_AddNumberToObject(r, "readyAt", (double)w->ready_at);
+		cJSON_AddItemToObject(r, "deletedAt", wsr_sim_persist_ms(w->deleted_at));
+		cJSON_AddItemToObject(r, "deletingAt", wsr_sim_persist_ms(w->deleting_at));
 		cJSON_AddItemToObject(r, "goneAt", wsr_sim_persist_ms(w->gone_at));
 		cJSON_AddBoolToObject(r, "frozen", w->frozen);
 	}
@@ -93,7 +95,7 @@ static int load_ws(void *ctx, const char *stem, const cJSON *v, const char **why
 	const cJSON *frozen = cJSON_GetObjectItemCaseSensitive(v, "frozen");
 	int phase = wsr_kcpsim_phase_parse(wsr_json_str(wsr_json_obj(obj, "status"), "phase"));
 	*why = "not a workspace record";
-	if (!path || !wsr_kcpsim_path_valid(path) || !strchr(path, ':') || !cluster ||
+	if (!path || !wsr_kcpsim_ws_path_valid(path) || !strchr(path, ':') || !cluster ||
 	    strcmp(cluster, stem) != 0 || !rv || phase < 0 || !cJSON_IsBool(frozen) || !name ||
 	    strcmp(strrchr(path, ':') + 1, name) != 0)
 		return WSR_ECORRUPT;
@@ -115,6 +117,13 @@ static int load_ws(void *ctx, const char *stem, const cJSON *v, const char **why
 		rc = wsr_sim_persist_get_ms(v, "readyAt", 0, &w->ready_at);
 	if (!rc)
 		rc = wsr_sim_persist_get_ms(v, "goneAt", 1, &w->gone_at);
+	/* absent in records written before deletions had phases */
+	if (!rc && cJSON_GetObjectItemCaseSensitive(v, "deletedAt"))
+		rc = wsr_sim_persist_get_ms(v, "deletedAt", 1, &w->deleted_at);
+	if (!rc && cJSON_GetObjectItemCaseSensitive(v, "deletingAt"))
+		rc = wsr_sim_persist_get_ms(v, "deletingAt", 1, &w->deleting_at);
+	if (!rc && w->gone_at && !w->deleted_at) /* an old record: deleting all along */
+		w->deleted_at = w->deleting_at = w->created_at ? w->created_at : 1;
 	if (rc) {
 		wsr_kcpsim_ws_free(w);
 		return rc;

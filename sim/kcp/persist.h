@@ -4,7 +4,9 @@
  *   DIR/state.json                 {"resourceVersion", "secret", "seededAt"}
  *   DIR/workspaces/<cluster>.json  {"path", "workspace", "createdAt",
  *                                   "initializingAt", "readyAt",
+ *                                   "deletedAt", "deletingAt",
  *                                   "goneAt": null | ms, "frozen"}
+ * (a home's path is "user:<name>", its cluster kcp's HomeClusterName)
  * Files are named by cluster (16 characters) because a path may be longer
  * than a file name can. Times are milliseconds since the epoch. state.json
  * is rewritten when a workspace goes away, so the resourceVersion never

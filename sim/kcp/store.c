@@ -16,17 +16,19 @@
 #include "lib/json.h"
 #include "sim/kcp/admission.h"
 #include "sim/kcp/persist.h"
+#include "sim/kcp/typerules.h"
 
-static const char *const phases[] = {"Scheduling", "Initializing", "Ready", "Unavailable"};
+static const char *const phases[WSR_KCPSIM_PHASES] = {
+    "Scheduling", "Initializing", "Ready", "Unavailable", "Inactive", "Terminating", "Deleting"};
 
 const char *wsr_kcpsim_phase_name(int phase)
 {
-	return phase >= 0 && phase <= WSR_KCPSIM_UNAVAILABLE ? phases[phase] : "Unknown";
+	return phase >= 0 && phase < WSR_KCPSIM_PHASES ? phases[phase] : "Unknown";
 }
 
 int wsr_kcpsim_phase_parse(const char *name)
 {
-	for (int i = 0; name && i <= WSR_KCPSIM_UNAVAILABLE; i++)
+	for (int i = 0; name && i < WSR_KCPSIM_PHASES; i++)
 		if (strcmp(phases[i], name) == 0)
 			return i;
 	return -1;
@@ -102,7 +104,8 @@ static void free_tree(wsr_kcpsim_ws *w)
 
 static const char root_obj[] =
     "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-    "\"metadata\":{\"name\":\"root\"},\"spec\":{\"type\":{\"name\":\"root\",\"path\":\"root\"},"
+    "\"metadata\":{\"name\":\"root\",\"finalizers\":[\"" WSR_KCPSIM_FINALIZER
+    "\"]},\"spec\":{\"type\":{\"name\":\"root\",\"path\":\"root\"},"
     "\"cluster\":\"root\"},\"status\":{\"phase\":\"Ready\",\"conditions\":[],"
     "\"initializers\":[]}}";
 
@@ -128,19 +131,20 @@ int wsr_kcpsim_store_new(wsr_kcpsim_store **out, cJSON *platform, const char *di
 	s->platform = platform;
 	s->page_max = (size_t)wsr_json_num(platform, "maxPageSize", 500);
 	s->scheduling_ms = (int64_t)wsr_json_num(platform, "schedulingMs", 0);
+	s->terminating_ms = (int64_t)wsr_json_num(platform, "terminatingMs", 0);
 	s->deletion_ms = (int64_t)wsr_json_num(platform, "deletionMs", 0);
+	const char *homes = wsr_json_str(platform, "homes");
+	s->buckets = homes && strcmp(homes, "buckets") == 0;
 	random_bytes(s->secret, sizeof(s->secret));
-	int rc = (s->root_type = wsr_kcpsim_root_type_new()) != NULL ? 0 : WSR_ENOMEM;
-	if (!rc && dir && !(s->dir = strdup(dir)))
-		rc = WSR_ENOMEM;
+	int rc = dir && !(s->dir = strdup(dir)) ? WSR_ENOMEM : 0;
 	if (!rc && !(s->root = wsr_kcpsim_ws_new("root", cJSON_Parse(root_obj))))
 		rc = WSR_ENOMEM;
+	if (!rc && !(s->homes = wsr_kcpsim_ws_new("user", cJSON_CreateObject())))
+		rc = WSR_ENOMEM;
 	if (!rc) {
-		s->root->phase = WSR_KCPSIM_READY;
+		s->root->phase = s->homes->phase = WSR_KCPSIM_READY;
 		rc = wsr_hmap_put(&s->paths, s->root->path, s->root);
 	}
-	if (!rc)
-		rc = index_type(s, s->root_type);
 	const cJSON *it;
 	cJSON_ArrayForEach(it, wsr_json_arr(platform, "types"))
 	{
@@ -152,6 +156,8 @@ int wsr_kcpsim_store_new(wsr_kcpsim_store **out, cJSON *platform, const char *di
 		if (!rc)
 			rc = wsr_hmap_put(&s->tokens, wsr_json_str(it, "token"), (void *)it);
 	}
+	if (!rc && !(s->root_type = wsr_hmap_get(&s->types, "root:root")))
+		rc = WSR_EINVAL; /* the seed check always adds it */
 	if (rc) {
 		s->platform = NULL; /* the caller keeps it on failure */
 		wsr_kcpsim_store_free(s);
@@ -166,6 +172,7 @@ void wsr_kcpsim_store_free(wsr_kcpsim_store *s)
 	if (!s)
 		return;
 	free_tree(s->root);
+	free_tree(s->homes);
 	wsr_hmap_free(&s->paths);
 	wsr_hmap_free(&s->clusters);
 	wsr_hmap_free(&s->tokens);
@@ -175,7 +182,6 @@ void wsr_kcpsim_store_free(wsr_kcpsim_store *s)
 	free(s->type_keys);
 	free(s->pending);
 	wsr_sim_faults_clear(&s->faults);
-	cJSON_Delete(s->root_type);
 	cJSON_Delete(s->platform);
 	free(s->dir);
 	free(s);
@@ -191,14 +197,20 @@ const cJSON *wsr_kcpsim_store_user(const wsr_kcpsim_store *s, const char *token)
 	return wsr_hmap_get(&s->tokens, token);
 }
 
+const cJSON *wsr_kcpsim_store_type_get(void *ctx, const char *path, const char *name)
+{
+	const wsr_kcpsim_store *s = ctx;
+	char key[WSR_KCPSIM_REF_MAX];
+	if (!path || !name || !wsr_kcpsim_store_ws(s, path))
+		return NULL;
+	snprintf(key, sizeof(key), "%s:%s", path, name);
+	return wsr_hmap_get(&s->types, key);
+}
+
 const cJSON *wsr_kcpsim_store_type(const wsr_kcpsim_store *s, const cJSON *ref)
 {
-	char key[WSR_KCPSIM_REF_MAX];
-	const char *path = wsr_json_str(ref, "path");
-	wsr_kcpsim_ref(key, ref);
-	if (!wsr_kcpsim_store_ws(s, path ? path : "root"))
-		return NULL;
-	return wsr_hmap_get(&s->types, key);
+	return wsr_kcpsim_store_type_get((void *)s, wsr_json_str(ref, "path"),
+					 wsr_json_str(ref, "name"));
 }
 
 const cJSON *wsr_kcpsim_ws_type(const wsr_kcpsim_store *s, const wsr_kcpsim_ws *w)
@@ -244,6 +256,8 @@ int wsr_kcpsim_phase_at(const wsr_kcpsim_ws *w, int64_t now)
 {
 	if (w->frozen)
 		return w->phase;
+	if (w->deleted_at)
+		return now < w->deleting_at ? WSR_KCPSIM_TERMINATING : WSR_KCPSIM_DELETING;
 	if (now < w->initializing_at)
 		return WSR_KCPSIM_SCHEDULING;
 	return now < w->ready_at ? WSR_KCPSIM_INITIALIZING : WSR_KCPSIM_READY;
@@ -251,7 +265,9 @@ int wsr_kcpsim_phase_at(const wsr_kcpsim_ws *w, int64_t now)
 
 static int needs_sweep(const wsr_kcpsim_ws *w)
 {
-	return w->gone_at || (!w->frozen && w->phase < WSR_KCPSIM_READY);
+	if (w->deleted_at)
+		return w->gone_at || (!w->frozen && w->phase != WSR_KCPSIM_DELETING);
+	return !w->frozen && w->phase < WSR_KCPSIM_READY;
 }
 
 int wsr_kcpsim_ws_list_grow(wsr_kcpsim_ws ***v, size_t n, size_t *cap)
@@ -312,7 +328,8 @@ static int link_ws(wsr_kcpsim_store *s, wsr_kcpsim_ws *w)
 	return 0;
 }
 
-/* The parent w belongs under, found by path; NULL when it is not there. */
+/* The parent w belongs under, found by path (a home "user:<name>" under
+ * the homes holder); NULL when it is not there. */
 static wsr_kcpsim_ws *parent_of(const wsr_kcpsim_store *s, const wsr_kcpsim_ws *w)
 {
 	char parent[WSR_KCPSIM_PATH_MAX + 1];
@@ -321,7 +338,7 @@ static wsr_kcpsim_ws *parent_of(const wsr_kcpsim_store *s, const wsr_kcpsim_ws *
 		return NULL;
 	memcpy(parent, w->path, n - 1);
 	parent[n - 1] = '\0';
-	return wsr_kcpsim_store_ws(s, parent);
+	return strcmp(parent, "user") == 0 ? s->homes : wsr_kcpsim_store_ws(s, parent);
 }
 
 static int set_rv(cJSON *obj, uint64_t rv)
@@ -383,53 +400,90 @@ int wsr_kcpsim_store_update(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, cJSON *obj, i
 	return 0;
 }
 
-/* Takes w out of the tree and the data directory and frees it. */
+/* Takes w off the pending list, wherever it is. */
+static void untrack(wsr_kcpsim_store *s, const wsr_kcpsim_ws *w)
+{
+	for (size_t i = 0; i < s->npending; i++)
+		if (s->pending[i] == w) {
+			s->pending[i] = s->pending[--s->npending];
+			return;
+		}
+}
+
+/* Takes w and everything below it out of the indexes, the pending list
+ * and the data directory. */
+static void unlink_tree(wsr_kcpsim_store *s, wsr_kcpsim_ws *w)
+{
+	for (size_t i = 0; i < w->nkids; i++)
+		unlink_tree(s, w->kids[i]);
+	/* a failed unlink leaves a record the next start loads again: the
+	 * workspace comes back, which is what a lost delete looks like */
+	wsr_kcpsim_persist_ws_remove(s, w);
+	wsr_hmap_del(&s->paths, w->path);
+	wsr_hmap_del(&s->clusters, w->cluster);
+	untrack(s, w);
+}
+
+/* Takes w and its subtree out of the tree and the data directory and frees
+ * them: the end of a deletion. */
 static void remove_ws(wsr_kcpsim_store *s, wsr_kcpsim_ws *w)
 {
 	int found;
 	wsr_kcpsim_ws *p = w->parent;
 	size_t i = kid_index(p, w->name, &found);
-	/* a failed unlink leaves a record the next start loads again: the
-	 * workspace comes back, which is what a lost delete looks like */
-	wsr_kcpsim_persist_ws_remove(s, w);
+	unlink_tree(s, w);
 	wsr_kcpsim_persist_state(s);
 	if (found) {
 		memmove(&p->kids[i], &p->kids[i + 1], (p->nkids - i - 1) * sizeof(*p->kids));
 		p->nkids--;
 	}
-	wsr_hmap_del(&s->paths, w->path);
-	wsr_hmap_del(&s->clusters, w->cluster);
-	w->gone_at = 0;
-	w->frozen = 1;
-	track(s, w); /* off the pending list */
 	free_tree(w);
 }
 
-int wsr_kcpsim_store_delete(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now, cJSON **last)
+/* Sets metadata.deletionTimestamp to now unless it is there. */
+static int stamp_deletion(cJSON *obj, int64_t now)
 {
 	char at[32];
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	if (cJSON_GetObjectItemCaseSensitive(meta, "deletionTimestamp"))
+		return 0;
+	return meta && cJSON_AddStringToObject(meta, "deletionTimestamp",
+					       wsr_time_format(now, at, sizeof(at)))
+		   ? 0
+		   : WSR_ENOMEM;
+}
+
+static void advance(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now);
+
+int wsr_kcpsim_store_delete(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now, cJSON **last)
+{
 	*last = NULL;
-	if (w->gone_at) {
+	if (w->deleted_at) {
 		*last = cJSON_Duplicate(w->obj, 1);
 		return *last ? 0 : WSR_ENOMEM;
 	}
 	cJSON *obj = cJSON_Duplicate(w->obj, 1);
-	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
-	int rc = meta && cJSON_AddStringToObject(meta, "deletionTimestamp",
-						 wsr_time_format(now, at, sizeof(at)))
-		     ? 0
-		     : WSR_ENOMEM;
-	w->gone_at = now + s->deletion_ms > 0 ? now + s->deletion_ms : 1;
+	int rc = obj ? stamp_deletion(obj, now) : WSR_ENOMEM;
+	if (!rc)
+		rc = wsr_kcpsim_status_set(obj, WSR_KCPSIM_TERMINATING, NULL);
+	int64_t deleting = now + s->terminating_ms, gone = deleting + s->deletion_ms;
+	int frozen = w->frozen;
+	w->deleted_at = now > 0 ? now : 1;
+	w->deleting_at = deleting;
+	w->gone_at = gone > 0 ? gone : 1;
+	w->frozen = 0; /* a deletion runs on the clock, whatever a client wrote */
 	if (!rc)
 		rc = wsr_kcpsim_store_update(s, w, obj, 0);
 	if (rc) {
-		w->gone_at = 0;
+		w->deleted_at = w->deleting_at = w->gone_at = 0;
+		w->frozen = frozen;
 		cJSON_Delete(obj);
 		return rc;
 	}
+	advance(s, w, now); /* Deleting at once when terminatingMs is 0 */
 	if (!(*last = cJSON_Duplicate(w->obj, 1)))
 		rc = WSR_ENOMEM;
-	if (s->deletion_ms == 0)
+	if (now >= w->gone_at)
 		remove_ws(s, w);
 	return rc;
 }
@@ -462,13 +516,15 @@ cJSON *wsr_kcpsim_ws_object(const char *name, cJSON *labels, cJSON *annotations,
 		 cJSON_AddStringToObject(meta, "resourceVersion", "0") &&
 		 cJSON_AddStringToObject(meta, "creationTimestamp",
 					 wsr_time_format(now, at, sizeof(at)));
+	cJSON *fin = ok ? cJSON_AddArrayToObject(meta, "finalizers") : NULL;
+	ok = fin && cJSON_AddItemToArray(fin, cJSON_CreateString(WSR_KCPSIM_FINALIZER));
 	/* each part is taken over, also when it cannot be added */
 	ok = !wsr_kcpsim_set_part(ok ? meta : NULL, "labels", labels) && ok;
 	ok = !wsr_kcpsim_set_part(ok ? meta : NULL, "annotations", annotations) && ok;
 	ok = ok && cJSON_AddItemToObject(spec, "type", cJSON_Duplicate(type, 1));
 	ok = !wsr_kcpsim_set_part(ok ? spec : NULL, "location", location) && ok;
 	ok = ok && cJSON_AddStringToObject(spec, "cluster", cluster) &&
-	     !wsr_kcpsim_status_set(o, phase, type);
+	     !wsr_kcpsim_status_set(o, phase, NULL);
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;
@@ -476,20 +532,20 @@ cJSON *wsr_kcpsim_ws_object(const char *name, cJSON *labels, cJSON *annotations,
 	return o;
 }
 
-int wsr_kcpsim_status_set(cJSON *obj, int phase, const cJSON *type)
+int wsr_kcpsim_status_set(cJSON *obj, int phase, const cJSON *inits)
 {
-	char ref[WSR_KCPSIM_REF_MAX];
 	const cJSON *old = wsr_json_obj(obj, "status"), *it;
 	const cJSON *cond = wsr_json_arr(old, "conditions");
 	/* rebuilt so the three fields come first, in kcp's order */
-	cJSON *st = cJSON_CreateObject(), *inits = NULL;
+	cJSON *st = cJSON_CreateObject(), *list = NULL;
 	int ok = st && cJSON_AddStringToObject(st, "phase", wsr_kcpsim_phase_name(phase)) &&
 		 cJSON_AddItemToObject(st, "conditions",
 				       cond ? cJSON_Duplicate(cond, 1) : cJSON_CreateArray()) &&
-		 (inits = cJSON_AddArrayToObject(st, "initializers")) != NULL;
-	if (ok && phase == WSR_KCPSIM_INITIALIZING) {
-		wsr_kcpsim_ref(ref, type);
-		ok = cJSON_AddItemToArray(inits, cJSON_CreateString(ref));
+		 (list = cJSON_AddArrayToObject(st, "initializers")) != NULL;
+	const cJSON *shown = phase == WSR_KCPSIM_INITIALIZING ? inits : NULL;
+	cJSON_ArrayForEach(it, shown)
+	{
+		ok = ok && cJSON_AddItemToArray(list, cJSON_Duplicate(it, 1));
 	}
 	cJSON_ArrayForEach(it, old)
 	{
@@ -508,21 +564,71 @@ int wsr_kcpsim_status_set(cJSON *obj, int phase, const cJSON *type)
 	return 0;
 }
 
+/* Marks k Deleting at now, gone with its ancestor at gone (0: never):
+ * what happens below a workspace whose Deleting starts. */
+static void mark_deleting(wsr_kcpsim_store *s, wsr_kcpsim_ws *k, int64_t now, int64_t gone)
+{
+	cJSON *obj = cJSON_Duplicate(k->obj, 1);
+	int rc = obj ? stamp_deletion(obj, now) : WSR_ENOMEM;
+	if (!rc)
+		rc = wsr_kcpsim_status_set(obj, WSR_KCPSIM_DELETING, NULL);
+	if (!k->deleted_at)
+		k->deleted_at = now;
+	k->deleting_at = now;
+	if (!k->gone_at || (gone && gone < k->gone_at))
+		k->gone_at = gone;
+	k->frozen = 0;
+	if (rc || wsr_kcpsim_store_update(s, k, obj, 0))
+		cJSON_Delete(obj); /* out of memory: it still goes with its ancestor */
+}
+
+/* Every workspace below w becomes Deleting (kcp deletes a logical
+ * cluster's content, its child workspaces included). */
+static void cascade(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now)
+{
+	for (size_t i = 0; i < w->nkids; i++) {
+		wsr_kcpsim_ws *k = w->kids[i];
+		if (k->phase != WSR_KCPSIM_DELETING || k->frozen)
+			mark_deleting(s, k, now, w->gone_at);
+		cascade(s, k, now);
+	}
+}
+
+/* The initializers a workspace of type shows while Initializing. */
+static cJSON *initializers(wsr_kcpsim_store *s, const cJSON *type)
+{
+	const wsr_kcpsim_types tr = {wsr_kcpsim_store_type_get, s};
+	cJSON *inits = NULL;
+	const cJSON *t = wsr_kcpsim_store_type(s, type);
+	if (t)
+		wsr_kcpsim_initialize_ms(&tr, t, &inits);
+	return inits;
+}
+
 /* Writes w's phase changes due by now, one resourceVersion each. */
 static void advance(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now)
 {
 	int target = wsr_kcpsim_phase_at(w, now), phase = w->phase, steps = 0;
-	if (target <= phase)
+	if (target == phase || (!w->deleted_at && target < phase))
 		return;
-	cJSON *obj = cJSON_Duplicate(w->obj, 1);
+	if (w->deleted_at) {
+		phase = target;
+		steps = 1;
+	}
 	while (phase < target) {
 		phase++;
 		if (phase == WSR_KCPSIM_INITIALIZING && w->initializing_at >= w->ready_at)
 			phase++; /* no initializer: straight to Ready */
 		steps++;
 	}
-	if (!obj || wsr_kcpsim_status_set(obj, phase, wsr_json_path(obj, "spec.type")) ||
-	    set_rv(obj, s->rv + (uint64_t)steps)) {
+	cJSON *obj = cJSON_Duplicate(w->obj, 1);
+	cJSON *inits = phase == WSR_KCPSIM_INITIALIZING
+			   ? initializers(s, wsr_json_path(w->obj, "spec.type"))
+			   : NULL;
+	int bad = !obj || wsr_kcpsim_status_set(obj, phase, inits) ||
+		  set_rv(obj, s->rv + (uint64_t)steps);
+	cJSON_Delete(inits);
+	if (bad) {
 		cJSON_Delete(obj);
 		return; /* out of memory: the next request tries again */
 	}
@@ -534,6 +640,8 @@ static void advance(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now)
 	s->rv += (uint64_t)steps;
 	w->rv = s->rv;
 	w->phase = phase;
+	if (phase == WSR_KCPSIM_DELETING)
+		cascade(s, w, now);
 }
 
 void wsr_kcpsim_store_sweep(wsr_kcpsim_store *s, int64_t now)
@@ -542,7 +650,9 @@ void wsr_kcpsim_store_sweep(wsr_kcpsim_store *s, int64_t now)
 	while (i < s->npending) {
 		wsr_kcpsim_ws *w = s->pending[i];
 		if (w->gone_at && now >= w->gone_at) {
-			remove_ws(s, w); /* takes it off the list: i now holds another */
+			/* takes its whole subtree off the list: start over */
+			remove_ws(s, w);
+			i = 0;
 			continue;
 		}
 		advance(s, w, now);

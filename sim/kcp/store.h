@@ -25,13 +25,24 @@
 /* Room for the server's base URL ("http://127.0.0.1:PORT"). */
 #define WSR_KCPSIM_URL_MAX 128
 
-/* Phases, in the order a workspace goes through them. */
+/* kcp's phases of a logical cluster (core.kcp.io LogicalClusterPhaseType):
+ * the clock goes Scheduling, Initializing, Ready, and after a DELETE
+ * Terminating, Deleting; Unavailable and Inactive come only from a client
+ * (the status subresource) or a seed. */
 enum {
 	WSR_KCPSIM_SCHEDULING,
 	WSR_KCPSIM_INITIALIZING,
 	WSR_KCPSIM_READY,
-	WSR_KCPSIM_UNAVAILABLE, /* only when a client writes it through /status */
+	WSR_KCPSIM_UNAVAILABLE,
+	WSR_KCPSIM_INACTIVE,
+	WSR_KCPSIM_TERMINATING,
+	WSR_KCPSIM_DELETING,
+	WSR_KCPSIM_PHASES /* how many */
 };
+
+/* The finalizer every workspace carries until it is gone (kcp's
+ * pkg/admission/finalizer). */
+#define WSR_KCPSIM_FINALIZER "core.kcp.io/logicalcluster"
 
 /* "Scheduling", ...; and back (-1 when unknown). */
 const char *wsr_kcpsim_phase_name(int phase);
@@ -48,28 +59,32 @@ struct wsr_kcpsim_ws {
 	uint64_t rv; /* its metadata.resourceVersion */
 	char cluster[WSR_KCPSIM_CLUSTER_LEN + 1];      /* its spec.cluster: the index's key */
 	int64_t created_at, initializing_at, ready_at; /* ms: the phase clock */
-	int64_t gone_at;			       /* ms: 0, or when its deletion ends */
-	int phase;				       /* the phase obj shows */
+	/* ms, all 0 until a DELETE: when it came, when Deleting starts, when
+	 * the workspace is gone (0 with deleted_at: never, a seeded one) */
+	int64_t deleted_at, deleting_at, gone_at;
+	int phase;	/* the phase obj shows */
 	int frozen;	/* a client wrote another phase through /status: the clock stops */
 	long conflicts; /* /_sim/conflicts still to apply (memory only) */
 };
 
 typedef struct wsr_kcpsim_store {
-	cJSON *platform;  /* normalized, see seed.h */
-	cJSON *root_type; /* root:root */
+	cJSON *platform;	/* normalized, see seed.h */
+	const cJSON *root_type; /* root:root, among the platform's types */
 	wsr_kcpsim_ws *root;
-	wsr_hmap paths;	   /* path -> wsr_kcpsim_ws */
-	wsr_hmap clusters; /* cluster -> wsr_kcpsim_ws */
-	wsr_hmap tokens;   /* token -> user entry of the platform */
-	wsr_hmap types;	   /* "<path>:<name>" -> type entry (root:root included) */
-	char **type_keys;  /* the keys of types */
+	wsr_kcpsim_ws *homes; /* holds the homes "user:<name>" as its children; never served */
+	int buckets;	      /* the seed's homes: buckets (else logicalcluster) */
+	wsr_hmap paths;	      /* path -> wsr_kcpsim_ws */
+	wsr_hmap clusters;    /* cluster -> wsr_kcpsim_ws */
+	wsr_hmap tokens;      /* token -> user entry of the platform */
+	wsr_hmap types;	      /* "<path>:<name>" -> type entry of the platform */
+	char **type_keys;     /* the keys of types */
 	size_t ntypes;
 	wsr_kcpsim_ws **pending; /* not Ready yet (and not frozen), or being deleted */
 	size_t npending, cappending;
 	uint64_t rv;	   /* the last resourceVersion handed out */
 	int64_t seeded_at; /* ms */
 	unsigned char secret[WSR_KCPSIM_SECRET_LEN];
-	int64_t scheduling_ms, deletion_ms;
+	int64_t scheduling_ms, terminating_ms, deletion_ms;
 	size_t page_max;
 	char *dir;		      /* data directory; NULL keeps everything in memory */
 	wsr_sim_faults faults;	      /* injected (POST /_sim/faults); memory only */
@@ -83,11 +98,13 @@ typedef struct wsr_kcpsim_store {
 int wsr_kcpsim_store_new(wsr_kcpsim_store **out, cJSON *platform, const char *dir);
 void wsr_kcpsim_store_free(wsr_kcpsim_store *s);
 
-/* Lookups; NULL when absent. store_type also needs the type's workspace to
- * exist (a type lives in it). */
+/* Lookups; NULL when absent. store_type takes a reference with its path
+ * and also needs the type's workspace to exist (a type lives in it). */
 wsr_kcpsim_ws *wsr_kcpsim_store_ws(const wsr_kcpsim_store *s, const char *path);
 const cJSON *wsr_kcpsim_store_user(const wsr_kcpsim_store *s, const char *token);
 const cJSON *wsr_kcpsim_store_type(const wsr_kcpsim_store *s, const cJSON *ref);
+/* The store's types for the type rules (typerules.h); ctx is the store. */
+const cJSON *wsr_kcpsim_store_type_get(void *ctx, const char *path, const char *name);
 /* The type of w (its spec.type), or NULL when that no longer exists. */
 const cJSON *wsr_kcpsim_ws_type(const wsr_kcpsim_store *s, const wsr_kcpsim_ws *w);
 
@@ -120,12 +137,16 @@ int wsr_kcpsim_store_create(wsr_kcpsim_store *s, wsr_kcpsim_ws *w);
 /* Replaces w's object with obj (taken over on success) under the next
  * resourceVersion. frozen: 1 stops w's phase clock at obj's phase. */
 int wsr_kcpsim_store_update(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, cJSON *obj, int frozen);
-/* Starts deleting w (no children): deletionTimestamp is set, and w is gone
- * after the seed's deletionMs (at once for 0). *last (caller frees) is the
- * object with its deletionTimestamp. A second call only answers *last. */
+/* Starts deleting w: deletionTimestamp is set and w is Terminating for the
+ * seed's terminatingMs, then Deleting for its deletionMs (0: skipped); when
+ * Deleting starts every workspace below w is Deleting too, and at its end
+ * w and all of them are gone. *last (caller frees) is w's object as the
+ * DELETE answers it. A second call only answers *last. */
 int wsr_kcpsim_store_delete(wsr_kcpsim_store *s, wsr_kcpsim_ws *w, int64_t now, cJSON **last);
 
-/* Writes every phase change due by now and ends the deletions due. */
+/* Writes every phase change due by now and ends the deletions due. Every
+ * write of the store goes through store_create, store_update, advance and
+ * remove_ws (store.c), the places a change can be observed from. */
 void wsr_kcpsim_store_sweep(wsr_kcpsim_store *s, int64_t now);
 
 /* Inserts w (loaded from the data directory; its parent must be in) without
@@ -137,13 +158,14 @@ int wsr_kcpsim_store_load_ws(wsr_kcpsim_store *s, wsr_kcpsim_ws *w);
 int wsr_kcpsim_set_part(cJSON *obj, const char *key, cJSON *v);
 
 /* A new Workspace object as stored: metadata (name, a fresh uid,
- * creationTimestamp now, labels and annotations unless empty), spec (type,
+ * creationTimestamp now, the finalizer, labels and annotations unless empty), spec (type,
  * location unless NULL, cluster) and the status of phase. labels,
  * annotations and location are taken over (also on failure; each may be
  * NULL). NULL when out of memory. */
 cJSON *wsr_kcpsim_ws_object(const char *name, cJSON *labels, cJSON *annotations, const cJSON *type,
 			    cJSON *location, const char *cluster, int64_t now, int phase);
 
-/* Sets w's status to the phase (with initializers while Initializing). */
-int wsr_kcpsim_status_set(cJSON *obj, int phase, const cJSON *type);
+/* Sets obj's status to the phase, listing inits (strings, may be NULL) as
+ * status.initializers while Initializing and [] otherwise. */
+int wsr_kcpsim_status_set(cJSON *obj, int phase, const cJSON *inits);
 #endif

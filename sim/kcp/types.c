@@ -15,11 +15,13 @@
 #include "sim/kcp/admission.h"
 #include "sim/kcp/seed.h"
 #include "sim/kcp/status.h"
+#include "sim/kcp/typerules.h"
 
 /* {"types": [refs]} or {"none": true}; NULL when the type sets no limit. */
-static cJSON *limit(const cJSON *t, const char *list, int none)
+static cJSON *limit(const cJSON *t, const char *list, const char *flag)
 {
 	const cJSON *refs = wsr_json_arr(t, list);
+	int none = wsr_json_bool(t, flag, 0);
 	cJSON *l = none || cJSON_GetArraySize(refs) ? cJSON_CreateObject() : NULL;
 	if (l && none)
 		cJSON_AddBoolToObject(l, "none", 1);
@@ -28,11 +30,13 @@ static cJSON *limit(const cJSON *t, const char *list, int none)
 	return l;
 }
 
+/* kcp's WorkspaceType (types_workspacetype.go): spec.extend.with,
+ * defaultChildWorkspaceType, limitAllowedParents/Children, initializer,
+ * and the annotation kcp.io/path naming the workspace that holds it. */
 cJSON *wsr_kcpsim_type_json(const wsr_kcpsim_store *s, const cJSON *t)
 {
 	char at[32];
-	int root = t == s->root_type;
-	cJSON *v = cJSON_CreateObject(), *meta, *spec, *l;
+	cJSON *v = cJSON_CreateObject(), *meta, *spec, *l, *ann;
 	if (!v)
 		return NULL;
 	cJSON_AddStringToObject(v, "apiVersion", WSR_KCPSIM_API_VERSION);
@@ -47,13 +51,20 @@ cJSON *wsr_kcpsim_type_json(const wsr_kcpsim_store *s, const cJSON *t)
 	cJSON_AddStringToObject(meta, "resourceVersion", "1"); /* types never change */
 	cJSON_AddStringToObject(meta, "creationTimestamp",
 				wsr_time_format(s->seeded_at, at, sizeof(at)));
-	cJSON_AddBoolToObject(spec, "initializer", wsr_json_num(t, "initializeMs", 0) > 0);
+	if ((ann = cJSON_AddObjectToObject(meta, "annotations")) != NULL)
+		cJSON_AddStringToObject(ann, "kcp.io/path", wsr_json_str(t, "path"));
+	if (wsr_json_num(t, "initializeMs", 0) > 0)
+		cJSON_AddBoolToObject(spec, "initializer", 1);
+	if (cJSON_GetArraySize(wsr_json_arr(t, "extends")) > 0) {
+		cJSON *ext = cJSON_AddObjectToObject(spec, "extend");
+		cJSON_AddItemToObject(ext, "with", cJSON_Duplicate(wsr_json_arr(t, "extends"), 1));
+	}
 	if (wsr_json_obj(t, "defaultChildType"))
 		cJSON_AddItemToObject(spec, "defaultChildWorkspaceType",
 				      cJSON_Duplicate(wsr_json_obj(t, "defaultChildType"), 1));
-	if ((l = limit(t, "allowedParents", root)) != NULL)
+	if ((l = limit(t, "allowedParents", "noParents")) != NULL)
 		cJSON_AddItemToObject(spec, "limitAllowedParents", l);
-	if ((l = limit(t, "allowedChildren", wsr_json_bool(t, "noChildren", 0))) != NULL)
+	if ((l = limit(t, "allowedChildren", "noChildren")) != NULL)
 		cJSON_AddItemToObject(spec, "limitAllowedChildren", l);
 	return v;
 }
@@ -74,8 +85,6 @@ static const cJSON **types_here(const wsr_kcpsim_call *c, size_t *n)
 	*n = 0;
 	if (!v)
 		return NULL;
-	if (strcmp(c->ws->path, "root") == 0)
-		v[(*n)++] = c->s->root_type;
 	cJSON_ArrayForEach(it, wsr_json_arr(c->s->platform, "types"))
 	{
 		if (strcmp(wsr_json_str(it, "path"), c->ws->path) == 0)
@@ -150,7 +159,13 @@ static int review(wsr_kcpsim_call *c, const cJSON *ra, char *reason)
 		   *verb = wsr_json_str(ra, "verb"), *name = wsr_json_str(ra, "name");
 	const char *why;
 	int ok = 0;
-	if (!group || strcmp(group, WSR_KCPSIM_GROUP) != 0 || !res)
+	if (group && !group[0] && res && strcmp(res, "users") == 0 && verb &&
+	    strcmp(verb, "impersonate") == 0) {
+		/* Kubernetes' impersonation: system:masters may act as anyone */
+		ok = wsr_kcpsim_is_master(wsr_json_arr(c->user, "groups"));
+		why = ok ? "system:masters may impersonate users"
+			 : "only system:masters may impersonate users";
+	} else if (!group || strcmp(group, WSR_KCPSIM_GROUP) != 0 || !res)
 		why = "the emulator models permissions of tenancy.kcp.io only";
 	else if (strcmp(res, "workspaces") == 0) {
 		why = "every authenticated user may read and write workspaces";

@@ -317,7 +317,12 @@ void wsr_kcpsim_ws_list(wsr_kcpsim_call *c)
 void wsr_kcpsim_ws_get(wsr_kcpsim_call *c, const char *name)
 {
 	const wsr_kcpsim_ws *w = wsr_kcpsim_ws_kid(c->ws, name);
-	if (!w)
+	/* "~" is the caller's home on a server with logical-cluster homes;
+	 * with bucketed homes it is a name like any other (404) */
+	if (strcmp(name, "~") == 0 && c->ws == c->s->root && !c->s->buckets &&
+	    strcmp(c->req->method, "GET") == 0 && !strstr(c->req->path, "/status"))
+		wsr_kcpsim_home_get(c);
+	else if (!w)
 		wsr_kcpsim_ws_not_found(c, name);
 	else
 		wsr_kcpsim_reply(c, 200, wsr_kcpsim_view(c, w));

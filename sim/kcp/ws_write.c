@@ -18,16 +18,17 @@
 #include "sim/kcp/admission.h"
 #include "sim/kcp/seed.h"
 #include "sim/kcp/status.h"
+#include "sim/kcp/typerules.h"
 #include "sim/merge.h"
 
-/* Children a refused DELETE names before it says how many more there are. */
-#define MAX_NAMED_CHILDREN 10
 /* The annotation /_sim/conflicts sets on the workspace it touches. */
 #define TOUCHED "sim.wsr.dev/touched"
 
+/* An admission refusal, as Kubernetes words one (admission.NewForbidden). */
 static void forbidden(wsr_kcpsim_call *c, const char *name, const char *msg)
 {
-	wsr_kcpsim_fail(c->resp, 403, NULL, wsr_kcpsim_details(name, "workspaces"), "%s", msg);
+	wsr_kcpsim_fail(c->resp, 403, NULL, wsr_kcpsim_details(name, "workspaces"),
+			"workspaces.tenancy.kcp.io \"%.63s\" is forbidden: %s", name, msg);
 }
 
 /* ?fieldValidation=Strict (kubectl's default) refuses a field the API does
@@ -51,35 +52,121 @@ static cJSON *take(cJSON **p)
 	return v;
 }
 
-/* The admission rules on a creation, in the documented order; 0, or -1
- * after answering 403. *type is the new workspace's type. */
-static int admit(wsr_kcpsim_call *c, const char *name, const cJSON *ref, const cJSON **type)
+/* The type a new child gets from the parent's type (kcp's Admit): the
+ * body's, or the parent type's defaultChildWorkspaceType. A new {name[,
+ * path]}, or NULL after answering. */
+static cJSON *requested_type(wsr_kcpsim_call *c, const char *name, const cJSON *given)
 {
 	char r[WSR_KCPSIM_REF_MAX], why[WSR_KCPSIM_WHY_MAX];
-	const cJSON *ptype = wsr_kcpsim_ws_type(c->s, c->ws);
-	wsr_kcpsim_ref(r, ref);
-	if (!ptype) /* the parent's type went away with its workspace: it limits nothing */
-		ptype = c->s->root_type;
-	if (!(*type = wsr_kcpsim_store_type(c->s, ref)))
-		snprintf(why, sizeof(why), "workspace type %s does not exist", r);
-	else if (!wsr_kcpsim_may_use(*type, wsr_json_str(c->user, "name"),
-				     wsr_json_arr(c->user, "groups")))
-		snprintf(why, sizeof(why), "you may not use workspace type %s", r);
-	else if (!wsr_kcpsim_type_fits(ptype, *type, why))
+	const cJSON *ptype = wsr_kcpsim_ws_type(c->s, c->ws), *d;
+	cJSON *ref = NULL;
+	if (given)
+		ref = cJSON_Duplicate(given, 1);
+	else if (!ptype) {
+		wsr_kcpsim_ref(r, wsr_json_path(c->ws->obj, "spec.type"));
+		snprintf(why, sizeof(why),
+			 "parent type cannot be resolved: workspacetypes.tenancy.kcp.io \"%s\" not "
+			 "found",
+			 r);
+		forbidden(c, name, why);
+		return NULL;
+	} else if (!(d = wsr_json_obj(ptype, "defaultChildType"))) {
+		/* kcp builds this with errors.New: its verbs are never filled in */
+		forbidden(c, name,
+			  "spec.defaultChildWorkspaceType of workspace type %s:%s must be set");
+		return NULL;
+	} else
+		ref = cJSON_Duplicate(d, 1);
+	if (!ref)
+		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
+	return ref;
+}
+
+/* The admission rules on a creation in kcp's order (resolve, aliases, use
+ * on each, allowed parents, allowed children); 0, or -1 after answering
+ * 403. *type is the new workspace's type. */
+static int admit(wsr_kcpsim_call *c, const char *name, const cJSON *ref, const cJSON **type)
+{
+	const wsr_kcpsim_types tr = WSR_KCPSIM_STORE_TYPES(c);
+	char r[WSR_KCPSIM_REF_MAX], why[WSR_KCPSIM_WHY_MAX];
+	const cJSON *ptype = wsr_kcpsim_ws_type(c->s, c->ws), *refused;
+	const char *path = wsr_json_str(ref, "path");
+	int err = 0;
+	if (!(*type = wsr_kcpsim_type_resolve(&tr, c->ws->path, ref))) {
+		if (path) {
+			wsr_kcpsim_ref(r, ref);
+			snprintf(
+			    why, sizeof(why),
+			    "Internal error occurred: workspacetypes.tenancy.kcp.io \"%s\" not "
+			    "found",
+			    r);
+		} else
+			snprintf(why, sizeof(why), "workspace type \"%s\" cannot be resolved",
+				 wsr_json_str(ref, "name"));
+	} else if ((refused = wsr_kcpsim_use_refused(&tr, *type, wsr_json_str(c->user, "name"),
+						     wsr_json_arr(c->user, "groups"), &err, why))) {
+		wsr_kcpsim_ref(r, refused);
+		snprintf(why, sizeof(why),
+			 "unable to use workspace type %s: missing verb='use' permission on "
+			 "workspacetype",
+			 r);
+	} else if (!err && !ptype) {
+		wsr_kcpsim_ref(r, wsr_json_path(c->ws->obj, "spec.type"));
+		snprintf(why, sizeof(why),
+			 "workspace type cannot be resolved: workspacetypes.tenancy.kcp.io \"%s\" "
+			 "not found",
+			 r);
+	} else if (!err && !wsr_kcpsim_type_fits(&tr, ptype, *type, why))
 		return 0;
 	forbidden(c, name, why);
 	return -1;
 }
 
-/* Creates the admitted child b of type (ref names it) and answers 201. */
-static void add_child(wsr_kcpsim_call *c, wsr_kcpsim_body *b, const cJSON *ref, const cJSON *type)
+/* {name, path}: the reference a new workspace stores, the path canonical. */
+static cJSON *canonical(const cJSON *type)
 {
+	cJSON *r = cJSON_CreateObject();
+	if (r && (!cJSON_AddStringToObject(r, "name", wsr_json_str(type, "name")) ||
+		  !cJSON_AddStringToObject(r, "path", wsr_json_str(type, "path")))) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Answers a dry-run creation of w (taken over): its phase as the clock
+ * would have it now, without a resourceVersion (nothing was stored). */
+static void dry_created(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, const cJSON *type)
+{
+	const wsr_kcpsim_types tr = WSR_KCPSIM_STORE_TYPES(c);
+	cJSON *inits = NULL;
+	int phase = wsr_kcpsim_phase_at(w, c->now);
+	wsr_kcpsim_initialize_ms(&tr, type, &inits);
+	int rc = wsr_kcpsim_status_set(w->obj, phase, inits);
+	cJSON_Delete(inits);
+	cJSON_DeleteItemFromObjectCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(w->obj, "metadata"), "resourceVersion");
+	if (rc)
+		wsr_kcpsim_unavailable(c, rc);
+	else
+		wsr_kcpsim_reply(c, 201, wsr_kcpsim_view(c, w));
+	wsr_kcpsim_ws_free(w);
+}
+
+/* Creates the admitted child b of type and answers 201 (or, for a dry
+ * run, answers what it would be). */
+static void add_child(wsr_kcpsim_call *c, wsr_kcpsim_body *b, const cJSON *type)
+{
+	const wsr_kcpsim_types tr = WSR_KCPSIM_STORE_TYPES(c);
 	char cluster[WSR_KCPSIM_CLUSTER_LEN + 1];
 	char *path = wsr_strdupf("%s:%s", c->ws->path, b->name);
+	cJSON *ref = canonical(type);
 	wsr_kcpsim_new_cluster(c->s, cluster);
 	cJSON *obj =
-	    wsr_kcpsim_ws_object(b->name, take(&b->labels), take(&b->annotations), ref,
-				 take(&b->location), cluster, c->now, WSR_KCPSIM_SCHEDULING);
+	    ref ? wsr_kcpsim_ws_object(b->name, take(&b->labels), take(&b->annotations), ref,
+				       take(&b->location), cluster, c->now, WSR_KCPSIM_SCHEDULING)
+		: NULL;
+	cJSON_Delete(ref);
 	wsr_kcpsim_ws *w = path && obj ? wsr_kcpsim_ws_new(path, obj) : NULL; /* frees obj */
 	if (!path)
 		cJSON_Delete(obj);
@@ -88,8 +175,13 @@ static void add_child(wsr_kcpsim_call *c, wsr_kcpsim_body *b, const cJSON *ref, 
 	if (w) {
 		w->created_at = c->now;
 		w->initializing_at = c->now + c->s->scheduling_ms;
-		w->ready_at = w->initializing_at + (int64_t)wsr_json_num(type, "initializeMs", 0);
+		w->ready_at =
+		    w->initializing_at + (int64_t)wsr_kcpsim_initialize_ms(&tr, type, NULL);
 		w->phase = WSR_KCPSIM_SCHEDULING;
+		if (c->dry) {
+			dry_created(c, w, type);
+			return;
+		}
 		rc = wsr_kcpsim_store_create(c->s, w);
 	}
 	if (rc) {
@@ -108,7 +200,9 @@ void wsr_kcpsim_ws_create(wsr_kcpsim_call *c)
 	wsr_kcpsim_body b;
 	const cJSON *type;
 	cJSON *in, *ref = NULL;
-	if (c->ws->gone_at) {
+	if (wsr_kcpsim_dry_run(c, "CreateOptions"))
+		return;
+	if (c->ws->deleted_at) {
 		wsr_kcpsim_fail(c->resp, 403, NULL, NULL,
 				"workspace %s is being deleted: no new workspaces in it",
 				c->ws->path);
@@ -130,11 +224,8 @@ void wsr_kcpsim_ws_create(wsr_kcpsim_call *c)
 		wsr_kcpsim_fail(c->resp, 409, "AlreadyExists",
 				wsr_kcpsim_details(b.name, "workspaces"),
 				"workspaces.tenancy.kcp.io \"%s\" already exists", b.name);
-	else if (!(ref = b.type ? cJSON_Duplicate(b.type, 1)
-				: wsr_kcpsim_default_type(wsr_kcpsim_ws_type(c->s, c->ws))))
-		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
-	else if (admit(c, b.name, ref, &type) == 0)
-		add_child(c, &b, ref, type);
+	else if ((ref = requested_type(c, b.name, b.type)) && admit(c, b.name, ref, &type) == 0)
+		add_child(c, &b, type);
 	cJSON_Delete(ref);
 	cJSON_Delete(in);
 	wsr_kcpsim_invalid_free(&inv);
@@ -198,6 +289,10 @@ static int preconditions(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w, const cJSON
 static void commit(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, cJSON *obj, int frozen)
 {
 	int rc = 0;
+	if (c->dry) { /* what the update would store, under the resourceVersion it has */
+		wsr_kcpsim_reply(c, 200, wsr_kcpsim_view_of(c, w->path, obj));
+		return;
+	}
 	if (cJSON_Compare(obj, w->obj, 1)) /* a no-op keeps its resourceVersion */
 		cJSON_Delete(obj);
 	else if ((rc = wsr_kcpsim_store_update(c->s, w, obj, frozen)) != 0)
@@ -208,6 +303,22 @@ static void commit(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, cJSON *obj, int frozen)
 		wsr_kcpsim_reply(c, 200, wsr_kcpsim_view(c, w));
 }
 
+/* The Workspace schema's rules on spec.type (x-kubernetes-validations in
+ * kcp's types_workspace.go): name and path stay as they are. */
+static void type_unchanged(const wsr_kcpsim_body *b, const cJSON *old, wsr_kcpsim_invalid *inv)
+{
+	const char *on = wsr_json_str(old, "name"), *op = wsr_json_str(old, "path");
+	const char *nn = wsr_json_str(b->type, "name"), *np = wsr_json_str(b->type, "path");
+	if (!b->type)
+		return;
+	if (!on || !nn || strcmp(on, nn) != 0)
+		wsr_kcpsim_invalid_add(inv, "FieldValueInvalid", "spec.type",
+				       "Invalid value: \"object\": name is immutable");
+	if (!op != !np || (op && np && strcmp(op, np) != 0))
+		wsr_kcpsim_invalid_add(inv, "FieldValueInvalid", "spec.type",
+				       "Invalid value: \"object\": path is immutable");
+}
+
 /* PUT, and PATCH after merging: in is the whole new object. */
 static void update(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, const cJSON *in)
 {
@@ -216,9 +327,14 @@ static void update(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, const cJSON *in)
 	if (strict(c, in) || preconditions(c, w, in))
 		return;
 	int rc = wsr_kcpsim_body_check(&b, in, 1, &inv);
-	const cJSON *type = wsr_json_path(w->obj, "spec.type");
-	if (!rc && b.type && !wsr_kcpsim_ref_eq(b.type, type))
-		wsr_kcpsim_invalid_add(&inv, "FieldValueInvalid", "spec.type", "type is immutable");
+	if (!rc)
+		type_unchanged(&b, wsr_json_path(w->obj, "spec.type"), &inv);
+	if (!rc && !inv.n && !b.type) {
+		/* kcp's workspace admission, after the schema's rules */
+		forbidden(c, w->name, "spec.type: Invalid value: \"null\": field is immutable");
+		wsr_kcpsim_body_free(&b);
+		return;
+	}
 	cJSON *obj = rc || inv.n ? NULL : cJSON_Duplicate(w->obj, 1);
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
 	      *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
@@ -258,7 +374,8 @@ void wsr_kcpsim_ws_put(wsr_kcpsim_call *c, const char *name)
 {
 	wsr_kcpsim_ws *w;
 	cJSON *in;
-	if (!(w = for_update(c, name)) || !(in = wsr_kcpsim_body_object(c)))
+	if (wsr_kcpsim_dry_run(c, "UpdateOptions") || !(w = for_update(c, name)) ||
+	    !(in = wsr_kcpsim_body_object(c)))
 		return;
 	update(c, w, in);
 	cJSON_Delete(in);
@@ -286,7 +403,8 @@ void wsr_kcpsim_ws_patch(wsr_kcpsim_call *c, const char *name)
 		    ct ? ct : "none");
 		return;
 	}
-	if (!(w = for_update(c, name)) || !(patch = wsr_kcpsim_body_object(c)))
+	if (wsr_kcpsim_dry_run(c, "PatchOptions") || !(w = for_update(c, name)) ||
+	    !(patch = wsr_kcpsim_body_object(c)))
 		return;
 	if (!(merged = wsr_sim_merge_patch(wsr_kcpsim_view(c, w), patch)))
 		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
@@ -332,7 +450,8 @@ static cJSON *check_status(const cJSON *in, wsr_kcpsim_invalid *inv)
 	if (wsr_kcpsim_phase_parse(wsr_json_str(st, "phase")) < 0)
 		wsr_kcpsim_invalid_add(inv, "FieldValueNotSupported", "status.phase",
 				       "Unsupported value: supported values: \"Scheduling\", "
-				       "\"Initializing\", \"Ready\", \"Unavailable\"");
+				       "\"Initializing\", \"Ready\", \"Unavailable\", "
+				       "\"Inactive\", \"Terminating\", \"Deleting\"");
 	list_of(cond, "status.conditions", cJSON_IsObject, "an object", inv);
 	list_of(inits, "status.initializers", cJSON_IsString, "a string", inv);
 	if (inv->n)
@@ -358,7 +477,8 @@ void wsr_kcpsim_ws_status_put(wsr_kcpsim_call *c, const char *name)
 	wsr_kcpsim_invalid inv = {NULL, 0, 0};
 	wsr_kcpsim_ws *w;
 	cJSON *in, *st, *obj;
-	if (!(w = for_update(c, name)) || !(in = wsr_kcpsim_body_object(c)))
+	if (wsr_kcpsim_dry_run(c, "UpdateOptions") || !(w = for_update(c, name)) ||
+	    !(in = wsr_kcpsim_body_object(c)))
 		return;
 	if (preconditions(c, w, in)) {
 		cJSON_Delete(in);
@@ -422,8 +542,31 @@ static int delete_preconditions(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w)
 	return bad ? -1 : 0;
 }
 
+/* What a DELETE answers without doing it: w as it is when it is being
+ * deleted already, else with its deletionTimestamp and first deletion
+ * phase. NULL when out of memory. */
+static cJSON *dry_deleted(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w)
+{
+	char at[32];
+	cJSON *obj = cJSON_Duplicate(w->obj, 1);
+	if (!obj || w->deleted_at)
+		return obj;
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+	int phase = c->s->terminating_ms ? WSR_KCPSIM_TERMINATING : WSR_KCPSIM_DELETING;
+	if (!meta ||
+	    !cJSON_AddStringToObject(meta, "deletionTimestamp",
+				     wsr_time_format(c->now, at, sizeof(at))) ||
+	    wsr_kcpsim_status_set(obj, phase, NULL)) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
 void wsr_kcpsim_ws_delete(wsr_kcpsim_call *c, const char *name)
 {
+	if (wsr_kcpsim_dry_run(c, "DeleteOptions"))
+		return;
 	wsr_kcpsim_ws *w = wsr_kcpsim_ws_kid(c->ws, name);
 	if (!w) {
 		wsr_kcpsim_ws_not_found(c, name);
@@ -431,21 +574,13 @@ void wsr_kcpsim_ws_delete(wsr_kcpsim_call *c, const char *name)
 	}
 	if (delete_preconditions(c, w))
 		return;
-	if (w->nkids) {
-		wsr_buf b = WSR_BUF_INIT;
-		for (size_t i = 0; i < w->nkids && i < MAX_NAMED_CHILDREN; i++)
-			wsr_buf_printf(&b, "%s%s", i ? ", " : "", w->kids[i]->name);
-		if (w->nkids > MAX_NAMED_CHILDREN)
-			wsr_buf_printf(&b, " and %zu more", w->nkids - MAX_NAMED_CHILDREN);
-		wsr_kcpsim_fail(c->resp, 409, "Conflict", wsr_kcpsim_details(name, "workspaces"),
-				"workspace %.900s has child workspaces: %s", w->path,
-				wsr_buf_failed(&b) ? "(many)" : wsr_buf_str(&b));
-		wsr_buf_free(&b);
-		return;
-	}
 	char *path = strdup(w->path);
 	cJSON *last = NULL;
-	int rc = path ? wsr_kcpsim_store_delete(c->s, w, c->now, &last) : WSR_ENOMEM;
+	int rc = !path ? WSR_ENOMEM : 0;
+	if (!rc && c->dry)
+		rc = (last = dry_deleted(c, w)) ? 0 : WSR_ENOMEM;
+	else if (!rc)
+		rc = wsr_kcpsim_store_delete(c->s, w, c->now, &last);
 	if (rc)
 		wsr_kcpsim_unavailable(c, rc);
 	else

@@ -97,14 +97,23 @@ t_create_list_and_pages() {
 	expect_out 'workspaces.tenancy.kcp.io \"zz\" not found'
 }
 
-t_phases_and_the_not_ready_403() {
-	start
+t_phases_and_the_scheduling_403() {
+	printf 'schedulingMs: 300\n' >"$T/seed.yaml"
+	sed -n '/^users:/,$p' "$SEED" >>"$T/seed.yaml"
+	start "$T/seed.yaml"
 	api POST $WS "$(ws turtle slow)" bob-token
 	expect_code 201
-	expect_json '.status.phase == "Initializing" and .status.initializers == ["root:slow"]'
-	api GET /clusters/root:turtle/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_json '.status.phase == "Scheduling"'
+	# kcp's content authorizer closes a Scheduling workspace
+	api GET /clusters/root:turtle/apis/tenancy.kcp.io/v1alpha1/workspaces "" bob-token
 	expect_status 403 Forbidden
-	expect_out 'workspace root:turtle is not ready (phase Initializing)'
+	expect_out 'User \"bob\" cannot list resource \"workspaces\" in API group \"tenancy.kcp.io\" at the cluster scope: not permitted due to phase \"Scheduling\"'
+	sleep 0.4
+	api GET $WS/turtle
+	expect_json '.status.phase == "Initializing" and .status.initializers == ["root:slow"]'
+	# Initializing is open
+	api GET /clusters/root:turtle/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_code 200
 	sleep 1.6
 	api GET $WS/turtle
 	expect_json '.status.phase == "Ready" and .status.initializers == []'
@@ -124,16 +133,16 @@ t_admission_refusals() {
 	expect_status 409 AlreadyExists
 	api POST $WS "$(ws x nope)"
 	expect_status 403 Forbidden
-	expect_out 'workspace type root:nope does not exist'
+	expect_out 'workspaces.tenancy.kcp.io \"x\" is forbidden: workspace type \"nope\" cannot be resolved'
 	api POST $WS "$(ws x restricted)" bob-token
 	expect_status 403 Forbidden
-	expect_out 'you may not use workspace type root:restricted'
+	expect_out "unable to use workspace type root:restricted: missing verb='use' permission on workspacetype"
 	api POST /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws sub organization)"
 	expect_status 403 Forbidden
-	expect_out 'workspace type root:organization may only be created under workspaces of type root:root'
+	expect_out 'workspace type root:organization only allows [root:root] parent workspaces, but parent type root:organization only implements [root:organization]'
 	api POST /clusters/root:users/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws u universal)"
 	expect_status 403 Forbidden
-	expect_out 'workspaces of type root:homeroot may not have children of type root:universal'
+	expect_out 'workspace type root:homeroot only allows [root:homebucket] child workspaces, but child type root:universal only implements [root:universal]'
 	api POST /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws team-a)" bob-token
 	expect_code 201
 	expect_json '.spec.type.name == "team"'
@@ -148,7 +157,7 @@ t_updates_and_conflicts() {
 	start
 	api POST $WS "$(ws w)"
 	rv=$(jq -r .metadata.resourceVersion "$T/stdout")
-	body='{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w","resourceVersion":"'$rv'","labels":{"a":"1"}}}'
+	body='{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w","resourceVersion":"'$rv'","labels":{"a":"1"}},"spec":{"type":{"name":"universal","path":"root"}}}'
 	curl -s -X POST "$SIM_URL/_sim/conflicts" -d '{"path":"root:w","count":1}' >"$T/stdout"
 	expect_json '.conflicts == 1'
 	api PUT $WS/w "$body"
@@ -167,7 +176,11 @@ t_updates_and_conflicts() {
 	expect_status 415 UnsupportedMediaType
 	CT=application/merge-patch+json api PATCH $WS/w '{"spec":{"type":{"name":"team"}}}'
 	expect_status 422 Invalid
-	expect_out 'spec.type: type is immutable'
+	expect_out 'spec.type: Invalid value: \"object\": name is immutable'
+	# a PUT without spec.type would unset it: kcp's admission refuses
+	api PUT $WS/w '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w"}}'
+	expect_status 403 Forbidden
+	expect_out 'spec.type: Invalid value: \"null\": field is immutable'
 	api PUT $WS/w '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"v"}}'
 	expect_status 400 BadRequest
 }
@@ -178,15 +191,15 @@ t_delete_and_the_body_limit() {
 	sleep 0.3
 	api POST /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws t1)"
 	expect_code 201
-	api DELETE $WS/acme
-	expect_status 409 Conflict
-	expect_out 'workspace root:acme has child workspaces: t1'
-	api DELETE /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces/t1
-	expect_code 200
-	expect_json '.metadata.deletionTimestamp != null'
+	# a parent with children is deleted with them (no terminatingMs or
+	# deletionMs here: at once)
 	api DELETE $WS/acme
 	expect_code 200
+	expect_json '.metadata.deletionTimestamp != null and .status.phase == "Deleting"'
+	expect_json '.metadata.finalizers == ["core.kcp.io/logicalcluster"]'
 	api GET $WS/acme
+	expect_status 404 NotFound
+	api GET /clusters/root:acme/apis/tenancy.kcp.io/v1alpha1/workspaces/t1
 	expect_status 404 NotFound
 	head -c 1048577 /dev/zero | tr '\0' ' ' >"$T/big"
 	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
@@ -272,9 +285,16 @@ t_builtin_seed_and_https() {
 	done
 	url=$(sed -n 's/^listening on //p' "$T/out")
 	case "$url" in https://127.0.0.1:*) ;; *) fail "not https: $url" ;; esac
+	# kcp's default configuration: no root:users, a home at ~
 	curl -s --cacert "$T/cert.pem" -H "Authorization: Bearer wsr-embedded-kcp-admin" \
 		"$url$WS/users" >"$T/stdout"
-	expect_json '.spec.type.name == "homeroot" and (.spec.URL | startswith("https://"))'
+	expect_json '.code == 404'
+	curl -s --cacert "$T/cert.pem" -H "Authorization: Bearer wsr-embedded-kcp-admin" \
+		-H 'Content-Type: application/json' -d "$(ws acme)" "$url$WS" >"$T/stdout"
+	expect_json '.spec.type == {"name":"organization","path":"root"} and (.spec.URL | startswith("https://"))'
+	curl -s --cacert "$T/cert.pem" -H "Authorization: Bearer wsr-embedded-kcp-admin" \
+		"$url/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspacetypes/homebucket" >"$T/stdout"
+	expect_json '.code == 404'
 	run "$WSR_SIM" serve --api kcp --listen 127.0.0.1:0 --tls-cert "$T/cert.pem"
 	expect_rc 1
 	expect_err '--tls-cert and --tls-key go together'

@@ -66,9 +66,6 @@ static void mistakes_are_refused_at_their_position(void **state)
 	expect_seed_error(USERS "colour: blue\n", "seed.yaml:2:9: colour: unknown field colour");
 	expect_seed_error(USERS "types:\n  - {name: Bad}\n",
 			  "seed.yaml:3:12: types[0].name: Bad is not a workspace type name");
-	expect_seed_error(USERS "types:\n  - {name: root}\n",
-			  "seed.yaml:3:12: types[0].name: root:root is the root workspace's own "
-			  "type; it always exists and is not listed");
 	expect_seed_error(USERS "types:\n  - {name: a}\n  - {name: b, allowedParents: [{name: "
 				"a}, {name: c}]}\n",
 			  "seed.yaml:4:43: types[1].allowedParents[1]: workspace type root:c is "
@@ -84,8 +81,9 @@ static void mistakes_are_refused_at_their_position(void **state)
 			  "before it");
 	/* the standard types: team belongs under an organization */
 	expect_seed_error(USERS "workspaces:\n  - {path: \"root:t\", type: {name: team}}\n",
-			  "seed.yaml:3:28: workspaces[0].type: workspace type root:team may only "
-			  "be created under workspaces of type root:organization, root:team");
+			  "seed.yaml:3:28: workspaces[0].type: workspace type root:team only "
+			  "allows [root:organization root:team] parent workspaces, but parent "
+			  "type root:root only implements [root:root root:universal]");
 	expect_seed_error(USERS "workspaces:\n  - {path: \"root:u\", labels: {\"-x\": y}}\n",
 			  "seed.yaml:3:30: workspaces[0].labels: Invalid value: \"-x\": a "
 			  "qualified name must be at most 63 characters of [A-Za-z0-9._-] "
@@ -113,36 +111,74 @@ static void mistakes_are_refused_at_their_position(void **state)
 	expect_seed_error(USERS "maxPageSize: 500\n", "");
 }
 
+/* The type named name in a checked seed. */
+static const cJSON *type_named(const cJSON *p, const char *name)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, wsr_json_arr(p, "types"))
+	{
+		if (strcmp(wsr_json_str(it, "name"), name) == 0)
+			return it;
+	}
+	fail_msg("no type %s", name);
+	return NULL;
+}
+
+static const char *ref_name(const cJSON *t, const char *field)
+{
+	return wsr_json_str(wsr_json_obj(t, field), "name");
+}
+
 static void standard_types_and_the_builtin_seed(void **state)
 {
 	(void)state;
 	cJSON *p, *again;
 	char *err = NULL;
 	assert_int_equal(wsr_kcpsim_seed_load(&p, NULL, &err), 0);
-	const cJSON *types = wsr_json_arr(p, "types");
-	const char *names[] = {"universal", "organization", "team",
-			       "homeroot",  "homebucket",   "home"};
-	assert_int_equal(cJSON_GetArraySize(types), 6);
-	for (int i = 0; i < 6; i++)
-		assert_string_equal(wsr_json_str(cJSON_GetArrayItem(types, i), "name"), names[i]);
-	const cJSON *org = cJSON_GetArrayItem(types, 1);
-	assert_int_equal((int)wsr_json_num(org, "initializeMs", 0), 200);
-	assert_string_equal(wsr_json_path(org, "defaultChildType.name")->valuestring, "team");
+	/* kcp's default root configuration (config/root/workspacetype-*.yaml) */
+	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(p, "types")), 5);
+	const cJSON *root = type_named(p, "root"), *uni = type_named(p, "universal");
+	const cJSON *org = type_named(p, "organization"), *team = type_named(p, "team");
+	const cJSON *home = type_named(p, "home");
+	assert_true(wsr_json_bool(root, "noParents", 0));
+	assert_string_equal(ref_name(root, "defaultChildType"), "organization");
+	assert_string_equal(
+	    wsr_json_str(cJSON_GetArrayItem(wsr_json_arr(root, "extends"), 0), "name"),
+	    "universal");
+	assert_null(wsr_json_obj(uni, "defaultChildType"));
+	assert_true(wsr_json_num(uni, "initializeMs", 0) > 0);
+	assert_string_equal(cJSON_GetArrayItem(wsr_json_arr(uni, "use"), 0)->valuestring,
+			    "system:authenticated");
+	assert_string_equal(cJSON_GetArrayItem(wsr_json_arr(org, "use"), 0)->valuestring,
+			    "system:authenticated");
+	assert_int_equal((int)wsr_json_num(org, "initializeMs", -1), 0);
+	assert_string_equal(ref_name(org, "defaultChildType"), "universal");
+	assert_string_equal(
+	    wsr_json_str(cJSON_GetArrayItem(wsr_json_arr(org, "allowedChildren"), 0), "name"),
+	    "universal");
+	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(team, "allowedParents")), 2);
+	assert_true(wsr_json_bool(home, "noParents", 0));
+	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(home, "use")), 0);
+	/* logical-cluster homes for everyone who logs in; no root:users */
+	assert_string_equal(wsr_json_str(p, "homes"), "logicalcluster");
+	assert_string_equal(
+	    cJSON_GetArrayItem(wsr_json_arr(p, "homeCreatorGroups"), 0)->valuestring,
+	    "system:authenticated");
+	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(p, "workspaces")), 0);
 	const cJSON *user = cJSON_GetArrayItem(wsr_json_arr(p, "users"), 0);
 	assert_string_equal(wsr_json_str(user, "token"), wsr_sim_builtin_key("kcp"));
 	assert_string_equal(wsr_json_str(user, "token"), WSR_KCPSIM_BUILTIN_TOKEN);
-	assert_string_equal(
-	    wsr_json_str(cJSON_GetArrayItem(wsr_json_arr(p, "workspaces"), 0), "path"),
-	    "root:users");
 	/* a checked seed checks to itself: platform.json is read back this way */
 	wsr_check_err e;
 	assert_int_equal(wsr_kcpsim_seed_check(&again, p, &e), 0);
 	assert_true(cJSON_Compare(p, again, 1));
 	cJSON_Delete(again);
 	cJSON_Delete(p);
-	/* the fixture: eight types, bob without groups */
+	/* the fixture: nine types with its own root, bucketed homes */
 	assert_int_equal(wsr_kcpsim_seed_load(&p, "tests/fixtures/kcp-seed.yaml", &err), 0);
-	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(p, "types")), 8);
+	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(p, "types")), 9);
+	assert_string_equal(ref_name(type_named(p, "root"), "defaultChildType"), "universal");
+	assert_string_equal(wsr_json_str(p, "homes"), "buckets");
 	assert_int_equal((int)wsr_json_num(p, "maxPageSize", 0), 2);
 	cJSON_Delete(p);
 	assert_int_equal(wsr_kcpsim_seed_load(&p, "/nonexistent/seed.yaml", &err), WSR_ENOTFOUND);
