@@ -140,8 +140,8 @@ static int prefix_ok(const char *prefix)
 
 int wsr_kcp_home_opts_check(wsr_diag *diag, const wsr_pos *pos, const wsr_kcp_home_opts *opts)
 {
-	if (opts->style == WSR_KCP_HOME_LOGICALCLUSTER)
-		return 0; /* prefix and buckets mean nothing to this style */
+	/* checked in either style: a configuration that names buckets kcp
+	 * would refuse is wrong even while the style does not use them */
 	if (!opts->prefix || !prefix_ok(opts->prefix)) {
 		wsr_buf b = WSR_BUF_INIT;
 		show(&b, opts->prefix ? opts->prefix : "");

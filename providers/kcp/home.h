@@ -73,7 +73,8 @@ typedef struct wsr_kcp_home_opts {
 	const char *prefix;
 	int depth;  /* bucket levels */
 	int length; /* characters per bucket name */
-	int style;  /* wsr_kcp_home_style; prefix, depth and length serve buckets only */
+	int style;  /* wsr_kcp_home_style; prefix, depth and length serve buckets only
+		       (and are checked in either style) */
 } wsr_kcp_home_opts;
 
 #define WSR_KCP_HOME_OPTS_INIT                                                                     \

@@ -857,28 +857,26 @@ static void test_read_one_workspace(void **state)
 		       "organization") ",\"limitAllowedParents\":{\"none\":true}}")
 #define TYPE_UNIVERSAL WT("universal", "{\"initializer\":true}")
 #define TYPE_ORG                                                                                   \
-	WT(                                                                                        \
-	    "organization",                                                                        \
-	    "{" EXT("universal") ",\"defaultChildWorkspaceType\":" REF(                            \
-		"universal") ",\"limitAllowedParents\":{\"types\":[" REF("root") "]},"             \
-										 "\"limitAllowedC" \
-										 "hildren\":{"     \
-										 "\"types\":"      \
-										 "[" REF("univers" \
-											 "al") "]" \
-											       "}" \
-											       "}")
-#define TYPE_TEAM                                                                                         \
-	WT("team",                                                                                        \
-	   "{" EXT("universal") ",\"defaultChildWorkspaceType\":" REF("universal") ",\"limitAllow"        \
-										   "edParents\":{"        \
-										   "\"types\":"           \
-										   "[" REF("organ"        \
-											   "izati"        \
-											   "on") "," REF( \
-										       "team") "]"        \
-											       "}"        \
-											       "}")
+	WT("organization",                                                                         \
+	   "{" EXT("universal") ",\"defaultChildWorkspaceType\":" REF(                             \
+	       "universal") ",\"limitAllowedParents\":{\"types\":[" REF("root") "]},"              \
+										"\"limitAllowedC"  \
+										"hildren\":{"      \
+										"\"types\":"       \
+										"[" REF("univers"  \
+											"al") "]"  \
+											      "}"  \
+											      "}")
+#define TYPE_TEAM                                                                                  \
+	WT("team", "{" EXT("universal") ",\"defaultChildWorkspaceType\":" REF(                     \
+		       "universal") ",\"limitAllow"                                                \
+				    "edParents\":{"                                                \
+				    "\"types\":"                                                   \
+				    "[" REF("organ"                                                \
+					    "izati"                                                \
+					    "on") "," REF("team") "]"                              \
+								  "}"                              \
+								  "}")
 #define TYPE_HOME WT("home", "{" EXT("universal") ",\"limitAllowedParents\":{\"none\":true}}")
 #define ALLOWED(b, reason)                                                                         \
 	"{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","        \
