@@ -429,7 +429,7 @@ static void refs_set(wsr_buf *b, const cJSON *types)
 
 static void aliases_set(wsr_buf *b, const aliases *a)
 {
-	const char *v[KC_ALIASES_MAX];
+	const char *v[KC_ALIASES_MAX] = {NULL};
 	for (int i = 0; i < a->n; i++)
 		v[i] = a->v[i].key;
 	go_set(b, v, (size_t)a->n);
