@@ -646,6 +646,51 @@ static void test_create_409_adopts_when_the_type_matches(void **state)
 	fixture_free(&f);
 }
 
+/* A spec type without path goes to kcp without one (kcp resolves it from
+ * the parent up), and no type at all sends none (kcp's default); adopting
+ * a 409 then compares the name only. */
+static void test_create_sends_the_type_as_the_spec_has_it(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *spec, *body_type;
+	} cases[] = {
+	    {"{\"spec\":{\"parent\":\"root:acme\",\"type\":{\"name\":\"team\"}}}",
+	     "\"spec\":{\"type\":{\"name\":\"team\"}}}"},
+	    {"{\"spec\":{\"parent\":\"root:acme\"}}", "\"spec\":{}}"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake_reset();
+		on_take("POST", WS("root:acme"), NULL, 201, ws("team-a", "team", "Ready"), 0);
+		wsr_provider *p = open_provider();
+		wsr_resource *want =
+		    desired(WSR_KCP_KIND_WORKSPACE, "root:acme:team-a", "team-a", cases[i].spec);
+		wsr_change *c =
+		    change(WSR_KCP_KIND_WORKSPACE, "root:acme:team-a", WSR_ACT_CREATE, want, NULL);
+		wsr_resource *got = NULL;
+		wsr_diag d = WSR_DIAG_INIT;
+		assert_int_equal(run(p, c, WSR_ACT_CREATE, &got, NULL, &d), 0);
+		assert_non_null(strstr(fk.log[0].body, cases[i].body_type));
+		assert_string_equal(wsr_json_path(got->spec, "spec.type.path")->valuestring,
+				    "root");
+		wsr_resource_free(got);
+		got = NULL;
+		/* 409: the workspace there is a root:team, the name the spec asked for */
+		fake_reset();
+		on("POST", WS("root:acme"), NULL, 409, STATUS(409, "AlreadyExists", "exists"), 0);
+		on_take("GET", WS("root:acme") "/team-a", NULL, 200, ws("team-a", "team", "Ready"),
+			0);
+		assert_int_equal(run(p, c, WSR_ACT_CREATE, &got, NULL, &d), 0);
+		assert_non_null(got);
+		assert_int_equal(wsr_diag_errors(&d), 0);
+		wsr_resource_free(got);
+		wsr_change_free(c);
+		wsr_resource_free(want);
+		wsr_diag_free(&d);
+		ops->close(p);
+	}
+}
+
 static void test_create_hostile_answers(void **state)
 {
 	(void)state;
@@ -1656,6 +1701,7 @@ int main(void)
 	    T(test_list_repeated_continue_is_refused),
 	    T(test_create_waits_through_phases_to_ready),
 	    T(test_create_409_adopts_when_the_type_matches),
+	    T(test_create_sends_the_type_as_the_spec_has_it),
 	    T(test_create_hostile_answers),
 	    T(test_create_home_makes_missing_buckets),
 	    T(test_update_retries_on_conflict_then_gives_up),
