@@ -274,8 +274,12 @@ static int check_ws(wsr_check *c, const cJSON *in, cJSON *arr, const cJSON *ctx)
 		rc = add_str(w, "path", path);
 	if (!rc && type && !cJSON_IsNull(type)) {
 		wsr_check_push(c, "type", 0);
-		if (!(rc = check_ref(c, type, &ref)))
+		if (!(rc = check_ref(c, type, &ref))) {
+			/* without a path it is resolved upward later, as the API does */
+			if (!cJSON_GetObjectItemCaseSensitive(type, "path"))
+				cJSON_DeleteItemFromObjectCaseSensitive(ref, "path");
 			rc = add_item(w, "type", ref);
+		}
 		wsr_check_pop(c);
 	}
 	if (!rc) {
@@ -316,22 +320,15 @@ static const cJSON *seed_type(void *ctx, const char *path, const char *name)
 /* Adds root:root as kcp has it without the workspace-types battery. */
 static int add_plain_root(wsr_check *c, cJSON *types)
 {
-	cJSON *wrap = cJSON_CreateObject(), *list = cJSON_CreateArray(), *root = NULL;
-	int rc = wrap && list && cJSON_AddItemToObject(wrap, "types", list) ? 0 : WSR_ENOMEM;
-	if (!rc && (root = cJSON_Parse(plain_root)) == NULL)
-		rc = WSR_ENOMEM;
+	cJSON *root = cJSON_Parse(plain_root);
+	int rc = root ? 0 : WSR_ENOMEM;
 	if (!rc && seed_type(types, "root", "universal"))
 		rc = add_item(root, "extends",
 			      cJSON_Parse("[{\"name\":\"universal\",\"path\":\"root\"}]"));
-	if (!rc && cJSON_AddItemToArray(list, root))
-		root = NULL;
-	else if (!rc)
-		rc = WSR_ENOMEM;
-	cJSON_Delete(root);
 	/* checked like a listed type, so it is normalized the same way */
 	if (!rc)
-		rc = wsr_check_each(c, wrap, "types", types, check_type, NULL);
-	cJSON_Delete(wrap);
+		rc = check_type(c, root, types, NULL);
+	cJSON_Delete(root);
 	return rc;
 }
 

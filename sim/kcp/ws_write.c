@@ -512,7 +512,8 @@ void wsr_kcpsim_ws_status_put(wsr_kcpsim_call *c, const char *name)
 	cJSON_Delete(in);
 }
 
-/* DELETE's optional body (DeleteOptions): its preconditions are checked. */
+/* DELETE's optional body (DeleteOptions): its dryRun is read and its
+ * preconditions are checked. */
 static int delete_preconditions(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w)
 {
 	char have[32];
@@ -524,6 +525,24 @@ static int delete_preconditions(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w)
 		wsr_kcpsim_fail(c->resp, 400, NULL, NULL, "the body is not DeleteOptions: %s",
 				err ? err : "not an object");
 		free(err);
+		cJSON_Delete(opts);
+		return -1;
+	}
+	/* kubectl delete --dry-run=server says it here, not in the query */
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(opts, "dryRun"), *it;
+	dry = cJSON_IsArray(dry) ? dry : NULL;
+	cJSON_ArrayForEach(it, dry)
+	{
+		if (cJSON_IsString(it) && strcmp(it->valuestring, "All") == 0) {
+			c->dry = 1;
+			continue;
+		}
+		wsr_kcpsim_invalid inv = {NULL, 0, 0};
+		wsr_kcpsim_invalid_add(&inv, "FieldValueNotSupported", "dryRun",
+				       "Unsupported value: []string{\"%.100s\"}: supported values: "
+				       "\"All\"",
+				       cJSON_IsString(it) ? it->valuestring : "");
+		wsr_kcpsim_reply_invalid(c->resp, "DeleteOptions", "meta.k8s.io", "", &inv);
 		cJSON_Delete(opts);
 		return -1;
 	}

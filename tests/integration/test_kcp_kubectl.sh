@@ -13,14 +13,15 @@ if ! command -v kubectl >/dev/null 2>&1; then
 	exit 0
 fi
 
-# kcp_start: wsr-sim --api kcp over HTTPS on a free port, the test seed, a
+# kcp_start: wsr-sim --api kcp over HTTPS on a free port, the test seed
+# (or $KCP_SEED), a
 # kubeconfig with contexts root, users and acme (admin) and stranger (an
 # unknown token); sets URL and exports KUBECONFIG and HOME.
 kcp_start() {
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
 		-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
 		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null || fail "openssl req failed"
-	"$WSR_SIM" serve --api kcp --listen 127.0.0.1:0 --seed "$FIXTURES/kcp-seed.yaml" \
+	"$WSR_SIM" serve --api kcp --listen 127.0.0.1:0 --seed "${KCP_SEED:-$FIXTURES/kcp-seed.yaml}" \
 		--data "$T/data" --tls-cert "$T/cert.pem" --tls-key "$T/key.pem" \
 		>"$T/sim.out" 2>"$T/sim.err" &
 	echo $! >>"$T/.pids"
@@ -153,21 +154,18 @@ t_refusals_as_kubectl_shows_them() {
 	run kubectl --context acme apply -f "$T/sub.yaml"
 	expect_rc 1
 	expect_err 'Error from server (Forbidden): error when creating'
-	expect_err 'workspace type root:organization may only be created under workspaces of type root:root'
+	expect_err 'workspace type root:organization only allows [root:root] parent workspaces, but parent type root:organization only implements [root:organization]'
 	manifest team-a team
 	run kubectl --context acme apply -f "$T/team-a.yaml"
 	expect_rc 0
-	run kubectl delete ws acme
-	expect_rc 1
-	expect_err 'workspace root:acme has child workspaces: team-a'
 	manifest typo nope
 	run kubectl create -f "$T/typo.yaml"
 	expect_rc 1
-	expect_err 'workspace type root:nope does not exist'
+	expect_err 'workspaces.tenancy.kcp.io "typo" is forbidden: Internal error occurred: workspacetypes.tenancy.kcp.io "root:nope" not found'
 	sed 's/type: {name: nope, path: root}/type: {name: team, path: root}/' "$T/typo.yaml" >"$T/t2.yaml"
 	run kubectl create -f "$T/t2.yaml"
 	expect_rc 1
-	expect_err 'workspace type root:team may only be created under workspaces of type root:organization, root:team'
+	expect_err 'workspace type root:team only allows [root:organization root:team] parent workspaces, but parent type root:root only implements [root:root]'
 	printf 'apiVersion: tenancy.kcp.io/v1alpha1\nkind: Workspace\nmetadata: {name: z}\nspec: {tpye: {name: universal}}\n' >"$T/z.yaml"
 	run kubectl apply -f "$T/z.yaml"
 	expect_rc 1
@@ -177,6 +175,72 @@ t_refusals_as_kubectl_shows_them() {
 	expect_err 'You must be logged in to the server'
 	run kubectl auth can-i use workspacetypes/restricted
 	expect_out 'yes'
+}
+
+# ---- sim-core: dry runs and cascading deletion as kubectl sees them ----
+
+t_server_dry_runs_write_nothing() {
+	kcp_start
+	manifest dry universal eu
+	run kubectl create --dry-run=server -f "$T/dry.yaml"
+	expect_rc 0
+	expect_out 'workspace.tenancy.kcp.io/dry created (server dry run)'
+	run kubectl get ws dry
+	expect_rc 1
+	expect_err 'workspaces.tenancy.kcp.io "dry" not found'
+	manifest w universal eu
+	run kubectl create -f "$T/w.yaml"
+	expect_rc 0
+	run kubectl delete ws w --dry-run=server
+	expect_rc 0
+	expect_out 'workspace.tenancy.kcp.io "w" deleted (server dry run)'
+	run kubectl get ws w -o json
+	expect_rc 0
+	expect_json '.metadata.deletionTimestamp == null and .status.phase == "Ready"'
+	rv=$(jq -r .metadata.resourceVersion "$T/stdout")
+	# kubectl diff sends a dry-run PATCH: it shows the change, exits 1, and
+	# the workspace keeps its label
+	manifest w universal us
+	run kubectl diff -f "$T/w.yaml"
+	expect_rc 1
+	expect_out '+    region: us'
+	grep -q 'PATCH /clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces/w 200' "$T/sim.err" ||
+		fail "kubectl diff sent no PATCH"
+	run kubectl get ws w -o json
+	expect_json '.metadata.labels.region == "eu" and .metadata.resourceVersion == "'"$rv"'"'
+}
+
+t_cascading_delete_seen_by_kubectl() {
+	printf 'terminatingMs: 2000\ndeletionMs: 2000\n' >"$T/seed.yaml"
+	sed -n '/^users:/,$p' "$FIXTURES/kcp-seed.yaml" >>"$T/seed.yaml"
+	KCP_SEED=$T/seed.yaml kcp_start
+	manifest p universal
+	run kubectl create -f "$T/p.yaml"
+	expect_rc 0
+	manifest c universal
+	run kubectl --server "$URL/clusters/root:p" create -f "$T/c.yaml"
+	expect_rc 0
+	run kubectl delete ws p --wait=false
+	expect_rc 0
+	expect_out 'workspace.tenancy.kcp.io "p" deleted'
+	run kubectl get ws p
+	expect_rc 0
+	grep -q '^p  *universal .* Terminating ' "$T/stdout" || fail "p is not Terminating: $(cat "$T/stdout")"
+	run kubectl --server "$URL/clusters/root:p" get ws c
+	grep -q '^c  *universal .* Ready ' "$T/stdout" || fail "c is not Ready while p terminates"
+	sleep 2
+	run kubectl get ws p
+	grep -q '^p  *universal .* Deleting ' "$T/stdout" || fail "p is not Deleting: $(cat "$T/stdout")"
+	run kubectl --server "$URL/clusters/root:p" get ws c
+	grep -q '^c  *universal .* Deleting ' "$T/stdout" || fail "c is not Deleting with p"
+	sleep 2
+	run kubectl get ws p
+	expect_rc 1
+	expect_err 'workspaces.tenancy.kcp.io "p" not found'
+	run kubectl get workspaces
+	! grep -q '^p ' "$T/stdout" || fail "p is still listed"
+	run kubectl --server "$URL/clusters/root:p:c" get ws
+	expect_rc 1
 }
 
 run_tests

@@ -1,11 +1,12 @@
 #!/bin/sh
 # test_kcp_sim: wsr-sim's kcp API driven over HTTP with curl, as a client
 # sees it (docs/api/kcp.md): Status errors with their reasons, phases that
-# follow the clock and the not-ready 403, admission in the documented order,
-# pages of at most maxPageSize with continue tokens, PUT/PATCH with
-# resourceVersion conflicts, deletion, the body limit, hostile paths, the
-# emulator-only endpoints, persistence across a restart, bad seeds, the
-# built-in seed, and HTTPS.
+# follow the clock and the phases that close a workspace, kcp's admission
+# messages, pages of at most maxPageSize with continue tokens, PUT/PATCH
+# with resourceVersion conflicts, cascading deletion, dryRun=All writing
+# nothing, logical-cluster and bucketed homes, impersonation, the body
+# limit, hostile paths, the emulator-only endpoints, persistence across a
+# restart, bad seeds, the built-in seed, and HTTPS.
 . "$(dirname "$0")/lib.sh"
 
 SEED="$FIXTURES/kcp-seed.yaml"
@@ -298,6 +299,130 @@ t_builtin_seed_and_https() {
 	run "$WSR_SIM" serve --api kcp --listen 127.0.0.1:0 --tls-cert "$T/cert.pem"
 	expect_rc 1
 	expect_err '--tls-cert and --tls-key go together'
+}
+
+# snapshot: what a dry run must not change (the list, its resourceVersion,
+# the files under --data).
+snapshot() {
+	curl -s -H "Authorization: Bearer $TOKEN" "$SIM_URL$WS" >"$T/$1.list"
+	find "$SIM_DIR/data" -type f -exec sha256sum {} + | sort >"$T/$1.files"
+}
+
+t_dry_run_writes_nothing() {
+	start
+	api POST $WS "$(ws w)"
+	expect_code 201
+	snapshot before
+	api POST "$WS?dryRun=All" "$(ws x)"
+	expect_code 201
+	expect_json '.metadata.name == "x" and .spec.type.name == "universal" and .metadata.resourceVersion == null'
+	api POST "$WS?dryRun=All" "$(ws x nope)"
+	expect_status 403 Forbidden
+	api PUT "$WS/w?dryRun=All" '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w","labels":{"a":"1"}},"spec":{"type":{"name":"universal","path":"root"}}}'
+	expect_code 200
+	expect_json '.metadata.labels == {"a":"1"}'
+	CT=application/merge-patch+json api PATCH "$WS/w?dryRun=All" '{"metadata":{"labels":{"b":"2"}}}'
+	expect_json '.metadata.labels == {"b":"2"}'
+	api PUT "$WS/w/status?dryRun=All" '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w"},"status":{"phase":"Inactive"}}'
+	expect_json '.status.phase == "Inactive"'
+	api DELETE "$WS/w?dryRun=All"
+	expect_code 200
+	expect_json '.metadata.deletionTimestamp != null'
+	snapshot after
+	cmp -s "$T/before.list" "$T/after.list" || fail "the list changed"
+	cmp -s "$T/before.files" "$T/after.files" || fail "files under --data changed"
+	api GET $WS/x
+	expect_status 404 NotFound
+	api DELETE "$WS/w?dryRun=Yes"
+	expect_status 422 Invalid
+	expect_out 'dryRun: Unsupported value'
+}
+
+t_delete_cascades_with_its_phases() {
+	printf 'terminatingMs: 300\ndeletionMs: 300\n' >"$T/seed.yaml"
+	sed -n '/^users:/,$p' "$SEED" >>"$T/seed.yaml"
+	start "$T/seed.yaml"
+	api POST $WS "$(ws p)"
+	api POST /clusters/root:p/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws c)"
+	expect_code 201
+	api DELETE $WS/p
+	expect_code 200
+	expect_json '.status.phase == "Terminating" and .metadata.deletionTimestamp != null'
+	api GET /clusters/root:p/apis/tenancy.kcp.io/v1alpha1/workspaces/c
+	expect_json '.status.phase == "Ready"'
+	sleep 0.4
+	api GET $WS/p
+	expect_json '.status.phase == "Deleting"'
+	api GET /clusters/root:p/apis/tenancy.kcp.io/v1alpha1/workspaces/c
+	expect_json '.status.phase == "Deleting" and .metadata.deletionTimestamp != null'
+	sleep 0.4
+	api GET $WS/p
+	expect_status 404 NotFound
+	api GET /clusters/root:p:c/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_status 404 NotFound
+}
+
+t_seeded_phases_close_workspaces() {
+	cat >"$T/seed.yaml" <<'YAML'
+users:
+  - {name: admin, token: kcp-admin-token, groups: ["system:masters"]}
+workspaces:
+  - {path: "root:off", type: {name: organization}, phase: Unavailable}
+  - {path: "root:gone", type: {name: organization}, phase: Inactive}
+YAML
+	start "$T/seed.yaml"
+	api GET /clusters/root:off/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_status 403 Forbidden
+	expect_out 'not permitted due to phase \"Unavailable\"'
+	api GET /clusters/root:gone/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_status 403 Forbidden
+	expect_out 'logical cluster is marked inactive'
+	api PUT $WS/off/status '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"off"},"status":{"phase":"Ready"}}'
+	expect_code 200
+	api GET /clusters/root:off/apis/tenancy.kcp.io/v1alpha1/workspaces
+	expect_code 200
+}
+
+t_logicalcluster_homes() {
+	printf 'users:\n  - {name: admin, token: kcp-admin-token, groups: ["system:masters"]}\n  - {name: bob, token: bob-token}\n' >"$T/seed.yaml"
+	start "$T/seed.yaml"
+	CODE=$(curl -s -D "$T/headers" -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer bob-token" "$SIM_URL$WS/~")
+	expect_code 429
+	expect_out 'Creating the home workspace'
+	grep -qi '^Retry-After: 1' "$T/headers" || fail 'no Retry-After header'
+	grep -qi '^Content-Type: text/plain' "$T/headers" || fail 'not text/plain'
+	sleep 0.2
+	api GET $WS/~ "" bob-token
+	expect_code 200
+	expect_json '.metadata.name == "cluster" and .spec.cluster == "2okdry95y5lkv" and .spec.URL == "'"$SIM_URL"'/clusters/user:bob" and .status.phase == "Ready"'
+	api POST /clusters/user:bob/apis/tenancy.kcp.io/v1alpha1/workspaces "$(ws dev)" bob-token
+	expect_code 201
+	api GET /clusters/user:bob/apis/core.kcp.io/v1alpha1/logicalclusters/cluster "" bob-token
+	expect_json '.metadata.annotations["kcp.io/path"] == "user:bob" and .status.phase == "Ready"'
+	# impersonation: only system:masters; the impersonated user has no home yet
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer bob-token" -H "Impersonate-User: admin" "$SIM_URL$WS")
+	expect_status 403 Forbidden
+	expect_out 'users \"admin\" is forbidden: User \"bob\" cannot impersonate resource \"users\"'
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Impersonate-User: carol" \
+		"$SIM_URL/clusters/user:carol/apis/core.kcp.io/v1alpha1/logicalclusters/cluster")
+	expect_status 403 Forbidden
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -H "Impersonate-User: carol" "$SIM_URL$WS/~")
+	expect_code 429
+	# homes persist across a restart
+	kill "$(tail -n 1 "$T/.pids")"
+	wait "$(tail -n 1 "$T/.pids")" 2>/dev/null
+	start "$T/seed.yaml"
+	api GET /clusters/user:bob/apis/tenancy.kcp.io/v1alpha1/workspaces/dev "" bob-token
+	expect_code 200
+}
+
+# a bucket-style server has none of it: how a client tells them apart
+t_bucketed_homes() {
+	start
+	api GET $WS/~ "" bob-token
+	expect_status 404 NotFound
+	api GET /clusters/root/apis/tenancy.kcp.io/v1alpha1/workspacetypes/homebucket
+	expect_code 200
 }
 
 run_tests
