@@ -224,8 +224,10 @@ t_logicalcluster_home_refusals() {
 	run "$WSR" validate specs
 	expect_rc 1
 	expect_err 'user "Adam": byte 1 (0x41) cannot be part of a home workspace'"'"'s address'
-	rm specs/upper.yaml
-	# kcp has no API that deletes a home
+}
+
+# kcp has no API that deletes a home
+t_logicalcluster_home_deletion_refused() {
 	lc_start && home adam adam
 	run "$WSR" apply specs --auto-approve
 	expect_rc 0
