@@ -263,6 +263,31 @@ EOC
 	expect_err 'kcp/root:acme:team-a:app:x: error: workspaces.tenancy.kcp.io "x" is forbidden: spec.defaultChildWorkspaceType of workspace type %s:%s must be set'
 }
 
+# What plan refuses, kcp refuses with the same words: the plan's message
+# is the one the emulator gives when the same create is sent anyway.
+t_plan_refuses_in_the_servers_words() {
+	printf 'users:\n  - {name: admin, token: kcp-admin-token, groups: ["system:masters"]}\n' >seed.yaml
+	sim_start "$T/seed.yaml" kcp && use_kcp specs kcp-admin-token "{}"
+	kws specs acme acme root organization
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	for c in "root team t1" "root:acme organization o2" "root:acme home h1"; do
+		set -- $c
+		rm -f specs/x.yaml
+		kws specs x "$3" "$1" "$2"
+		run "$WSR" plan specs
+		expect_rc 1
+		said=$(sed -n "s/^kcp\/$1:$3: error: //p" "$T/stderr" | head -n 1)
+		[ -n "$said" ] || fail "plan did not refuse $1:$3"
+		got=$(curl -s -X POST -H "Authorization: Bearer kcp-admin-token" -H 'Content-Type: application/json' \
+			-d "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\",\"metadata\":{\"name\":\"$3\"},\"spec\":{\"type\":{\"name\":\"$2\",\"path\":\"root\"}}}" \
+			"$SIM_URL/clusters/$1/apis/tenancy.kcp.io/v1alpha1/workspaces")
+		[ "$(printf '%s' "$got" | jq -r .code)" = 403 ] || fail "the server admitted $1:$3: $got"
+		[ "$(printf '%s' "$got" | jq -r .message)" = "$said" ] ||
+			fail "plan said '$said', the server '$(printf '%s' "$got" | jq -r .message)'"
+	done
+}
+
 t_type_change_is_a_replacement_refused_without_allow_replace() {
 	kcp_start && use_kcp specs && kws specs lab lab root universal
 	run "$WSR" apply specs --auto-approve
