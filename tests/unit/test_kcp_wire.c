@@ -1629,6 +1629,10 @@ static void test_parent_for_all_cases(void **state)
 	expect_parent(W, "kcp/root:a:b", 0, "kcp/root:a");
 	expect_parent(W, "kcp/root:a", 0, ""); /* under root: nothing wsr manages */
 	expect_parent(H, "kcp/root:users:bi:ie:user-1", 0, ""); /* buckets are the provider's */
+	expect_parent(H, "kcp/user:bella@example.com", 0, "");	/* a logical cluster, no parent */
+	expect_parent(H, "kcp/user:", WSR_EINVAL, "");
+	expect_parent(H, "kcp/user:Adam", WSR_EINVAL, "");
+	expect_parent(W, "kcp/user:adam", WSR_EINVAL, ""); /* not a Workspace address */
 	expect_parent(W, "kcp/root", WSR_EINVAL, "");
 	expect_parent(W, "kcp/", WSR_EINVAL, "");
 	expect_parent(W, "kcp/other:a", WSR_EINVAL, "");
