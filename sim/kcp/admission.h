@@ -1,9 +1,8 @@
-/* admission: what kcp checks before it creates or changes a workspace:
- * the body (422 Invalid, with every cause) and the workspace type rules
- * (403 Forbidden: the type exists, the client may use it, the parent's and
- * the child's types allow each other). Pure functions over JSON, shared by
- * the handlers and the seed check, so a seed cannot build a tree the API
- * would refuse. */
+/* admission: what kcp checks in a Workspace body before admission: its
+ * shape (422 Invalid, with every cause) and unknown fields; and how type
+ * references are printed and compared. The type rules themselves are
+ * typerules.h. Pure functions over JSON, shared by the handlers and the
+ * seed check. */
 #ifndef WSR_SIM_KCP_ADMISSION_H
 #define WSR_SIM_KCP_ADMISSION_H
 #include <stddef.h>

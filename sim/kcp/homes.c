@@ -27,7 +27,7 @@ void wsr_kcpsim_home_cluster(const char *user, char *out)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char digits[WSR_KCPSIM_CLUSTER_LEN + 1];
+	char digits[WSR_KCPSIM_CLUSTER_LEN + 1] = {0};
 	size_t zeros = 0, n = 0;
 	uint64_t v = 0;
 	if (!EVP_Digest(user, strlen(user), md, &mdlen, EVP_sha224(), NULL) || mdlen < 8)

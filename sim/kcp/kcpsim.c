@@ -1,7 +1,8 @@
 /* kcpsim: the kcp emulator's lifecycle (load or seed its data) and its
  * front door: one lock per request, the clock read once, due phase changes
- * written, injected answers given, the token checked, /clusters/<path>
- * resolved (404, or the not-ready 403), and the rest of the path routed. */
+ * written, injected answers given, the token checked (and impersonation),
+ * /clusters/<path> resolved (404, or a refusal of content access: access.c),
+ * and the rest of the path routed. */
 #include "sim/kcp/kcpsim.h"
 
 #include <pthread.h>

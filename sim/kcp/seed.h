@@ -18,15 +18,18 @@
 #define WSR_KCPSIM_MAX_MS 86400000
 
 /* Checks a seed (or a platform.json) and returns in *out a new normalized copy:
- *   {"maxPageSize", "schedulingMs", "deletionMs",
+ *   {"maxPageSize", "schedulingMs", "terminatingMs", "deletionMs",
+ *    "homes": "logicalcluster" | "buckets", "homeCreatorGroups": [...],
  *    "users": [{"name", "token", "groups": [...]}],
  *    "types": [{"name", "path", "use": [...], "initializeMs",
- *               ["defaultChildType": {"name", "path"}],
+ *               "extends": [{"name", "path"}],
+ *               ["defaultChildType": {"name", "path"}], "noParents",
  *               "allowedParents": [{"name", "path"}], "allowedChildren": [...],
  *               "noChildren"}],
- *    "workspaces": [{"path", "type": {"name", "path"}, "labels": {}}]}
- * with the standard types when the seed has no "types" (root's own type is
- * never listed: it always exists). On WSR_EINVAL *e says what and where. */
+ *    "workspaces": [{"path", "type": {"name", "path"}, "labels": {}, "phase"}]}
+ * with kcp's default types when the seed has no "types", and root:root
+ * always among the types (added when a seed with types lacks it). On
+ * WSR_EINVAL *e says what and where. */
 int wsr_kcpsim_seed_check(cJSON **out, const cJSON *in, wsr_check_err *e);
 
 /* Parses and checks len bytes of seed text ("name:line:col: ..." in *err). */

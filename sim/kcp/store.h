@@ -2,9 +2,11 @@
  * (every workspace knows its parent and keeps its children sorted by name,
  * so a page of a list is a slice found by binary search), indexes by path,
  * cluster and token, the workspace types, and the global resourceVersion.
- * Phases follow the clock: a workspace records when it leaves Scheduling
- * and when it becomes Ready, and the sweep every request runs first writes
- * each phase change that is due (a new resourceVersion each). Every mutation
+ * Phases follow the clock: a workspace records when it leaves Scheduling,
+ * when it becomes Ready and, once deleted, when it starts Deleting and is
+ * gone; the sweep every request runs first writes each phase change that
+ * is due (a new resourceVersion each). Homes ("user:<name>") hang below a
+ * holder of their own, not below root. Every mutation
  * writes the record it touches (persist.c) before it changes memory, so a
  * failed write leaves both as they were. Not thread-safe: the API layer
  * holds one mutex around each request. */

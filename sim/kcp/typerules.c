@@ -103,7 +103,7 @@ static int by_str(const void *a, const void *b)
 static void print_set(wsr_buf *b, const cJSON *const *v, int n)
 {
 	char keys[WSR_KCPSIM_ALIASES_MAX][WSR_KCPSIM_REF_MAX];
-	char *p[WSR_KCPSIM_ALIASES_MAX];
+	char *p[WSR_KCPSIM_ALIASES_MAX] = {NULL};
 	int m = 0;
 	for (int i = 0; i < n && m < WSR_KCPSIM_ALIASES_MAX; i++) {
 		wsr_kcpsim_ref(keys[m], v[i]);

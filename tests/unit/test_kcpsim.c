@@ -1,6 +1,6 @@
 /* test_kcpsim: the kcp emulator's handlers driven without HTTP and with an
  * injected clock, against docs/api/kcp.md: phases that follow the clock
- * (each change a new resourceVersion), the not-ready 403, admission in the
+ * (each change a new resourceVersion), the Scheduling 403, admission in the
  * documented order, paging whose tokens survive inserts and deletes, PUT
  * and merge-patch with resourceVersion conflicts, deletion, the status
  * subresource, types, access reviews, discovery and Tables for kubectl,

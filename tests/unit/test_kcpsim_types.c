@@ -96,7 +96,9 @@ static char *chain(int n)
 			wsr_buf_printf(&b, ", extends: [{name: t%d}]", i + 1);
 		wsr_buf_puts(&b, "}\n");
 	}
-	return strdup(wsr_buf_str(&b));
+	char *text = strdup(wsr_buf_str(&b));
+	wsr_buf_free(&b);
+	return text;
 }
 
 static void the_alias_limit_at_its_boundary(void **state)
