@@ -1500,6 +1500,23 @@ static void test_home_created_through_tilde(void **state)
 	assert_diag_has(&d, "kcp refused to create the home workspace of adam: users \"adam\" is "
 			    "forbidden");
 	wsr_diag_free(&d);
+	/* hostile answers are errors naming what is wrong, never a crash */
+	static const struct {
+		unsigned status;
+		const char *body, *needle;
+	} bad[] = {
+	    {200, "<html>", "status.phase is missing"},
+	    {200, "{\"status\":{\"phase\":7}}", "status.phase is missing"},
+	    {500, "oops", "HTTP 500, reason (none) (the answer was not a Status"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fake_reset();
+		on("GET", "/clusters/root" API "/workspaces/~", NULL, bad[i].status, bad[i].body, 0);
+		wsr_diag_free(&d);
+		assert_int_equal(ops->start(p, c, WSR_ACT_CREATE, &op, &d), WSR_EAPI);
+		assert_diag_has(&d, bad[i].needle);
+	}
+	wsr_diag_free(&d);
 	/* and nothing but a creation is possible */
 	assert_int_equal(ops->start(p, c, WSR_ACT_DELETE, &op, &d), WSR_EINVAL);
 	assert_diag_has(&d, "kcp has no API to delete a home workspace");
