@@ -1511,7 +1511,8 @@ static void test_home_created_through_tilde(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fake_reset();
-		on("GET", "/clusters/root" API "/workspaces/~", NULL, bad[i].status, bad[i].body, 0);
+		on("GET", "/clusters/root" API "/workspaces/~", NULL, bad[i].status, bad[i].body,
+		   0);
 		wsr_diag_free(&d);
 		assert_int_equal(ops->start(p, c, WSR_ACT_CREATE, &op, &d), WSR_EAPI);
 		assert_diag_has(&d, bad[i].needle);
