@@ -20,7 +20,7 @@
 #include "sim/kcp/typerules.h"
 
 /* Impersonate-Group headers one request may carry. */
-#define MAX_IMPERSONATED_GROUPS 16
+#define WSR_KCPSIM_IMPERSONATED_GROUPS 16
 
 void wsr_kcpsim_forbid(wsr_kcpsim_call *c, const char *verb, const char *group,
 		       const char *resource, const char *name, const char *reason)
@@ -50,11 +50,12 @@ void wsr_kcpsim_forbid(wsr_kcpsim_call *c, const char *verb, const char *group,
  * system:authenticated, as Kubernetes adds it. NULL when out of memory. */
 static cJSON *impersonated(wsr_kcpsim_call *c, const char *name)
 {
-	const char *g[MAX_IMPERSONATED_GROUPS];
-	size_t n = wsr_sim_req_header_all(c->req, "Impersonate-Group", g, MAX_IMPERSONATED_GROUPS);
+	const char *g[WSR_KCPSIM_IMPERSONATED_GROUPS];
+	size_t n =
+	    wsr_sim_req_header_all(c->req, "Impersonate-Group", g, WSR_KCPSIM_IMPERSONATED_GROUPS);
 	cJSON *u = cJSON_CreateObject(), *groups = u ? cJSON_AddArrayToObject(u, "groups") : NULL;
 	int ok = groups && cJSON_AddStringToObject(u, "name", name);
-	for (size_t i = 0; ok && i < n && i < MAX_IMPERSONATED_GROUPS; i++)
+	for (size_t i = 0; ok && i < n && i < WSR_KCPSIM_IMPERSONATED_GROUPS; i++)
 		ok = cJSON_AddItemToArray(groups, cJSON_CreateString(g[i]));
 	ok = ok && cJSON_AddItemToArray(groups, cJSON_CreateString("system:authenticated"));
 	if (!ok) {
@@ -89,6 +90,14 @@ int wsr_kcpsim_authenticate(wsr_kcpsim_call *c)
 	}
 	if (!wsr_kcpsim_is_master(wsr_json_arr(c->user, "groups"))) {
 		wsr_kcpsim_forbid(c, "impersonate", "", "users", as, NULL);
+		return -1;
+	}
+	const char *g[WSR_KCPSIM_IMPERSONATED_GROUPS];
+	if (wsr_sim_req_header_all(c->req, "Impersonate-Group", g, WSR_KCPSIM_IMPERSONATED_GROUPS) >
+	    WSR_KCPSIM_IMPERSONATED_GROUPS) {
+		wsr_kcpsim_fail(c->resp, 400, NULL, NULL,
+				"at most %d Impersonate-Group headers are accepted",
+				WSR_KCPSIM_IMPERSONATED_GROUPS);
 		return -1;
 	}
 	if (!as[0] || !(c->as = impersonated(c, as))) {
@@ -141,8 +150,7 @@ static void read_attrs(const wsr_kcpsim_call *c, const char *rest, attrs *a)
 						       : "list";
 }
 
-/* Answers the 403 of a content authorizer refusal with reason. */
-static void deny(wsr_kcpsim_call *c, const char *rest, const char *reason)
+void wsr_kcpsim_deny(wsr_kcpsim_call *c, const char *rest, const char *reason)
 {
 	attrs a;
 	read_attrs(c, rest, &a);
@@ -173,7 +181,7 @@ int wsr_kcpsim_content_access(wsr_kcpsim_call *c, const char *rest)
 	char reason[64];
 	int phase = c->ws->phase;
 	if (strncmp(c->ws->path, "user:", 5) == 0 && !home_owner(c, c->ws)) {
-		deny(c, rest, "no verb=access permission on /");
+		wsr_kcpsim_deny(c, rest, "no verb=access permission on /");
 		return -1;
 	}
 	if (phase == WSR_KCPSIM_INACTIVE && strncmp(rest, "openapi", 7) != 0 &&
@@ -188,7 +196,7 @@ int wsr_kcpsim_content_access(wsr_kcpsim_call *c, const char *rest)
 		return 0;
 	snprintf(reason, sizeof(reason), "not permitted due to phase \"%s\"",
 		 wsr_kcpsim_phase_name(phase));
-	deny(c, rest, reason);
+	wsr_kcpsim_deny(c, rest, reason);
 	return -1;
 }
 

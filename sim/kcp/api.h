@@ -32,6 +32,10 @@ typedef struct wsr_kcpsim_call {
 void wsr_kcpsim_forbid(wsr_kcpsim_call *c, const char *verb, const char *group,
 		       const char *resource, const char *name, const char *reason);
 
+/* Answers the 403 of a content authorizer refusal of the request (rest is
+ * its path below /clusters/<path>) with reason, naming what it asked for. */
+void wsr_kcpsim_deny(wsr_kcpsim_call *c, const char *rest, const char *reason);
+
 /* Authentication and impersonation: fills c->user (and c->as, c->caller);
  * 0, or -1 after answering 401, 403 or 400. */
 int wsr_kcpsim_authenticate(wsr_kcpsim_call *c);

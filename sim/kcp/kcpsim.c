@@ -270,11 +270,7 @@ static int resolve(wsr_kcpsim_call *c, const char *url, const char **rest)
 		c->ws = wsr_kcpsim_store_ws(c->s, path);
 	}
 	if (!c->ws && !c->s->buckets && strncmp(p, "user:", 5) == 0) {
-		wsr_kcpsim_fail(c->resp, 403, NULL, NULL,
-				"forbidden: User \"%.200s\" cannot %s path \"/%.200s\": "
-				"LogicalCluster not found",
-				wsr_json_str(c->user, "name"),
-				strcmp(c->req->method, "GET") == 0 ? "get" : "access", *rest);
+		wsr_kcpsim_deny(c, *rest, "LogicalCluster not found");
 		return -1;
 	}
 	if (!c->ws) {

@@ -159,7 +159,7 @@ static int review(wsr_kcpsim_call *c, const cJSON *ra, char *reason)
 		   *verb = wsr_json_str(ra, "verb"), *name = wsr_json_str(ra, "name");
 	const char *why;
 	int ok = 0;
-	if (group && !group[0] && res && strcmp(res, "users") == 0 && verb &&
+	if ((!group || !group[0]) && res && strcmp(res, "users") == 0 && verb &&
 	    strcmp(verb, "impersonate") == 0) {
 		/* Kubernetes' impersonation: system:masters may act as anyone */
 		ok = wsr_kcpsim_is_master(wsr_json_arr(c->user, "groups"));

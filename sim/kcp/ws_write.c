@@ -236,7 +236,7 @@ void wsr_kcpsim_ws_create(wsr_kcpsim_call *c)
 static int touch(wsr_kcpsim_call *c, wsr_kcpsim_ws *w)
 {
 	char n[32];
-	if (w->conflicts <= 0)
+	if (w->conflicts <= 0 || c->dry) /* a dry run uses none up: it writes nothing */
 		return 0;
 	cJSON *obj = cJSON_Duplicate(w->obj, 1);
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
@@ -505,8 +505,9 @@ void wsr_kcpsim_ws_status_put(wsr_kcpsim_call *c, const char *name)
 		wsr_kcpsim_unavailable(c, WSR_ENOMEM);
 	} else {
 		int phase = wsr_kcpsim_phase_parse(wsr_json_str(st, "phase"));
-		/* writing another phase than the clock's stops the clock there */
-		commit(c, w, obj, phase != wsr_kcpsim_phase_at(w, c->now));
+		/* writing another phase than the clock's stops the clock there;
+		 * a deletion goes on, and its next phase replaces the written one */
+		commit(c, w, obj, phase != wsr_kcpsim_phase_at(w, c->now) && !w->deleted_at);
 	}
 	wsr_kcpsim_invalid_free(&inv);
 	cJSON_Delete(in);

@@ -243,4 +243,17 @@ t_cascading_delete_seen_by_kubectl() {
 	expect_rc 1
 }
 
+t_impersonation_through_kubectl() {
+	kcp_start
+	run kubectl auth can-i impersonate users/bob
+	expect_out 'yes'
+	run kubectl --as bob auth can-i impersonate users/alice
+	expect_out 'no'
+	run kubectl --as bob get workspaces
+	expect_rc 0
+	expect_out 'users'
+	grep -q 'GET /clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces' "$T/sim.err" ||
+		fail "no list reached the server"
+}
+
 run_tests

@@ -19,6 +19,8 @@
 #define KF_TENANCY "/apis/tenancy.kcp.io/v1alpha1"
 #define KF_WS(path) "/clusters/" path KF_TENANCY "/workspaces"
 #define KF_URL "http://127.0.0.1:6443"
+/* Room for extra header names and values in one request. */
+#define KF_HEADERS_MAX 64
 /* The users every topic seed starts with. */
 #define KF_USERS                                                                                   \
 	"users:\n"                                                                                 \
@@ -62,11 +64,11 @@ static inline int kf_req(wsr_kcpsim *k, const char *method, const char *path, co
 			 cJSON **out, char **text)
 {
 	char auth[128];
-	const char *headers[24] = {NULL};
+	const char *headers[KF_HEADERS_MAX + 6] = {NULL};
 	int h = 0;
 	snprintf(auth, sizeof(auth), "Bearer %s", token ? token : "admin-token");
 	/* extra first: the first of a name wins, so it can replace Content-Type */
-	for (int i = 0; extra && extra[i] && h < 18; i++)
+	for (int i = 0; extra && extra[i] && h < KF_HEADERS_MAX; i++)
 		headers[h++] = extra[i];
 	headers[h++] = "Authorization";
 	headers[h++] = auth;

@@ -15,6 +15,7 @@
 
 #include "kcpsim_fixture.h"
 #include "sim/kcp/api.h"
+#include "sim/kcp/names.h"
 
 #define HOME KF_WS("root") "/~"
 
@@ -47,6 +48,34 @@ static void home_cluster_names_are_kcps(void **state)
 	/* a leading zero byte is one '0' */
 	wsr_kcpsim_home_cluster("u97", c);
 	assert_string_equal(c, "02mtpqnefsm8");
+}
+
+static void home_paths_at_their_bounds(void **state)
+{
+	(void)state;
+	char name[WSR_KCPSIM_NAME_MAX + 2], path[WSR_KCPSIM_PATH_MAX + 8];
+	assert_true(wsr_kcpsim_ws_path_valid("user:bob"));
+	assert_true(wsr_kcpsim_ws_path_valid("user:bob:dev"));
+	assert_true(wsr_kcpsim_ws_path_valid("root:acme"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:"));
+	assert_false(wsr_kcpsim_ws_path_valid("user"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:Bob"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:bob:"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:bob::dev"));
+	memset(name, 'a', WSR_KCPSIM_NAME_MAX);
+	name[WSR_KCPSIM_NAME_MAX] = '\0';
+	snprintf(path, sizeof(path), "user:%s", name);
+	assert_true(wsr_kcpsim_ws_path_valid(path));
+	snprintf(path, sizeof(path), "user:%sa", name);
+	assert_false(wsr_kcpsim_ws_path_valid(path));
+	/* the whole path: at most WSR_KCPSIM_PATH_MAX bytes, as below root */
+	size_t n = (size_t)snprintf(path, sizeof(path), "user:bob");
+	while (n + 2 <= WSR_KCPSIM_PATH_MAX)
+		n += (size_t)snprintf(path + n, sizeof(path) - n, ":a");
+	assert_int_equal(strlen(path), WSR_KCPSIM_PATH_MAX);
+	assert_true(wsr_kcpsim_ws_path_valid(path));
+	strcat(path, "a");
+	assert_false(wsr_kcpsim_ws_path_valid(path));
 }
 
 static void the_first_get_of_the_home_creates_it(void **state)
@@ -200,6 +229,18 @@ static void only_masters_impersonate(void **state)
 	    "in API group \"\" at the cluster scope");
 	assert_int_equal(get_home(k, NULL, group_only, &v, NULL), 400);
 	cJSON_Delete(v);
+	/* WSR_KCPSIM_IMPERSONATED_GROUPS (16) groups: the 16th still counts; 17 are refused */
+	const char *many[2 * 18 + 3] = {"Impersonate-User", "carol"};
+	for (int i = 0; i < 18; i++) {
+		many[2 + 2 * i] = "Impersonate-Group";
+		many[3 + 2 * i] = i == 15 ? "acme-admins" : "g";
+	}
+	many[2 + 2 * 16] = NULL; /* 16 groups, acme-admins the last */
+	expect_creating(k, NULL, many);
+	many[2 + 2 * 16] = "Impersonate-Group"; /* 17 */
+	many[2 + 2 * 17] = NULL;
+	assert_int_equal(get_home(k, NULL, many, &v, NULL), 400);
+	kf_expect(v, 400, "at most 16 Impersonate-Group headers are accepted");
 	/* the access review says the same */
 	const char *review = "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
 			     "\"SelfSubjectAccessReview\",\"spec\":{\"resourceAttributes\":{"
@@ -219,6 +260,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(home_cluster_names_are_kcps),
+	    cmocka_unit_test(home_paths_at_their_bounds),
 	    cmocka_unit_test(the_first_get_of_the_home_creates_it),
 	    cmocka_unit_test(a_home_is_read_without_creating_it),
 	    cmocka_unit_test(home_creators_and_bucketed_homes),

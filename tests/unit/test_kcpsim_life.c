@@ -81,6 +81,11 @@ static void seven_phases_open_and_close_workspaces(void **state)
 		  "permitted due to phase \"Scheduling\"");
 	assert_int_equal(list_in(k, "root:u", &v), 403);
 	kf_expect(v, 403, "*not permitted due to phase \"Unavailable\"");
+	/* a path that names no resource says the path */
+	assert_int_equal(kf_call(k, "GET", "/clusters/root:u/version", NULL, NULL, &v), 403);
+	kf_expect(v, 403,
+		  "forbidden: User \"admin\" cannot get path \"/version\": not permitted due to "
+		  "phase \"Unavailable\"");
 	/* Inactive: kcp's filter, which still lets its LogicalCluster be read */
 	v = kf_get(k, "root", "in", 200);
 	char *msg = wsr_strdupf("logicalclusters.core.kcp.io \"%s\" is forbidden: logical cluster "
@@ -160,13 +165,21 @@ static void delete_cascades_through_terminating_and_deleting(void **state)
 	assert_string_equal(kf_phase(v), "Deleting");
 	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
 	cJSON_Delete(v);
+	/* a phase a client writes does not stop a deletion */
+	assert_int_equal(
+	    kf_call(k, "PUT", KF_WS("root:a") "/b/status",
+		    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		    "\"metadata\":{\"name\":\"b\"},\"status\":{\"phase\":\"Ready\"}}",
+		    NULL, &v),
+	    200);
+	cJSON_Delete(v);
 	/* a second DELETE answers the same */
 	assert_int_equal(kf_call(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
 	assert_string_equal(kf_phase(v), "Deleting");
 	cJSON_Delete(v);
 	kf_now += 199;
 	cJSON_Delete(kf_get(k, "root:a", "b", 200));
-	kf_now += 1;
+	kf_now += 1; /* b goes with a, whatever was written */
 	cJSON_Delete(kf_get(k, "root", "a", 404));
 	assert_int_equal(list_in(k, "root:a:b", &v), 404);
 	kf_expect(v, 404, "workspace root:a:b not found");

@@ -274,6 +274,44 @@ static void a_seed_may_give_root_its_own_type(void **state)
 	wsr_kcpsim_free(k);
 }
 
+/* PUT of root:w with spec.type as given (NULL: none). */
+static int put_type(wsr_kcpsim *k, const char *type, cJSON **v)
+{
+	char *body =
+	    wsr_strdupf("{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":"
+			"\"Workspace\",\"metadata\":{\"name\":\"w\"}%s%s%s}",
+			type ? ",\"spec\":{\"type\":" : "", type ? type : "", type ? "}" : "");
+	int rc = kf_call(k, "PUT", KF_WS("root") "/w", body, NULL, v);
+	free(body);
+	return rc;
+}
+
+static void spec_type_is_immutable_as_kcp_has_it(void **state)
+{
+	(void)state;
+	wsr_kcpsim *k = kf_open(KF_USERS);
+	cJSON *v;
+	kf_create_ok(k, "root", "w", NULL); /* organization */
+	assert_int_equal(put_type(k, "{\"name\":\"organization\",\"path\":\"root\"}", &v), 200);
+	cJSON_Delete(v);
+	/* the schema's rules first: a path left out is a path changed */
+	assert_int_equal(put_type(k, "{\"name\":\"organization\"}", &v), 422);
+	kf_expect(v, 422,
+		  "Workspace.tenancy.kcp.io \"w\" is invalid: spec.type: Invalid value: "
+		  "\"object\": path is immutable");
+	assert_int_equal(put_type(k, "{\"name\":\"team\",\"path\":\"root:x\"}", &v), 422);
+	kf_expect(v, 422,
+		  "Workspace.tenancy.kcp.io \"w\" is invalid: [spec.type: Invalid value: "
+		  "\"object\": name is immutable, spec.type: Invalid value: \"object\": path is "
+		  "immutable]");
+	/* then kcp's admission: no spec.type would unset it */
+	assert_int_equal(put_type(k, NULL, &v), 403);
+	kf_expect(v, 403,
+		  "workspaces.tenancy.kcp.io \"w\" is forbidden: spec.type: Invalid value: "
+		  "\"null\": field is immutable");
+	wsr_kcpsim_free(k);
+}
+
 static void workspace_types_in_kcps_shape(void **state)
 {
 	(void)state;
@@ -331,6 +369,7 @@ int main(void)
 	    cmocka_unit_test(kcp_default_configuration_admits_as_kcp),
 	    cmocka_unit_test(extends_counts_for_every_rule),
 	    cmocka_unit_test(a_seed_may_give_root_its_own_type),
+	    cmocka_unit_test(spec_type_is_immutable_as_kcp_has_it),
 	    cmocka_unit_test(workspace_types_in_kcps_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
