@@ -540,8 +540,8 @@ static int check_phase(wsr_change *c, const char *parent, const char *phase, wsr
 		    strcmp(phase, "Inactive") == 0;
 	return refuse(diag, c,
 		      known ? wsr_strdupf("kcp refuses access to a workspace's content in "
-					  "phase %s (403)",
-					  phase)
+					  "phase %s (403: not permitted due to phase \"%s\")",
+					  phase, phase)
 			    : strdup("not a phase of kcp's"),
 		      strcmp(phase, "Scheduling") == 0
 			  ? "plan again when it is Ready"
@@ -602,13 +602,20 @@ static int check_workspace(wsr_provider *p, wsr_change *c, wsr_diag *diag)
 	snprintf(pt.key, sizeof(pt.key), "%s", pf->type);
 	if (!rc)
 		rc = child_ref(c, &pt, &rpath, &rname, &defaulted, diag);
-	if (!rc && !(rc = resolve(p, c, parent, rpath, rname, &ct, diag)) && !ct.obj)
-		rc = forbidden(diag, c, NULL,
-			       defaulted ? "it is the default child type of the parent's type; set "
-					   "spec.type"
-					 : "fix spec.type, or create the type first",
-			       "workspace type \"%s%s%s\" cannot be resolved", rpath ? rpath : "",
-			       rpath ? ":" : "", rname);
+	const char *hint = defaulted ? "it is the default child type of the parent's type; set "
+				       "spec.type"
+				     : "fix spec.type, or create the type first";
+	/* kcp's two words for "not found": a reference with a path is looked up
+	 * once and kcp wraps the NotFound as an internal error */
+	if (!rc && !(rc = resolve(p, c, parent, rpath, rname, &ct, diag)) && !ct.obj && rpath)
+		rc = forbidden(
+		    diag, c, NULL, hint,
+		    "Internal error occurred: workspacetypes.tenancy.kcp.io \"%s:%s\" not "
+		    "found",
+		    rpath, rname);
+	else if (!rc && !ct.obj)
+		rc = forbidden(diag, c, NULL, hint, "workspace type \"%s\" cannot be resolved",
+			       rname);
 	if (!rc && (!(ca = malloc(sizeof(*ca))) || !(pa = malloc(sizeof(*pa)))))
 		rc = WSR_ENOMEM;
 	if (!rc && !(rc = aliases_of(p, c, &ct, ca, diag)) && !(rc = check_use(p, c, ca, diag)) &&

@@ -271,7 +271,7 @@ t_plan_refuses_in_the_servers_words() {
 	kws specs acme acme root organization
 	run "$WSR" apply specs --auto-approve
 	expect_rc 0
-	for c in "root team t1" "root:acme organization o2" "root:acme home h1"; do
+	for c in "root team t1" "root:acme organization o2" "root:acme home h1" "root:acme ghost g1"; do
 		set -- $c
 		rm -f specs/x.yaml
 		kws specs x "$3" "$1" "$2"

@@ -1050,8 +1050,8 @@ static void test_check_refusals_in_kcps_words(void **state)
 
 	fixture_checked k = check_create(p, "root:acme:ghosts", SPEC_OF("root:acme", "ghost"));
 	assert_checked(k, 1,
-		       "workspaces.tenancy.kcp.io \"ghosts\" is forbidden: workspace type "
-		       "\"root:ghost\" cannot be resolved");
+		       "workspaces.tenancy.kcp.io \"ghosts\" is forbidden: Internal error "
+		       "occurred: workspacetypes.tenancy.kcp.io \"root:ghost\" not found");
 	fixture_checked_free(&k);
 
 	/* the child's limitAllowedParents, with the parent's aliases */
@@ -1244,8 +1244,8 @@ static void test_check_parent_phases(void **state)
 			  "(phase Terminating) | kcp deletes every workspace inside"},
 	    {"root:del", "its parent root:del is being deleted (phase Deleting)"},
 	    {"root:sched", "its parent root:sched is in phase Scheduling | kcp refuses access to "
-			   "a workspace's content in phase Scheduling (403) | plan again when it "
-			   "is Ready"},
+			   "a workspace's content in phase Scheduling (403: not permitted due to "
+			   "phase \"Scheduling\") | plan again when it is Ready"},
 	    {"root:unav", "its parent root:unav is in phase Unavailable"},
 	    {"root:inact", "its parent root:inact is in phase Inactive"},
 	};
