@@ -7,9 +7,10 @@
  *   open(config)  -> list(observed) [-> read(address)... when partial_list]
  *                 -> check(change)... -> start/poll... -> close
  *
- * Threading: list, read and check are called from one thread. start and poll may be
- * called concurrently from several apply workers (different ops), so a
- * provider must make them thread-safe (the http client in lib/ is). */
+ * Threading: list, read and check are called from one thread. start and
+ * poll may be called concurrently from several apply workers (different
+ * ops), so a provider must make them thread-safe (the http client in lib/
+ * is). */
 #ifndef WSR_PROVIDERS_PROVIDER_H
 #define WSR_PROVIDERS_PROVIDER_H
 #include <stddef.h>
@@ -108,9 +109,9 @@ const wsr_provider_ops *wsr_provider_find(const char *name);
 
 /* Checks what every provider's addresses share — "<provider>/<segment>..."
  * of lowercase letters, digits, '-', '_', '.', ':', '@' (a kcp home's user
- * name), no empty segment and
- * none starting with '.' (no "..") — and finds the provider. The provider
- * then checks its own form (how many segments). Returns the provider, or
- * NULL after an error in diag (the address quoted safely for a terminal). */
+ * name), no empty segment and none starting with '.' (no "..") — and finds
+ * the provider. The provider then checks its own form (how many segments,
+ * which characters). Returns the provider, or NULL after an error in diag
+ * (the address quoted safely for a terminal). */
 const wsr_provider_ops *wsr_provider_for_address(const char *address, wsr_diag *diag);
 #endif
