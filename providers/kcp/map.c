@@ -1,14 +1,15 @@
-/* map: the translation between kcp's Workspace object and wsr's canonical
- * values, and the address rule (kcp/<path>). Kept apart from the HTTP calls
- * because it is the one place that decides what a field means; every field
- * the server sends is checked for type here, so a hostile answer becomes a
- * message naming the field, never a crash or a silently missing field
- * (which the diff would take for a change).
+/* map: the translation between kcp's Workspace object (and a
+ * logicalcluster home's Workspace or LogicalCluster) and wsr's canonical
+ * values, and the address rule (kcp/<path>, kcp/user:<name> for a home). Kept apart from the HTTP
+ * calls because it is the one place that decides what a field means; every field the server sends
+ * is checked for type here, so a hostile answer becomes a message naming the field, never a crash
+ * or a silently missing field (which the diff would take for a change).
  *
  * The canonical value is document-shaped, as the loader makes the desired
  * side: {"metadata": {"labels"}?, "spec": {"parent", "type": {"name",
  * "path"}, "location"?}} for a Workspace, {} for a HomeWorkspace (a
- * workspace of type root:home). No name: it is part of the address. */
+ * workspace of type root:home, or a home logical cluster). No name: it is
+ * part of the address. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
