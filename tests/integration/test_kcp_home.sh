@@ -226,6 +226,18 @@ t_logicalcluster_home_refusals() {
 	expect_err 'user "Adam": byte 1 (0x41) cannot be part of a home workspace'"'"'s address'
 }
 
+# a user name with '@' and '.' is an address, a URL segment and a header
+# value (the emulator does not make such homes yet: plan only)
+t_logicalcluster_home_of_an_email_user_name_plans() {
+	lc_start && home bella@example.com bella
+	run "$WSR" plan specs
+	expect_rc 0
+	expect_out "+   kcp/user:bella@example.com"
+	expect_out "# home workspace of user bella@example.com"
+	run "$WSR" state show kcp/user:bella@example.com --dir specs
+	expect_no_err "malformed address"
+}
+
 # kcp has no API that deletes a home
 t_logicalcluster_home_deletion_refused() {
 	lc_start && home adam adam
