@@ -23,6 +23,8 @@
 
 /* The annotation /_sim/conflicts sets on the workspace it touches. */
 #define TOUCHED "sim.wsr.dev/touched"
+/* kcp's annotation of who created a workspace. */
+#define OWNER "experimental.tenancy.kcp.io/owner"
 
 /* An admission refusal, as Kubernetes words one (admission.NewForbidden). */
 static void forbidden(wsr_kcpsim_call *c, const char *name, const char *msg)
@@ -82,16 +84,31 @@ static cJSON *requested_type(wsr_kcpsim_call *c, const char *name, const cJSON *
 	return ref;
 }
 
+/* The server's field a body sets that only system:masters may set
+ * ("spec.Cluster", "spec.URL", as kcp's workspace admission names them),
+ * or NULL. */
+static const char *server_field(const wsr_kcpsim_call *c, const cJSON *spec)
+{
+	const char *cluster = wsr_json_str(spec, "cluster"), *url = wsr_json_str(spec, "URL");
+	if (wsr_kcpsim_is_master(wsr_json_arr(c->user, "groups")))
+		return NULL;
+	if (cluster && cluster[0])
+		return "spec.Cluster";
+	return url && url[0] ? "spec.URL" : NULL;
+}
+
 /* The admission rules on a creation in kcp's order (resolve, aliases, use
  * on each, allowed parents, allowed children); 0, or -1 after answering
  * 403. *type is the new workspace's type. */
-static int admit(wsr_kcpsim_call *c, const char *name, const cJSON *ref, const cJSON **type)
+static int admit(wsr_kcpsim_call *c, const char *name, const cJSON *ref, const cJSON *spec,
+		 const cJSON **type)
 {
 	const wsr_kcpsim_types tr = WSR_KCPSIM_STORE_TYPES(c);
 	char r[WSR_KCPSIM_REF_MAX], why[WSR_KCPSIM_WHY_MAX];
 	const cJSON *ptype = wsr_kcpsim_ws_type(c->s, c->ws), *refused;
 	const char *path = wsr_json_str(ref, "path");
 	int err = 0;
+	const char *own = server_field(c, spec);
 	if (!(*type = wsr_kcpsim_type_resolve(&tr, c->ws->path, ref))) {
 		if (path) {
 			wsr_kcpsim_ref(r, ref);
@@ -103,8 +120,10 @@ static int admit(wsr_kcpsim_call *c, const char *name, const cJSON *ref, const c
 		} else
 			snprintf(why, sizeof(why), "workspace type \"%s\" cannot be resolved",
 				 wsr_json_str(ref, "name"));
-	} else if ((refused = wsr_kcpsim_use_refused(&tr, *type, wsr_json_str(c->user, "name"),
-						     wsr_json_arr(c->user, "groups"), &err, why))) {
+	} else if (own)
+		snprintf(why, sizeof(why), "%s can only be set by system privileged users", own);
+	else if ((refused = wsr_kcpsim_use_refused(&tr, *type, wsr_json_str(c->user, "name"),
+						   wsr_json_arr(c->user, "groups"), &err, why))) {
 		wsr_kcpsim_ref(r, refused);
 		snprintf(why, sizeof(why),
 			 "unable to use workspace type %s: missing verb='use' permission on "
@@ -153,6 +172,37 @@ static void dry_created(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, const cJSON *type)
 	wsr_kcpsim_ws_free(w);
 }
 
+/* kcp's owner annotation (pkg/admission/workspace/admission.go) for a
+ * creation by anyone but system:masters: who asked, as Kubernetes'
+ * UserInfo in JSON. 0 or WSR_ENOMEM. */
+static int mark_owner(wsr_kcpsim_call *c, cJSON *annotations)
+{
+	const cJSON *groups = wsr_json_arr(c->user, "groups"), *g;
+	if (wsr_kcpsim_is_master(groups))
+		return 0;
+	cJSON *info = cJSON_CreateObject(), *list = cJSON_CreateArray();
+	int ok = info && list &&
+		 cJSON_AddStringToObject(info, "username", wsr_json_str(c->user, "name"));
+	int authenticated = 0;
+	cJSON_ArrayForEach(g, groups)
+	{
+		authenticated |=
+		    cJSON_IsString(g) && strcmp(g->valuestring, "system:authenticated") == 0;
+		ok = ok && cJSON_AddItemToArray(list, cJSON_Duplicate(g, 1));
+	}
+	ok = ok && (authenticated ||
+		    cJSON_AddItemToArray(list, cJSON_CreateString("system:authenticated")));
+	if (ok && cJSON_AddItemToObject(info, "groups", list))
+		list = NULL;
+	char *text = ok ? cJSON_PrintUnformatted(info) : NULL;
+	cJSON_DeleteItemFromObjectCaseSensitive(annotations, OWNER);
+	ok = text && cJSON_AddStringToObject(annotations, OWNER, text);
+	free(text);
+	cJSON_Delete(list);
+	cJSON_Delete(info);
+	return ok ? 0 : WSR_ENOMEM;
+}
+
 /* Creates the admitted child b of type and answers 201 (or, for a dry
  * run, answers what it would be). */
 static void add_child(wsr_kcpsim_call *c, wsr_kcpsim_body *b, const cJSON *type)
@@ -160,7 +210,7 @@ static void add_child(wsr_kcpsim_call *c, wsr_kcpsim_body *b, const cJSON *type)
 	const wsr_kcpsim_types tr = WSR_KCPSIM_STORE_TYPES(c);
 	char cluster[WSR_KCPSIM_CLUSTER_LEN + 1];
 	char *path = wsr_strdupf("%s:%s", c->ws->path, b->name);
-	cJSON *ref = canonical(type);
+	cJSON *ref = mark_owner(c, b->annotations) ? NULL : canonical(type);
 	wsr_kcpsim_new_cluster(c->s, cluster);
 	cJSON *obj =
 	    ref ? wsr_kcpsim_ws_object(b->name, take(&b->labels), take(&b->annotations), ref,
@@ -224,7 +274,8 @@ void wsr_kcpsim_ws_create(wsr_kcpsim_call *c)
 		wsr_kcpsim_fail(c->resp, 409, "AlreadyExists",
 				wsr_kcpsim_details(b.name, "workspaces"),
 				"workspaces.tenancy.kcp.io \"%s\" already exists", b.name);
-	else if ((ref = requested_type(c, b.name, b.type)) && admit(c, b.name, ref, &type) == 0)
+	else if ((ref = requested_type(c, b.name, b.type)) &&
+		 admit(c, b.name, ref, wsr_json_obj(in, "spec"), &type) == 0)
 		add_child(c, &b, type);
 	cJSON_Delete(ref);
 	cJSON_Delete(in);
@@ -319,6 +370,44 @@ static void type_unchanged(const wsr_kcpsim_body *b, const cJSON *old, wsr_kcpsi
 				       "Invalid value: \"object\": path is immutable");
 }
 
+/* The schema's other rules on spec: URL and cluster stay set, and cluster
+ * stays as it is. */
+static void spec_unchanged(const cJSON *in, const wsr_kcpsim_ws *w, wsr_kcpsim_invalid *inv)
+{
+	const cJSON *spec = wsr_json_obj(in, "spec");
+	const cJSON *cluster = cJSON_GetObjectItemCaseSensitive(spec, "cluster");
+	if (!cJSON_GetObjectItemCaseSensitive(spec, "URL"))
+		wsr_kcpsim_invalid_add(inv, "FieldValueInvalid", "spec",
+				       "Invalid value: \"object\": URL cannot be unset");
+	if (!cluster)
+		wsr_kcpsim_invalid_add(inv, "FieldValueInvalid", "spec",
+				       "Invalid value: \"object\": cluster cannot be unset");
+	else if (!cJSON_IsString(cluster) || strcmp(cluster->valuestring, w->cluster) != 0)
+		wsr_kcpsim_invalid_add(inv, "FieldValueInvalid", "spec.cluster",
+				       "Invalid value: \"string\": cluster is immutable");
+}
+
+/* kcp's workspace admission on an update, after the schema
+ * (pkg/admission/workspace/admission.go): only system:masters may change
+ * spec.URL, and spec.type may not go. 0, or -1 after answering 403. */
+static int update_admitted(wsr_kcpsim_call *c, const wsr_kcpsim_ws *w, const cJSON *in,
+			   const wsr_kcpsim_body *b)
+{
+	const char *url = wsr_json_str(wsr_json_obj(in, "spec"), "URL");
+	char *have = wsr_strdupf("%s/clusters/%s", c->s->url, w->path);
+	int changed = !url || !have || strcmp(url, have) != 0;
+	free(have);
+	if (changed && !wsr_kcpsim_is_master(wsr_json_arr(c->user, "groups"))) {
+		forbidden(c, w->name, "spec.URL can only be changed by system privileged users");
+		return -1;
+	}
+	if (!b->type) {
+		forbidden(c, w->name, "spec.type: Invalid value: \"null\": field is immutable");
+		return -1;
+	}
+	return 0;
+}
+
 /* PUT, and PATCH after merging: in is the whole new object. */
 static void update(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, const cJSON *in)
 {
@@ -327,11 +416,11 @@ static void update(wsr_kcpsim_call *c, wsr_kcpsim_ws *w, const cJSON *in)
 	if (strict(c, in) || preconditions(c, w, in))
 		return;
 	int rc = wsr_kcpsim_body_check(&b, in, 1, &inv);
-	if (!rc)
+	if (!rc) {
 		type_unchanged(&b, wsr_json_path(w->obj, "spec.type"), &inv);
-	if (!rc && !inv.n && !b.type) {
-		/* kcp's workspace admission, after the schema's rules */
-		forbidden(c, w->name, "spec.type: Invalid value: \"null\": field is immutable");
+		spec_unchanged(in, w, &inv);
+	}
+	if (!rc && !inv.n && update_admitted(c, w, in, &b)) {
 		wsr_kcpsim_body_free(&b);
 		return;
 	}

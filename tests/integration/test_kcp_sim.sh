@@ -157,8 +157,9 @@ t_admission_refusals() {
 t_updates_and_conflicts() {
 	start
 	api POST $WS "$(ws w)"
-	rv=$(jq -r .metadata.resourceVersion "$T/stdout")
-	body='{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w","resourceVersion":"'$rv'","labels":{"a":"1"}},"spec":{"type":{"name":"universal","path":"root"}}}'
+	# what a client PUTs: the object it read, changed (spec.URL, spec.cluster
+	# and spec.type must stay as they are)
+	body=$(jq -c '.metadata.labels = {"a":"1"}' "$T/stdout")
 	curl -s -X POST "$SIM_URL/_sim/conflicts" -d '{"path":"root:w","count":1}' >"$T/stdout"
 	expect_json '.conflicts == 1'
 	api PUT $WS/w "$body"
@@ -179,7 +180,8 @@ t_updates_and_conflicts() {
 	expect_status 422 Invalid
 	expect_out 'spec.type: Invalid value: \"object\": name is immutable'
 	# a PUT without spec.type would unset it: kcp's admission refuses
-	api PUT $WS/w '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w"}}'
+	api GET $WS/w
+	api PUT $WS/w "$(jq -c 'del(.spec.type)' "$T/stdout")"
 	expect_status 403 Forbidden
 	expect_out 'spec.type: Invalid value: \"null\": field is immutable'
 	api PUT $WS/w '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"v"}}'
@@ -318,7 +320,8 @@ t_dry_run_writes_nothing() {
 	expect_json '.metadata.name == "x" and .spec.type.name == "universal" and .metadata.resourceVersion == null'
 	api POST "$WS?dryRun=All" "$(ws x nope)"
 	expect_status 403 Forbidden
-	api PUT "$WS/w?dryRun=All" '{"apiVersion":"tenancy.kcp.io/v1alpha1","kind":"Workspace","metadata":{"name":"w","labels":{"a":"1"}},"spec":{"type":{"name":"universal","path":"root"}}}'
+	api GET $WS/w
+	api PUT "$WS/w?dryRun=All" "$(jq -c '.metadata.labels = {"a":"1"}' "$T/stdout")"
 	expect_code 200
 	expect_json '.metadata.labels == {"a":"1"}'
 	CT=application/merge-patch+json api PATCH "$WS/w?dryRun=All" '{"metadata":{"labels":{"b":"2"}}}'

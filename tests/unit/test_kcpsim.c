@@ -507,10 +507,11 @@ static char *ws_put_body(const cJSON *v, const char *labels_json, long rv)
 	return wsr_strdupf("{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 			   "\"metadata\":{\"name\":\"%s\",\"labels\":%s%s%s%s},"
 			   "\"spec\":{\"type\":{\"name\":\"universal\",\"path\":\"root\"},"
-			   "\"cluster\":\"client-value\",\"URL\":\"http://evil\"}}",
+			   "\"cluster\":\"%s\",\"URL\":\"%s\"}}",
 			   wsr_json_str(wsr_json_obj(v, "metadata"), "name"), labels_json,
 			   rv >= 0 ? ",\"resourceVersion\":\"" : "", rv >= 0 ? rvs : "",
-			   rv >= 0 ? "\"" : "");
+			   rv >= 0 ? "\"" : "", wsr_json_str(wsr_json_obj(v, "spec"), "cluster"),
+			   wsr_json_str(wsr_json_obj(v, "spec"), "URL"));
 }
 
 static void put_checks_resource_version_and_keeps_server_fields(void **state)
@@ -554,22 +555,14 @@ static void put_checks_resource_version_and_keeps_server_fields(void **state)
 	assert_int_equal(call(k, "PUT", WS("root") "/w",
 			      "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 			      "\"metadata\":{\"name\":\"w\"},\"spec\":{\"type\":{\"name\":\"team\","
-			      "\"path\":\"root\"}}}",
+			      "\"path\":\"root\"},\"URL\":\"x\",\"cluster\":\"x\"}}",
 			      &u),
 			 422);
 	/* the Workspace schema's rule (kcp's CRD), before admission */
 	expect_status(u, 422, "Invalid",
-		      "Workspace.tenancy.kcp.io \"w\" is invalid: spec.type: Invalid value: "
-		      "\"object\": name is immutable");
-	/* a body without spec.type changes it to none: kcp's admission refuses */
-	assert_int_equal(call(k, "PUT", WS("root") "/w",
-			      "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-			      "\"metadata\":{\"name\":\"w\"}}",
-			      &u),
-			 403);
-	expect_status(u, 403, "Forbidden",
-		      "workspaces.tenancy.kcp.io \"w\" is forbidden: spec.type: Invalid value: "
-		      "\"null\": field is immutable");
+		      "Workspace.tenancy.kcp.io \"w\" is invalid: [spec.type: Invalid value: "
+		      "\"object\": name is immutable, spec.cluster: Invalid value: \"string\": "
+		      "cluster is immutable]");
 	assert_int_equal(call(k, "PUT", WS("root") "/nope", "{}", &u), 404);
 	expect_status(u, 404, "NotFound", "workspaces.tenancy.kcp.io \"nope\" not found");
 	free(cluster);

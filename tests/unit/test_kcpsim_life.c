@@ -217,10 +217,17 @@ static void a_deletion_survives_a_restart(void **state)
 	free(dir);
 }
 
-static const char *const labels_put =
-    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-    "\"metadata\":{\"name\":\"w\",\"labels\":{\"a\":\"1\"}},"
-    "\"spec\":{\"type\":{\"name\":\"universal\",\"path\":\"root\"}}}";
+/* A PUT of w (as read in v) with the label a=1. */
+static char *labels_put(const cJSON *v)
+{
+	cJSON *b = cJSON_Duplicate(v, 1);
+	cJSON *labels =
+	    cJSON_AddObjectToObject(cJSON_GetObjectItemCaseSensitive(b, "metadata"), "labels");
+	cJSON_AddStringToObject(labels, "a", "1");
+	char *text = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	return text;
+}
 
 static void dry_run_answers_and_writes_nothing(void **state)
 {
@@ -257,10 +264,14 @@ static void dry_run_answers_and_writes_nothing(void **state)
 			 422);
 	cJSON_Delete(v);
 	/* update, patch, status, delete: the answer of the real one */
-	assert_int_equal(
-	    kf_req(k, "PUT", KF_WS("root:o") "/w", labels_put, NULL, NULL, dry, &v, NULL), 200);
+	v = kf_get(k, "root:o", "w", 200);
+	char *put = labels_put(v);
+	cJSON_Delete(v);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root:o") "/w", put, NULL, NULL, dry, &v, NULL),
+			 200);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.labels"), "a"), "1");
 	cJSON_Delete(v);
+	free(put);
 	const char *patch[] = {"Content-Type", "application/merge-patch+json", NULL};
 	assert_int_equal(kf_req(k, "PATCH", KF_WS("root:o") "/w",
 				"{\"metadata\":{\"labels\":{\"b\":\"2\"}}}", NULL, patch, dry, &v,

@@ -274,15 +274,23 @@ static void a_seed_may_give_root_its_own_type(void **state)
 	wsr_kcpsim_free(k);
 }
 
-/* PUT of root:w with spec.type as given (NULL: none). */
-static int put_type(wsr_kcpsim *k, const char *type, cJSON **v)
+/* PUT of root:w as token with spec.type as given (NULL: none) and the
+ * server's fields spec.cluster and spec.URL as given (NULL: left out). */
+static int put_spec(wsr_kcpsim *k, const char *token, const char *type, const char *cluster,
+		    const char *url, cJSON **v)
 {
-	char *body =
-	    wsr_strdupf("{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":"
-			"\"Workspace\",\"metadata\":{\"name\":\"w\"}%s%s%s}",
-			type ? ",\"spec\":{\"type\":" : "", type ? type : "", type ? "}" : "");
-	int rc = kf_call(k, "PUT", KF_WS("root") "/w", body, NULL, v);
-	free(body);
+	wsr_buf b = WSR_BUF_INIT;
+	wsr_buf_puts(&b, "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+			 "\"metadata\":{\"name\":\"w\"},\"spec\":{\"location\":{}");
+	if (type)
+		wsr_buf_printf(&b, ",\"type\":%s", type);
+	if (cluster)
+		wsr_buf_printf(&b, ",\"cluster\":\"%s\"", cluster);
+	if (url)
+		wsr_buf_printf(&b, ",\"URL\":\"%s\"", url);
+	wsr_buf_puts(&b, "}}");
+	int rc = kf_call(k, "PUT", KF_WS("root") "/w", wsr_buf_str(&b), token, v);
+	wsr_buf_free(&b);
 	return rc;
 }
 
@@ -290,25 +298,69 @@ static void spec_type_is_immutable_as_kcp_has_it(void **state)
 {
 	(void)state;
 	wsr_kcpsim *k = kf_open(KF_USERS);
+	const char *org = "{\"name\":\"organization\",\"path\":\"root\"}";
+	const char *url = KF_URL "/clusters/root:w";
 	cJSON *v;
-	kf_create_ok(k, "root", "w", NULL); /* organization */
-	assert_int_equal(put_type(k, "{\"name\":\"organization\",\"path\":\"root\"}", &v), 200);
+	assert_int_equal(kf_create(k, "root", "w", NULL, "bob-token", &v), 201);
+	char *cluster = strdup(wsr_json_str(wsr_json_obj(v, "spec"), "cluster"));
+	/* kcp records who created it (anyone but system:masters) */
+	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.annotations"),
+					 "experimental.tenancy.kcp.io/owner"),
+			    "{\"username\":\"bob\",\"groups\":[\"system:authenticated\"]}");
+	cJSON_Delete(v);
+	assert_int_equal(put_spec(k, "bob-token", org, cluster, url, &v), 200);
 	cJSON_Delete(v);
 	/* the schema's rules first: a path left out is a path changed */
-	assert_int_equal(put_type(k, "{\"name\":\"organization\"}", &v), 422);
+	assert_int_equal(put_spec(k, NULL, "{\"name\":\"organization\"}", cluster, url, &v), 422);
 	kf_expect(v, 422,
 		  "Workspace.tenancy.kcp.io \"w\" is invalid: spec.type: Invalid value: "
 		  "\"object\": path is immutable");
-	assert_int_equal(put_type(k, "{\"name\":\"team\",\"path\":\"root:x\"}", &v), 422);
+	assert_int_equal(
+	    put_spec(k, NULL, "{\"name\":\"team\",\"path\":\"root:x\"}", cluster, url, &v), 422);
 	kf_expect(v, 422,
 		  "Workspace.tenancy.kcp.io \"w\" is invalid: [spec.type: Invalid value: "
 		  "\"object\": name is immutable, spec.type: Invalid value: \"object\": path is "
 		  "immutable]");
-	/* then kcp's admission: no spec.type would unset it */
-	assert_int_equal(put_type(k, NULL, &v), 403);
+	/* spec.URL and spec.cluster stay set, the cluster as it is */
+	assert_int_equal(put_spec(k, NULL, org, NULL, NULL, &v), 422);
+	kf_expect(
+	    v, 422,
+	    "Workspace.tenancy.kcp.io \"w\" is invalid: [spec: Invalid value: \"object\": URL "
+	    "cannot be unset, spec: Invalid value: \"object\": cluster cannot be unset]");
+	assert_int_equal(put_spec(k, NULL, org, "other", url, &v), 422);
+	kf_expect(v, 422,
+		  "Workspace.tenancy.kcp.io \"w\" is invalid: spec.cluster: Invalid value: "
+		  "\"string\": cluster is immutable");
+	/* then kcp's workspace admission: URL is system:masters', spec.type stays */
+	assert_int_equal(put_spec(k, "bob-token", org, cluster, "http://elsewhere", &v), 403);
+	kf_expect(v, 403,
+		  "workspaces.tenancy.kcp.io \"w\" is forbidden: spec.URL can only be changed by "
+		  "system privileged users");
+	assert_int_equal(put_spec(k, NULL, org, cluster, "http://elsewhere", &v), 200);
+	cJSON_Delete(v);
+	assert_int_equal(put_spec(k, NULL, NULL, cluster, url, &v), 403);
 	kf_expect(v, 403,
 		  "workspaces.tenancy.kcp.io \"w\" is forbidden: spec.type: Invalid value: "
 		  "\"null\": field is immutable");
+	/* on create, only system:masters may set them */
+	assert_int_equal(
+	    kf_call(k, "POST", KF_WS("root"),
+		    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		    "\"metadata\":{\"name\":\"x\"},\"spec\":{\"cluster\":\"abc\"}}",
+		    "bob-token", &v),
+	    403);
+	kf_expect(v, 403,
+		  "workspaces.tenancy.kcp.io \"x\" is forbidden: spec.Cluster can only be set by "
+		  "system privileged users");
+	assert_int_equal(
+	    kf_call(k, "POST", KF_WS("root"),
+		    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		    "\"metadata\":{\"name\":\"x\"},\"spec\":{\"URL\":\"http://x\"}}",
+		    NULL, &v),
+	    201);
+	assert_null(wsr_json_path(v, "metadata.annotations")); /* masters: no owner */
+	cJSON_Delete(v);
+	free(cluster);
 	wsr_kcpsim_free(k);
 }
 
