@@ -552,6 +552,10 @@ static int perform(wsr_http *h, CURL *c, wsr_http_resp *resp, const char *method
 			return WSR_ELIMIT;
 		}
 		if (rc == CURLE_OK && (last || !retryable_status(resp->status))) {
+			curl_off_t after = 0;
+			if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
+			    after > 0)
+				resp->retry_after_s = after > LONG_MAX ? LONG_MAX : (long)after;
 			if (wsr_buf_putc(&s.buf, '\0')) { /* the body is always a string */
 				wsr_buf_free(&s.buf);
 				return WSR_ENOMEM;

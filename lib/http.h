@@ -50,7 +50,8 @@ typedef struct wsr_http_resp {
 	long status; /* HTTP status of the last attempt */
 	char *body;  /* NUL-terminated; may be empty */
 	size_t len;
-	int attempts; /* how many requests were sent */
+	int attempts;	    /* how many requests were sent */
+	long retry_after_s; /* the last answer's Retry-After in seconds; 0 when none */
 } wsr_http_resp;
 
 int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err);
@@ -59,7 +60,8 @@ void wsr_http_free(wsr_http *h);
 /* Sends method path (appended to base_url) with an optional JSON body and
  * extra headers ("Name: value", NULL-terminated list; may be NULL). Returns
  * 0 when a response arrived (any status; 429/5xx only after retries ran
- * out), WSR_EHTTP with *err (caller frees) when none did, WSR_ELIMIT when the
+ * out; resp->retry_after_s carries its Retry-After), WSR_EHTTP with *err
+ * (caller frees) when none did, WSR_ELIMIT when the
  * body was too large. resp must be freed with wsr_http_resp_free. */
 int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const char *path,
 		     const char *const *headers, const char *body, char **err);

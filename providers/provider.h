@@ -4,11 +4,13 @@
  * provider gets them the same way. Providers never include reconciler headers.
  *
  * Life of a provider in one run:
- *   open(config)  -> list(observed) -> check(change)... -> start/poll... -> close
+ *   open(config)  -> list(observed) [-> read(address)... when partial_list]
+ *                 -> check(change)... -> start/poll... -> close
  *
- * Threading: list and check are called from one thread. start and poll may be
- * called concurrently from several apply workers (different ops), so a
- * provider must make them thread-safe (the http client in lib/ is). */
+ * Threading: list, read and check are called from one thread. start and
+ * poll may be called concurrently from several apply workers (different
+ * ops), so a provider must make them thread-safe (the http client in lib/
+ * is). */
 #ifndef WSR_PROVIDERS_PROVIDER_H
 #define WSR_PROVIDERS_PROVIDER_H
 #include <stddef.h>
@@ -86,6 +88,15 @@ typedef struct wsr_provider_ops {
 	 * open provider: the engine asks it while planning, to create parents
 	 * before children and delete children before parents. */
 	int (*parent)(const char *kind, const char *address, char *buf, size_t n);
+
+	/* 1 when list may leave out resources that exist: some cannot be
+	 * listed at all (a kcp home workspace in logicalcluster style has no
+	 * parent to list it under). After list, the engine then calls read
+	 * for every desired or recorded address of this provider that the
+	 * listing did not return, and adds what read finds to observed. Such
+	 * a provider's read should answer "absent" without a request when its
+	 * listing already shows that (a workspace whose parent was listed). */
+	int partial_list;
 } wsr_provider_ops;
 
 /* Longest address accepted from a user: a Loopback address is at most
@@ -97,9 +108,10 @@ typedef struct wsr_provider_ops {
 const wsr_provider_ops *wsr_provider_find(const char *name);
 
 /* Checks what every provider's addresses share — "<provider>/<segment>..."
- * of lowercase letters, digits, '-', '_', '.', ':', no empty segment and
- * none starting with '.' (no "..") — and finds the provider. The provider
- * then checks its own form (how many segments). Returns the provider, or
- * NULL after an error in diag (the address quoted safely for a terminal). */
+ * of lowercase letters, digits, '-', '_', '.', ':', '@' (a kcp home's user
+ * name), no empty segment and none starting with '.' (no "..") — and finds
+ * the provider. The provider then checks its own form (how many segments,
+ * which characters). Returns the provider, or NULL after an error in diag
+ * (the address quoted safely for a terminal). */
 const wsr_provider_ops *wsr_provider_for_address(const char *address, wsr_diag *diag);
 #endif

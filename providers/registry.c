@@ -58,7 +58,7 @@ static int bad_address(wsr_diag *diag, const char *address, const char *why)
 static int address_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-	       c == '.' || c == ':';
+	       c == '.' || c == ':' || c == '@';
 }
 
 const wsr_provider_ops *wsr_provider_for_address(const char *address, wsr_diag *diag)
@@ -85,8 +85,8 @@ const wsr_provider_ops *wsr_provider_for_address(const char *address, wsr_diag *
 		}
 		if (c != '/' && !address_char(c)) {
 			char *why = wsr_strdupf(
-			    "byte %zu (0x%02x) is not a lowercase letter, digit, '-', '_', '.' "
-			    "or ':'",
+			    "byte %zu (0x%02x) is not a lowercase letter, digit, '-', '_', '.', "
+			    "':' or '@'",
 			    i + 1, (unsigned char)c);
 			bad_address(diag, address, why);
 			free(why);

@@ -98,7 +98,9 @@ typedef struct wsr_change {
 					 "verifyAfter" (array of strings: what to check after
 					 a transfer), "destroys" (array of strings: what a
 					 deletion destroys), "backupFirst" (array of strings:
-					 what to save before a deletion) */
+					 what to save before a deletion); and "descendants"
+					 (array of addresses: what the platform deletes with a
+					 deletion, read by the engine's cascade rule) */
 } wsr_change;
 
 void wsr_change_free(wsr_change *c);

@@ -22,6 +22,7 @@ static const struct {
     {{"dry-run", no_argument, NULL, 'n'}, WSR_CLI_APPLY},
     {{"parallelism", required_argument, NULL, 'P'}, WSR_CLI_APPLY},
     {{"allow-replace", no_argument, NULL, 'R'}, WSR_CLI_MODE},
+    {{"allow-cascade", no_argument, NULL, 'C'}, WSR_CLI_MODE},
     {{"refresh-only", no_argument, NULL, 'F'}, WSR_CLI_MODE},
     {{"format", required_argument, NULL, 'f'}, WSR_CLI_FORMAT},
 };
@@ -60,6 +61,9 @@ static int parse_one(wsr_cli *cli, int c, const char *arg)
 		return 0;
 	case 'R':
 		cli->allow_replace = 1;
+		return 0;
+	case 'C':
+		cli->allow_cascade = 1;
 		return 0;
 	case 'F':
 		cli->refresh_only = 1;
@@ -136,6 +140,7 @@ wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli)
 			       .selectors = cli->selectors,
 			       .nselectors = cli->nselectors,
 			       .allow_replace = cli->allow_replace,
+			       .allow_cascade = cli->allow_cascade,
 			       .refresh_only = cli->refresh_only};
 }
 

@@ -15,7 +15,7 @@ enum {
 	WSR_CLI_DETAILED = 1 << 3, /* --detailed-exitcode */
 	WSR_CLI_OUT = 1 << 4,	   /* --out FILE */
 	WSR_CLI_APPLY = 1 << 5,	   /* --auto-approve, --dry-run, --parallelism N */
-	WSR_CLI_MODE = 1 << 6,	   /* --allow-replace, --refresh-only */
+	WSR_CLI_MODE = 1 << 6,	   /* --allow-replace, --allow-cascade, --refresh-only */
 	WSR_CLI_FORMAT = 1 << 7,   /* --format NAME (the command checks NAME) */
 };
 
@@ -25,7 +25,8 @@ typedef struct wsr_cli {
 	size_t ntargets;
 	const char *selectors[WSR_CLI_MAX_LIST];
 	size_t nselectors;
-	int json, prune, detailed, auto_approve, dry_run, allow_replace, refresh_only;
+	int json, prune, detailed, auto_approve, dry_run, allow_replace, allow_cascade,
+	    refresh_only;
 	int parallelism; /* 0: from the config */
 	const char *out;
 	const char *format; /* --format's value, or NULL */

@@ -24,6 +24,8 @@ static const char usage[] =
     "  --json                 print the plan and the outcome as JSON\n"
     "  --prune                delete workspaces no longer in the specs\n"
     "  --allow-replace        allow replacing workspaces (deletes them first)\n"
+    "  --allow-cascade        allow deletions that destroy nested workspaces not\n"
+    "                         planned for deletion themselves (kcp)\n"
     "  --refresh-only         record drift in state; change nothing on the platforms\n"
     "  --target ADDRESS       only this resource (repeatable)\n"
     "  --selector key=value   only resources with this label (repeatable)\n";
@@ -145,6 +147,7 @@ int wsr_cmd_apply(int argc, char **argv)
 						  .selectors = pf->selectors,
 						  .nselectors = pf->nselectors,
 						  .allow_replace = pf->allow_replace,
+						  .allow_cascade = pf->allow_cascade,
 						  .refresh_only = pf->refresh_only};
 		}
 	}

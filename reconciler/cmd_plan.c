@@ -21,6 +21,8 @@ static const char usage[] =
     "  --detailed-exitcode    exit 0: no changes, 2: changes, 1: error\n"
     "  --prune                plan deletion of workspaces no longer in the specs\n"
     "  --allow-replace        allow replacing workspaces (deletes them first)\n"
+    "  --allow-cascade        allow deletions that destroy nested workspaces not\n"
+    "                         planned for deletion themselves (kcp)\n"
     "  --refresh-only         only show drift; apply then records it in state\n"
     "  --target ADDRESS       only this resource (repeatable)\n"
     "  --selector key=value   only resources with this label (repeatable)\n";

@@ -97,6 +97,9 @@ static int check_home(const wsr_node *root, const cJSON *doc, wsr_diag *diag)
 	o.prefix = wsr_json_str(home, "prefix") ? wsr_json_str(home, "prefix") : o.prefix;
 	o.depth = (int)wsr_json_num(home, "depth", o.depth);
 	o.length = (int)wsr_json_num(home, "length", o.length);
+	const char *style = wsr_json_str(home, "style");
+	o.style = style && strcmp(style, "buckets") == 0 ? WSR_KCP_HOME_BUCKETS
+							 : WSR_KCP_HOME_LOGICALCLUSTER;
 	wsr_pos pos = wsr_node_pos(n);
 	return wsr_kcp_home_opts_check(diag, &pos, &o);
 }
@@ -183,6 +186,9 @@ static int from_doc(wsr_config *c, cJSON *doc, const cJSON *schema)
 	c->home.prefix = c->home_prefix;
 	c->home.depth = (int)wsr_json_num(home, "depth", WSR_KCP_HOME_DEPTH);
 	c->home.length = (int)wsr_json_num(home, "length", WSR_KCP_HOME_LENGTH);
+	const char *style = wsr_json_str(home, "style");
+	c->home.style = style && strcmp(style, "buckets") == 0 ? WSR_KCP_HOME_BUCKETS
+							       : WSR_KCP_HOME_LOGICALCLUSTER;
 	if (!c->home_prefix)
 		return WSR_ENOMEM;
 	c->state_backend = str_dup(doc, "state.backend");

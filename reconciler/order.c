@@ -9,13 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/hmap.h"
 #include "providers/provider.h"
-
-/* Children named in a refusal before "and N more". */
-#define NAMES_SHOWN 3
 
 typedef struct kids {
 	char *parent; /* the key */
@@ -154,37 +150,19 @@ static void order_create(order *o, wsr_plan_item *it)
 			     pi ? " (it is in the specs but waits for a change)" : "");
 }
 
-/* A deletion waits for the deletion of every child the platform has; a
- * child that stays would make the platform refuse it. */
+/* A deletion waits for the deletion of every child the platform has that
+ * the plan deletes too. Children it does not delete are not refused here:
+ * the listing this index comes from may be stale or partial (a subtree the
+ * credentials cannot read), so the provider lists the subtree afresh at
+ * check time and the engine's cascade rule (plan.c) judges that. */
 static void order_delete(order *o, wsr_plan_item *it)
 {
-	const wsr_change *c = it->change;
-	const kids *k = wsr_hmap_get(&o->children, c->address);
-	if (!k)
-		return;
-	wsr_buf left = WSR_BUF_INIT;
-	size_t nleft = 0;
-	for (size_t i = 0; i < k->n; i++) {
-		const wsr_resource *child = o->observed->v[k->v[i]];
-		wsr_plan_item *ci = find(o->p, child->address);
-		if (ci && has(ci->change, WSR_ACT_DELETE)) {
+	const kids *k = wsr_hmap_get(&o->children, it->change->address);
+	for (size_t i = 0; k && i < k->n && !o->rc; i++) {
+		wsr_plan_item *ci = find(o->p, o->observed->v[k->v[i]]->address);
+		if (ci && has(ci->change, WSR_ACT_DELETE))
 			add_edge(o, it, ci);
-			continue;
-		}
-		if (nleft++ < NAMES_SHOWN)
-			wsr_buf_printf(&left, "%s%s", nleft > 1 ? ", " : "", child->address);
 	}
-	if (nleft > NAMES_SHOWN)
-		wsr_buf_printf(&left, " and %zu more", nleft - NAMES_SHOWN);
-	if (nleft)
-		wsr_diag_add(o->diag, WSR_SEV_ERROR, NULL, c->address,
-			     "the platform refuses to delete a workspace that has children",
-			     "delete them in the same apply (their specs removed, --prune), or "
-			     "keep this one",
-			     "cannot delete %s: %zu workspace%s under it would stay: %s",
-			     c->address, nleft, nleft == 1 ? "" : "s",
-			     wsr_buf_failed(&left) ? "(out of memory)" : wsr_buf_str(&left));
-	wsr_buf_free(&left);
 }
 
 int wsr_order_build(wsr_plan *p, const wsr_resource_set *observed, wsr_diag *diag)

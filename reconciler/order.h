@@ -1,12 +1,13 @@
 /* order: which plan items must wait for which. Some platforms nest
  * resources (a kcp workspace lives inside its parent workspace): a parent
  * must exist, and be ready, before a child is created in it, and every child
- * must be gone before the parent is deleted. The provider says what
- * contains what (its `parent` op); this module turns that into edges between
- * plan items and refuses, at plan time, what no order can carry out: a
- * child whose parent does not exist and is not planned, a deletion that
- * would leave children behind on the platform, and a parent and a child
- * both replaced in one apply. */
+ * the plan deletes is deleted before its parent (kcp would otherwise
+ * destroy it with the parent, unplanned). The provider says what contains
+ * what (its `parent` op); this module turns that into edges between plan
+ * items and refuses, at plan time, what no order can carry out: a child
+ * whose parent does not exist and is not planned, and a parent and a child
+ * both replaced in one apply. What a deletion would destroy besides is the
+ * cascade rule's (wsr_plan_check), on a fresh listing. */
 #ifndef WSR_RECONCILER_ORDER_H
 #define WSR_RECONCILER_ORDER_H
 #include "lib/diag.h"

@@ -375,6 +375,7 @@ int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
 		p->serial = state->serial;
 	}
 	p->refresh_only = opts->refresh_only;
+	p->allow_cascade = opts->allow_cascade;
 	if (!rc)
 		rc = wsr_order_build(p, observed, diag);
 	if (rc) {
@@ -383,6 +384,68 @@ int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
 	}
 	*out = p;
 	return 0;
+}
+
+static const wsr_plan_item *find_item(const wsr_plan *p, const char *address)
+{
+	size_t lo = 0, hi = p->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(p->items[mid].change->address, address);
+		if (c == 0)
+			return &p->items[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int deletes(const wsr_change *c)
+{
+	for (int i = 0; i < c->nactions; i++)
+		if (c->actions[i] == WSR_ACT_DELETE)
+			return 1;
+	return 0;
+}
+
+/* A deletion destroys what the platform nests in it (the provider listed
+ * it afresh in extra.descendants). Each descendant the plan does not delete
+ * itself would go without a plan line of its own: refused unless the user
+ * said --allow-cascade. The engine owns the rule so every provider gets it. */
+static int cascade_check(const wsr_plan *p, wsr_change *c, wsr_diag *diag)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(c->extra, "descendants"), *d;
+	wsr_buf names = WSR_BUF_INIT;
+	size_t n = 0;
+	cJSON_ArrayForEach(d, list)
+	{
+		const wsr_plan_item *it = cJSON_IsString(d) ? find_item(p, d->valuestring) : NULL;
+		if (!cJSON_IsString(d) || (it && deletes(it->change)))
+			continue;
+		if (n++ < WSR_PLAN_NAMES_SHOWN)
+			wsr_buf_printf(&names, "%s%s", n > 1 ? ", " : "", d->valuestring);
+	}
+	if (n > WSR_PLAN_NAMES_SHOWN)
+		wsr_buf_printf(&names, " and %zu more", n - WSR_PLAN_NAMES_SHOWN);
+	int rc = wsr_buf_failed(&names) ? WSR_ENOMEM : 0;
+	if (!rc && n && p->allow_cascade)
+		rc = wsr_change_add_reason(c,
+					   "destroys %zu nested workspace%s not planned for "
+					   "deletion (--allow-cascade): %s",
+					   n, n == 1 ? "" : "s", wsr_buf_str(&names));
+	else if (!rc && n)
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address,
+			     "the platform deletes everything nested in a workspace with it; "
+			     "the plan lists them under \"destroys\"",
+			     "delete them in the same plan (remove their specs, --prune), keep "
+			     "this workspace, or pass --allow-cascade to plan and apply",
+			     "deleting %s would also destroy %zu workspace%s not planned for "
+			     "deletion: %s",
+			     c->address, n, n == 1 ? "" : "s", wsr_buf_str(&names));
+	wsr_buf_free(&names);
+	return rc;
 }
 
 int wsr_plan_check(wsr_plan *p, wsr_engine *e, wsr_diag *diag)
@@ -395,6 +458,8 @@ int wsr_plan_check(wsr_plan *p, wsr_engine *e, wsr_diag *diag)
 		if (!ep)
 			continue; /* never opened: refresh already reported why */
 		int rc = ep->ops->check(ep->p, c, diag);
+		if (!rc && deletes(c))
+			rc = cascade_check(p, c, diag);
 		if (rc)
 			return rc;
 	}

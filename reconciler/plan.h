@@ -17,6 +17,9 @@
 #include "reconciler/engine.h"
 #include "state/state.h"
 
+/* Resources named in one plan error before "and N more". */
+#define WSR_PLAN_NAMES_SHOWN 3
+
 /* What apply does to state for an item besides recording its actions. */
 typedef enum {
 	WSR_REC_NONE = 0,
@@ -59,7 +62,11 @@ typedef struct wsr_plan_opts {
 	const char *const *selectors; /* "key=value" label matches, all must hold */
 	size_t nselectors;
 	int allow_replace; /* without it a replacement is an error: it destroys the resource */
-	int refresh_only;  /* plan no change; only report drift, for apply to record */
+	/* without it a deletion that would destroy a resource nested in it
+	 * (a kcp workspace's descendants) not itself planned for deletion is
+	 * an error; see wsr_plan_check */
+	int allow_cascade;
+	int refresh_only; /* plan no change; only report drift, for apply to record */
 	/* spec files that did not load (wsr watch): the resources declared
 	 * there — by the specs, or by state's record of where they came
 	 * from — are left out, as if not targeted, so a broken file stops
@@ -75,7 +82,8 @@ typedef struct wsr_plan {
 	size_t ndrift;
 	char *lineage; /* of the state it was planned against */
 	int64_t serial;
-	int refresh_only; /* apply records the drift in state and changes nothing else */
+	int refresh_only;  /* apply records the drift in state and changes nothing else */
+	int allow_cascade; /* from wsr_plan_opts, for wsr_plan_check */
 } wsr_plan;
 
 typedef struct wsr_plan_summary {
@@ -89,7 +97,10 @@ int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
 		   const wsr_resource_set *observed, const wsr_state *state,
 		   const wsr_plan_opts *opts, wsr_diag *diag);
 
-/* Runs every provider's plan-time check on the items with actions. */
+/* Runs every provider's plan-time check on the items with actions. A
+ * provider that lists in change->extra "descendants" (array of addresses)
+ * what a deletion would destroy with it makes that deletion an error unless
+ * every one of them is deleted by the plan too, or allow_cascade is set. */
 int wsr_plan_check(wsr_plan *p, wsr_engine *e, wsr_diag *diag);
 
 wsr_plan_summary wsr_plan_summarize(const wsr_plan *p);

@@ -34,6 +34,7 @@ int wsr_planfile_write(const char *path, const wsr_run_opts *opts, const wsr_run
 	cJSON *o = cJSON_AddObjectToObject(doc, "options");
 	cJSON_AddBoolToObject(o, "prune", opts->plan.prune);
 	cJSON_AddBoolToObject(o, "allowReplace", opts->plan.allow_replace);
+	cJSON_AddBoolToObject(o, "allowCascade", opts->plan.allow_cascade);
 	cJSON_AddBoolToObject(o, "refreshOnly", opts->plan.refresh_only);
 	cJSON_AddItemToObject(o, "targets", strings(opts->plan.targets, opts->plan.ntargets));
 	cJSON_AddItemToObject(o, "selectors", strings(opts->plan.selectors, opts->plan.nselectors));
@@ -99,6 +100,7 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	pf->serial = (int64_t)wsr_json_num(st, "serial", -1);
 	pf->prune = wsr_json_bool(o, "prune", 0);
 	pf->allow_replace = wsr_json_bool(o, "allowReplace", 0);
+	pf->allow_cascade = wsr_json_bool(o, "allowCascade", 0);
 	pf->refresh_only = wsr_json_bool(o, "refreshOnly", 0);
 	pf->plan = wsr_json_obj(pf->doc, "plan");
 	const char *why =

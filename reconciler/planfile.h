@@ -19,7 +19,7 @@ typedef struct wsr_planfile {
 	const char *dir;
 	const char *lineage;
 	int64_t serial;
-	int prune, allow_replace, refresh_only;
+	int prune, allow_replace, allow_cascade, refresh_only;
 	const char *targets[64];
 	size_t ntargets;
 	const char *selectors[64];

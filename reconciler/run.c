@@ -10,8 +10,33 @@
 #include "reconciler/config.h"
 #include "reconciler/load.h"
 
+/* The addresses of provider name that desired or state hold but observed
+ * lacks, read one by one: for a provider whose listing is partial (see
+ * wsr_provider_ops.partial_list). */
+static int read_unlisted(wsr_run *r, wsr_engine_provider *ep, const char *name, wsr_diag *diag)
+{
+	size_t total = r->desired.n + r->state->n;
+	for (size_t i = 0; i < total; i++) {
+		const char *prov = i < r->desired.n ? r->desired.v[i]->provider
+						    : r->state->v[i - r->desired.n]->provider;
+		const char *addr = i < r->desired.n ? r->desired.v[i]->address
+						    : r->state->v[i - r->desired.n]->address;
+		if (strcmp(prov, name) != 0 || wsr_resource_set_find(&r->observed, addr) ||
+		    (i >= r->desired.n && wsr_resource_set_find(&r->desired, addr)))
+			continue; /* a recorded one also desired was read already */
+		wsr_resource *got = NULL;
+		int rc = ep->ops->read(ep->p, addr, &got, diag);
+		if (!rc && got && (rc = wsr_resource_set_add(&r->observed, got)) != 0)
+			wsr_resource_free(got);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 /* Lists every provider that desired resources or state entries use; one
- * paginated listing per provider, not one request per workspace. */
+ * paginated listing per provider, not one request per workspace (plus one
+ * read per unlisted address for a provider whose listing is partial). */
 static int refresh(wsr_run *r, wsr_diag *diag)
 {
 	const char *names[WSR_ENGINE_MAX_PROVIDERS];
@@ -32,6 +57,8 @@ static int refresh(wsr_run *r, wsr_diag *diag)
 		if (rc)
 			return rc;
 		rc = ep->ops->list(ep->p, &r->observed, diag);
+		if (!rc && ep->ops->partial_list && ep->ops->read)
+			rc = read_unlisted(r, ep, names[i], diag);
 		if (rc)
 			return rc;
 		wsr_log(WSR_LOG_INFO, "%s: %zu resources observed", names[i], r->observed.n);

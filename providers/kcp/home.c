@@ -140,6 +140,8 @@ static int prefix_ok(const char *prefix)
 
 int wsr_kcp_home_opts_check(wsr_diag *diag, const wsr_pos *pos, const wsr_kcp_home_opts *opts)
 {
+	/* checked in either style: a configuration that names buckets kcp
+	 * would refuse is wrong even while the style does not use them */
 	if (!opts->prefix || !prefix_ok(opts->prefix)) {
 		wsr_buf b = WSR_BUF_INIT;
 		show(&b, opts->prefix ? opts->prefix : "");
@@ -209,12 +211,49 @@ static int buckets(wsr_buf *b, const char *user, size_t n, int depth, int length
 	return 0;
 }
 
+/* A byte of a logicalcluster-style home's user name (see home.h). */
+static int lc_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+	       c == '.' || c == '@';
+}
+
+/* "user:<user>" when the name can be part of an address, a URL and a header. */
+static int lc_path(char **out, const char *user, wsr_diag *diag)
+{
+	size_t n = strnlen(user, WSR_KCP_HOME_USER_MAX + 1), i = 0;
+	int rc;
+	if (n > WSR_KCP_HOME_USER_MAX) {
+		rc = user_error(diag, user, NULL,
+				"longer than %d bytes: user:<name> would pass kcp's path limit",
+				WSR_KCP_HOME_USER_MAX);
+		return rc ? rc : WSR_ELIMIT;
+	}
+	while (i < n && lc_char((unsigned char)user[i]))
+		i++;
+	const char *hint = "the home's address is kcp/user:<name>: lowercase letters, digits, "
+			   "'-', '_', '.' and '@' only (or use providers.kcp.home.style: buckets)";
+	if (n == 0) {
+		rc = user_error(diag, user, hint, "is empty");
+		return rc ? rc : WSR_EINVAL;
+	}
+	if (i < n) {
+		rc = user_error(diag, user, hint,
+				"byte %zu (0x%02x) cannot be part of a home workspace's address",
+				i + 1, (unsigned char)user[i]);
+		return rc ? rc : WSR_EINVAL;
+	}
+	return (*out = wsr_strdupf("user:%s", user)) ? 0 : WSR_ENOMEM;
+}
+
 int wsr_kcp_home_path(char **out, const wsr_kcp_home_opts *opts, const char *user, wsr_diag *diag)
 {
 	const wsr_kcp_home_opts defaults = WSR_KCP_HOME_OPTS_INIT;
 	if (!opts)
 		opts = &defaults;
 	*out = NULL;
+	if (opts->style == WSR_KCP_HOME_LOGICALCLUSTER)
+		return lc_path(out, user, diag);
 	int rc = wsr_kcp_home_opts_check(diag, NULL, opts);
 	if (rc)
 		return rc;

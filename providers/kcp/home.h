@@ -1,5 +1,11 @@
 /* kcp/home: where kcp puts a user's home workspace, and whether a bucket
- * configuration is one kcp's documentation calls valid. Pure functions (no
+ * configuration is one kcp's documentation calls valid.
+ *
+ * Two generations (providers.kcp.home.style):
+ * - logicalcluster (kcp since late 2022, pkg/server/home_workspaces.go): a
+ *   home is a parent-less logical cluster at path "user:<user name>", the
+ *   name as authentication gives it, unchanged;
+ * - buckets (kcp before): the rule below. Pure functions (no
  * I/O, no platform): `wsr kcp home-path` prints them today, and the kcp
  * provider's config and planning will use the same rule, so it lives with
  * the provider rather than with the command.
@@ -52,16 +58,28 @@
 /* Longest prefix accepted, in bytes. */
 #define WSR_KCP_PREFIX_MAX 255
 
+/* The two generations of home workspaces. */
+typedef enum {
+	WSR_KCP_HOME_BUCKETS = 0,	 /* <prefix>:<buckets>:<name> (`wsr kcp home-path`) */
+	WSR_KCP_HOME_LOGICALCLUSTER = 1, /* user:<user name> (providers.kcp.home's default) */
+} wsr_kcp_home_style;
+
+/* Longest user name of a logicalcluster-style home: "user:" and the name
+ * must fit a workspace path (WSR_KCP_PATH_MAX). */
+#define WSR_KCP_HOME_USER_MAX (WSR_KCP_PATH_MAX - 5)
+
 typedef struct wsr_kcp_home_opts {
 	/* a logical cluster path: segments [a-z0-9]([a-z0-9-]*[a-z0-9])? joined by ':' */
 	const char *prefix;
 	int depth;  /* bucket levels */
 	int length; /* characters per bucket name */
+	int style;  /* wsr_kcp_home_style; prefix, depth and length serve buckets only
+		       (and are checked in either style) */
 } wsr_kcp_home_opts;
 
 #define WSR_KCP_HOME_OPTS_INIT                                                                     \
 	{                                                                                          \
-		WSR_KCP_HOME_PREFIX, WSR_KCP_HOME_DEPTH, WSR_KCP_HOME_LENGTH                       \
+		WSR_KCP_HOME_PREFIX, WSR_KCP_HOME_DEPTH, WSR_KCP_HOME_LENGTH, WSR_KCP_HOME_BUCKETS \
 	}
 
 /* The two figures kcp's documentation judges a bucket configuration by. */
@@ -86,7 +104,15 @@ int wsr_kcp_home_opts_check(wsr_diag *diag, const wsr_pos *pos, const wsr_kcp_ho
 
 /* Computes the home workspace path of `user` (a NUL-terminated byte string,
  * normally UTF-8) into *out, a new heap string the caller frees. opts NULL
- * means the defaults. Checks opts as wsr_kcp_home_opts_check does (check
+ * means the defaults (buckets).
+ *
+ * logicalcluster style: "user:<user>". The user name becomes part of a wsr
+ * address (kcp/user:<user>) and of a URL and a header (Impersonate-User),
+ * so it must be 1 to WSR_KCP_HOME_USER_MAX bytes of lowercase letters,
+ * digits, '-', '_', '.' and '@' (adam, bella@example.com); anything else
+ * is WSR_EINVAL naming the first bad byte (WSR_ELIMIT when too long).
+ *
+ * buckets style: Checks opts as wsr_kcp_home_opts_check does (check
  * once before many users to get one message). Returns 0, or adds an error
  * to diag and returns: WSR_EINVAL for bad opts, or a user
  * whose name sanitizes to nothing (e.g. "123", "-", "ÄÖ"); WSR_ELIMIT for a

@@ -36,6 +36,24 @@
 #define KC_NAME_MAX 63
 /* A type is named "<path>:<name>" here, as kcp's messages name it. */
 #define KC_TYPE_MAX (KC_PATH_MAX + 1 + KC_NAME_MAX)
+/* Most types one type may count as (itself and every type it extends,
+ * transitively): kcp sets no bound, a hostile server must not make wsr
+ * follow extensions forever. */
+#define KC_ALIASES_MAX 16
+/* Longest wait a home's 429 Retry-After may ask for between two polls. */
+#define KC_RETRY_AFTER_MAX_S 60
+/* Wait between two polls of a home creation when the 429 names none. */
+#define KC_RETRY_AFTER_DEFAULT_S 1
+
+/* What the plan knows of one workspace path: its type "<path>:<name>",
+ * its phase ("" for a workspace this run plans to create) and whether the
+ * listing read all its children. */
+typedef struct kc_fact {
+	char *path;
+	char *type;
+	char phase[16];
+	int listed;
+} kc_fact;
 
 struct wsr_provider {
 	wsr_http *http;
@@ -43,12 +61,18 @@ struct wsr_provider {
 	char *creds_hint; /* where the credentials came from (never a secret), for 401 hints */
 	long timeout_s;
 	char *home_prefix; /* providers.kcp.home */
-	int home_depth, home_length;
-	/* Plan-time facts; list and check run on one thread. */
-	wsr_hmap ws;  /* workspace path -> its type "<path>:<name>" (observed, or
-			 created by a change check accepted earlier in this run) */
-	cJSON *types; /* "<path>:<name>" -> the WorkspaceType, or null when none */
-	cJSON *uses;  /* "<path>:<name>" -> {"allowed": bool, "reason": string} */
+	int home_depth, home_length, home_style;
+	/* the same server without retries of 429: a home's creation answers 429
+	 * until the home is Ready, and poll must not sleep through that */
+	wsr_http *http_once;
+	/* Plan-time facts; list, read and check run on one thread. */
+	wsr_hmap ws;	    /* workspace path -> kc_fact (observed, or created by a
+			       change check accepted earlier in this run) */
+	cJSON *types;	    /* "<where>:<name>" -> the WorkspaceType as GET at <where>
+			       answered, or null when none there */
+	cJSON *uses;	    /* "<path>:<name>" -> {"allowed": bool, "reason": string} */
+	cJSON *impersonate; /* user -> {"allowed": bool, "reason": string} */
+	int server_style;   /* home style the server runs: -1 not asked yet */
 };
 
 /* ---- client.c ---- */
@@ -102,10 +126,14 @@ int kc_path_ok(const char *path);
  * must start at root and have at least one name below it). */
 int kc_split_address(const char *address, char parent[KC_PATH_MAX + 1], char name[KC_NAME_MAX + 1]);
 
-/* A type's key "<path>:<name>" of a {name, path} object (path absent: root)
- * into key; 0, or WSR_EINVAL unless name is a name and path a path kcp
- * accepts (so a key is safe in a URL and in a message). */
+/* A type's key "<path>:<name>" of a {name, path} object into key; 0, or
+ * WSR_EINVAL unless name is a name and path a path kcp accepts (so a key is
+ * safe in a URL and in a message). A reference without path has no key:
+ * kcp resolves it (check.c). */
 int kc_type_key(char key[KC_TYPE_MAX + 1], const cJSON *ref);
+
+/* 1 when the address is a logicalcluster-style home: "kcp/user:<name>". */
+int kc_is_user_home(const char *address);
 
 /* Maps a Workspace object listed under parent to a resource in canonical
  * shape (see docs/providers/kcp.md). On a malformed object returns WSR_EAPI
@@ -116,8 +144,9 @@ int kc_workspace_to_resource(wsr_resource **out, const cJSON *ws, const char *pa
 const char *kc_phase(const cJSON *ws);
 
 /* The POST body creating workspace name with the given type (type_name NULL:
- * the platform's default), and labels and location taken from the
- * canonical spec (may be NULL). Keys in a fixed order. NULL on failure. */
+ * the platform's default; type_path NULL: kcp resolves the name from the
+ * parent upwards), and labels and location taken from the canonical spec
+ * (may be NULL). Keys in a fixed order. NULL on failure. */
 cJSON *kc_create_body(const char *name, const char *type_name, const char *type_path,
 		      const cJSON *spec);
 
@@ -128,9 +157,24 @@ int kc_start(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_o
 int kc_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_diag *diag);
 void kc_op_free(wsr_op *op);
 
-/* The plan-time facts: records (or replaces) the type of the workspace at
- * path; looks it up (NULL when unknown); frees them all. */
-int kc_ws_put(wsr_provider *p, const char *path, const char *type_key);
-const char *kc_ws_type(const wsr_provider *p, const char *path);
+/* The plan-time facts: records (or replaces) the type and phase of the
+ * workspace at path (phase NULL: planned by this run); looks one up (NULL
+ * when unknown); frees them all. */
+int kc_ws_put(wsr_provider *p, const char *path, const char *type_key, const char *phase);
+kc_fact *kc_ws_get(const wsr_provider *p, const char *path);
 void kc_facts_free(wsr_provider *p);
+
+/* ---- provider.c ---- */
+
+/* Lists every workspace below path afresh (all phases), for a deletion's
+ * check: *out gets an array of {"address", "type", "phase"}, parents before
+ * children. A listing answered 403 anywhere is an error naming where (kcp
+ * would destroy what wsr cannot see); 404 means gone meanwhile. */
+int kc_subtree(wsr_provider *p, const char *path, const char *address, cJSON **out, wsr_diag *diag);
+
+/* ---- home workspaces (map.c) ---- */
+
+/* The resource of a logicalcluster-style home from the Workspace `~`
+ * answered or the LogicalCluster read (status.phase, URL, cluster). */
+int kc_home_resource(wsr_resource **out, const char *user, const cJSON *obj, char **why);
 #endif

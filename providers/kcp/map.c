@@ -1,14 +1,15 @@
-/* map: the translation between kcp's Workspace object and wsr's canonical
- * values, and the address rule (kcp/<path>). Kept apart from the HTTP calls
- * because it is the one place that decides what a field means; every field
- * the server sends is checked for type here, so a hostile answer becomes a
- * message naming the field, never a crash or a silently missing field
- * (which the diff would take for a change).
+/* map: the translation between kcp's Workspace object (and a
+ * logicalcluster home's Workspace or LogicalCluster) and wsr's canonical
+ * values, and the address rule (kcp/<path>, kcp/user:<name> for a home). Kept apart from the HTTP
+ * calls because it is the one place that decides what a field means; every field the server sends
+ * is checked for type here, so a hostile answer becomes a message naming the field, never a crash
+ * or a silently missing field (which the diff would take for a change).
  *
  * The canonical value is document-shaped, as the loader makes the desired
  * side: {"metadata": {"labels"}?, "spec": {"parent", "type": {"name",
  * "path"}, "location"?}} for a Workspace, {} for a HomeWorkspace (a
- * workspace of type root:home). No name: it is part of the address. */
+ * workspace of type root:home, or a home logical cluster). No name: it is
+ * part of the address. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,12 +57,27 @@ int kc_split_address(const char *address, char parent[KC_PATH_MAX + 1], char nam
 	return 0;
 }
 
+int kc_is_user_home(const char *address)
+{
+	const char *user = address + 9;
+	size_t n = 0;
+	if (strncmp(address, "kcp/user:", 9) != 0)
+		return 0;
+	for (; user[n]; n++)
+		if (!((user[n] >= 'a' && user[n] <= 'z') || (user[n] >= '0' && user[n] <= '9') ||
+		      strchr("-_.@", user[n])))
+			return 0;
+	return n >= 1 && n <= KC_PATH_MAX - 5;
+}
+
 int wsr_kcp_parent(const char *kind, const char *address, char *buf, size_t n)
 {
 	char parent[KC_PATH_MAX + 1], name[KC_NAME_MAX + 1];
 	if (n)
 		buf[0] = '\0';
 	int home = kind && strcmp(kind, WSR_KCP_KIND_HOME) == 0;
+	if (home && kc_is_user_home(address))
+		return n ? 0 : WSR_ELIMIT; /* a logical cluster without parent */
 	if (!kind || (!home && strcmp(kind, WSR_KCP_KIND_WORKSPACE) != 0) ||
 	    kc_split_address(address, parent, name) != 0)
 		return WSR_EINVAL;
@@ -77,10 +93,8 @@ int wsr_kcp_parent(const char *kind, const char *address, char *buf, size_t n)
 int kc_type_key(char key[KC_TYPE_MAX + 1], const cJSON *ref)
 {
 	const char *name = wsr_json_str(ref, "name"), *path = wsr_json_str(ref, "path");
-	if (!path)
-		path = "root";
 	/* checked here so a key is always safe in a URL and in a message */
-	if (!name || !kc_name_ok(name, strlen(name)) || !kc_path_ok(path))
+	if (!name || !path || !kc_name_ok(name, strlen(name)) || !kc_path_ok(path))
 		return WSR_EINVAL;
 	snprintf(key, KC_TYPE_MAX + 1, "%s:%s", path, name);
 	return 0;
@@ -191,7 +205,7 @@ static int map_workspace(cJSON *canon, const cJSON *ws, const char *parent,
 	if (!rc)
 		rc = str_field(&tname, type, "name", 1, "spec.type.", why);
 	if (!rc)
-		rc = str_field(&tpath, type, "path", 0, "spec.type.", why);
+		rc = str_field(&tpath, type, "path", 1, "spec.type.", why);
 	if (!rc && kc_type_key(key, type)) {
 		*why = wsr_strdupf("field spec.type is not a type name and path kcp accepts");
 		rc = WSR_EAPI;
@@ -204,7 +218,7 @@ static int map_workspace(cJSON *canon, const cJSON *ws, const char *parent,
 		rc = cJSON_AddStringToObject(s, "parent", parent) ? 0 : WSR_ENOMEM;
 	if (!rc && !(rc = add(s, "type", t = cJSON_CreateObject())))
 		rc = cJSON_AddStringToObject(t, "name", tname) &&
-			     cJSON_AddStringToObject(t, "path", tpath ? tpath : "root")
+			     cJSON_AddStringToObject(t, "path", tpath)
 			 ? 0
 			 : WSR_ENOMEM;
 	return rc ? rc : map_location(s, spec, why);
@@ -306,7 +320,7 @@ cJSON *kc_create_body(const char *name, const char *type_name, const char *type_
 		rc = add(b, "spec", s = cJSON_CreateObject());
 	if (!rc && type_name && !(rc = add(s, "type", t = cJSON_CreateObject())))
 		rc = cJSON_AddStringToObject(t, "name", type_name) &&
-			     cJSON_AddStringToObject(t, "path", type_path ? type_path : "root")
+			     (!type_path || cJSON_AddStringToObject(t, "path", type_path))
 			 ? 0
 			 : WSR_ENOMEM;
 	if (!rc && cJSON_IsObject(loc) && loc->child)
@@ -316,4 +330,42 @@ cJSON *kc_create_body(const char *name, const char *type_name, const char *type_
 		return NULL;
 	}
 	return b;
+}
+
+/* ---- home workspaces (logicalcluster style) --------------------------- */
+
+int kc_home_resource(wsr_resource **out, const char *user, const cJSON *obj, char **why)
+{
+	const cJSON *st = wsr_json_obj(obj, "status"), *spec = wsr_json_obj(obj, "spec");
+	const cJSON *ann = wsr_json_obj(wsr_json_obj(obj, "metadata"), "annotations");
+	const char *phase = wsr_json_str(st, "phase");
+	const char *url =
+	    wsr_json_str(spec, "URL") ? wsr_json_str(spec, "URL") : wsr_json_str(st, "URL");
+	const char *cluster = wsr_json_str(spec, "cluster") ? wsr_json_str(spec, "cluster")
+							    : wsr_json_str(ann, "kcp.io/cluster");
+	char *address = wsr_strdupf("kcp/user:%s", user);
+	wsr_resource *r = NULL;
+	int rc = address ? 0 : WSR_ENOMEM;
+	*out = NULL;
+	*why = NULL;
+	if (!rc && (!cJSON_IsObject(obj) || !phase)) {
+		*why = wsr_strdupf("the home of %s: field status.phase is missing or not a string",
+				   user);
+		rc = WSR_EAPI;
+	}
+	if (!rc && !(r = wsr_resource_new(address, "kcp", WSR_KCP_KIND_HOME, user)))
+		rc = WSR_ENOMEM;
+	if (!rc && (!(r->spec = cJSON_CreateObject()) || !(r->status = cJSON_CreateObject()) ||
+		    !cJSON_AddStringToObject(r->status, "phase", phase) ||
+		    (url && !cJSON_AddStringToObject(r->status, "URL", url)) ||
+		    (cluster && (!cJSON_AddStringToObject(r->status, "cluster", cluster) ||
+				 !(r->id = strdup(cluster))))))
+		rc = WSR_ENOMEM;
+	free(address);
+	if (rc) {
+		wsr_resource_free(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
 }

@@ -1,10 +1,13 @@
 /* ops: the mutating operations as the engine drives them. A create is a
  * list of steps, one workspace each — one for a Workspace; for a
- * HomeWorkspace every missing bucket below the prefix, then the home — and
- * each step is finished only when its workspace is Ready, because kcp closes
- * a workspace's endpoint (so creating anything inside it) until then. An
- * update is a read-modify-write of the labels guarded by resourceVersion; a
- * delete waits until the workspace is gone. Separate from check because this
+ * bucket-style HomeWorkspace every missing bucket below the prefix, then the
+ * home — and each step is finished only when its workspace is Ready, because
+ * kcp closes a workspace's endpoint (so creating anything inside it) until
+ * then. A logicalcluster-style home is one request kcp answers 429 (with
+ * Retry-After) until the home is Ready: poll asks again after that wait,
+ * never sleeping in the worker. An update is a read-modify-write of the
+ * labels guarded by resourceVersion; a delete waits until the workspace is
+ * gone, through kcp's Terminating and Deleting. Separate from check because this
  * is the only code that changes the platform. An op is touched by one worker
  * at a time and reads only the provider's fields that open set, so
  * concurrent ops need no lock (the http client is thread-safe).
@@ -27,15 +30,18 @@ typedef enum {
 	ST_ADOPT, /* it already existed (409): GET it and compare its type */
 	ST_WAIT,  /* GET until it is Ready */
 	ST_GONE,  /* delete: GET until 404 */
+	ST_HOME,  /* GET ~ as the user until 200 (429 while kcp makes the home) */
 	ST_DONE,
 } op_state;
 
 typedef struct step {
 	char parent[KC_PATH_MAX + 1];
 	char name[KC_NAME_MAX + 1];
-	char type[KC_TYPE_MAX + 1]; /* wanted "<path>:<name>"; "" = any (kcp's default) */
-	char *body;		    /* the POST body */
-	int ensure;		    /* GET first (home buckets), else POST first */
+	/* wanted "<path>:<name>", or "<name>" (kcp resolves the path); "" = any
+	 * (kcp's default child type) */
+	char type[KC_TYPE_MAX + 1];
+	char *body; /* the POST body */
+	int ensure; /* GET first (home buckets), else POST first */
 } step;
 
 struct wsr_op {
@@ -47,6 +53,8 @@ struct wsr_op {
 	int64_t started_ms;
 	char phase[32]; /* the phase last seen, for a timeout's message */
 	wsr_resource *result;
+	const char *user; /* ST_HOME: the home's user (in address) */
+	int64_t next_ms;  /* ST_HOME: not before (Retry-After) */
 };
 
 void kc_op_free(wsr_op *op)
@@ -80,7 +88,9 @@ static int type_matches(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 	if (kc_type_key(key, wsr_json_path(ws, "spec.type")))
 		return kc_malformed(diag, op->address, "reading the workspace",
 				    "field spec.type is missing or not {name, path}");
-	if (!s->type[0] || strcmp(key, s->type) == 0)
+	const char *colon = strrchr(key, ':');
+	if (!s->type[0] || strcmp(key, s->type) == 0 ||
+	    (!strchr(s->type, ':') && strcmp(colon + 1, s->type) == 0))
 		return 0;
 	char *path = step_path(s);
 	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL,
@@ -174,12 +184,64 @@ static int get(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	return rc;
 }
 
+/* GET ~ as the home's user. kcp creates the home on the first one and
+ * answers 429 with Retry-After until it is Ready, then 200 with a
+ * Workspace (no type, no resourceVersion: it is made from the home's
+ * LogicalCluster). Not before next_ms: poll comes back later. */
+static int home_get(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	int64_t now = wsr_clock_mono_ms();
+	if (now < op->next_ms)
+		return 0;
+	char *hdr = wsr_strdupf("Impersonate-User: %s", op->user), *err = NULL, *why = NULL;
+	const char *headers[] = {hdr, NULL};
+	wsr_http_resp resp;
+	cJSON *json = NULL;
+	int rc =
+	    hdr ? wsr_http_request(p->http_once, &resp, "GET",
+				   "/clusters/root" KC_API "/workspaces/~", headers, NULL, &err)
+		: WSR_ENOMEM;
+	free(hdr);
+	if (rc) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, err, NULL,
+			     "cannot reach the kcp server at %s", p->endpoint);
+		free(err);
+		return rc == WSR_ELIMIT ? rc : WSR_EHTTP;
+	}
+	if (resp.len)
+		wsr_json_parse(&json, resp.body, resp.len, &why);
+	free(why);
+	why = NULL;
+	const char *phase = kc_phase(json);
+	if (resp.status == 429 || (resp.status == 200 && phase && strcmp(phase, "Ready") != 0)) {
+		long s = resp.retry_after_s > 0 ? resp.retry_after_s : KC_RETRY_AFTER_DEFAULT_S;
+		op->next_ms = now + (s < KC_RETRY_AFTER_MAX_S ? s : KC_RETRY_AFTER_MAX_S) * 1000;
+		snprintf(op->phase, sizeof(op->phase), "%s", phase ? phase : "being created");
+	} else if (resp.status == 200) {
+		if ((rc = kc_home_resource(&op->result, op->user, json, &why)) == WSR_EAPI)
+			kc_malformed(diag, op->address, "creating the home workspace", why);
+		op->state = rc ? op->state : ST_DONE;
+	} else {
+		char *what =
+		    wsr_strdupf("kcp refused to create the home workspace of %s", op->user);
+		rc = kc_refused(p, diag, op->address, what ? what : "kcp refused the home",
+				resp.status, json);
+		free(what);
+	}
+	free(why);
+	cJSON_Delete(json);
+	wsr_http_resp_free(&resp);
+	return rc;
+}
+
 /* One request of the op's state. */
 static int advance(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 {
 	switch (op->state) {
 	case ST_POST:
 		return post(p, op, diag);
+	case ST_HOME:
+		return home_get(p, op, diag);
 	case ST_DONE:
 		return 0;
 	default:
@@ -200,7 +262,11 @@ static int add_step(wsr_op *op, const char *parent, size_t plen, const char *nam
 	char *colon = strrchr(s->type, ':');
 	if (colon)
 		*colon = '\0'; /* type path and name for the body, put back below */
-	cJSON *b = kc_create_body(s->name, colon ? colon + 1 : NULL, colon ? s->type : NULL, spec);
+	cJSON *b = kc_create_body(s->name,
+				  colon	       ? colon + 1
+				  : s->type[0] ? s->type
+					       : NULL,
+				  colon ? s->type : NULL, spec);
 	if (colon)
 		*colon = ':';
 	s->body = b ? wsr_json_print(b, 0) : NULL;
@@ -216,9 +282,14 @@ static int start_create(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_di
 	int rc = kc_split_address(op->address, parent, name);
 	int home = strcmp(c->kind, WSR_KCP_KIND_HOME) == 0;
 	const cJSON *want = c->desired ? wsr_json_path(c->desired->spec, "spec.type") : NULL;
+	const char *tname = wsr_json_str(want, "name"), *tpath = wsr_json_str(want, "path");
 	if (!rc && home && (strncmp(path, prefix, lp) != 0 || path[lp] != ':'))
 		rc = WSR_EINVAL;
-	if (!rc && want && kc_type_key(type, want))
+	if (!rc && tname && tpath && kc_type_key(type, want))
+		rc = WSR_EINVAL;
+	else if (!rc && tname && !tpath && kc_name_ok(tname, strlen(tname)))
+		snprintf(type, sizeof(type), "%s", tname); /* kcp resolves it from the parent up */
+	else if (!rc && tname && !tpath)
 		rc = WSR_EINVAL;
 	if (rc) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL, NULL,
@@ -251,6 +322,26 @@ static int start_create(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_di
 	return advance(p, op, diag);
 }
 
+/* A logicalcluster-style home: created (or found) by kcp on the user's
+ * GET of ~; nothing else can be done to it. */
+static int start_home(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	op->user = op->address + strlen("kcp/user:");
+	if (op->action != WSR_ACT_CREATE) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL,
+			     "plan again: plan refuses this",
+			     "kcp has no API to %s a home workspace", wsr_action_name(op->action));
+		return WSR_EINVAL;
+	}
+	if (!(op->steps = calloc(1, sizeof(*op->steps))))
+		return WSR_ENOMEM;
+	op->nsteps = 1;
+	snprintf(op->steps[0].parent, sizeof(op->steps[0].parent), "user");
+	snprintf(op->steps[0].name, sizeof(op->steps[0].name), "%.63s", op->user);
+	op->state = ST_HOME;
+	return advance(p, op, diag);
+}
+
 static int start_delete(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 {
 	step *s = &op->steps[0];
@@ -263,15 +354,7 @@ static int start_delete(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 		op->state = ST_GONE;
 	else if (!rc && status == 404)
 		op->state = ST_DONE; /* already gone: what a delete wants */
-	else if (!rc && status == 409) {
-		const char *msg = wsr_json_str(json, "message");
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, msg,
-			     "delete its child workspaces first (add them to the specs and remove "
-			     "them, or delete them with kubectl)",
-			     "kcp refused to delete workspace %s:%s: it still has child workspaces",
-			     s->parent, s->name);
-		rc = WSR_EAPI;
-	} else if (!rc)
+	else if (!rc)
 		rc = kc_refused(p, diag, op->address, "kcp refused to delete the workspace", status,
 				json);
 	cJSON_Delete(json);
@@ -395,8 +478,10 @@ int kc_start(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_o
 	op->action = action;
 	op->started_ms = wsr_clock_mono_ms();
 	char parent[KC_PATH_MAX + 1], name[KC_NAME_MAX + 1];
-	int rc = kc_split_address(op->address, parent, name);
-	if (rc)
+	int rc = kc_is_user_home(op->address) ? 0 : kc_split_address(op->address, parent, name);
+	if (!rc && kc_is_user_home(op->address)) {
+		rc = start_home(p, op, diag);
+	} else if (rc)
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, change->address, NULL, NULL,
 			     "not a kcp workspace address (kcp/root:<name>...)");
 	else if (action == WSR_ACT_TRANSFER || action == WSR_ACT_UPGRADE) {
@@ -446,7 +531,7 @@ int kc_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_d
 	/* at most one waiting GET per poll; the steps that need no wait follow at once */
 	int rc = 0, waited = 0;
 	while (!rc && op->state != ST_DONE) {
-		int waiting = op->state == ST_WAIT || op->state == ST_GONE;
+		int waiting = op->state == ST_WAIT || op->state == ST_GONE || op->state == ST_HOME;
 		if (waiting && waited)
 			break;
 		waited |= waiting;

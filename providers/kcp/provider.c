@@ -11,7 +11,13 @@
  * endpoint closed and no children yet. A subtree the credentials may not
  * see (403) or that vanished meanwhile (404) is skipped, as kubectl would
  * show nothing there; root itself answering so is an error, since a plan
- * over an empty listing would create everything. */
+ * over an empty listing would create everything.
+ *
+ * The same walk lists one workspace's subtree afresh for a deletion's
+ * check (every phase; a 403 there is an error, as kcp would destroy what
+ * wsr cannot see). Home workspaces of the logicalcluster style have no
+ * parent and are never listed: the engine asks `read` for them
+ * (partial_list), which reads the home's LogicalCluster. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +41,7 @@ static void kc_close(wsr_provider *p)
 	if (!p)
 		return;
 	wsr_http_free(p->http);
+	wsr_http_free(p->http_once);
 	kc_facts_free(p);
 	free(p->endpoint);
 	free(p->creds_hint);
@@ -81,9 +88,17 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	*out = NULL;
 	const cJSON *home = wsr_json_obj(config, "home");
 	const char *prefix = wsr_json_str(home, "prefix");
+	const char *style = wsr_json_str(home, "style");
 	wsr_kcp_home_opts ho = {prefix ? prefix : WSR_KCP_HOME_PREFIX,
 				(int)wsr_json_num(home, "depth", WSR_KCP_HOME_DEPTH),
-				(int)wsr_json_num(home, "length", WSR_KCP_HOME_LENGTH)};
+				(int)wsr_json_num(home, "length", WSR_KCP_HOME_LENGTH),
+				style && strcmp(style, "buckets") == 0
+				    ? WSR_KCP_HOME_BUCKETS
+				    : WSR_KCP_HOME_LOGICALCLUSTER};
+	if (style && strcmp(style, "buckets") != 0 && strcmp(style, "logicalcluster") != 0)
+		return config_error(diag,
+				    "logicalcluster (today's kcp) or buckets (kcp before 2023)",
+				    "home.style is neither logicalcluster nor buckets");
 	if (wsr_kcp_home_opts_check(diag, NULL, &ho))
 		return WSR_EINVAL;
 	wsr_kcp_creds c;
@@ -98,6 +113,8 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 		p->timeout_s = (long)wsr_json_num(config, "timeout", KC_DEFAULT_TIMEOUT_S);
 		p->home_depth = ho.depth;
 		p->home_length = ho.length;
+		p->home_style = ho.style;
+		p->server_style = -1;
 		if (!(p->endpoint = strdup(c.server)) || !(p->home_prefix = strdup(ho.prefix)))
 			rc = WSR_ENOMEM;
 	}
@@ -110,7 +127,11 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 		o.key_pem = c.key_pem;
 		o.max_response = KC_MAX_RESPONSE;
 		char *err = NULL;
-		if ((rc = wsr_http_new(&p->http, &o, &err)) && err)
+		if (!(rc = wsr_http_new(&p->http, &o, &err))) {
+			o.max_retries = 0;
+			rc = wsr_http_new(&p->http_once, &o, &err);
+		}
+		if (rc && err)
 			wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
 				     c.file ? "fix the cluster's server in the kubeconfig" : NULL,
 				     "providers.kcp (%s): %s", p->creds_hint, err);
@@ -118,7 +139,7 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	}
 	/* root is there before anything is listed: its type is kcp's fixed one */
 	if (!rc)
-		rc = kc_ws_put(p, "root", "root:root");
+		rc = kc_ws_put(p, "root", "root:root", "Ready");
 	wsr_kcp_creds_free(&c);
 	free(hint);
 	if (rc) {
@@ -129,11 +150,12 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	return 0;
 }
 
-/* The walk's queue of Ready workspaces whose children are still to list. */
+/* The walk's queue of workspaces whose children are still to list. */
 typedef struct walk {
 	wsr_provider *p;
-	wsr_resource_set *set;
-	const char *parent; /* the workspace being listed */
+	wsr_resource_set *set; /* the listing's; NULL in a subtree walk */
+	cJSON *found;	       /* a subtree walk's {"address", "type", "phase"} */
+	const char *parent;    /* the workspace being listed */
 	char **queue;
 	size_t head, n, cap;
 } walk;
@@ -179,57 +201,148 @@ static int add_child(void *arg, const cJSON *item, wsr_diag *diag)
 		kc_malformed(diag, NULL, what, why);
 	if (!rc && (rc = kc_type_key(key, wsr_json_path(item, "spec.type"))))
 		rc = WSR_ENOMEM; /* mapping checked the type already */
-	if (!rc && (rc = kc_ws_put(w->p, r->address + 4, key)) == 0 &&
-	    strcmp(kc_phase(item), "Ready") == 0) {
+	const char *phase = rc ? "" : kc_phase(item);
+	/* a subtree walk goes into every workspace that may have children: all
+	 * but one still Scheduling (it has no logical cluster yet) */
+	int descend = w->set ? strcmp(phase, "Ready") == 0 : strcmp(phase, "Scheduling") != 0;
+	if (!rc && w->set)
+		rc = kc_ws_put(w->p, r->address + 4, key, phase);
+	if (!rc && descend) {
 		char *path = strdup(r->address + 4);
 		rc = path ? enqueue(w, path) : WSR_ENOMEM;
 	}
-	if (!rc && (rc = wsr_resource_set_add(w->set, r)) == WSR_ECONFLICT)
+	if (!rc && !w->set) {
+		cJSON *f = cJSON_CreateObject();
+		if (!f || !cJSON_AddStringToObject(f, "address", r->address) ||
+		    !cJSON_AddStringToObject(f, "type", key) ||
+		    !cJSON_AddStringToObject(f, "phase", phase) ||
+		    !cJSON_AddItemToArray(w->found, f)) {
+			cJSON_Delete(f);
+			rc = WSR_ENOMEM;
+		}
+	} else if (!rc && (rc = wsr_resource_set_add(w->set, r)) == WSR_ECONFLICT)
 		rc = kc_malformed(diag, r->address, what, "the workspace is listed twice");
-	if (!rc)
-		r = NULL;
+	if (!rc && w->set)
+		r = NULL; /* the set took it */
 	wsr_resource_free(r);
 	free(why);
 	free(what);
 	return rc;
 }
 
+/* Walks from start, breadth first. The listing skips a subtree answering
+ * 403 or 404 below root; a subtree walk skips only 404 (gone meanwhile)
+ * and turns a 403 into an error on address. */
+static int walk_from(walk *w, const char *start, const char *address, wsr_diag *diag)
+{
+	char *first = strdup(start);
+	int rc = first ? enqueue(w, first) : WSR_ENOMEM;
+	while (!rc && w->head < w->n) {
+		w->parent = w->queue[w->head];
+		char *url = kc_api_path(w->parent, "workspaces", NULL);
+		long skipped = 0;
+		int top = w->set && strcmp(w->parent, "root") == 0;
+		kc_fact *f = w->set ? kc_ws_get(w->p, w->parent) : NULL;
+		rc = url ? kc_paginate(w->p, url, add_child, w, top ? NULL : &skipped, diag)
+			 : WSR_ENOMEM;
+		if (!rc && skipped == 403 && !w->set) {
+			wsr_diag_add(
+			    diag, WSR_SEV_ERROR, NULL, address,
+			    "kcp deletes every workspace under a workspace it deletes; wsr "
+			    "does not destroy what it cannot see",
+			    "use credentials that may list the whole subtree, or delete it "
+			    "with kubectl",
+			    "cannot delete %s: the workspaces in %s cannot be listed (HTTP "
+			    "403)",
+			    address, w->parent);
+			rc = WSR_EAPI;
+		} else if (!rc && skipped)
+			wsr_log(WSR_LOG_DEBUG, "kcp: the children of %s answered HTTP %ld; skipped",
+				w->parent, skipped);
+		if (!rc && !skipped && f)
+			f->listed = 1;
+		free(url);
+		free(w->queue[w->head]);
+		w->queue[w->head++] = NULL;
+	}
+	for (size_t i = w->head; i < w->n; i++)
+		free(w->queue[i]);
+	free(w->queue);
+	return rc;
+}
+
 static int kc_list(wsr_provider *p, wsr_resource_set *observed, wsr_diag *diag)
 {
-	walk w = {p, observed, NULL, NULL, 0, 0, 0};
-	int rc = 0;
-	char *root = strdup("root");
-	rc = root ? enqueue(&w, root) : WSR_ENOMEM;
-	while (!rc && w.head < w.n) {
-		w.parent = w.queue[w.head];
-		char *url = kc_api_path(w.parent, "workspaces", NULL);
-		long skipped = 0;
-		int top = strcmp(w.parent, "root") == 0;
-		rc = url ? kc_paginate(p, url, add_child, &w, top ? NULL : &skipped, diag)
-			 : WSR_ENOMEM;
-		if (!rc && skipped)
-			wsr_log(WSR_LOG_DEBUG, "kcp: the children of %s answered HTTP %ld; skipped",
-				w.parent, skipped);
-		free(url);
-		free(w.queue[w.head]);
-		w.queue[w.head++] = NULL;
+	walk w = {p, observed, NULL, NULL, NULL, 0, 0, 0};
+	return walk_from(&w, "root", NULL, diag);
+}
+
+int kc_subtree(wsr_provider *p, const char *path, const char *address, cJSON **out, wsr_diag *diag)
+{
+	walk w = {p, NULL, cJSON_CreateArray(), NULL, NULL, 0, 0, 0};
+	int rc = w.found ? walk_from(&w, path, address, diag) : WSR_ENOMEM;
+	if (rc) {
+		cJSON_Delete(w.found);
+		w.found = NULL;
 	}
-	for (size_t i = w.head; i < w.n; i++)
-		free(w.queue[i]);
-	free(w.queue);
+	*out = w.found;
 	return rc;
+}
+
+/* A logicalcluster-style home, read without creating it: its
+ * LogicalCluster answers 200 when the home exists, 403 or 404 when not. */
+static int read_home(wsr_provider *p, const char *address, wsr_resource **out, wsr_diag *diag)
+{
+	const char *user = address + strlen("kcp/user:");
+	char *url = wsr_strdupf(
+		 "/clusters/user:%s/apis/core.kcp.io/v1alpha1/logicalclusters/cluster", user),
+	     *why = NULL;
+	long status;
+	cJSON *json = NULL;
+	int rc = url ? kc_call(p, &status, &json, address, "GET", url, NULL, diag) : WSR_ENOMEM;
+	if (!rc && status == 200 && (rc = kc_home_resource(out, user, json, &why)) == WSR_EAPI)
+		kc_malformed(diag, address, "reading the home workspace", why);
+	else if (!rc && status != 200 && status != 403 && status != 404)
+		rc =
+		    kc_refused(p, diag, address, "the home workspace cannot be read", status, json);
+	free(why);
+	free(url);
+	cJSON_Delete(json);
+	return rc;
+}
+
+/* 1 when the listing shows that parent:name does not exist: the nearest
+ * ancestor the listing knows had all its children listed. */
+static int listed_absent(const wsr_provider *p, const char *parent)
+{
+	char at[KC_PATH_MAX + 1];
+	snprintf(at, sizeof(at), "%s", parent);
+	for (;;) {
+		const kc_fact *f = kc_ws_get(p, at);
+		char *colon = strrchr(at, ':');
+		if (f)
+			return f->listed && f->phase[0];
+		if (!colon)
+			return 0;
+		*colon = '\0';
+	}
 }
 
 static int kc_read(wsr_provider *p, const char *address, wsr_resource **out, wsr_diag *diag)
 {
 	char parent[KC_PATH_MAX + 1], name[KC_NAME_MAX + 1], *why = NULL;
 	*out = NULL;
+	if (kc_is_user_home(address))
+		return read_home(p, address, out, diag);
 	if (kc_split_address(address, parent, name)) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, address, NULL,
 			     "kcp addresses look like kcp/root:<name>[:<name>...]",
 			     "not a kcp workspace address");
 		return WSR_EINVAL;
 	}
+	/* kc_split_address checked the path: address + 4 fits */
+	if (!kc_ws_get(p, address + 4) && listed_absent(p, parent))
+		return 0; /* no request: the listing says so */
 	long status;
 	cJSON *ws = NULL;
 	int rc = kc_get_workspace(p, &ws, &status, address, parent, name,
@@ -253,4 +366,5 @@ const wsr_provider_ops wsr_kcp_provider = {
     .read = kc_read,
     .profiles = NULL,
     .parent = wsr_kcp_parent,
+    .partial_list = 1,
 };

@@ -496,6 +496,10 @@ int lb_parse_address(const char *address, char org[64], char name[64])
 	if (strncmp(address, prefix, pl) != 0)
 		return WSR_EINVAL;
 	const char *o = address + pl, *slash = strchr(o, '/');
+	/* '@' passes the shared address check for kcp homes' user names; no
+	 * Loopback name has one */
+	if (strchr(o, '@'))
+		return WSR_EINVAL;
 	if (!slash || slash == o || (size_t)(slash - o) > WSR_LOOPBACK_NAME_MAX || !slash[1] ||
 	    strchr(slash + 1, '/') || strlen(slash + 1) > WSR_LOOPBACK_NAME_MAX)
 		return WSR_EINVAL;

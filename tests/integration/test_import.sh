@@ -158,7 +158,7 @@ t_malformed_and_unknown_addresses() {
 	expect_rc 1
 	expect_err "unknown provider 'kcp9' in address kcp9/root:acme"
 	# the provider checks its own form: loopback addresses have two parts
-	for a in loopback/acme loopback/acme/legacy/extra; do
+	for a in loopback/acme loopback/acme/legacy/extra loopback/acme/leg@cy; do
 		run "$WSR" import "$a" specs
 		expect_rc 1
 		expect_err "$a: error:"

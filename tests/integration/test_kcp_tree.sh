@@ -2,14 +2,16 @@
 # End to end on kcp: bin/wsr against `wsr-sim serve --api kcp` on 127.0.0.1,
 # through a kubeconfig as a user would point wsr at a real server. Trees are
 # created parent first and deleted child first, a child waits for its
-# parent's Ready, refusals come from plan, a 409 is resolved, listings page.
+# parent's Ready, refusals come from plan, a 409 is resolved, listings page,
+# and a deletion never takes along what the plan does not say.
 . "$(dirname "$0")/lib.sh"
 
 # kcp_start: the kcp emulator with the test seed (maxPageSize 2, a `slow`
 # type that initializes for 1.5 s, a `restricted` type only acme-admins use).
 kcp_start() { sim_start "$FIXTURES/kcp-seed.yaml" kcp; }
 
-# use_kcp DIR [TOKEN]: wsr.yaml and a kubeconfig for the emulator.
+# use_kcp DIR [TOKEN] [HOME]: wsr.yaml and a kubeconfig for the emulator;
+# HOME is the providers.kcp.home block (the test seed's homes are buckets).
 use_kcp() {
 	mkdir -p "$1"
 	cat >"$1/kcp.kubeconfig" <<EOC
@@ -30,7 +32,7 @@ EOC
 apiVersion: wsr.dev/v1
 kind: Config
 providers:
-  kcp: {endpoint: kubeconfig, kubeconfig: kcp.kubeconfig}
+  kcp: {endpoint: kubeconfig, kubeconfig: kcp.kubeconfig, home: ${3:-"{style: buckets}"}}
 EOC
 }
 
@@ -153,14 +155,137 @@ t_parent_that_does_not_exist_refused_on_plan() {
 	expect_err "cannot create kcp/root:nowhere:orphan: its parent kcp/root:nowhere does not exist"
 }
 
-t_deleting_a_parent_that_keeps_children_refused_on_plan() {
+# kpost PARENT NAME TYPE: a workspace made outside wsr (kubectl create).
+kpost() {
+	curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer kcp-admin-token" \
+		-H 'Content-Type: application/json' \
+		-d "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\",\"metadata\":{\"name\":\"$2\"},\"spec\":{\"type\":{\"name\":\"$3\",\"path\":\"root\"}}}" \
+		"$SIM_URL/clusters/$1/apis/tenancy.kcp.io/v1alpha1/workspaces" | grep -q '^20[01]$' ||
+		fail "could not create $1:$2 behind wsr's back"
+}
+
+# kcp deletes a workspace's whole subtree: a prune that would take along
+# workspaces the plan does not delete is refused and lists them, found by a
+# fresh listing (the strangers were made after wsr's last look).
+t_prune_that_would_destroy_unplanned_descendants_is_refused() {
 	kcp_start && use_kcp specs && kws specs lab lab root universal && kws specs bench bench root:lab universal
 	run "$WSR" apply specs --auto-approve
 	expect_rc 0
-	rm specs/lab.yaml
+	kpost root:lab stranger universal
+	kpost root:lab:bench deep universal
+	rm specs/lab.yaml specs/bench.yaml
 	run "$WSR" plan specs --prune
 	expect_rc 1
-	expect_err "cannot delete kcp/root:lab: 1 workspace under it would stay: kcp/root:lab:bench"
+	expect_err "kcp/root:lab: error: deleting kcp/root:lab would also destroy 2 workspaces not planned for deletion: kcp/root:lab:stranger, kcp/root:lab:bench:deep"
+	expect_err "kcp/root:lab:bench: error: deleting kcp/root:lab:bench would also destroy 1 workspace not planned for deletion: kcp/root:lab:bench:deep"
+	expect_err "hint: delete them in the same plan (remove their specs, --prune), keep this workspace, or pass --allow-cascade"
+	expect_out "destroys:"
+	expect_out "- workspace kcp/root:lab:stranger (type root:universal, Ready)"
+	expect_out "- workspace kcp/root:lab:bench:deep (type root:universal, Ready)"
+	run "$WSR" plan specs --prune --json
+	expect_json '[.changes[] | select(.address == "kcp/root:lab") | .descendants[]] == ["kcp/root:lab:bench", "kcp/root:lab:stranger", "kcp/root:lab:bench:deep"]'
+	# apply plans again, and refuses the same
+	run "$WSR" apply specs --auto-approve --prune
+	expect_rc 1
+	[ "$(kget root:lab stranger | jq -r .status.phase)" = Ready ] || fail "stranger was touched"
+}
+
+t_allow_cascade_deletes_the_subtree() {
+	kcp_start && use_kcp specs && kws specs lab lab root universal && kws specs bench bench root:lab universal
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	kpost root:lab stranger universal
+	kpost root:lab:bench deep universal
+	rm specs/lab.yaml specs/bench.yaml
+	run "$WSR" plan specs --prune --allow-cascade --out plan.json
+	expect_rc 0
+	expect_out "# destroys 2 nested workspaces not planned for deletion (--allow-cascade)"
+	jq -e '.options.allowCascade == true' plan.json >/dev/null || fail "the saved plan lost --allow-cascade"
+	run "$WSR" apply plan.json --auto-approve
+	expect_rc 0
+	before "kcp/root:lab:bench: deleted" "kcp/root:lab: deleting"
+	expect_out "Apply complete: 2 succeeded, 0 failed"
+	for w in "root lab" "root:lab stranger" "root:lab:bench deep"; do
+		set -- $w
+		[ "$(kget "$1" "$2" | jq -r .code)" != 200 ] || fail "$1:$2 is still there"
+	done
+	[ "$(kget root lab | jq -r .code)" = 404 ] || fail "lab was not deleted: $(kget root lab)"
+	run "$WSR" state list --dir specs
+	expect_no_out "kcp/"
+}
+
+t_a_subtree_wsr_cannot_list_refuses_the_deletion() {
+	kcp_start && use_kcp specs && kws specs lab lab root universal && kws specs bench bench root:lab universal
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	curl -s -X POST "$SIM_URL/_sim/faults" \
+		-d '{"kind": "respond", "method": "GET", "path": "/clusters/root:lab:bench/apis/tenancy.kcp.io/v1alpha1/workspaces", "status": 403, "count": 100}' >/dev/null
+	rm specs/lab.yaml specs/bench.yaml
+	run "$WSR" plan specs --prune --allow-cascade
+	expect_rc 1
+	expect_err "kcp/root:lab: error: cannot delete kcp/root:lab: the workspaces in root:lab:bench cannot be listed (HTTP 403)"
+	expect_err "kcp/root:lab:bench: error: cannot delete kcp/root:lab:bench: the workspaces in root:lab:bench cannot be listed (HTTP 403)"
+}
+
+# kcp's default types (the emulator's default seed): an organization, a
+# team in it, and a workspace without type in the team (universal, the
+# team's default child type) apply and converge.
+t_default_types_tree_applies_and_converges() {
+	printf 'users:\n  - {name: admin, token: kcp-admin-token, groups: ["system:masters"]}\n' >seed.yaml
+	sim_start "$T/seed.yaml" kcp && use_kcp specs kcp-admin-token "{}"
+	kws specs acme acme root organization
+	kws specs team-a team-a root:acme team
+	cat >specs/app.yaml <<EOC
+apiVersion: kcp.wsr.dev/v1
+kind: Workspace
+metadata: {name: app}
+spec: {parent: root:acme:team-a}
+EOC
+	run "$WSR" plan specs
+	expect_rc 0
+	expect_out "# its type is root:universal (the parent type's default child type)"
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_out "Apply complete: 3 succeeded, 0 failed"
+	kget root:acme:team-a app | jq -e '.spec.type == {"name": "universal", "path": "root"} and .status.phase == "Ready"' >/dev/null ||
+		fail "app is not a Ready universal workspace: $(kget root:acme:team-a app)"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+	# kcp refuses an untyped workspace under universal (no default child type); so does plan
+	cat >specs/x.yaml <<EOC
+apiVersion: kcp.wsr.dev/v1
+kind: Workspace
+metadata: {name: x}
+spec: {parent: root:acme:team-a:app}
+EOC
+	run "$WSR" plan specs
+	expect_rc 1
+	expect_err 'kcp/root:acme:team-a:app:x: error: workspaces.tenancy.kcp.io "x" is forbidden: spec.defaultChildWorkspaceType of workspace type %s:%s must be set'
+}
+
+# What plan refuses, kcp refuses with the same words: the plan's message
+# is the one the emulator gives when the same create is sent anyway.
+t_plan_refuses_in_the_servers_words() {
+	printf 'users:\n  - {name: admin, token: kcp-admin-token, groups: ["system:masters"]}\n' >seed.yaml
+	sim_start "$T/seed.yaml" kcp && use_kcp specs kcp-admin-token "{}"
+	kws specs acme acme root organization
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	for c in "root team t1" "root:acme organization o2" "root:acme home h1" "root:acme ghost g1"; do
+		set -- $c
+		rm -f specs/x.yaml
+		kws specs x "$3" "$1" "$2"
+		run "$WSR" plan specs
+		expect_rc 1
+		said=$(sed -n "s/^kcp\/$1:$3: error: //p" "$T/stderr" | head -n 1)
+		[ -n "$said" ] || fail "plan did not refuse $1:$3"
+		got=$(curl -s -X POST -H "Authorization: Bearer kcp-admin-token" -H 'Content-Type: application/json' \
+			-d "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\",\"metadata\":{\"name\":\"$3\"},\"spec\":{\"type\":{\"name\":\"$2\",\"path\":\"root\"}}}" \
+			"$SIM_URL/clusters/$1/apis/tenancy.kcp.io/v1alpha1/workspaces")
+		[ "$(printf '%s' "$got" | jq -r .code)" = 403 ] || fail "the server admitted $1:$3: $got"
+		[ "$(printf '%s' "$got" | jq -r .message)" = "$said" ] ||
+			fail "plan said '$said', the server '$(printf '%s' "$got" | jq -r .message)'"
+	done
 }
 
 t_type_change_is_a_replacement_refused_without_allow_replace() {
@@ -240,7 +365,7 @@ EOC
 
 t_home_workspaces_with_other_buckets() {
 	kcp_start && use_kcp specs
-	printf '  kcp: {endpoint: kubeconfig, kubeconfig: kcp.kubeconfig, home: {depth: 3, length: 1}}\n' >specs/p
+	printf '  kcp: {endpoint: kubeconfig, kubeconfig: kcp.kubeconfig, home: {style: buckets, depth: 3, length: 1}}\n' >specs/p
 	sed -i '/^  kcp:/d' specs/wsr.yaml && cat specs/p >>specs/wsr.yaml && rm specs/p
 	printf 'apiVersion: kcp.wsr.dev/v1\nkind: HomeWorkspace\nmetadata: {name: chen}\n' >specs/chen.yaml
 	want=$("$WSR" kcp home-path --depth 3 --length 1 chen)

@@ -3,7 +3,8 @@
  * body and hands method, URL and body to the test's dispatch, which returns
  * the JSON to answer (heap, taken over) and sets the status. What a test
  * scripts (routes, the request log) stays in the test: the fakes of two
- * platforms answer differently. */
+ * platforms answer differently. A 429 carries Retry-After: fake_retry_after
+ * when a test sets it. */
 #ifndef WSR_TESTS_FAKE_SERVER_H
 #define WSR_TESTS_FAKE_SERVER_H
 #include <arpa/inet.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 
 #include "lib/buf.h"
+
+static const char *fake_retry_after; /* set before starting requests, not during */
 
 typedef char *(*fake_dispatch)(struct MHD_Connection *c, const char *method, const char *url,
 			       const char *body, unsigned *status);
@@ -38,6 +41,8 @@ static enum MHD_Result fake_handler(void *cls, struct MHD_Connection *c, const c
 	struct MHD_Response *r =
 	    MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(r, "Content-Type", "application/json");
+	if (status == 429 && fake_retry_after)
+		MHD_add_response_header(r, "Retry-After", fake_retry_after);
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -239,6 +239,28 @@ static void test_retry_after_is_capped_by_backoff_max(void **state)
 	expect_wait(503, "3600", 200, 200, 2000);
 }
 
+/* Without retries a 429 comes back at once, with its Retry-After for the
+ * caller to honour (a kcp home's creation polls instead of sleeping). */
+static void test_retry_after_reported_without_retries(void **state)
+{
+	(void)state;
+	static const answer s[] = {{429, "7", 0, "Creating the home workspace", 0},
+				   {200, NULL, 0, "ok", 0}};
+	serve(s, 2);
+	wsr_http *h = client(1, 10000, 0, 0);
+	wsr_http_resp r;
+	assert_true(get(h, &r, "/", 0) < 1000);
+	assert_int_equal(r.status, 429);
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.retry_after_s, 7);
+	wsr_http_resp_free(&r);
+	get(h, &r, "/", 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.retry_after_s, 0); /* none sent */
+	wsr_http_resp_free(&r);
+	wsr_http_free(h);
+}
+
 static void test_gives_up_with_last_status(void **state)
 {
 	(void)state;
@@ -841,6 +863,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_retry_503_then_success, teardown),
 	    cmocka_unit_test_teardown(test_retry_after_is_honoured, teardown),
 	    cmocka_unit_test_teardown(test_retry_after_is_capped_by_backoff_max, teardown),
+	    cmocka_unit_test_teardown(test_retry_after_reported_without_retries, teardown),
 	    cmocka_unit_test_teardown(test_gives_up_with_last_status, teardown),
 	    cmocka_unit_test_teardown(test_client_errors_are_not_retried, teardown),
 	    cmocka_unit_test_teardown(test_connection_refused, teardown),

@@ -247,10 +247,10 @@ static void test_prefix_checked(void **st)
 	const char *bad[] = {"",      "Root:users",  "root::users", "root:",	   ":root",
 			     "-root", "root:users-", "root:us ers", "root:users\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		wsr_kcp_home_opts o = {bad[i], 2, 2};
+		wsr_kcp_home_opts o = {bad[i], 2, 2, WSR_KCP_HOME_BUCKETS};
 		expect_refused(&o, "user-1", WSR_EINVAL, "is not a logical cluster path");
 	}
-	wsr_kcp_home_opts o = {NULL, 2, 2};
+	wsr_kcp_home_opts o = {NULL, 2, 2, WSR_KCP_HOME_BUCKETS};
 	expect_refused(&o, "user-1", WSR_EINVAL, "is not a logical cluster path");
 	char p[WSR_KCP_PREFIX_MAX + 2];
 	memset(p, 'r', sizeof(p));
@@ -262,6 +262,45 @@ static void test_prefix_checked(void **st)
 	p[WSR_KCP_PREFIX_MAX + 1] = '\0';
 	o.prefix = p;
 	expect_refused(&o, "user-1", WSR_EINVAL, "is not a logical cluster path");
+}
+
+/* logicalcluster style: user:<name> as authentication gives it, within
+ * what an address, a URL and a header can carry. */
+static void test_logicalcluster_paths(void **state)
+{
+	(void)state;
+	wsr_kcp_home_opts o = WSR_KCP_HOME_OPTS_INIT;
+	o.style = WSR_KCP_HOME_LOGICALCLUSTER;
+	const char *ok[][2] = {{"adam", "user:adam"},
+			       {"bella@example.com", "user:bella@example.com"},
+			       {"j.doe_2-x", "user:j.doe_2-x"},
+			       {"123", "user:123"}}; /* no sanitizing: kcp uses the name as is */
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		wsr_diag d = WSR_DIAG_INIT;
+		char *got = NULL;
+		assert_int_equal(wsr_kcp_home_path(&got, &o, ok[i][0], &d), 0);
+		assert_string_equal(got, ok[i][1]);
+		free(got);
+		wsr_diag_free(&d);
+	}
+	expect_refused(&o, "Adam", WSR_EINVAL, "byte 1 (0x41) cannot be part of a home");
+	expect_refused(&o, "a:b", WSR_EINVAL, "byte 2 (0x3a)");
+	expect_refused(&o, "a b", WSR_EINVAL, "byte 2 (0x20)");
+	expect_refused(&o, "", WSR_EINVAL, "is empty");
+	/* the boundary: "user:" and the name fill a 1024-byte path */
+	char *name = malloc(WSR_KCP_HOME_USER_MAX + 2);
+	memset(name, 'a', WSR_KCP_HOME_USER_MAX + 1);
+	name[WSR_KCP_HOME_USER_MAX] = '\0';
+	wsr_diag d = WSR_DIAG_INIT;
+	char *got = NULL;
+	assert_int_equal(wsr_kcp_home_path(&got, &o, name, &d), 0);
+	assert_int_equal(strlen(got), WSR_KCP_PATH_MAX);
+	free(got);
+	name[WSR_KCP_HOME_USER_MAX] = 'a';
+	name[WSR_KCP_HOME_USER_MAX + 1] = '\0';
+	expect_refused(&o, name, WSR_ELIMIT, "longer than 1019 bytes");
+	free(name);
+	wsr_diag_free(&d);
 }
 
 int main(void)
@@ -276,6 +315,7 @@ int main(void)
 	    cmocka_unit_test(test_bucket_figures),
 	    cmocka_unit_test(test_invalid_config_message),
 	    cmocka_unit_test(test_prefix_checked),
+	    cmocka_unit_test(test_logicalcluster_paths),
 	};
 	return cmocka_run_group_tests(tests, 0, 0);
 }

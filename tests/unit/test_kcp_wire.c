@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/json.h"
 #include "providers/kcp/kc.h"
@@ -50,7 +51,7 @@ static struct {
 	int nroutes;
 	unsigned requests;
 	struct {
-		char method[8], path[160], limit[8], cont[32], auth[64];
+		char method[8], path[160], limit[8], cont[32], auth[64], as[64];
 		char body[1024];
 	} log[MAX_LOG];
 } fk = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -64,6 +65,7 @@ static void fake_reset(void)
 		free(fk.routes[i].body);
 	fk.nroutes = 0;
 	fk.requests = 0;
+	fake_retry_after = NULL;
 	memset(fk.used, 0, sizeof(fk.used));
 }
 
@@ -118,6 +120,8 @@ static void log_request(struct MHD_Connection *c, const char *method, const char
 	const char *limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
 	const char *cont = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "continue");
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *as = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Impersonate-User");
+	snprintf(fk.log[fk.requests].as, sizeof(fk.log[0].as), "%s", as ? as : "");
 	snprintf(fk.log[fk.requests].method, sizeof(fk.log[0].method), "%s", method);
 	snprintf(fk.log[fk.requests].path, sizeof(fk.log[0].path), "%s", url);
 	snprintf(fk.log[fk.requests].limit, sizeof(fk.log[0].limit), "%s", limit ? limit : "");
@@ -381,8 +385,12 @@ static void test_list_hostile_answers_become_diagnostics(void **state)
 	free(w);
 	expect_list_error(
 	    page_of("{\"metadata\":{\"name\":\"a\",\"labels\":{\"x\":1}},\"spec\":{\"type\":{"
-		    "\"name\":\"team\"}},\"status\":{\"phase\":\"Ready\"}}"),
+		    "\"name\":\"team\",\"path\":\"root\"}},\"status\":{\"phase\":\"Ready\"}}"),
 	    200, "metadata.labels.x is not a string");
+	/* kcp stores the canonical path of every type: one without is not kcp's */
+	expect_list_error(page_of("{\"metadata\":{\"name\":\"a\"},\"spec\":{\"type\":{"
+				  "\"name\":\"team\"}},\"status\":{\"phase\":\"Ready\"}}"),
+			  200, "workspace root:a: field spec.type.path is missing");
 	expect_list_error(page(NULL, 2, ws("twice", "team", "Ready"), ws("twice", "team", "Ready")),
 			  200, "listed twice");
 	/* root refusing is an error (an empty listing would plan to create everything) */
@@ -638,6 +646,51 @@ static void test_create_409_adopts_when_the_type_matches(void **state)
 	fixture_free(&f);
 }
 
+/* A spec type without path goes to kcp without one (kcp resolves it from
+ * the parent up), and no type at all sends none (kcp's default); adopting
+ * a 409 then compares the name only. */
+static void test_create_sends_the_type_as_the_spec_has_it(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *spec, *body_type;
+	} cases[] = {
+	    {"{\"spec\":{\"parent\":\"root:acme\",\"type\":{\"name\":\"team\"}}}",
+	     "\"spec\":{\"type\":{\"name\":\"team\"}}}"},
+	    {"{\"spec\":{\"parent\":\"root:acme\"}}", "\"spec\":{}}"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake_reset();
+		on_take("POST", WS("root:acme"), NULL, 201, ws("team-a", "team", "Ready"), 0);
+		wsr_provider *p = open_provider();
+		wsr_resource *want =
+		    desired(WSR_KCP_KIND_WORKSPACE, "root:acme:team-a", "team-a", cases[i].spec);
+		wsr_change *c =
+		    change(WSR_KCP_KIND_WORKSPACE, "root:acme:team-a", WSR_ACT_CREATE, want, NULL);
+		wsr_resource *got = NULL;
+		wsr_diag d = WSR_DIAG_INIT;
+		assert_int_equal(run(p, c, WSR_ACT_CREATE, &got, NULL, &d), 0);
+		assert_non_null(strstr(fk.log[0].body, cases[i].body_type));
+		assert_string_equal(wsr_json_path(got->spec, "spec.type.path")->valuestring,
+				    "root");
+		wsr_resource_free(got);
+		got = NULL;
+		/* 409: the workspace there is a root:team, the name the spec asked for */
+		fake_reset();
+		on("POST", WS("root:acme"), NULL, 409, STATUS(409, "AlreadyExists", "exists"), 0);
+		on_take("GET", WS("root:acme") "/team-a", NULL, 200, ws("team-a", "team", "Ready"),
+			0);
+		assert_int_equal(run(p, c, WSR_ACT_CREATE, &got, NULL, &d), 0);
+		assert_non_null(got);
+		assert_int_equal(wsr_diag_errors(&d), 0);
+		wsr_resource_free(got);
+		wsr_change_free(c);
+		wsr_resource_free(want);
+		wsr_diag_free(&d);
+		ops->close(p);
+	}
+}
+
 static void test_create_hostile_answers(void **state)
 {
 	(void)state;
@@ -648,9 +701,11 @@ static void test_create_hostile_answers(void **state)
 	    {201, "[]", NULL, "the answer is not a Workspace object"},
 	    {201, "<html>", NULL, "not JSON"},
 	    {201, "{\"metadata\":{\"name\":\"team-a\"}}", NULL, "spec.type is missing"},
-	    {201, "{\"spec\":{\"type\":{\"name\":\"team\"}},\"status\":{}}", NULL,
+	    {201, "{\"spec\":{\"type\":{\"name\":\"team\",\"path\":\"root\"}},\"status\":{}}", NULL,
 	     "status.phase is missing"},
-	    {201, "{\"spec\":{\"type\":{\"name\":\"team\"}},\"status\":{\"phase\":\"Scheduling\"}}",
+	    {201,
+	     "{\"spec\":{\"type\":{\"name\":\"team\",\"path\":\"root\"}},\"status\":{\"phase\":"
+	     "\"Scheduling\"}}",
 	     "\"a string\"", "a Workspace must be a JSON object"},
 	    {400, "<html>proxy</html>", NULL,
 	     "HTTP 400, reason (none) (the answer was not a Status"},
@@ -756,14 +811,21 @@ static void test_update_retries_on_conflict_then_gives_up(void **state)
 	fixture_free(&f);
 }
 
+/* kcp accepts the deletion at once (finalizer, deletionTimestamp) and
+ * removes the workspace, and everything in it, through Terminating and
+ * Deleting: the delete is done only at 404. */
 static void test_delete_polls_until_gone(void **state)
 {
 	(void)state;
 	on_take("DELETE", WS("root:acme") "/team-a", NULL, 200,
-		ws_full("team-a", "team", "Ready", "5",
-			",\"deletionTimestamp\":\"2026-11-21T09:15:00Z\"", ""),
+		ws_full("team-a", "team", "Terminating", "5",
+			",\"deletionTimestamp\":\"2026-11-21T09:15:00Z\",\"finalizers\":["
+			"\"core.kcp.io/logicalcluster\"]",
+			""),
 		0);
-	on_take("GET", WS("root:acme") "/team-a", NULL, 200, ws("team-a", "team", "Ready"), 2);
+	on_take("GET", WS("root:acme") "/team-a", NULL, 200, ws("team-a", "team", "Terminating"),
+		1);
+	on_take("GET", WS("root:acme") "/team-a", NULL, 200, ws("team-a", "team", "Deleting"), 1);
 	on("GET", WS("root:acme") "/team-a", NULL, 404, STATUS(404, "NotFound", "not found"), 0);
 	fixture f;
 	fixture_init(&f, WSR_ACT_DELETE);
@@ -773,20 +835,19 @@ static void test_delete_polls_until_gone(void **state)
 	assert_int_equal(polls, 3);
 	assert_int_equal(fk.requests, 4);
 
-	/* children: kcp's 409 and its message */
-	fake_reset();
-	on("DELETE", WS("root:acme") "/team-a", NULL, 409,
-	   STATUS(409, "Conflict", "workspace root:acme:team-a has child workspaces: x, y"), 0);
-	assert_int_equal(fixture_run(&f, NULL), WSR_EAPI);
-	assert_diag_has(&f.d, "it still has child workspaces | workspace root:acme:team-a has "
-			      "child workspaces: x, y | delete its child workspaces first");
-
 	/* already gone is what a delete wants */
 	fake_reset();
 	on("DELETE", WS("root:acme") "/team-a", NULL, 404, STATUS(404, "NotFound", "not found"), 0);
 	wsr_diag_free(&f.d);
 	assert_int_equal(fixture_run(&f, NULL), 0);
 	assert_int_equal(wsr_diag_errors(&f.d), 0);
+
+	/* a refusal is kcp's, with its message */
+	fake_reset();
+	on("DELETE", WS("root:acme") "/team-a", NULL, 403, STATUS(403, "Forbidden", "no delete"),
+	   0);
+	assert_int_equal(fixture_run(&f, NULL), WSR_EAPI);
+	assert_diag_has(&f.d, "kcp refused to delete the workspace: no delete | HTTP 403");
 	fixture_free(&f);
 }
 
@@ -829,18 +890,70 @@ static void test_read_one_workspace(void **state)
 
 /* ---- check ------------------------------------------------------------------------------ */
 
-#define TYPE_ROOT "{\"kind\":\"WorkspaceType\",\"metadata\":{\"name\":\"root\"},\"spec\":{}}"
+/* kcp's default root configuration (config/root/workspacetype-*.yaml), as
+ * a server answers GET .../workspacetypes/<name>. */
+#define WT(name, spec)                                                                             \
+	"{\"kind\":\"WorkspaceType\",\"metadata\":{\"name\":\"" name "\",\"annotations\":{"        \
+	"\"kcp.io/path\":\"root\"}},\"spec\":" spec "}"
+#define REF(name) "{\"name\":\"" name "\",\"path\":\"root\"}"
+#define EXT(name) "\"extend\":{\"with\":[" REF(name) "]}"
+#define TYPE_ROOT                                                                                  \
+	WT("root", "{" EXT("universal") ",\"defaultChildWorkspaceType\":" REF(                     \
+		       "organization") ",\"limitAllowedParents\":{\"none\":true}}")
+#define TYPE_UNIVERSAL WT("universal", "{\"initializer\":true}")
 #define TYPE_ORG                                                                                   \
-	"{\"kind\":\"WorkspaceType\",\"metadata\":{\"name\":\"organization\"},\"spec\":{"          \
-	"\"defaultChildWorkspaceType\":{\"name\":\"team\",\"path\":\"root\"},"                     \
-	"\"limitAllowedParents\":{\"types\":[{\"name\":\"root\",\"path\":\"root\"}]},"             \
-	"\"limitAllowedChildren\":{\"types\":[{\"name\":\"team\",\"path\":\"root\"}]}}}"
+	WT("organization",                                                                         \
+	   "{" EXT("universal") ",\"defaultChildWorkspaceType\":" REF(                             \
+	       "universal") ",\"limitAllowedParents\":{\"types\":[" REF("root") "]},"              \
+										"\"limitAllowedC"  \
+										"hildren\":{"      \
+										"\"types\":"       \
+										"[" REF("univers"  \
+											"al") "]"  \
+											      "}"  \
+											      "}")
 #define TYPE_TEAM                                                                                  \
-	"{\"kind\":\"WorkspaceType\",\"metadata\":{\"name\":\"team\"},\"spec\":{"                  \
-	"\"limitAllowedChildren\":{\"none\":true}}}"
+	WT("team", "{" EXT("universal") ",\"defaultChildWorkspaceType\":" REF(                     \
+		       "universal") ",\"limitAllow"                                                \
+				    "edParents\":{"                                                \
+				    "\"types\":"                                                   \
+				    "[" REF("organ"                                                \
+					    "izati"                                                \
+					    "on") "," REF("team") "]"                              \
+								  "}"                              \
+								  "}")
+#define TYPE_HOME WT("home", "{" EXT("universal") ",\"limitAllowedParents\":{\"none\":true}}")
 #define ALLOWED(b, reason)                                                                         \
 	"{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":\"SelfSubjectAccessReview\","        \
 	"\"status\":{\"allowed\":" #b ",\"reason\":\"" reason "\"}}"
+
+/* The default types at root; anything else there is 404. */
+static void default_types(void)
+{
+	on("GET", TYPES("root") "root", NULL, 200, TYPE_ROOT, 0);
+	on("GET", TYPES("root") "universal", NULL, 200, TYPE_UNIVERSAL, 0);
+	on("GET", TYPES("root") "organization", NULL, 200, TYPE_ORG, 0);
+	on("GET", TYPES("root") "team", NULL, 200, TYPE_TEAM, 0);
+	on("GET", TYPES("root") "home", NULL, 200, TYPE_HOME, 0);
+}
+
+static void not_found(const char *path)
+{
+	on("GET", path, NULL, 404, STATUS(404, "NotFound", "not found"), 0);
+}
+
+/* A provider that listed only root (no children). */
+static wsr_provider *empty_provider(void)
+{
+	on_take("GET", WS("root"), NULL, 200, page(NULL, 0), 1);
+	wsr_provider *p = open_provider();
+	wsr_resource_set set = WSR_RESOURCE_SET_INIT;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(ops->list(p, &set, &d), 0);
+	wsr_resource_set_free(&set);
+	wsr_diag_free(&d);
+	return p;
+}
 
 /* A provider that listed root:acme (organization) and root:acme:team-a (team). */
 static wsr_provider *listed_provider(void)
@@ -873,171 +986,647 @@ static fixture_checked check_create(wsr_provider *p, const char *path, const cha
 #define SPEC_OF(parent, type)                                                                      \
 	"{\"spec\":{\"parent\":\"" parent "\",\"type\":{\"name\":\"" type "\",\"path\":\"root\"}}" \
 	"}"
+#define UNTYPED(parent) "{\"spec\":{\"parent\":\"" parent "\"}}"
 
-static void test_check_refusals(void **state)
+#define assert_checked(k, n, needle)                                                               \
+	do {                                                                                       \
+		if ((k).errors != (n) || !strstr((k).text, needle))                                \
+			fail_msg("want %d error(s) with \"%s\", got %zu:\n%s", n, needle,          \
+				 (k).errors, (k).text);                                            \
+	} while (0)
+
+/* The issue's tree: an organization, a team in it, and a workspace without
+ * type in the team; kcp's default types admit all three. */
+static void test_check_default_types_admit_the_tree(void **state)
 {
 	(void)state;
-	wsr_provider *p = listed_provider();
-	on("GET", TYPES("root") "root", NULL, 200, TYPE_ROOT, 0);
-	on("GET", TYPES("root") "organization", NULL, 200, TYPE_ORG, 0);
-	on("GET", TYPES("root") "team", NULL, 200, TYPE_TEAM, 0);
-	on("GET", TYPES("root") "ghost", NULL, 404, STATUS(404, "NotFound", "not found"), 0);
-	on("GET", TYPES("root") "secret", NULL, 200,
-	   "{\"kind\":\"WorkspaceType\",\"metadata\":{\"name\":\"secret\"},\"spec\":{}}", 0);
+	wsr_provider *p = empty_provider();
+	default_types();
 	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
 	unsigned base = fk.requests;
-
-	/* a type that does not exist */
-	fixture_checked k = check_create(p, "root:acme:ghosts", SPEC_OF("root:acme", "ghost"));
-	assert_int_equal(k.errors, 1);
-	assert_non_null(strstr(k.text, "workspace type root:ghost does not exist"));
+	fixture_checked k = check_create(p, "root:acme", SPEC_OF("root", "organization"));
+	assert_checked(k, 0, "");
 	fixture_checked_free(&k);
-
-	/* organization only under root: refused under an organization, with the rule */
-	k = check_create(p, "root:acme:org2", SPEC_OF("root:acme", "organization"));
-	assert_non_null(strstr(k.text, "workspace type root:organization may only be created under "
-				       "workspaces of type root:root | its parent root:acme is of "
-				       "type root:organization"));
-	/* and the parent's own rule says the same from its side */
-	assert_non_null(strstr(k.text, "workspaces of type root:organization may not have children "
-				       "of type root:organization"));
-	assert_int_equal(k.errors, 2);
+	k = check_create(p, "root:acme:team-a", SPEC_OF("root:acme", "team"));
+	assert_checked(k, 0, "");
 	fixture_checked_free(&k);
-
-	/* a team may have no children at all */
-	k = check_create(p, "root:acme:team-a:sub", SPEC_OF("root:acme:team-a", "team"));
-	assert_int_equal(k.errors, 1);
-	assert_non_null(strstr(k.text, "workspaces of type root:team may not have children"));
+	k = check_create(p, "root:acme:team-a:app", UNTYPED("root:acme:team-a"));
+	assert_checked(k, 0, "");
+	assert_non_null(strstr(k.reasons, "its type is root:universal (the parent type's default "
+					  "child type)"));
 	fixture_checked_free(&k);
-
-	/* allowed: a team in an organization, and the default type (the
-	 * organization's defaultChildWorkspaceType) */
-	k = check_create(p, "root:acme:team-b", SPEC_OF("root:acme", "team"));
-	assert_int_equal(k.errors, 0);
-	fixture_checked_free(&k);
-	k = check_create(p, "root:acme:team-c", "{\"spec\":{\"parent\":\"root:acme\"}}");
-	assert_int_equal(k.errors, 0);
-	fixture_checked_free(&k);
-
-	/* types are read once per run, use asked once per type */
-	unsigned type_gets = 0, ssars = 0;
+	/* use is asked of every alias, each once: universal, organization, team */
+	unsigned ssars = 0, universal = 0;
 	for (unsigned i = base; i < fk.requests && i < MAX_LOG; i++) {
-		type_gets += strstr(fk.log[i].path, "/workspacetypes/") != NULL;
-		ssars += strstr(fk.log[i].path, "selfsubjectaccessreviews") != NULL;
-		if (strstr(fk.log[i].path, "selfsubjectaccessreviews"))
-			assert_non_null(strstr(fk.log[i].body, "\"verb\":\"use\""));
+		if (!strstr(fk.log[i].path, "selfsubjectaccessreviews"))
+			continue;
+		ssars++;
+		assert_non_null(strstr(fk.log[i].body, "\"verb\":\"use\""));
+		universal += strstr(fk.log[i].body, "\"name\":\"universal\"") != NULL;
 	}
-	assert_int_equal(type_gets, 3); /* organization, ghost, team */
-	assert_int_equal(ssars, 2);	/* organization, team */
+	assert_int_equal(ssars, 3);
+	assert_int_equal(universal, 1);
 	ops->close(p);
 }
 
-static void test_check_no_use_and_planned_parent(void **state)
+static void test_check_refusals_in_kcps_words(void **state)
 {
 	(void)state;
 	wsr_provider *p = listed_provider();
-	on("GET", TYPES("root") "root", NULL, 200, TYPE_ROOT, 0);
-	on("GET", TYPES("root") "organization", NULL, 200, TYPE_ORG, 0);
-	on("GET", TYPES("root") "team", NULL, 200, TYPE_TEAM, 0);
-	on("POST", SSAR("root"), NULL, 201, ALLOWED(false, "not in the type's users"), 1);
+	default_types();
+	on("GET", TYPES("root") "sub", NULL, 200,
+	   WT("sub", "{" EXT("team") ",\"limitAllowedParents\":{\"types\":[" REF(
+			 "organization") "," REF("team") "]}}"),
+	   0);
+	on("GET", TYPES("root") "both", NULL, 200,
+	   WT("both",
+	      "{" EXT("team") ",\"limitAllowedParents\":{\"types\":[" REF("organization") "]}}"),
+	   0);
+	on("GET", TYPES("root") "plain", NULL, 200, WT("plain", "{}"), 0);
+	on("GET", TYPES("root") "leaf", NULL, 200,
+	   WT("leaf", "{\"limitAllowedChildren\":{\"none\":true}}"), 0);
+	not_found(TYPES("root") "*");
 	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
 
-	/* no use of organization */
-	fixture_checked k = check_create(p, "root:newco", SPEC_OF("root", "organization"));
-	assert_int_equal(k.errors, 1);
-	assert_non_null(strstr(k.text, "you may not use workspace type root:organization | not in "
-				       "the type's users"));
+	fixture_checked k = check_create(p, "root:acme:ghosts", SPEC_OF("root:acme", "ghost"));
+	assert_checked(k, 1,
+		       "workspaces.tenancy.kcp.io \"ghosts\" is forbidden: Internal error "
+		       "occurred: workspacetypes.tenancy.kcp.io \"root:ghost\" not found");
 	fixture_checked_free(&k);
-	ops->close(p);
 
-	/* the parent is created by the same plan: its child is checked against it */
-	fake_reset();
-	p = listed_provider();
-	on("GET", TYPES("root") "root", NULL, 200, TYPE_ROOT, 0);
-	on("GET", TYPES("root") "organization", NULL, 200, TYPE_ORG, 0);
-	on("GET", TYPES("root") "team", NULL, 200, TYPE_TEAM, 0);
-	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
-	k = check_create(p, "root:newco", SPEC_OF("root", "organization"));
-	assert_int_equal(k.errors, 0);
+	/* the child's limitAllowedParents, with the parent's aliases */
+	k = check_create(p, "root:acme:org2", SPEC_OF("root:acme", "organization"));
+	assert_checked(
+	    k, 1,
+	    "workspaces.tenancy.kcp.io \"org2\" is forbidden: workspace type "
+	    "root:organization only allows [root:root] parent workspaces, but parent "
+	    "type root:organization only implements [root:organization root:universal] | "
+	    "its parent root:acme is of type root:organization");
 	fixture_checked_free(&k);
-	k = check_create(p, "root:newco:t1", SPEC_OF("root:newco", "team"));
-	assert_int_equal(k.errors, 0);
+	k = check_create(p, "root:t", SPEC_OF("root", "team"));
+	assert_checked(k, 1,
+		       "workspace type root:team only allows [root:organization root:team] parent "
+		       "workspaces, but parent type root:root only implements [root:root "
+		       "root:universal]");
 	fixture_checked_free(&k);
-	k = check_create(p, "root:newco:nested", SPEC_OF("root:newco", "organization"));
-	assert_non_null(strstr(k.text, "may only be created under workspaces of type root:root | "
-				       "its parent root:newco is of type root:organization"));
+	/* a rule inherited: sub extends team; both's own rule and team's fail together */
+	k = check_create(p, "root:s", SPEC_OF("root", "sub"));
+	assert_checked(k, 1,
+		       "\"s\" is forbidden: [workspace type root:sub extends root:team, which "
+		       "only allows [root:organization root:team] parent workspaces, but "
+		       "parent type root:root only implements [root:root root:universal], "
+		       "workspace type root:sub only allows");
 	fixture_checked_free(&k);
-	/* the planned team takes no children either */
-	k = check_create(p, "root:newco:t1:x", SPEC_OF("root:newco:t1", "team"));
-	assert_non_null(strstr(k.text, "workspaces of type root:team may not have children"));
+	/* none: nowhere (home), and no child at all (leaf) */
+	k = check_create(p, "root:acme:h", SPEC_OF("root:acme", "home"));
+	assert_checked(k, 1, "\"h\" is forbidden: workspace type root:home cannot have any parent");
+	fixture_checked_free(&k);
+	k = check_create(p, "root:acme:team-a:leaf", SPEC_OF("root:acme:team-a", "leaf"));
+	assert_checked(k, 0, "");
+	fixture_checked_free(&k);
+	k = check_create(p, "root:acme:team-a:leaf:x",
+			 SPEC_OF("root:acme:team-a:leaf", "universal"));
+	assert_checked(k, 1, "workspace type root:leaf cannot have any child");
+	fixture_checked_free(&k);
+	/* the parent's limitAllowedChildren: an organization takes universal ones */
+	k = check_create(p, "root:acme:p", SPEC_OF("root:acme", "plain"));
+	assert_checked(k, 1,
+		       "workspace type root:organization only allows [root:universal] child "
+		       "workspaces, but child type root:plain only implements [root:plain]");
+	fixture_checked_free(&k);
+	/* no spec.type under a type without defaultChildWorkspaceType: kcp's literal text */
+	k = check_create(p, "root:acme:team-a:leaf:y", UNTYPED("root:acme:team-a:leaf"));
+	assert_checked(k, 1,
+		       "\"y\" is forbidden: spec.defaultChildWorkspaceType of workspace type "
+		       "%s:%s must be set | spec.type is not set and the parent's type "
+		       "root:leaf has no defaultChildWorkspaceType | set spec.type");
 	fixture_checked_free(&k);
 	ops->close(p);
 }
 
-static void test_check_home(void **state)
+static void test_check_use_on_every_alias(void **state)
 {
 	(void)state;
-	on_take("GET", WS("root"), NULL, 200, page(NULL, 1, ws("users", "homeroot", "Ready")), 1);
-	on_take("GET", WS("root:users"), NULL, 200, page(NULL, 0), 1);
-	on("GET", TYPES("root") "home", NULL, 200, "{\"spec\":{}}", 0);
-	on("GET", TYPES("root") "homebucket", NULL, 200, "{\"spec\":{}}", 0);
-	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 1);
-	on("POST", SSAR("root"), NULL, 201, ALLOWED(false, "homes are made by kcp here"), 0);
+	wsr_provider *p = listed_provider();
+	default_types();
+	/* team extends universal: universal is asked first, and refused */
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(false, "not in the type's users"), 1);
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
+	fixture_checked k = check_create(p, "root:acme:team-b", SPEC_OF("root:acme", "team"));
+	assert_checked(k, 1,
+		       "\"team-b\" is forbidden: unable to use workspace type root:universal: "
+		       "missing verb='use' permission on workspacetype | not in the type's users");
+	fixture_checked_free(&k);
+	/* the answers are kept: team itself was never asked, so it is now */
+	k = check_create(p, "root:acme:team-c", SPEC_OF("root:acme", "team"));
+	assert_checked(k, 1, "unable to use workspace type root:universal");
+	fixture_checked_free(&k);
+	ops->close(p);
+}
+
+/* A type without path is looked up in the parent, its parent, ... root;
+ * the canonical path is the type's kcp.io/path. */
+static void test_check_resolves_types_upwards(void **state)
+{
+	(void)state;
+	wsr_provider *p = listed_provider();
+	default_types();
+	not_found(TYPES("root:acme:team-a") "*");
+	on("GET", TYPES("root:acme") "custom", NULL, 200,
+	   "{\"metadata\":{\"name\":\"custom\",\"annotations\":{\"kcp.io/path\":\"root:acme\"}},"
+	   "\"spec\":{}}",
+	   0);
+	not_found(TYPES("root:acme") "*");
+	not_found(TYPES("root") "*");
+	on("POST", SSAR("root:acme"), NULL, 201, ALLOWED(true, ""), 0);
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
+	fixture_checked k =
+	    check_create(p, "root:acme:team-a:c",
+			 "{\"spec\":{\"parent\":\"root:acme:team-a\",\"type\":{\"name\":"
+			 "\"custom\"}}}");
+	assert_checked(k, 0, "");
+	assert_non_null(strstr(k.reasons, "its type is root:acme:custom (kcp resolves spec.type "
+					  "from the parent up)"));
+	fixture_checked_free(&k);
+	/* team resolves to root's */
+	k = check_create(
+	    p, "root:acme:team-a:t",
+	    "{\"spec\":{\"parent\":\"root:acme:team-a\",\"type\":{\"name\":\"team\"}}}");
+	assert_checked(k, 0, "");
+	assert_non_null(strstr(k.reasons, "its type is root:team"));
+	fixture_checked_free(&k);
+	k = check_create(
+	    p, "root:acme:team-a:n",
+	    "{\"spec\":{\"parent\":\"root:acme:team-a\",\"type\":{\"name\":\"nope\"}}}");
+	assert_checked(k, 1, "workspace type \"nope\" cannot be resolved");
+	fixture_checked_free(&k);
+	/* one GET per workspace on the way up, each asked once */
+	unsigned custom = 0;
+	for (unsigned i = 0; i < fk.requests && i < MAX_LOG; i++)
+		custom += strstr(fk.log[i].path, "/workspacetypes/custom") != NULL;
+	assert_int_equal(custom, 2);
+	ops->close(p);
+}
+
+/* Types that extend each other in a circle, and a chain longer than wsr follows. */
+static int chain_len;
+
+static char *chain_type(const char *url, const char *cont)
+{
+	(void)cont;
+	int i = atoi(strrchr(url, '/') + 2);
+	if (i == 99)
+		return strdup(WT("t99", "{" EXT("t98") "}"));
+	if (i >= chain_len)
+		return strdup(WT("tz", "{}"));
+	return wsr_strdupf("{\"metadata\":{\"name\":\"t%d\",\"annotations\":{\"kcp.io/path\":"
+			   "\"root\"}},\"spec\":{\"extend\":{\"with\":[{\"name\":\"t%d\",\"path\":"
+			   "\"root\"}]}}}",
+			   i, i == 98 ? 99 : i + 1);
+}
+
+static void test_check_alias_cycles_and_limit(void **state)
+{
+	(void)state;
+	wsr_provider *p = listed_provider();
+	default_types();
+	on("GET", TYPES("root") "t*", NULL, 200, NULL, 0);
+	fk.routes[fk.nroutes - 1].gen = chain_type;
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
+	/* 15 types extended (t1..t15) and itself: KC_ALIASES_MAX */
+	chain_len = KC_ALIASES_MAX - 1;
+	fixture_checked k =
+	    check_create(p, "root:acme:team-a:a", SPEC_OF("root:acme:team-a", "t0"));
+	assert_checked(k, 0, "");
+	fixture_checked_free(&k);
+	ops->close(p);
+	fake_reset();
+	p = listed_provider();
+	default_types();
+	on("GET", TYPES("root") "t*", NULL, 200, NULL, 0);
+	fk.routes[fk.nroutes - 1].gen = chain_type;
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
+	chain_len = KC_ALIASES_MAX;
+	k = check_create(p, "root:acme:team-a:b", SPEC_OF("root:acme:team-a", "t0"));
+	assert_checked(k, 1, "workspace type root:t0 extends more than 15 types");
+	fixture_checked_free(&k);
+	chain_len = 200; /* t98 -> t99 -> t98 */
+	k = check_create(p, "root:acme:team-a:c", SPEC_OF("root:acme:team-a", "t98"));
+	assert_checked(k, 1, "circular dependency detected in workspace type root:t98");
+	fixture_checked_free(&k);
+	ops->close(p);
+}
+
+/* kcp's content authorizer and deletion: what a parent's phase allows. */
+static void test_check_parent_phases(void **state)
+{
+	(void)state;
+	on_take(
+	    "GET", WS("root"), NULL, 200,
+	    page(NULL, 6, ws("term", "organization", "Terminating"),
+		 ws("del", "organization", "Deleting"), ws("sched", "organization", "Scheduling"),
+		 ws("unav", "organization", "Unavailable"), ws("inact", "organization", "Inactive"),
+		 ws("init", "organization", "Initializing")),
+	    1);
 	wsr_provider *p = open_provider();
 	wsr_resource_set set = WSR_RESOURCE_SET_INIT;
 	wsr_diag d = WSR_DIAG_INIT;
 	assert_int_equal(ops->list(p, &set, &d), 0);
-	wsr_resource *want = desired(WSR_KCP_KIND_HOME, "root:users:bi:ie:user-1", "user-1", "{}");
-	wsr_change *c =
-	    change(WSR_KCP_KIND_HOME, "root:users:bi:ie:user-1", WSR_ACT_CREATE, want, NULL);
-	fixture_checked k = fixture_check(ops, p, c);
-	/* buckets missing: homebucket (allowed) and home (refused) are asked */
-	assert_int_equal(k.errors, 1);
-	assert_non_null(
-	    strstr(k.text, "you may not use workspace type root:home | homes are made"));
-	fixture_checked_free(&k);
-	wsr_change_free(c);
-	wsr_resource_free(want);
-
-	/* not as many buckets as providers.kcp.home says */
-	want = desired(WSR_KCP_KIND_HOME, "root:users:bi:user-1", "user-1", "{}");
-	c = change(WSR_KCP_KIND_HOME, "root:users:bi:user-1", WSR_ACT_CREATE, want, NULL);
-	k = fixture_check(ops, p, c);
-	assert_non_null(strstr(k.text, "kcp/root:users:bi:user-1 is not a home workspace address "
-				       "under root:users with 2 bucket levels"));
-	fixture_checked_free(&k);
-	wsr_change_free(c);
-	wsr_resource_free(want);
-
-	/* a path the home rule does not give for this user */
-	want = desired(WSR_KCP_KIND_HOME, "root:users:aa:bb:user-1", "user-1", "{}");
-	c = change(WSR_KCP_KIND_HOME, "root:users:aa:bb:user-1", WSR_ACT_CREATE, want, NULL);
-	k = fixture_check(ops, p, c);
-	assert_non_null(strstr(k.text,
-			       "is not where kcp puts the home of this user | the home rule "
-			       "gives root:users:bi:ie:user-1"));
-	fixture_checked_free(&k);
-	wsr_change_free(c);
-	wsr_resource_free(want);
-	ops->close(p);
+	assert_int_equal(fk.requests, 1); /* none of them is listed: none is Ready */
 	wsr_resource_set_free(&set);
 	wsr_diag_free(&d);
+	default_types();
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
+	static const struct {
+		const char *parent, *needle;
+	} cases[] = {
+	    {"root:term", "cannot create kcp/root:term:x: its parent root:term is being deleted "
+			  "(phase Terminating) | kcp deletes every workspace inside"},
+	    {"root:del", "its parent root:del is being deleted (phase Deleting)"},
+	    {"root:sched", "its parent root:sched is in phase Scheduling | kcp refuses access to "
+			   "a workspace's content in phase Scheduling (403: not permitted due to "
+			   "phase \"Scheduling\") | plan again when it is Ready"},
+	    {"root:unav", "its parent root:unav is in phase Unavailable"},
+	    {"root:inact", "its parent root:inact is in phase Inactive"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = wsr_strdupf("%s:x", cases[i].parent);
+		char *spec = wsr_strdupf("{\"spec\":{\"parent\":\"%s\",\"type\":{\"name\":"
+					 "\"universal\",\"path\":\"root\"}}}",
+					 cases[i].parent);
+		fixture_checked k = check_create(p, path, spec);
+		assert_checked(k, 1, cases[i].needle);
+		fixture_checked_free(&k);
+		free(path);
+		free(spec);
+	}
+	fixture_checked k = check_create(p, "root:init:x", SPEC_OF("root:init", "universal"));
+	assert_checked(k, 0, "");
+	assert_non_null(strstr(k.reasons, "its parent root:init is still Initializing"));
+	fixture_checked_free(&k);
+	ops->close(p);
+}
+
+static void test_check_planned_parent(void **state)
+{
+	(void)state;
+	wsr_provider *p = listed_provider();
+	default_types();
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 0);
+	/* the parent is created by the same plan: its child is checked against it */
+	fixture_checked k = check_create(p, "root:newco", SPEC_OF("root", "organization"));
+	assert_checked(k, 0, "");
+	fixture_checked_free(&k);
+	k = check_create(p, "root:newco:t1", SPEC_OF("root:newco", "team"));
+	assert_checked(k, 0, "");
+	fixture_checked_free(&k);
+	k = check_create(p, "root:newco:nested", SPEC_OF("root:newco", "organization"));
+	assert_checked(k, 1,
+		       "only allows [root:root] parent workspaces, but parent type "
+		       "root:organization only implements");
+	fixture_checked_free(&k);
+	/* a type without path is not looked up in the planned workspace */
+	k = check_create(p, "root:newco:t1:x",
+			 "{\"spec\":{\"parent\":\"root:newco:t1\",\"type\":{\"name\":\"team\"}}}");
+	assert_checked(k, 0, "");
+	fixture_checked_free(&k);
+	for (unsigned i = 0; i < fk.requests && i < MAX_LOG; i++)
+		assert_null(strstr(fk.log[i].path, "/clusters/root:newco"));
+	/* a refused parent is not remembered: its child is the engine's to refuse */
+	k = check_create(p, "root:newco:nested:y", SPEC_OF("root:newco:nested", "team"));
+	assert_checked(k, 0, "");
+	fixture_checked_free(&k);
+	ops->close(p);
+}
+
+/* ---- homes ------------------------------------------------------------------------------ */
+
+static wsr_provider *open_with_home(const char *home)
+{
+	char *cfg = wsr_strdupf("{\"endpoint\":\"%s\",\"apiKey\":\"test-token\",\"timeout\":30,"
+				"\"home\":%s}",
+				base_url, home);
+	cJSON *c = cJSON_Parse(cfg);
+	wsr_provider *p = NULL;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(ops->open(&p, c, &d), 0);
+	cJSON_Delete(c);
+	free(cfg);
+	wsr_diag_free(&d);
+	return p;
+}
+
+static fixture_checked check_home_action(wsr_provider *p, const char *path, const char *user,
+					 wsr_action a)
+{
+	wsr_resource *want =
+	    a == WSR_ACT_DELETE ? NULL : desired(WSR_KCP_KIND_HOME, path, user, "{}");
+	wsr_change *c = change(WSR_KCP_KIND_HOME, path, a, want, NULL);
+	fixture_checked k = fixture_check(ops, p, c);
+	wsr_change_free(c);
+	wsr_resource_free(want);
+	return k;
+}
+
+static void test_check_home_buckets(void **state)
+{
+	(void)state;
+	on_take("GET", WS("root"), NULL, 200, page(NULL, 1, ws("users", "homeroot", "Ready")), 1);
+	on_take("GET", WS("root:users"), NULL, 200, page(NULL, 0), 1);
+	on("GET", TYPES("root") "home", NULL, 200, WT("home", "{}"), 0);
+	on("GET", TYPES("root") "homebucket", NULL, 200, WT("homebucket", "{}"), 0);
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 1);
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(false, "homes are made by kcp here"), 0);
+	wsr_provider *p = open_with_home("{\"style\":\"buckets\"}");
+	wsr_resource_set set = WSR_RESOURCE_SET_INIT;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(ops->list(p, &set, &d), 0);
+	/* buckets missing: homebucket (allowed) and home (refused) are asked */
+	fixture_checked k =
+	    check_home_action(p, "root:users:bi:ie:user-1", "user-1", WSR_ACT_CREATE);
+	assert_checked(k, 1,
+		       "unable to use workspace type root:home: missing verb='use' "
+		       "permission on workspacetype | homes are made");
+	fixture_checked_free(&k);
+	/* not as many buckets as providers.kcp.home says */
+	k = check_home_action(p, "root:users:bi:user-1", "user-1", WSR_ACT_CREATE);
+	assert_checked(k, 1,
+		       "kcp/root:users:bi:user-1 is not a home workspace address under "
+		       "root:users with 2 bucket levels");
+	fixture_checked_free(&k);
+	/* a path the home rule does not give for this user */
+	k = check_home_action(p, "root:users:aa:bb:user-1", "user-1", WSR_ACT_CREATE);
+	assert_checked(k, 1,
+		       "is not where kcp puts the home of this user | the home rule gives "
+		       "root:users:bi:ie:user-1");
+	fixture_checked_free(&k);
+	ops->close(p);
+	wsr_resource_set_free(&set);
 
 	/* the prefix is not on the server */
 	fake_reset();
 	on_take("GET", WS("root"), NULL, 200, page(NULL, 0), 1);
-	p = open_provider();
+	on("GET", TYPES("root") "homebucket", NULL, 200, WT("homebucket", "{}"), 0);
+	p = open_with_home("{\"style\":\"buckets\"}");
 	assert_int_equal(ops->list(p, &set, &d), 0);
-	want = desired(WSR_KCP_KIND_HOME, "root:users:bi:ie:user-1", "user-1", "{}");
-	c = change(WSR_KCP_KIND_HOME, "root:users:bi:ie:user-1", WSR_ACT_CREATE, want, NULL);
-	k = fixture_check(ops, p, c);
-	assert_non_null(strstr(k.text, "the home workspaces' prefix root:users does not exist"));
+	k = check_home_action(p, "root:users:bi:ie:user-1", "user-1", WSR_ACT_CREATE);
+	assert_checked(k, 1, "the home workspaces' prefix root:users does not exist");
 	fixture_checked_free(&k);
-	wsr_change_free(c);
-	wsr_resource_free(want);
+	ops->close(p);
+
+	/* a server of today's kind: no root:homebucket */
+	fake_reset();
+	on_take("GET", WS("root"), NULL, 200, page(NULL, 0), 1);
+	not_found(TYPES("root") "homebucket");
+	p = open_with_home("{\"style\":\"buckets\"}");
+	assert_int_equal(ops->list(p, &set, &d), 0);
+	k = check_home_action(p, "root:users:bi:ie:user-1", "user-1", WSR_ACT_CREATE);
+	assert_checked(k, 1,
+		       "keeps home workspaces as logical clusters user:<name>, not as "
+		       "providers.kcp.home.style says | the server has no workspace type "
+		       "root:homebucket | set providers.kcp.home.style: logicalcluster");
+	fixture_checked_free(&k);
 	ops->close(p);
 	wsr_resource_set_free(&set);
 	wsr_diag_free(&d);
+}
+
+static void test_check_home_logicalcluster(void **state)
+{
+	(void)state;
+	wsr_provider *p = empty_provider(); /* logicalcluster is the default */
+	not_found(TYPES("root") "homebucket");
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(true, ""), 1);
+	on("POST", SSAR("root"), NULL, 201, ALLOWED(false, "not system:masters"), 0);
+	fixture_checked k = check_home_action(p, "user:adam", "adam", WSR_ACT_CREATE);
+	assert_checked(k, 0, "");
+	assert_non_null(strstr(k.reasons, "home workspace of user adam: kcp creates it when the "
+					  "user asks for ~ (wsr asks as adam, with "
+					  "Impersonate-User)"));
+	fixture_checked_free(&k);
+	const char *body = fk.log[fk.requests - 1].body;
+	assert_non_null(strstr(body, "\"verb\":\"impersonate\",\"group\":\"\",\"resource\":"
+				     "\"users\",\"name\":\"adam\""));
+	/* asked once per user */
+	unsigned before = fk.requests;
+	k = check_home_action(p, "user:adam", "adam", WSR_ACT_CREATE);
+	assert_checked(k, 0, "");
+	fixture_checked_free(&k);
+	assert_int_equal(fk.requests, before);
+	/* a user name with '@' and '.' is an address, a URL segment and a header value */
+	k = check_home_action(p, "user:bella@example.com", "bella@example.com", WSR_ACT_CREATE);
+	assert_checked(k, 1,
+		       "cannot create the home workspace of bella@example.com: wsr's credentials "
+		       "may not impersonate user bella@example.com (kcp creates a home only for "
+		       "the user who asks for it; wsr asks with Impersonate-User) | not "
+		       "system:masters | let wsr's credentials impersonate users");
+	fixture_checked_free(&k);
+	/* kcp has no call that deletes a home */
+	k = check_home_action(p, "user:adam", "adam", WSR_ACT_DELETE);
+	assert_checked(k, 1,
+		       "kcp has no API that deletes a home workspace | a home is a logical "
+		       "cluster kcp made for its user");
+	fixture_checked_free(&k);
+	ops->close(p);
+
+	/* a bucket-style server */
+	fake_reset();
+	p = empty_provider();
+	on("GET", TYPES("root") "homebucket", NULL, 200, WT("homebucket", "{}"), 0);
+	k = check_home_action(p, "user:adam", "adam", WSR_ACT_CREATE);
+	assert_checked(k, 1,
+		       "keeps home workspaces in buckets, not as providers.kcp.home.style "
+		       "says | the server has workspace type root:homebucket | set "
+		       "providers.kcp.home.style: buckets");
+	fixture_checked_free(&k);
+	ops->close(p);
+}
+
+#define HOME_WS(user, phase)                                                                       \
+	"{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\",\"metadata\":{"        \
+	"\"name\":\"cluster\"},\"spec\":{\"cluster\":\"2ph5o8yw\",\"URL\":"                        \
+	"\"http://kcp/clusters/user:" user "\"},\"status\":{\"phase\":\"" phase "\"}}"
+
+static void test_home_created_through_tilde(void **state)
+{
+	(void)state;
+	fake_retry_after = "1";
+	on("GET", "/clusters/root" API "/workspaces/~", NULL, 429, "Creating the home workspace",
+	   2);
+	on("GET", "/clusters/root" API "/workspaces/~", NULL, 200, HOME_WS("adam", "Ready"), 0);
+	wsr_provider *p = open_provider();
+	wsr_resource *want = desired(WSR_KCP_KIND_HOME, "user:adam", "adam", "{}");
+	wsr_change *c = change(WSR_KCP_KIND_HOME, "user:adam", WSR_ACT_CREATE, want, NULL);
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_op *op = NULL;
+	assert_int_equal(ops->start(p, c, WSR_ACT_CREATE, &op, &d), 0);
+	assert_int_equal(fk.requests, 1);
+	assert_string_equal(fk.log[0].as, "adam");
+	/* within Retry-After a poll returns at once, without a request */
+	int done = 0;
+	wsr_resource *r = NULL;
+	int64_t t0 = wsr_clock_mono_ms();
+	assert_int_equal(ops->poll(p, op, &done, &r, &d), 0);
+	assert_false(done);
+	assert_true(wsr_clock_mono_ms() - t0 < 200);
+	assert_int_equal(fk.requests, 1);
+	for (int i = 0; i < 100 && !done; i++) {
+		assert_int_equal(ops->poll(p, op, &done, &r, &d), 0);
+		if (!done)
+			usleep(50 * 1000);
+	}
+	assert_true(done);
+	int64_t took = wsr_clock_mono_ms() - t0;
+	assert_true(took >= 1900); /* two waits of one second */
+	assert_int_equal(fk.requests, 3);
+	assert_string_equal(fk.log[2].as, "adam");
+	assert_non_null(r);
+	assert_string_equal(r->address, "kcp/user:adam");
+	assert_string_equal(r->kind, WSR_KCP_KIND_HOME);
+	assert_string_equal(r->id, "2ph5o8yw");
+	assert_string_equal(wsr_json_str(r->status, "phase"), "Ready");
+	assert_int_equal(wsr_diag_errors(&d), 0);
+	wsr_resource_free(r);
+	ops->op_free(op);
+
+	/* impersonation refused: kcp's 403 */
+	fake_reset();
+	on("GET", "/clusters/root" API "/workspaces/~", NULL, 403,
+	   STATUS(403, "Forbidden",
+		  "users \\\"adam\\\" is forbidden: User \\\"x\\\" cannot "
+		  "impersonate resource \\\"users\\\""),
+	   0);
+	assert_int_equal(ops->start(p, c, WSR_ACT_CREATE, &op, &d), WSR_EAPI);
+	assert_diag_has(&d, "kcp refused to create the home workspace of adam: users \"adam\" is "
+			    "forbidden");
+	wsr_diag_free(&d);
+	/* hostile answers are errors naming what is wrong, never a crash */
+	static const struct {
+		unsigned status;
+		const char *body, *needle;
+	} bad[] = {
+	    {200, "<html>", "status.phase is missing"},
+	    {200, "{\"status\":{\"phase\":7}}", "status.phase is missing"},
+	    {500, "oops", "HTTP 500, reason (none) (the answer was not a Status"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		fake_reset();
+		on("GET", "/clusters/root" API "/workspaces/~", NULL, bad[i].status, bad[i].body,
+		   0);
+		wsr_diag_free(&d);
+		assert_int_equal(ops->start(p, c, WSR_ACT_CREATE, &op, &d), WSR_EAPI);
+		assert_diag_has(&d, bad[i].needle);
+	}
+	wsr_diag_free(&d);
+	/* and nothing but a creation is possible */
+	assert_int_equal(ops->start(p, c, WSR_ACT_DELETE, &op, &d), WSR_EINVAL);
+	assert_diag_has(&d, "kcp has no API to delete a home workspace");
+	wsr_change_free(c);
+	wsr_resource_free(want);
+	ops->close(p);
+	wsr_diag_free(&d);
+}
+
+#define LC(user, phase)                                                                            \
+	"{\"apiVersion\":\"core.kcp.io/v1alpha1\",\"kind\":\"LogicalCluster\",\"metadata\":{"      \
+	"\"name\":\"cluster\",\"annotations\":{\"kcp.io/path\":\"user:" user "\",\"kcp.io/"        \
+	"cluster\":\"2ph5o8yw\"},\"resourceVersion\":\"3\"},\"status\":{\"phase\":\"" phase        \
+	"\",\"URL\":\"http://kcp/clusters/user:" user "\"}}"
+
+static void test_read_home_and_unlisted(void **state)
+{
+	(void)state;
+	on("GET", "/clusters/user:adam/apis/core.kcp.io/v1alpha1/logicalclusters/cluster", NULL,
+	   200, LC("adam", "Ready"), 0);
+	on("GET",
+	   "/clusters/user:bella@example.com/apis/core.kcp.io/v1alpha1/logicalclusters/cluster",
+	   NULL, 403, STATUS(403, "Forbidden", "access denied"), 0);
+	wsr_provider *p = listed_provider();
+	unsigned before = fk.requests;
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_resource *r = NULL;
+	assert_int_equal(ops->read(p, "kcp/user:adam", &r, &d), 0);
+	assert_non_null(r);
+	assert_string_equal(r->kind, WSR_KCP_KIND_HOME);
+	assert_string_equal(r->id, "2ph5o8yw");
+	assert_string_equal(wsr_json_str(r->status, "URL"), "http://kcp/clusters/user:adam");
+	wsr_resource_free(r);
+	assert_int_equal(ops->read(p, "kcp/user:bella@example.com", &r, &d), 0);
+	assert_null(r); /* no such home */
+	assert_int_equal(fk.requests, before + 2);
+	/* under a listed workspace, or under one the listing shows absent: no request */
+	assert_int_equal(ops->read(p, "kcp/root:acme:new", &r, &d), 0);
+	assert_int_equal(ops->read(p, "kcp/root:nothing:deeper", &r, &d), 0);
+	assert_null(r);
+	assert_int_equal(fk.requests, before + 2);
+	assert_int_equal(wsr_diag_errors(&d), 0);
+	assert_true(ops->partial_list);
+	ops->close(p);
+	wsr_diag_free(&d);
+}
+
+/* ---- deletion: the subtree, afresh ------------------------------------------------------- */
+
+static fixture_checked check_delete(wsr_provider *p, const char *path)
+{
+	wsr_change *c = change(WSR_KCP_KIND_WORKSPACE, path, WSR_ACT_DELETE, NULL, NULL);
+	fixture_checked k = fixture_check(ops, p, c);
+	wsr_change_free(c);
+	return k;
+}
+
+static void test_check_delete_lists_the_subtree(void **state)
+{
+	(void)state;
+	wsr_provider *p = listed_provider();
+	/* the platform now: a child made after the listing, one Terminating, a grandchild,
+	 * one still Scheduling (no logical cluster yet: nothing to list inside) */
+	on_take("GET", WS("root:acme"), NULL, 200,
+		page(NULL, 3, ws("team-a", "team", "Ready"), ws("late", "team", "Terminating"),
+		     ws("new", "team", "Scheduling")),
+		0);
+	on_take("GET", WS("root:acme:team-a"), NULL, 200,
+		page(NULL, 1, ws("app", "universal", "Ready")), 0);
+	on_take("GET", WS("root:acme:late"), NULL, 200, page(NULL, 0), 0);
+	on_take("GET", WS("root:acme:team-a:app"), NULL, 200, page(NULL, 0), 0);
+	unsigned before = fk.requests;
+	fixture_checked k = check_delete(p, "root:acme");
+	assert_checked(k, 0, "");
+	assert_string_equal(
+	    k.extra, "{\"destroys\":[\"workspace kcp/root:acme:team-a (type root:team, Ready)\","
+		     "\"workspace kcp/root:acme:late (type root:team, Terminating)\","
+		     "\"workspace kcp/root:acme:new (type root:team, Scheduling)\","
+		     "\"workspace kcp/root:acme:team-a:app (type root:universal, Ready)\"],"
+		     "\"descendants\":[\"kcp/root:acme:team-a\",\"kcp/root:acme:late\",\"kcp/"
+		     "root:acme:new\","
+		     "\"kcp/root:acme:team-a:app\"]}");
+	fixture_checked_free(&k);
+	assert_int_equal(fk.requests - before, 4);
+	/* a leaf: nothing under it, no extra */
+	k = check_delete(p, "root:acme:team-a:app");
+	assert_checked(k, 0, "");
+	assert_null(k.extra);
+	fixture_checked_free(&k);
+	ops->close(p);
+
+	/* a subtree wsr may not read refuses the deletion */
+	fake_reset();
+	p = listed_provider();
+	on_take("GET", WS("root:acme"), NULL, 200, page(NULL, 1, ws("team-a", "team", "Ready")), 0);
+	on("GET", WS("root:acme:team-a"), NULL, 403, STATUS(403, "Forbidden", "no"), 0);
+	k = check_delete(p, "root:acme");
+	assert_checked(k, 1,
+		       "cannot delete kcp/root:acme: the workspaces in root:acme:team-a "
+		       "cannot be listed (HTTP 403) | kcp deletes every workspace under a "
+		       "workspace it deletes");
+	fixture_checked_free(&k);
+	/* gone meanwhile: nothing to destroy */
+	on("GET", WS("root:gone"), NULL, 404, STATUS(404, "NotFound", "no"), 0);
+	k = check_delete(p, "root:gone");
+	assert_checked(k, 0, "");
+	assert_null(k.extra);
+	fixture_checked_free(&k);
+	ops->close(p);
 }
 
 /* ---- parent -------------------------------------------------------------------------------- */
@@ -1058,6 +1647,10 @@ static void test_parent_for_all_cases(void **state)
 	expect_parent(W, "kcp/root:a:b", 0, "kcp/root:a");
 	expect_parent(W, "kcp/root:a", 0, ""); /* under root: nothing wsr manages */
 	expect_parent(H, "kcp/root:users:bi:ie:user-1", 0, ""); /* buckets are the provider's */
+	expect_parent(H, "kcp/user:bella@example.com", 0, "");	/* a logical cluster, no parent */
+	expect_parent(H, "kcp/user:", WSR_EINVAL, "");
+	expect_parent(H, "kcp/user:Adam", WSR_EINVAL, "");
+	expect_parent(W, "kcp/user:adam", WSR_EINVAL, ""); /* not a Workspace address */
 	expect_parent(W, "kcp/root", WSR_EINVAL, "");
 	expect_parent(W, "kcp/", WSR_EINVAL, "");
 	expect_parent(W, "kcp/other:a", WSR_EINVAL, "");
@@ -1130,15 +1723,25 @@ int main(void)
 	    T(test_list_repeated_continue_is_refused),
 	    T(test_create_waits_through_phases_to_ready),
 	    T(test_create_409_adopts_when_the_type_matches),
+	    T(test_create_sends_the_type_as_the_spec_has_it),
 	    T(test_create_hostile_answers),
 	    T(test_create_home_makes_missing_buckets),
 	    T(test_update_retries_on_conflict_then_gives_up),
 	    T(test_delete_polls_until_gone),
 	    T(test_transfer_and_upgrade_are_not_kcp_operations),
 	    T(test_read_one_workspace),
-	    T(test_check_refusals),
-	    T(test_check_no_use_and_planned_parent),
-	    T(test_check_home),
+	    T(test_check_default_types_admit_the_tree),
+	    T(test_check_refusals_in_kcps_words),
+	    T(test_check_use_on_every_alias),
+	    T(test_check_resolves_types_upwards),
+	    T(test_check_alias_cycles_and_limit),
+	    T(test_check_parent_phases),
+	    T(test_check_planned_parent),
+	    T(test_check_home_buckets),
+	    T(test_check_home_logicalcluster),
+	    T(test_home_created_through_tilde),
+	    T(test_read_home_and_unlisted),
+	    T(test_check_delete_lists_the_subtree),
 	    T(test_parent_for_all_cases),
 	    T(test_kubeconfig_token_reaches_the_server),
 	};

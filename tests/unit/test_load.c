@@ -318,9 +318,11 @@ static void test_config_defaults(void **st)
 	assert_string_equal(c->dir, "specs");
 	char *p = cJSON_PrintUnformatted(c->providers);
 	assert_string_equal(
-	    p, "{\"loopback\":{\"endpoint\":\"embedded\",\"apiKeyEnv\":\"LOOPBACK_API_KEY\","
-	       "\"timeout\":1800},\"kcp\":{\"endpoint\":\"embedded\",\"timeout\":1800,\"home\":{"
-	       "\"prefix\":\"root:users\",\"depth\":2,\"length\":2}}}");
+	    p,
+	    "{\"loopback\":{\"endpoint\":\"embedded\",\"apiKeyEnv\":\"LOOPBACK_API_KEY\","
+	    "\"timeout\":1800},\"kcp\":{\"endpoint\":\"embedded\",\"timeout\":1800,\"home\":{"
+	    "\"style\":\"logicalcluster\",\"prefix\":\"root:users\",\"depth\":2,\"length\":2}}}");
+	assert_int_equal(c->home.style, WSR_KCP_HOME_LOGICALCLUSTER);
 	assert_string_equal(c->home.prefix, "root:users");
 	assert_int_equal(c->home.depth, 2);
 	assert_int_equal(c->home.length, 2);
@@ -352,10 +354,12 @@ static void test_config_file(void **st)
 	assert_int_equal(wsr_config_load(&c, "specs", &d), 0);
 	assert_string_equal(c->file, "specs/wsr.yaml");
 	char *p = cJSON_PrintUnformatted(c->providers);
-	assert_string_equal(p, "{\"loopback\":{\"endpoint\":\"https://api.example\",\"apiKeyEnv\":"
-			       "\"LOOPBACK_API_KEY\",\"caFile\":\"ca.pem\",\"timeout\":1800},"
-			       "\"kcp\":{\"endpoint\":\"kubeconfig\",\"timeout\":1800,\"home\":{"
-			       "\"prefix\":\"root:people\",\"depth\":3,\"length\":1}}}");
+	assert_string_equal(p,
+			    "{\"loopback\":{\"endpoint\":\"https://api.example\",\"apiKeyEnv\":"
+			    "\"LOOPBACK_API_KEY\",\"caFile\":\"ca.pem\",\"timeout\":1800},"
+			    "\"kcp\":{\"endpoint\":\"kubeconfig\",\"timeout\":1800,\"home\":{"
+			    "\"style\":\"logicalcluster\",\"prefix\":\"root:people\",\"depth\":3,"
+			    "\"length\":1}}}");
 	assert_string_equal(c->home.prefix, "root:people");
 	assert_int_equal(c->home.depth, 3);
 	free(p);

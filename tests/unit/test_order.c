@@ -169,16 +169,76 @@ static void test_missing_parent_refused(void **st)
 	wsr_plan_free(p);
 }
 
-static void test_deleting_a_parent_with_children_left_refused(void **st)
+/* A provider whose check reports, for every deletion, the descendants the
+ * test names (what the kcp provider lists afresh under the workspace). */
+static const char *descendants_json = "[]";
+
+static int fake_check(wsr_provider *p, wsr_change *c, wsr_diag *diag)
+{
+	(void)p, (void)diag;
+	for (int i = 0; i < c->nactions; i++)
+		if (c->actions[i] == WSR_ACT_DELETE && strcmp(c->address, "kcp/root:acme") == 0) {
+			c->extra = cJSON_CreateObject();
+			cJSON_AddItemToObject(c->extra, "descendants",
+					      cJSON_Parse(descendants_json));
+		}
+	return 0;
+}
+
+static const wsr_provider_ops fake_ops = {.name = "kcp", .check = fake_check};
+
+static void check_plan(wsr_plan *p, fx *f)
+{
+	wsr_engine e = {0};
+	e.prov[0].name = "kcp";
+	e.prov[0].ops = &fake_ops;
+	e.nprov = 1;
+	assert_int_equal(wsr_plan_check(p, &e, &f->diag), 0);
+}
+
+/* The order no longer judges what a deletion leaves behind from the cached
+ * listing: the cascade rule does, on what the provider found afresh. */
+static void test_deleting_a_parent_refused_by_the_cascade_rule(void **st)
 {
 	fx *f = *st;
 	have(f, "root:acme", "organization");
 	have(f, "root:acme:a", "team");
-	want(f, "root:acme:a", "team"); /* kept in the specs */
-	wsr_resource_set_add(&f->observed, ws("root:acme:stranger", "team")); /* not wsr's */
+	want(f, "root:acme:a", "team");	   /* kept in the specs */
+	have(f, "root:acme:gone", "team"); /* deleted with it */
 	wsr_plan *p = build(f, 1, 0);
-	has_error(f, "kcp/root:acme", "2 workspaces under it would stay");
+	assert_int_equal(wsr_diag_errors(&f->diag), 0);
+	waits(p, "root:acme", "root:acme:gone");
+	/* listed afresh: a, gone, and one nobody knew of */
+	descendants_json = "[\"kcp/root:acme:a\",\"kcp/root:acme:gone\",\"kcp/root:acme:new\"]";
+	check_plan(p, f);
+	has_error(f, "kcp/root:acme",
+		  "deleting kcp/root:acme would also destroy 2 workspaces not planned for "
+		  "deletion: kcp/root:acme:a, kcp/root:acme:new");
+	assert_int_equal(wsr_diag_errors(&f->diag), 1);
+	assert_non_null(strstr(f->diag.v[0].hint, "--allow-cascade"));
 	wsr_plan_free(p);
+}
+
+static void test_cascade_allowed_and_named_shown(void **st)
+{
+	fx *f = *st;
+	have(f, "root:acme", "organization");
+	wsr_plan_opts o = {.prune = 1, .allow_cascade = 1};
+	wsr_plan *p = NULL;
+	assert_int_equal(wsr_plan_build(&p, &f->desired, &f->observed, f->state, &o, &f->diag), 0);
+	descendants_json = "[\"kcp/root:acme:a\",\"kcp/root:acme:b\",\"kcp/root:acme:c\","
+			   "\"kcp/root:acme:d\",\"kcp/root:acme:e\"]";
+	check_plan(p, f);
+	assert_int_equal(wsr_diag_errors(&f->diag), 0);
+	const wsr_change *c = item(p, "root:acme")->change;
+	assert_int_equal(c->nreasons, 2);
+	/* WSR_PLAN_NAMES_SHOWN names, then how many more */
+	assert_string_equal(c->reasons[1],
+			    "destroys 5 nested workspaces not planned for deletion "
+			    "(--allow-cascade): kcp/root:acme:a, kcp/root:acme:b, kcp/root:acme:c "
+			    "and 2 more");
+	wsr_plan_free(p);
+	descendants_json = "[]";
 }
 
 static void test_child_created_under_a_deleted_parent_refused(void **st)
@@ -226,8 +286,9 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tree_deleted_children_first, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_parent_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_deleting_a_parent_with_children_left_refused,
+	    cmocka_unit_test_setup_teardown(test_deleting_a_parent_refused_by_the_cascade_rule,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cascade_allowed_and_named_shown, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_child_created_under_a_deleted_parent_refused,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parent_and_child_both_replaced_refused, setup,
