@@ -131,10 +131,10 @@ void wsr_kcpsim_home_get(wsr_kcpsim_call *c)
 	const char *user = wsr_json_str(c->user, "name");
 	char path[WSR_KCPSIM_NAME_MAX + 8];
 	snprintf(path, sizeof(path), "user:%.63s", user);
-	if (!wsr_kcpsim_name_valid(user)) {
+	if (!wsr_kcpsim_home_user_valid(user)) {
 		wsr_kcpsim_fail(c->resp, 500, NULL, NULL,
-				"the emulator makes homes only for user names that are workspace "
-				"names ([a-z0-9-], at most %d): %.200s",
+				"the emulator makes homes only for user names of [A-Za-z0-9._@-], "
+				"at most %d: %.200s",
 				WSR_KCPSIM_NAME_MAX, user);
 		return;
 	}

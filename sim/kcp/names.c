@@ -48,6 +48,22 @@ int wsr_kcpsim_path_valid(const char *s)
 	return 1;
 }
 
+/* n bytes of s are a home's user name (wsr_kcpsim_home_user_valid). */
+static int home_user_n(const char *s, size_t n)
+{
+	if (n == 0 || n > WSR_KCPSIM_NAME_MAX || !alnum(s[0]) || !alnum(s[n - 1]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!alnum(s[i]) && !strchr("._@-", s[i]))
+			return 0;
+	return 1;
+}
+
+int wsr_kcpsim_home_user_valid(const char *s)
+{
+	return home_user_n(s, strlen(s));
+}
+
 int wsr_kcpsim_ws_path_valid(const char *s)
 {
 	char below[WSR_KCPSIM_PATH_MAX + 1];
@@ -55,7 +71,7 @@ int wsr_kcpsim_ws_path_valid(const char *s)
 		return wsr_kcpsim_path_valid(s);
 	const char *home = s + 5;
 	size_t n = strcspn(home, ":");
-	if (strlen(s) > WSR_KCPSIM_PATH_MAX || !label_n(home, n, WSR_KCPSIM_NAME_MAX))
+	if (strlen(s) > WSR_KCPSIM_PATH_MAX || !home_user_n(home, n))
 		return 0;
 	if (!home[n])
 		return 1;

@@ -21,6 +21,13 @@ int wsr_kcpsim_name_valid(const char *s);
  * WSR_KCPSIM_PATH_MAX bytes ("root", "root:acme:team-a"). */
 int wsr_kcpsim_path_valid(const char *s);
 
+/* 1 for a user name the emulator makes a home for: 1 to WSR_KCPSIM_NAME_MAX
+ * characters of [A-Za-z0-9._@-], a letter or digit at both ends. kcp takes
+ * any user name (pkg/index/rewriters/user.go hashes it); the emulator keeps
+ * to names that are safe in a path segment and a file name, e-mail
+ * addresses included. */
+int wsr_kcpsim_home_user_valid(const char *s);
+
 /* 1 for a path wsr_kcpsim_path_valid takes, or one below a home
  * ("user:alice", "user:alice:dev"): the paths a workspace can have. */
 int wsr_kcpsim_ws_path_valid(const char *s);

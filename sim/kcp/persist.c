@@ -154,7 +154,7 @@ static int load_workspaces(wsr_kcpsim_store *s, char **err)
 	int rc = folder
 		     ? wsr_sim_persist_load_folder(folder, WSR_KCPSIM_MAX_RECORD, load_ws, &l, err)
 		     : WSR_ENOMEM;
-	if (!rc)
+	if (!rc && l.n) /* qsort of NULL is undefined, even for no items */
 		qsort(l.v, l.n, sizeof(*l.v), shallower);
 	size_t i = 0;
 	for (; !rc && i < l.n; i++) {

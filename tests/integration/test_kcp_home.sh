@@ -227,15 +227,22 @@ t_logicalcluster_home_refusals() {
 }
 
 # a user name with '@' and '.' is an address, a URL segment and a header
-# value (the emulator does not make such homes yet: plan only)
-t_logicalcluster_home_of_an_email_user_name_plans() {
+# value: an e-mail user (OIDC) gets the home kcp makes at user:<address>
+t_logicalcluster_home_of_an_email_user_name_converges() {
 	lc_start && home bella@example.com bella
 	run "$WSR" plan specs
 	expect_rc 0
 	expect_out "+   kcp/user:bella@example.com"
 	expect_out "# home workspace of user bella@example.com"
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_out "kcp/user:bella@example.com: created"
 	run "$WSR" state show kcp/user:bella@example.com --dir specs
+	expect_rc 0
 	expect_no_err "malformed address"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+	expect_out "No changes"
 }
 
 # kcp has no API that deletes a home

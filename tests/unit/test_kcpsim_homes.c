@@ -59,7 +59,15 @@ static void home_paths_at_their_bounds(void **state)
 	assert_true(wsr_kcpsim_ws_path_valid("root:acme"));
 	assert_false(wsr_kcpsim_ws_path_valid("user:"));
 	assert_false(wsr_kcpsim_ws_path_valid("user"));
-	assert_false(wsr_kcpsim_ws_path_valid("user:Bob"));
+	/* a home's segment is a user name: e-mail addresses too */
+	assert_true(wsr_kcpsim_ws_path_valid("user:Bob"));
+	assert_true(wsr_kcpsim_ws_path_valid("user:bella@example.com"));
+	assert_true(wsr_kcpsim_ws_path_valid("user:bella@example.com:dev"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:bella@"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:-bob"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:bo/b"));
+	assert_false(wsr_kcpsim_ws_path_valid("user:bob:Dev")); /* below it, workspace names */
+	assert_false(wsr_kcpsim_home_user_valid("bo b"));
 	assert_false(wsr_kcpsim_ws_path_valid("user:bob:"));
 	assert_false(wsr_kcpsim_ws_path_valid("user:bob::dev"));
 	memset(name, 'a', WSR_KCPSIM_NAME_MAX);
@@ -237,6 +245,20 @@ static void only_masters_impersonate(void **state)
 	}
 	many[2 + 2 * 16] = NULL; /* 16 groups, acme-admins the last */
 	expect_creating(k, NULL, many);
+	/* an e-mail user (OIDC) gets a home at user:<address> */
+	const char *as_bella[] = {"Impersonate-User", "bella@example.com", "Impersonate-Group",
+				  "acme-admins", NULL};
+	kf_now += 100;
+	expect_creating(k, NULL, as_bella);
+	kf_now += 100;
+	assert_int_equal(get_home(k, NULL, as_bella, &v, NULL), 200);
+	assert_string_equal(wsr_json_str(wsr_json_obj(v, "spec"), "URL"),
+			    KF_URL "/clusters/user:bella@example.com");
+	cJSON_Delete(v);
+	const char *as_spaced[] = {"Impersonate-User", "bella smith", "Impersonate-Group",
+				   "acme-admins", NULL};
+	assert_int_equal(get_home(k, NULL, as_spaced, &v, NULL), 500);
+	cJSON_Delete(v);
 	many[2 + 2 * 16] = "Impersonate-Group"; /* 17 */
 	many[2 + 2 * 17] = NULL;
 	assert_int_equal(get_home(k, NULL, many, &v, NULL), 400);
