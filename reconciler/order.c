@@ -47,22 +47,6 @@ static void parent_of(const char *provider, const char *kind, const char *addres
 		buf[0] = '\0';
 }
 
-static wsr_plan_item *find(const wsr_plan *p, const char *address)
-{
-	size_t lo = 0, hi = p->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(p->items[mid].change->address, address);
-		if (c == 0)
-			return &p->items[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
 static void add_edge(order *o, wsr_plan_item *it, const wsr_plan_item *first)
 {
 	size_t *v = realloc(it->after, (it->nafter + 1) * sizeof(*v));
@@ -119,7 +103,7 @@ static void order_create(order *o, wsr_plan_item *it)
 	parent_of(c->provider, c->kind, c->address, parent, sizeof(parent));
 	if (!*parent)
 		return;
-	wsr_plan_item *pi = find(o->p, parent);
+	wsr_plan_item *pi = wsr_plan_find(o->p, parent);
 	const wsr_change *pc = pi ? pi->change : NULL;
 	if (pc && has(pc, WSR_ACT_CREATE)) {
 		if (has(pc, WSR_ACT_DELETE) && has(c, WSR_ACT_DELETE)) {
@@ -159,7 +143,7 @@ static void order_delete(order *o, wsr_plan_item *it)
 {
 	const kids *k = wsr_hmap_get(&o->children, it->change->address);
 	for (size_t i = 0; k && i < k->n && !o->rc; i++) {
-		wsr_plan_item *ci = find(o->p, o->observed->v[k->v[i]]->address);
+		wsr_plan_item *ci = wsr_plan_find(o->p, o->observed->v[k->v[i]]->address);
 		if (ci && has(ci->change, WSR_ACT_DELETE))
 			add_edge(o, it, ci);
 	}

@@ -386,7 +386,7 @@ int wsr_plan_build(wsr_plan **out, const wsr_resource_set *desired,
 	return 0;
 }
 
-static const wsr_plan_item *find_item(const wsr_plan *p, const char *address)
+wsr_plan_item *wsr_plan_find(const wsr_plan *p, const char *address)
 {
 	size_t lo = 0, hi = p->n;
 	while (lo < hi) {
@@ -421,7 +421,8 @@ static int cascade_check(const wsr_plan *p, wsr_change *c, wsr_diag *diag)
 	size_t n = 0;
 	cJSON_ArrayForEach(d, list)
 	{
-		const wsr_plan_item *it = cJSON_IsString(d) ? find_item(p, d->valuestring) : NULL;
+		const wsr_plan_item *it =
+		    cJSON_IsString(d) ? wsr_plan_find(p, d->valuestring) : NULL;
 		if (!cJSON_IsString(d) || (it && deletes(it->change)))
 			continue;
 		if (n++ < WSR_PLAN_NAMES_SHOWN)

@@ -105,6 +105,9 @@ int wsr_plan_check(wsr_plan *p, wsr_engine *e, wsr_diag *diag);
 
 wsr_plan_summary wsr_plan_summarize(const wsr_plan *p);
 
+/* The item for address (items are ordered by address), or NULL. */
+wsr_plan_item *wsr_plan_find(const wsr_plan *p, const char *address);
+
 /* 1 when apply would change anything on a platform or in state (with
  * refresh_only: when there is drift to record). */
 int wsr_plan_has_changes(const wsr_plan *p);
