@@ -16,102 +16,12 @@
 
 #include <cmocka.h>
 
-#include "lib/buf.h"
-#include "lib/clock.h"
-#include "lib/fs.h"
-#include "lib/json.h"
-#include "sim/kcp/kcpsim.h"
+#include "kcpsim_fixture.h"
 #include "sim/kcp/page.h"
-#include "sim/kcp/seed.h"
 #include "sim/kcp/status.h"
-#include "sim/server.h"
 
-#define FIXTURE "tests/fixtures/kcp-seed.yaml"
+/* The test seed's admin token, for requests built here by hand. */
 #define ADMIN "kcp-admin-token"
-#define TENANCY "/apis/tenancy.kcp.io/v1alpha1"
-#define WS(path) "/clusters/" path TENANCY "/workspaces"
-#define URL "http://127.0.0.1:6443"
-
-static int64_t now_ms = 1790000000000;
-
-static int64_t fake_clock(void)
-{
-	return now_ms;
-}
-
-static wsr_kcpsim *open_fixture(void)
-{
-	wsr_kcpsim *k;
-	char *err = NULL;
-	wsr_clock_set(fake_clock);
-	if (wsr_kcpsim_open(&k, FIXTURE, NULL, &err))
-		fail_msg("%s", err);
-	wsr_kcpsim_set_url(k, URL);
-	return k;
-}
-
-/* The fixture's users and types with other settings in front. */
-static wsr_kcpsim *open_with(const char *settings)
-{
-	wsr_buf b = WSR_BUF_INIT;
-	char *text, *err = NULL;
-	size_t len;
-	cJSON *p;
-	wsr_kcpsim *k;
-	assert_int_equal(wsr_fs_read(&text, &len, FIXTURE, 1 << 20), 0);
-	wsr_buf_printf(&b, "%s\n%s", settings, strstr(text, "users:"));
-	free(text);
-	wsr_clock_set(fake_clock);
-	if (wsr_kcpsim_seed_parse(&p, "seed.yaml", b.data, b.len, &err))
-		fail_msg("%s", err);
-	wsr_buf_free(&b);
-	if (wsr_kcpsim_open_platform(&k, p, NULL, &err))
-		fail_msg("%s", err);
-	wsr_kcpsim_set_url(k, URL);
-	return k;
-}
-
-typedef struct rq {
-	const char *token;  /* NULL: the admin's; "" none */
-	const char *ctype;  /* Content-Type */
-	const char *accept; /* Accept */
-	const char *q[8];   /* query name, value pairs */
-} rq;
-
-/* Sends one request; returns the status and, in *out, the parsed answer. */
-static int req(wsr_kcpsim *k, const char *method, const char *path, const char *body, const rq *o,
-	       cJSON **out)
-{
-	char auth[128];
-	const char *token = o && o->token ? o->token : ADMIN;
-	snprintf(auth, sizeof(auth), "Bearer %s", token);
-	const char *headers[8] = {NULL};
-	int h = 0;
-	if (token[0]) {
-		headers[h++] = "Authorization";
-		headers[h++] = auth;
-	}
-	headers[h++] = "Content-Type";
-	headers[h++] = o && o->ctype ? o->ctype : "application/json";
-	if (o && o->accept) {
-		headers[h++] = "Accept";
-		headers[h++] = o->accept;
-	}
-	wsr_sim_req r = {method, path,	  body ? body : "",	     body ? strlen(body) : 0,
-			 NULL,	 headers, o && o->q[0] ? o->q : NULL};
-	wsr_sim_resp resp = {0};
-	wsr_kcpsim_handle(k, &r, &resp);
-	assert_non_null(resp.body);
-	*out = cJSON_Parse(resp.body);
-	assert_non_null(*out);
-	wsr_sim_resp_free(&resp);
-	return resp.status;
-}
-
-static int call(wsr_kcpsim *k, const char *method, const char *path, const char *body, cJSON **out)
-{
-	return req(k, method, path, body, NULL, out);
-}
 
 static const char *reason(const cJSON *v)
 {
@@ -119,71 +29,17 @@ static const char *reason(const cJSON *v)
 	return r ? r : "";
 }
 
-static const char *message(const cJSON *v)
-{
-	const char *m = wsr_json_str(v, "message");
-	return m ? m : "";
-}
-
 /* Expects v (freed) to be a Status with that code and reason whose message
  * contains text (the HTTP status is the caller's to check). */
 static void expect_status(cJSON *v, int code, const char *why, const char *text)
 {
-	if (strcmp(reason(v), why) != 0 || !strstr(message(v), text) ||
+	if (strcmp(reason(v), why) != 0 || !strstr(kf_message(v), text) ||
 	    strcmp(wsr_json_str(v, "kind") ? wsr_json_str(v, "kind") : "", "Status") != 0 ||
 	    (int)wsr_json_num(v, "code", 0) != code)
 		fail_msg("got %d %s \"%s\", expected %d %s with \"%s\"",
-			 (int)wsr_json_num(v, "code", 0), reason(v), message(v), code, why, text);
+			 (int)wsr_json_num(v, "code", 0), reason(v), kf_message(v), code, why,
+			 text);
 	cJSON_Delete(v);
-}
-
-static char *ws_body(const char *name, const char *type)
-{
-	return wsr_strdupf("{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-			   "\"metadata\":{\"name\":\"%s\"}%s%s%s}",
-			   name, type ? ",\"spec\":{\"type\":{\"name\":\"" : "", type ? type : "",
-			   type ? "\"}}" : "");
-}
-
-/* Creates parent:name of type (NULL: the default) as token; the status. */
-static int create_as(wsr_kcpsim *k, const char *parent, const char *name, const char *type,
-		     const char *token, cJSON **out)
-{
-	char *path = wsr_strdupf("/clusters/%s" TENANCY "/workspaces", parent);
-	char *body = ws_body(name, type);
-	rq o = {token, NULL, NULL, {NULL}};
-	int rc = req(k, "POST", path, body, &o, out);
-	free(path);
-	free(body);
-	return rc;
-}
-
-static void create_ok(wsr_kcpsim *k, const char *parent, const char *name, const char *type)
-{
-	cJSON *v;
-	int rc = create_as(k, parent, name, type, NULL, &v);
-	if (rc != 201)
-		fail_msg("create %s:%s: %d %s", parent, name, rc, message(v));
-	cJSON_Delete(v);
-}
-
-static cJSON *get_ws(wsr_kcpsim *k, const char *parent, const char *name, int want)
-{
-	char *path = wsr_strdupf("/clusters/%s" TENANCY "/workspaces/%s", parent, name);
-	cJSON *v;
-	assert_int_equal(call(k, "GET", path, NULL, &v), want);
-	free(path);
-	return v;
-}
-
-static const char *phase_of(const cJSON *v)
-{
-	return wsr_json_str(wsr_json_obj(v, "status"), "phase");
-}
-
-static long rv_of(const cJSON *v)
-{
-	return atol(wsr_json_str(wsr_json_obj(v, "metadata"), "resourceVersion"));
 }
 
 /* ---- phases ---- */
@@ -191,66 +47,67 @@ static long rv_of(const cJSON *v)
 static void phases_follow_the_clock(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_with("schedulingMs: 100");
+	wsr_kcpsim *k = kf_open_seed("schedulingMs: 100");
 	cJSON *v;
-	assert_int_equal(create_as(k, "root", "acme", "organization", NULL, &v), 201);
-	assert_string_equal(phase_of(v), "Scheduling");
+	assert_int_equal(kf_create(k, "root", "acme", "organization", NULL, &v), 201);
+	assert_string_equal(kf_phase(v), "Scheduling");
 	assert_int_equal(cJSON_GetArraySize(wsr_json_path(v, "status.initializers")), 0);
-	assert_string_equal(wsr_json_path(v, "spec.URL")->valuestring, URL "/clusters/root:acme");
+	assert_string_equal(wsr_json_path(v, "spec.URL")->valuestring,
+			    KF_URL "/clusters/root:acme");
 	assert_int_equal(strlen(wsr_json_path(v, "spec.cluster")->valuestring), 16);
-	long rv0 = rv_of(v);
+	long rv0 = kf_rv(v);
 	cJSON_Delete(v);
 	/* closed while Scheduling (kcp's content authorizer): even a read */
-	expect_status(get_ws(k, "root:acme", "x", 403), 403, "Forbidden",
+	expect_status(kf_get(k, "root:acme", "x", 403), 403, "Forbidden",
 		      "workspaces.tenancy.kcp.io \"x\" is forbidden: User \"admin\" cannot get "
 		      "resource \"workspaces\" in API group \"tenancy.kcp.io\" at the cluster "
 		      "scope: not permitted due to phase \"Scheduling\"");
-	now_ms += 99;
-	v = get_ws(k, "root", "acme", 200);
-	assert_string_equal(phase_of(v), "Scheduling");
-	assert_int_equal(rv_of(v), rv0);
+	kf_now += 99;
+	v = kf_get(k, "root", "acme", 200);
+	assert_string_equal(kf_phase(v), "Scheduling");
+	assert_int_equal(kf_rv(v), rv0);
 	cJSON_Delete(v);
-	now_ms += 1; /* organization's initializer takes 200 ms */
-	v = get_ws(k, "root", "acme", 200);
-	assert_string_equal(phase_of(v), "Initializing");
+	kf_now += 1; /* organization's initializer takes 200 ms */
+	v = kf_get(k, "root", "acme", 200);
+	assert_string_equal(kf_phase(v), "Initializing");
 	assert_string_equal(
 	    cJSON_GetArrayItem(wsr_json_path(v, "status.initializers"), 0)->valuestring,
 	    "root:organization");
-	assert_int_equal(rv_of(v), rv0 + 1);
+	assert_int_equal(kf_rv(v), rv0 + 1);
 	cJSON_Delete(v);
 	/* open while Initializing: its initializers work in it */
-	cJSON_Delete(get_ws(k, "root:acme", "x", 404));
-	now_ms += 200;
-	v = get_ws(k, "root", "acme", 200);
-	assert_string_equal(phase_of(v), "Ready");
+	cJSON_Delete(kf_get(k, "root:acme", "x", 404));
+	kf_now += 200;
+	v = kf_get(k, "root", "acme", 200);
+	assert_string_equal(kf_phase(v), "Ready");
 	assert_int_equal(cJSON_GetArraySize(wsr_json_path(v, "status.initializers")), 0);
-	assert_int_equal(rv_of(v), rv0 + 2);
+	assert_int_equal(kf_rv(v), rv0 + 2);
 	cJSON_Delete(v);
-	create_ok(k, "root:acme", "team-a", NULL);
+	kf_create_ok(k, "root:acme", "team-a", NULL, NULL);
 	wsr_kcpsim_free(k);
 }
 
 static void phases_that_take_no_time_are_over_at_creation(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
-	assert_int_equal(create_as(k, "root", "plain", NULL, NULL, &v), 201);
-	assert_string_equal(phase_of(v), "Ready");
+	assert_int_equal(kf_create(k, "root", "plain", NULL, NULL, &v), 201);
+	assert_string_equal(kf_phase(v), "Ready");
 	assert_string_equal(wsr_json_path(v, "spec.type.name")->valuestring, "universal");
 	assert_string_equal(wsr_json_path(v, "spec.type.path")->valuestring, "root");
 	cJSON_Delete(v);
 	/* a slow type stays Initializing for its initializeMs */
-	assert_int_equal(create_as(k, "root", "turtle", "slow", "bob-token", &v), 201);
-	assert_string_equal(phase_of(v), "Initializing");
+	assert_int_equal(kf_create(k, "root", "turtle", "slow", "bob-token", &v), 201);
+	assert_string_equal(kf_phase(v), "Initializing");
 	cJSON_Delete(v);
-	now_ms += 1499;
-	v = get_ws(k, "root", "turtle", 200);
-	assert_string_equal(phase_of(v), "Initializing");
+	kf_now += 1499;
+	v = kf_get(k, "root", "turtle", 200);
+	assert_string_equal(kf_phase(v), "Initializing");
 	cJSON_Delete(v);
-	now_ms += 1;
-	v = get_ws(k, "root", "turtle", 200);
-	assert_string_equal(phase_of(v), "Ready");
+	kf_now += 1;
+	v = kf_get(k, "root", "turtle", 200);
+	assert_string_equal(kf_phase(v), "Ready");
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
 }
@@ -260,51 +117,51 @@ static void phases_that_take_no_time_are_over_at_creation(void **state)
 static void refusals_in_documented_order(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
-	create_ok(k, "root", "acme", "organization");
-	now_ms += 200;
+	kf_create_ok(k, "root", "acme", "organization", NULL);
+	kf_now += 200;
 	/* 422 before 409 before 403: an existing name with a bad type name is 422 */
-	assert_int_equal(create_as(k, "root", "acme", "Bad_Type", NULL, &v), 422);
+	assert_int_equal(kf_create(k, "root", "acme", "Bad_Type", NULL, &v), 422);
 	assert_string_equal(
 	    wsr_json_str(cJSON_GetArrayItem(wsr_json_path(v, "details.causes"), 0), "field"),
 	    "spec.type.name");
 	expect_status(v, 422, "Invalid",
 		      "Workspace.tenancy.kcp.io \"acme\" is invalid: spec.type.name");
 	/* an existing name with a type that does not exist is 409 */
-	assert_int_equal(create_as(k, "root", "acme", "nope", NULL, &v), 409);
+	assert_int_equal(kf_create(k, "root", "acme", "nope", NULL, &v), 409);
 	expect_status(v, 409, "AlreadyExists", "workspaces.tenancy.kcp.io \"acme\" already exists");
 	/* then the 403s, in order */
-	assert_int_equal(create_as(k, "root", "x", "nope", NULL, &v), 403);
+	assert_int_equal(kf_create(k, "root", "x", "nope", NULL, &v), 403);
 	expect_status(v, 403, "Forbidden",
 		      "workspaces.tenancy.kcp.io \"x\" is forbidden: workspace type \"nope\" "
 		      "cannot be resolved");
-	assert_int_equal(create_as(k, "root", "x", "restricted", "bob-token", &v), 403);
+	assert_int_equal(kf_create(k, "root", "x", "restricted", "bob-token", &v), 403);
 	expect_status(v, 403, "Forbidden",
 		      "unable to use workspace type root:restricted: missing verb='use' "
 		      "permission on workspacetype");
-	assert_int_equal(create_as(k, "root", "x", "restricted", "alice-token", &v), 201);
+	assert_int_equal(kf_create(k, "root", "x", "restricted", "alice-token", &v), 201);
 	cJSON_Delete(v);
 	/* use is checked before the parents rule: bob may not use organization at all */
-	assert_int_equal(create_as(k, "root:acme", "y", "organization", "bob-token", &v), 403);
+	assert_int_equal(kf_create(k, "root:acme", "y", "organization", "bob-token", &v), 403);
 	expect_status(v, 403, "Forbidden", "unable to use workspace type root:organization");
-	assert_int_equal(create_as(k, "root:acme", "y", "organization", NULL, &v), 403);
+	assert_int_equal(kf_create(k, "root:acme", "y", "organization", NULL, &v), 403);
 	expect_status(v, 403, "Forbidden",
 		      "workspace type root:organization only allows [root:root] parent "
 		      "workspaces, but parent type root:organization only implements "
 		      "[root:organization]");
 	/* homeroot allows only homebucket children */
-	assert_int_equal(create_as(k, "root:users", "t", "team", NULL, &v), 403);
+	assert_int_equal(kf_create(k, "root:users", "t", "team", NULL, &v), 403);
 	expect_status(v, 403, "Forbidden",
 		      "workspace type root:team only allows [root:organization root:team] parent "
 		      "workspaces, but parent type root:homeroot only implements [root:homeroot]");
-	assert_int_equal(create_as(k, "root:users", "u", "universal", NULL, &v), 403);
+	assert_int_equal(kf_create(k, "root:users", "u", "universal", NULL, &v), 403);
 	expect_status(v, 403, "Forbidden",
 		      "workspace type root:homeroot only allows [root:homebucket] child "
 		      "workspaces, but child type root:universal only implements "
 		      "[root:universal]");
 	/* the default type of an organization's child is team */
-	assert_int_equal(create_as(k, "root:acme", "team-a", NULL, "bob-token", &v), 201);
+	assert_int_equal(kf_create(k, "root:acme", "team-a", NULL, "bob-token", &v), 201);
 	assert_string_equal(wsr_json_path(v, "spec.type.name")->valuestring, "team");
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
@@ -313,14 +170,14 @@ static void refusals_in_documented_order(void **state)
 static void invalid_bodies_list_every_cause(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
 	assert_int_equal(
-	    call(k, "POST", WS("root"),
-		 "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"Bad\","
-		 "\"generateName\":\"x-\",\"labels\":{\"ok\":\"fine\",\"-bad\":\"x\","
-		 "\"k\":\"-bad-\"}}}",
-		 &v),
+	    kf_req(k, "POST", KF_WS("root"),
+		   "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"Bad\","
+		   "\"generateName\":\"x-\",\"labels\":{\"ok\":\"fine\",\"-bad\":\"x\","
+		   "\"k\":\"-bad-\"}}}",
+		   NULL, &v),
 	    422);
 	const char *fields[] = {"kind",
 				"apiVersion",
@@ -335,16 +192,16 @@ static void invalid_bodies_list_every_cause(void **state)
 				    fields[i]);
 	expect_status(v, 422, "Invalid", "is invalid: [kind: ");
 	/* a missing name; a body that is no object, or no JSON, is 400 */
-	assert_int_equal(call(k, "POST", WS("root"),
-			      "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\"}",
-			      &v),
-			 422);
+	assert_int_equal(
+	    kf_req(k, "POST", KF_WS("root"),
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\"}", NULL, &v),
+	    422);
 	expect_status(v, 422, "Invalid", "metadata.name: Required value");
-	assert_int_equal(call(k, "POST", WS("root"), "[1]", &v), 400);
+	assert_int_equal(kf_req(k, "POST", KF_WS("root"), "[1]", NULL, &v), 400);
 	expect_status(v, 400, "BadRequest", "must be a JSON object");
-	assert_int_equal(call(k, "POST", WS("root"), "{\"a\":", &v), 400);
+	assert_int_equal(kf_req(k, "POST", KF_WS("root"), "{\"a\":", NULL, &v), 400);
 	expect_status(v, 400, "BadRequest", "not valid JSON");
-	assert_int_equal(call(k, "POST", WS("root"), NULL, &v), 400);
+	assert_int_equal(kf_req(k, "POST", KF_WS("root"), NULL, NULL, &v), 400);
 	expect_status(v, 400, "BadRequest", "a JSON body is required");
 	/* nesting past the JSON depth limit is refused, not followed */
 	wsr_buf deep = WSR_BUF_INIT;
@@ -353,7 +210,7 @@ static void invalid_bodies_list_every_cause(void **state)
 	wsr_buf_puts(&deep, "1");
 	for (int i = 0; i < WSR_JSON_MAX_DEPTH + 1; i++)
 		wsr_buf_puts(&deep, "}");
-	assert_int_equal(call(k, "POST", WS("root"), deep.data, &v), 400);
+	assert_int_equal(kf_req(k, "POST", KF_WS("root"), deep.data, NULL, &v), 400);
 	expect_status(v, 400, "BadRequest", "not valid JSON");
 	wsr_buf_free(&deep);
 	/* at most WSR_KCPSIM_MAX_CAUSES causes are listed; the rest are counted */
@@ -364,10 +221,10 @@ static void invalid_bodies_list_every_cause(void **state)
 		for (int i = 0; i < WSR_KCPSIM_MAX_CAUSES + extra; i++)
 			wsr_buf_printf(&many, "%s\"k%d\":\"-bad-\"", i ? "," : "", i);
 		wsr_buf_puts(&many, "}}}");
-		assert_int_equal(call(k, "POST", WS("root"), many.data, &v), 422);
+		assert_int_equal(kf_req(k, "POST", KF_WS("root"), many.data, NULL, &v), 422);
 		assert_int_equal(cJSON_GetArraySize(wsr_json_path(v, "details.causes")),
 				 WSR_KCPSIM_MAX_CAUSES);
-		assert_int_equal(strstr(message(v), "and 1 more") != NULL, extra);
+		assert_int_equal(strstr(kf_message(v), "and 1 more") != NULL, extra);
 		cJSON_Delete(v);
 		wsr_buf_free(&many);
 	}
@@ -375,19 +232,19 @@ static void invalid_bodies_list_every_cause(void **state)
 	const char *typo = "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 			   "\"metadata\":{\"name\":\"t\",\"labels\":{\"any\":\"x\"}},"
 			   "\"spec\":{\"type\":{\"name\":\"team\",\"paht\":\"root\"}}}";
-	rq strict = {NULL, NULL, NULL, {"fieldValidation", "Strict"}};
-	assert_int_equal(req(k, "POST", WS("root"), typo, &strict, &v), 400);
+	kf_rq strict = {.q = {"fieldValidation", "Strict"}};
+	assert_int_equal(kf_req(k, "POST", KF_WS("root"), typo, &strict, &v), 400);
 	expect_status(v, 400, "BadRequest",
 		      "strict decoding error: unknown field \"spec.type.paht\"");
-	cJSON *users = get_ws(k, "root", "users", 200);
+	cJSON *users = kf_get(k, "root", "users", 200);
 	cJSON_AddStringToObject(cJSON_GetObjectItem(users, "metadata"), "colour", "blue");
 	char *text = cJSON_PrintUnformatted(users);
-	assert_int_equal(req(k, "PUT", WS("root") "/users", text, &strict, &v), 400);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/users", text, &strict, &v), 400);
 	expect_status(v, 400, "BadRequest", "unknown field \"metadata.colour\"");
 	free(text);
 	cJSON_Delete(users);
 	/* without it, the unknown field is dropped */
-	assert_int_equal(create_as(k, "root", "untyped", NULL, NULL, &v), 201);
+	assert_int_equal(kf_create(k, "root", "untyped", NULL, NULL, &v), 201);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
 }
@@ -397,7 +254,7 @@ static void invalid_bodies_list_every_cause(void **state)
 static int list_page(wsr_kcpsim *k, const char *limit, const char *cont, char *next,
 		     char names[][64], int *n)
 {
-	rq o = {NULL, NULL, NULL, {NULL}};
+	kf_rq o = {.q = {NULL}};
 	int i = 0;
 	if (limit) {
 		o.q[i++] = "limit";
@@ -408,7 +265,7 @@ static int list_page(wsr_kcpsim *k, const char *limit, const char *cont, char *n
 		o.q[i++] = cont;
 	}
 	cJSON *v, *it;
-	int rc = req(k, "GET", WS("root"), NULL, &o, &v);
+	int rc = kf_req(k, "GET", KF_WS("root"), NULL, &o, &v);
 	*n = 0;
 	next[0] = '\0';
 	if (rc == 200) {
@@ -428,12 +285,12 @@ static int list_page(wsr_kcpsim *k, const char *limit, const char *cont, char *n
 static void pages_follow_max_page_size_and_limit(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture(); /* maxPageSize 2; root:users exists */
+	wsr_kcpsim *k = kf_open_seed(NULL); /* maxPageSize 2; root:users exists */
 	const char *names[] = {"a", "b", "c", "d"};
 	char next[WSR_KCPSIM_CONTINUE_MAX + 1], got[8][64], cont[WSR_KCPSIM_CONTINUE_MAX + 1];
 	int n, pages = 0, total = 0;
 	for (int i = 0; i < 4; i++)
-		create_ok(k, "root", names[i], NULL);
+		kf_create_ok(k, "root", names[i], NULL, NULL);
 	cont[0] = '\0';
 	do { /* no limit: the server cuts pages of 2 */
 		assert_int_equal(list_page(k, NULL, cont[0] ? cont : NULL, next, got, &n), 200);
@@ -460,21 +317,21 @@ static void pages_follow_max_page_size_and_limit(void **state)
 static void continue_survives_inserts_and_deletes(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	char next[WSR_KCPSIM_CONTINUE_MAX + 1], got[8][64], cont[WSR_KCPSIM_CONTINUE_MAX + 1];
 	int n;
 	const char *names[] = {"b", "d", "f"};
 	for (int i = 0; i < 3; i++)
-		create_ok(k, "root", names[i], NULL);
+		kf_create_ok(k, "root", names[i], NULL, NULL);
 	assert_int_equal(list_page(k, NULL, NULL, next, got, &n), 200);
 	assert_string_equal(got[1], "d");
 	snprintf(cont, sizeof(cont), "%s", next);
 	/* the page's last item goes away, new ones appear on both sides */
 	cJSON *v;
-	assert_int_equal(call(k, "DELETE", WS("root") "/d", NULL, &v), 200);
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root") "/d", NULL, NULL, &v), 200);
 	cJSON_Delete(v);
-	create_ok(k, "root", "c", NULL);
-	create_ok(k, "root", "e", NULL);
+	kf_create_ok(k, "root", "c", NULL, NULL);
+	kf_create_ok(k, "root", "e", NULL, NULL);
 	assert_int_equal(list_page(k, NULL, cont, next, got, &n), 200);
 	assert_int_equal(n, 2);
 	assert_string_equal(got[0], "e");
@@ -482,19 +339,19 @@ static void continue_survives_inserts_and_deletes(void **state)
 	/* tokens the server did not hand out: 410 Gone */
 	const char *bogus[] = {"bogus", "62.00000000000000000000000000000000", ".", "zz.zz"};
 	for (size_t i = 0; i < sizeof(bogus) / sizeof(bogus[0]); i++) {
-		rq o = {NULL, NULL, NULL, {"continue", bogus[i]}};
-		assert_int_equal(req(k, "GET", WS("root"), NULL, &o, &v), 410);
+		kf_rq o = {.q = {"continue", bogus[i]}};
+		assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &o, &v), 410);
 		expect_status(v, 410, "Gone", "continue");
 	}
 	/* a token of one list is no token of another */
-	rq types = {NULL, NULL, NULL, {"continue", cont}};
+	kf_rq types = {.q = {"continue", cont}};
 	assert_int_equal(
-	    req(k, "GET", "/clusters/root" TENANCY "/workspacetypes", NULL, &types, &v), 410);
+	    kf_req(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes", NULL, &types, &v), 410);
 	cJSON_Delete(v);
 	/* one character changed is refused */
 	cont[0] = cont[0] == '6' ? '7' : '6';
-	rq tampered = {NULL, NULL, NULL, {"continue", cont}};
-	assert_int_equal(req(k, "GET", WS("root"), NULL, &tampered, &v), 410);
+	kf_rq tampered = {.q = {"continue", cont}};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &tampered, &v), 410);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
 }
@@ -518,53 +375,55 @@ static char *ws_put_body(const cJSON *v, const char *labels_json, long rv)
 static void put_checks_resource_version_and_keeps_server_fields(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
-	create_ok(k, "root", "w", NULL);
-	cJSON *v = get_ws(k, "root", "w", 200), *u;
-	long rv = rv_of(v);
+	wsr_kcpsim *k = kf_open_seed(NULL);
+	kf_create_ok(k, "root", "w", NULL, NULL);
+	cJSON *v = kf_get(k, "root", "w", 200), *u;
+	long rv = kf_rv(v);
 	char *cluster = strdup(wsr_json_path(v, "spec.cluster")->valuestring);
 	char *body = ws_put_body(v, "{\"a\":\"1\"}", rv - 1);
-	assert_int_equal(call(k, "PUT", WS("root") "/w", body, &u), 409);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/w", body, NULL, &u), 409);
 	expect_status(u, 409, "Conflict",
 		      "Operation cannot be fulfilled on workspaces.tenancy.kcp.io \"w\": the "
 		      "object has been modified; please apply your changes to the latest version "
 		      "and try again");
 	free(body);
 	body = ws_put_body(v, "{\"a\":\"1\"}", rv);
-	assert_int_equal(call(k, "PUT", WS("root") "/w", body, &u), 200);
-	assert_true(rv_of(u) > rv);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/w", body, NULL, &u), 200);
+	assert_true(kf_rv(u) > rv);
 	assert_string_equal(wsr_json_path(u, "metadata.labels.a")->valuestring, "1");
 	assert_string_equal(wsr_json_path(u, "spec.cluster")->valuestring, cluster);
-	assert_string_equal(wsr_json_path(u, "spec.URL")->valuestring, URL "/clusters/root:w");
-	long rv2 = rv_of(u);
+	assert_string_equal(wsr_json_path(u, "spec.URL")->valuestring, KF_URL "/clusters/root:w");
+	long rv2 = kf_rv(u);
 	cJSON_Delete(u);
 	free(body);
 	/* the same again changes nothing: no new resourceVersion */
 	body = ws_put_body(v, "{\"a\":\"1\"}", -1);
-	assert_int_equal(call(k, "PUT", WS("root") "/w", body, &u), 200);
-	assert_int_equal(rv_of(u), rv2);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/w", body, NULL, &u), 200);
+	assert_int_equal(kf_rv(u), rv2);
 	cJSON_Delete(u);
 	free(body);
 	/* the name must match the URL */
-	assert_int_equal(call(k, "PUT", WS("root") "/w",
-			      "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-			      "\"metadata\":{\"name\":\"other\"}}",
-			      &u),
-			 400);
+	assert_int_equal(
+	    kf_req(k, "PUT", KF_WS("root") "/w",
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"other\"}}",
+		   NULL, &u),
+	    400);
 	expect_status(u, 400, "BadRequest", "does not match the name on the URL");
 	/* spec.type is immutable */
-	assert_int_equal(call(k, "PUT", WS("root") "/w",
-			      "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-			      "\"metadata\":{\"name\":\"w\"},\"spec\":{\"type\":{\"name\":\"team\","
-			      "\"path\":\"root\"},\"URL\":\"x\",\"cluster\":\"x\"}}",
-			      &u),
-			 422);
+	assert_int_equal(
+	    kf_req(k, "PUT", KF_WS("root") "/w",
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"w\"},\"spec\":{\"type\":{\"name\":\"team\","
+		   "\"path\":\"root\"},\"URL\":\"x\",\"cluster\":\"x\"}}",
+		   NULL, &u),
+	    422);
 	/* the Workspace schema's rule (kcp's CRD), before admission */
 	expect_status(u, 422, "Invalid",
 		      "Workspace.tenancy.kcp.io \"w\" is invalid: [spec.type: Invalid value: "
 		      "\"object\": name is immutable, spec.cluster: Invalid value: \"string\": "
 		      "cluster is immutable]");
-	assert_int_equal(call(k, "PUT", WS("root") "/nope", "{}", &u), 404);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/nope", "{}", NULL, &u), 404);
 	expect_status(u, 404, "NotFound", "workspaces.tenancy.kcp.io \"nope\" not found");
 	free(cluster);
 	cJSON_Delete(v);
@@ -574,31 +433,31 @@ static void put_checks_resource_version_and_keeps_server_fields(void **state)
 static void merge_patch_then_the_put_rules(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
-	rq mp = {NULL, "application/merge-patch+json", NULL, {NULL}};
-	rq sp = {NULL, "application/strategic-merge-patch+json", NULL, {NULL}};
-	create_ok(k, "root", "w", NULL);
-	assert_int_equal(req(k, "PATCH", WS("root") "/w",
-			     "{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"}}}", &mp, &v),
+	kf_rq mp = {.ctype = "application/merge-patch+json"};
+	kf_rq sp = {.ctype = "application/strategic-merge-patch+json"};
+	kf_create_ok(k, "root", "w", NULL, NULL);
+	assert_int_equal(kf_req(k, "PATCH", KF_WS("root") "/w",
+				"{\"metadata\":{\"labels\":{\"a\":\"1\",\"b\":\"2\"}}}", &mp, &v),
 			 200);
 	cJSON_Delete(v);
-	assert_int_equal(
-	    req(k, "PATCH", WS("root") "/w", "{\"metadata\":{\"labels\":{\"a\":null}}}", &mp, &v),
-	    200);
+	assert_int_equal(kf_req(k, "PATCH", KF_WS("root") "/w",
+				"{\"metadata\":{\"labels\":{\"a\":null}}}", &mp, &v),
+			 200);
 	assert_null(wsr_json_path(v, "metadata.labels.a"));
 	assert_string_equal(wsr_json_path(v, "metadata.labels.b")->valuestring, "2");
 	cJSON_Delete(v);
-	assert_int_equal(req(k, "PATCH", WS("root") "/w", "{}", &sp, &v), 415);
+	assert_int_equal(kf_req(k, "PATCH", KF_WS("root") "/w", "{}", &sp, &v), 415);
 	expect_status(v, 415, "UnsupportedMediaType", "application/merge-patch+json");
-	assert_int_equal(
-	    req(k, "PATCH", WS("root") "/w", "{\"spec\":{\"type\":{\"name\":\"team\"}}}", &mp, &v),
-	    422);
+	assert_int_equal(kf_req(k, "PATCH", KF_WS("root") "/w",
+				"{\"spec\":{\"type\":{\"name\":\"team\"}}}", &mp, &v),
+			 422);
 	expect_status(v, 422, "Invalid", "spec.type: Invalid value: \"object\": name is immutable");
-	assert_int_equal(req(k, "PATCH", WS("root") "/w",
-			     "{\"metadata\":{\"resourceVersion\":\"1\",\"labels\":{\"c\":\"3\"}}}",
-			     &mp, &v),
-			 409);
+	assert_int_equal(
+	    kf_req(k, "PATCH", KF_WS("root") "/w",
+		   "{\"metadata\":{\"resourceVersion\":\"1\",\"labels\":{\"c\":\"3\"}}}", &mp, &v),
+	    409);
 	expect_status(v, 409, "Conflict", "the object has been modified");
 	wsr_kcpsim_free(k);
 }
@@ -606,10 +465,10 @@ static void merge_patch_then_the_put_rules(void **state)
 static void sim_conflicts_touch_before_the_update(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
-	create_ok(k, "root", "w", NULL);
-	cJSON *v = get_ws(k, "root", "w", 200), *u;
-	long rv = rv_of(v);
+	wsr_kcpsim *k = kf_open_seed(NULL);
+	kf_create_ok(k, "root", "w", NULL, NULL);
+	cJSON *v = kf_get(k, "root", "w", 200), *u;
+	long rv = kf_rv(v);
 	wsr_sim_req r = {
 	    "POST", "/_sim/conflicts", "{\"path\":\"root:w\",\"count\":1}", 0, NULL, NULL, NULL};
 	r.len = strlen(r.body);
@@ -619,16 +478,16 @@ static void sim_conflicts_touch_before_the_update(void **state)
 	assert_string_equal(resp.body, "{\"conflicts\":1}");
 	wsr_sim_resp_free(&resp);
 	char *body = ws_put_body(v, "{}", rv);
-	assert_int_equal(call(k, "PUT", WS("root") "/w", body, &u), 409);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/w", body, NULL, &u), 409);
 	cJSON_Delete(u);
 	/* someone else wrote it: the annotation shows, and the retry succeeds */
 	cJSON_Delete(v);
-	v = get_ws(k, "root", "w", 200);
+	v = kf_get(k, "root", "w", 200);
 	assert_string_equal(wsr_json_path(v, "metadata.annotations")->child->string,
 			    "sim.wsr.dev/touched");
 	free(body);
-	body = ws_put_body(v, "{}", rv_of(v));
-	assert_int_equal(call(k, "PUT", WS("root") "/w", body, &u), 200);
+	body = ws_put_body(v, "{}", kf_rv(v));
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/w", body, NULL, &u), 200);
 	cJSON_Delete(u);
 	free(body);
 	cJSON_Delete(v);
@@ -651,37 +510,37 @@ static void sim_conflicts_touch_before_the_update(void **state)
 static void delete_lingers_for_deletion_ms(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_with("deletionMs: 500");
+	wsr_kcpsim *k = kf_open_seed("deletionMs: 500");
 	cJSON *v;
-	create_ok(k, "root", "acme", "organization");
-	now_ms += 200;
-	create_ok(k, "root:acme", "b", NULL);
-	create_ok(k, "root:acme", "a", NULL);
-	assert_int_equal(call(k, "DELETE", WS("root:acme") "/a", NULL, &v), 200);
+	kf_create_ok(k, "root", "acme", "organization", NULL);
+	kf_now += 200;
+	kf_create_ok(k, "root:acme", "b", NULL, NULL);
+	kf_create_ok(k, "root:acme", "a", NULL, NULL);
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:acme") "/a", NULL, NULL, &v), 200);
 	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
 	/* no terminatingMs: straight to Deleting, the finalizer still on */
-	assert_string_equal(phase_of(v), "Deleting");
+	assert_string_equal(kf_phase(v), "Deleting");
 	assert_string_equal(
 	    cJSON_GetArrayItem(wsr_json_path(v, "metadata.finalizers"), 0)->valuestring,
 	    "core.kcp.io/logicalcluster");
 	cJSON_Delete(v);
 	/* still there while it is deleted; no children for it meanwhile */
-	v = get_ws(k, "root:acme", "a", 200);
+	v = kf_get(k, "root:acme", "a", 200);
 	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
 	cJSON_Delete(v);
-	assert_int_equal(create_as(k, "root:acme:a", "x", NULL, NULL, &v), 403);
+	assert_int_equal(kf_create(k, "root:acme:a", "x", NULL, NULL, &v), 403);
 	expect_status(v, 403, "Forbidden", "workspace root:acme:a is being deleted");
-	assert_int_equal(call(k, "DELETE", WS("root:acme") "/a", NULL, &v), 200);
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:acme") "/a", NULL, NULL, &v), 200);
 	cJSON_Delete(v);
-	now_ms += 499;
-	cJSON_Delete(get_ws(k, "root:acme", "a", 200));
-	now_ms += 1;
-	cJSON_Delete(get_ws(k, "root:acme", "a", 404));
-	assert_int_equal(call(k, "DELETE", WS("root:acme") "/a", NULL, &v), 404);
+	kf_now += 499;
+	cJSON_Delete(kf_get(k, "root:acme", "a", 200));
+	kf_now += 1;
+	cJSON_Delete(kf_get(k, "root:acme", "a", 404));
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:acme") "/a", NULL, NULL, &v), 404);
 	cJSON_Delete(v);
 	/* a precondition that does not hold is a conflict */
-	assert_int_equal(call(k, "DELETE", WS("root:acme") "/b",
-			      "{\"preconditions\":{\"resourceVersion\":\"1\"}}", &v),
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:acme") "/b",
+				"{\"preconditions\":{\"resourceVersion\":\"1\"}}", NULL, &v),
 			 409);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
@@ -690,33 +549,34 @@ static void delete_lingers_for_deletion_ms(void **state)
 static void status_subresource_stops_the_clock(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
-	create_ok(k, "root", "w", NULL);
-	assert_int_equal(call(k, "GET", WS("root") "/w/status", NULL, &v), 200);
-	assert_string_equal(phase_of(v), "Ready");
+	kf_create_ok(k, "root", "w", NULL, NULL);
+	assert_int_equal(kf_req(k, "GET", KF_WS("root") "/w/status", NULL, NULL, &v), 200);
+	assert_string_equal(kf_phase(v), "Ready");
 	cJSON_Delete(v);
 	const char *body =
 	    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 	    "\"metadata\":{\"name\":\"w\",\"labels\":{\"ignored\":\"yes\"}},"
 	    "\"status\":{\"phase\":\"Unavailable\",\"conditions\":[{\"type\":\"X\"}]}}";
-	assert_int_equal(call(k, "PUT", WS("root") "/w/status", body, &v), 200);
-	assert_string_equal(phase_of(v), "Unavailable");
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/w/status", body, NULL, &v), 200);
+	assert_string_equal(kf_phase(v), "Unavailable");
 	assert_null(wsr_json_path(v, "metadata.labels"));
 	assert_string_equal(
 	    wsr_json_str(cJSON_GetArrayItem(wsr_json_path(v, "status.conditions"), 0), "type"),
 	    "X");
 	cJSON_Delete(v);
-	now_ms += 100000;
-	expect_status(get_ws(k, "root:w", "x", 403), 403, "Forbidden",
+	kf_now += 100000;
+	expect_status(kf_get(k, "root:w", "x", 403), 403, "Forbidden",
 		      "not permitted due to phase \"Unavailable\"");
-	assert_int_equal(call(k, "PUT", WS("root") "/w/status",
-			      "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-			      "\"metadata\":{\"name\":\"w\"},\"status\":{\"phase\":\"Done\"}}",
-			      &v),
-			 422);
+	assert_int_equal(
+	    kf_req(k, "PUT", KF_WS("root") "/w/status",
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"w\"},\"status\":{\"phase\":\"Done\"}}",
+		   NULL, &v),
+	    422);
 	expect_status(v, 422, "Invalid", "status.phase");
-	assert_int_equal(call(k, "PATCH", WS("root") "/w/status", "{}", &v), 405);
+	assert_int_equal(kf_req(k, "PATCH", KF_WS("root") "/w/status", "{}", NULL, &v), 405);
 	expect_status(v, 405, "MethodNotAllowed", "GET, PUT");
 	wsr_kcpsim_free(k);
 }
@@ -726,15 +586,15 @@ static void status_subresource_stops_the_clock(void **state)
 static void types_are_listed_where_they_live_and_read_only(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
-	rq all = {NULL, NULL, NULL, {"limit", "500"}};
+	kf_rq all = {.q = {"limit", "500"}};
 	int n = 0;
 	char cont[WSR_KCPSIM_CONTINUE_MAX + 1] = "";
 	do { /* ten types (root's own included), two a page */
-		rq o = {NULL, NULL, NULL, {"continue", cont}};
-		assert_int_equal(req(k, "GET", "/clusters/root" TENANCY "/workspacetypes", NULL,
-				     cont[0] ? &o : &all, &v),
+		kf_rq o = {.q = {"continue", cont}};
+		assert_int_equal(kf_req(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes",
+					NULL, cont[0] ? &o : &all, &v),
 				 200);
 		assert_string_equal(wsr_json_str(v, "kind"), "WorkspaceTypeList");
 		n += cJSON_GetArraySize(wsr_json_arr(v, "items"));
@@ -743,8 +603,10 @@ static void types_are_listed_where_they_live_and_read_only(void **state)
 		cJSON_Delete(v);
 	} while (cont[0]);
 	assert_int_equal(n, 9);
-	assert_int_equal(
-	    call(k, "GET", "/clusters/root" TENANCY "/workspacetypes/organization", NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET",
+				"/clusters/root" KF_TENANCY "/workspacetypes/organization", NULL,
+				NULL, &v),
+			 200);
 	assert_true(cJSON_IsTrue(wsr_json_path(v, "spec.initializer")));
 	assert_string_equal(wsr_json_path(v, "spec.defaultChildWorkspaceType.name")->valuestring,
 			    "team");
@@ -753,15 +615,17 @@ static void types_are_listed_where_they_live_and_read_only(void **state)
 			 "name"),
 	    "root");
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "GET", "/clusters/root" TENANCY "/workspacetypes/root", NULL, &v),
-			 200);
+	assert_int_equal(
+	    kf_req(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes/root", NULL, NULL, &v),
+	    200);
 	assert_true(cJSON_IsTrue(wsr_json_path(v, "spec.limitAllowedParents.none")));
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "POST", "/clusters/root" TENANCY "/workspacetypes", "{}", &v),
-			 405);
-	expect_status(v, 405, "MethodNotAllowed", "GET");
 	assert_int_equal(
-	    call(k, "GET", "/clusters/root:users" TENANCY "/workspacetypes/team", NULL, &v), 404);
+	    kf_req(k, "POST", "/clusters/root" KF_TENANCY "/workspacetypes", "{}", NULL, &v), 405);
+	expect_status(v, 405, "MethodNotAllowed", "GET");
+	assert_int_equal(kf_req(k, "GET", "/clusters/root:users" KF_TENANCY "/workspacetypes/team",
+				NULL, NULL, &v),
+			 404);
 	expect_status(v, 404, "NotFound", "workspacetypes.tenancy.kcp.io \"team\" not found");
 	wsr_kcpsim_free(k);
 }
@@ -773,12 +637,12 @@ static int review(wsr_kcpsim *k, const char *token, const char *type)
 	    "\"spec\":{\"resourceAttributes\":{\"group\":\"tenancy.kcp.io\",\"resource\":"
 	    "\"workspacetypes\",\"verb\":\"use\",\"name\":\"%s\"}}}",
 	    type);
-	rq o = {token, NULL, NULL, {NULL}};
+	kf_rq o = {.token = token};
 	cJSON *v;
-	assert_int_equal(req(k, "POST",
-			     "/clusters/root/apis/authorization.k8s.io/v1/"
-			     "selfsubjectaccessreviews",
-			     body, &o, &v),
+	assert_int_equal(kf_req(k, "POST",
+				"/clusters/root/apis/authorization.k8s.io/v1/"
+				"selfsubjectaccessreviews",
+				body, &o, &v),
 			 201);
 	free(body);
 	assert_string_equal(wsr_json_str(v, "kind"), "SelfSubjectAccessReview");
@@ -791,7 +655,7 @@ static int review(wsr_kcpsim *k, const char *token, const char *type)
 static void access_reviews_answer_use(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	assert_true(review(k, "alice-token", "restricted"));
 	assert_false(review(k, "bob-token", "restricted"));
 	assert_true(review(k, "bob-token", "team"));
@@ -799,10 +663,10 @@ static void access_reviews_answer_use(void **state)
 	assert_true(review(k, ADMIN, "organization"));
 	assert_false(review(k, ADMIN, "nope"));
 	cJSON *v;
-	assert_int_equal(call(k, "POST",
-			      "/clusters/root/apis/authorization.k8s.io/v1/"
-			      "selfsubjectaccessreviews",
-			      "{\"spec\":{}}", &v),
+	assert_int_equal(kf_req(k, "POST",
+				"/clusters/root/apis/authorization.k8s.io/v1/"
+				"selfsubjectaccessreviews",
+				"{\"spec\":{}}", NULL, &v),
 			 422);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
@@ -811,43 +675,42 @@ static void access_reviews_answer_use(void **state)
 static void discovery_and_tables_for_kubectl(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
 	const char *paths[] = {"/version",
 			       "/clusters/root/api",
 			       "/clusters/root/apis",
-			       "/clusters/root" TENANCY,
+			       "/clusters/root" KF_TENANCY,
 			       "/clusters/root/openapi/v3",
 			       "/clusters/root/openapi/v3/apis/tenancy.kcp.io/v1alpha1",
 			       "/clusters/root/api/v1/namespaces/default/events"};
 	const char *kinds[] = {NULL, "APIVersions", "APIGroupList", "APIResourceList",
 			       NULL, NULL,	    "EventList"};
 	for (int i = 0; i < 7; i++) {
-		assert_int_equal(call(k, "GET", paths[i], NULL, &v), 200);
+		assert_int_equal(kf_req(k, "GET", paths[i], NULL, NULL, &v), 200);
 		if (kinds[i])
 			assert_string_equal(wsr_json_str(v, "kind"), kinds[i]);
 		cJSON_Delete(v);
 	}
-	assert_int_equal(call(k, "GET", "/clusters/root" TENANCY, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET", "/clusters/root" KF_TENANCY, NULL, NULL, &v), 200);
 	const cJSON *ws = cJSON_GetArrayItem(wsr_json_arr(v, "resources"), 0);
 	assert_string_equal(wsr_json_str(ws, "name"), "workspaces");
 	assert_string_equal(cJSON_GetArrayItem(wsr_json_arr(ws, "shortNames"), 0)->valuestring,
 			    "ws");
 	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(ws, "namespaced")));
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "POST", "/clusters/root/apis", "{}", &v), 405);
+	assert_int_equal(kf_req(k, "POST", "/clusters/root/apis", "{}", NULL, &v), 405);
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "GET", "/clusters/root/openapi/v2", NULL, &v), 404);
+	assert_int_equal(kf_req(k, "GET", "/clusters/root/openapi/v2", NULL, NULL, &v), 404);
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "GET", "/apis/tenancy.kcp.io/v1alpha1/workspaces", NULL, &v),
-			 404); /* workspaces only under /clusters/<path> */
+	assert_int_equal(
+	    kf_req(k, "GET", "/apis/tenancy.kcp.io/v1alpha1/workspaces", NULL, NULL, &v),
+	    404); /* workspaces only under /clusters/<path> */
 	cJSON_Delete(v);
-	create_ok(k, "root", "acme", "organization");
-	rq table = {NULL,
-		    NULL,
-		    "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
-		    {"limit", "500"}};
-	assert_int_equal(req(k, "GET", WS("root"), NULL, &table, &v), 200);
+	kf_create_ok(k, "root", "acme", "organization", NULL);
+	kf_rq table = {.accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+		       .q = {"limit", "500"}};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &table, &v), 200);
 	assert_string_equal(wsr_json_str(v, "kind"), "Table");
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(v, "columnDefinitions")), 6);
 	const cJSON *cells = wsr_json_arr(cJSON_GetArrayItem(wsr_json_arr(v, "rows"), 0), "cells");
@@ -861,21 +724,21 @@ static void discovery_and_tables_for_kubectl(void **state)
 	wsr_buf sel = WSR_BUF_INIT;
 	for (int i = 0; i < 16; i++)
 		wsr_buf_printf(&sel, "%sk%d!=x", i ? "," : "", i);
-	rq sel16 = {NULL, NULL, NULL, {"labelSelector", sel.data}};
-	assert_int_equal(req(k, "GET", WS("root"), NULL, &sel16, &v), 200);
+	kf_rq sel16 = {.q = {"labelSelector", sel.data}};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &sel16, &v), 200);
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(v, "items")), 2);
 	cJSON_Delete(v);
 	wsr_buf_puts(&sel, ",k16");
-	rq sel17 = {NULL, NULL, NULL, {"labelSelector", sel.data}};
-	assert_int_equal(req(k, "GET", WS("root"), NULL, &sel17, &v), 400);
+	kf_rq sel17 = {.q = {"labelSelector", sel.data}};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &sel17, &v), 400);
 	cJSON_Delete(v);
 	wsr_buf_free(&sel);
-	rq byname = {NULL, NULL, NULL, {"fieldSelector", "metadata.name=acme"}};
-	assert_int_equal(req(k, "GET", WS("root"), NULL, &byname, &v), 200);
+	kf_rq byname = {.q = {"fieldSelector", "metadata.name=acme"}};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &byname, &v), 200);
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(v, "items")), 1);
 	cJSON_Delete(v);
-	rq byother = {NULL, NULL, NULL, {"fieldSelector", "status.phase=Ready"}};
-	assert_int_equal(req(k, "GET", WS("root"), NULL, &byother, &v), 400);
+	kf_rq byother = {.q = {"fieldSelector", "status.phase=Ready"}};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &byother, &v), 400);
 	cJSON_Delete(v);
 	/* watches: test_kcpsim_watch.c */
 	wsr_kcpsim_free(k);
@@ -886,16 +749,16 @@ static void discovery_and_tables_for_kubectl(void **state)
 static void tokens_paths_and_hostile_urls(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
-	rq none = {"", NULL, NULL, {NULL}}, wrong = {"nope", NULL, NULL, {NULL}};
-	assert_int_equal(req(k, "GET", WS("root"), NULL, &none, &v), 401);
+	kf_rq none = {.token = ""}, wrong = {.token = "nope"};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &none, &v), 401);
 	expect_status(v, 401, "Unauthorized", "Unauthorized");
-	assert_int_equal(req(k, "GET", "/version", NULL, &wrong, &v), 401);
+	assert_int_equal(kf_req(k, "GET", "/version", NULL, &wrong, &v), 401);
 	expect_status(v, 401, "Unauthorized", "Unauthorized");
-	assert_int_equal(call(k, "GET", WS("root:nope"), NULL, &v), 404);
+	assert_int_equal(kf_req(k, "GET", KF_WS("root:nope"), NULL, NULL, &v), 404);
 	expect_status(v, 404, "NotFound", "workspace root:nope not found");
-	assert_int_equal(call(k, "GET", WS("ROOT"), NULL, &v), 404);
+	assert_int_equal(kf_req(k, "GET", KF_WS("ROOT"), NULL, NULL, &v), 404);
 	cJSON_Delete(v);
 	/* a 1 MiB path: a short 404, not an echo */
 	size_t big = 1024 * 1024;
@@ -903,17 +766,17 @@ static void tokens_paths_and_hostile_urls(void **state)
 	memcpy(p, "/clusters/root:", 15);
 	memset(p + 15, 'a', big - 15);
 	p[big] = '\0';
-	assert_int_equal(call(k, "GET", p, NULL, &v), 404);
-	assert_true(strlen(message(v)) < WSR_KCPSIM_MSG_MAX);
+	assert_int_equal(kf_req(k, "GET", p, NULL, NULL, &v), 404);
+	assert_true(strlen(kf_message(v)) < WSR_KCPSIM_MSG_MAX);
 	cJSON_Delete(v);
 	/* a path just over the limit names no workspace either */
 	p[10 + WSR_KCPSIM_PATH_MAX + 1] = '\0';
-	assert_int_equal(call(k, "GET", p, NULL, &v), 404);
+	assert_int_equal(kf_req(k, "GET", p, NULL, NULL, &v), 404);
 	expect_status(v, 404, "NotFound", "not found");
 	free(p);
-	assert_int_equal(call(k, "DELETE", "/clusters/root/apis", NULL, &v), 405);
+	assert_int_equal(kf_req(k, "DELETE", "/clusters/root/apis", NULL, NULL, &v), 405);
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "GET", "/clusters/root/nothing/here", NULL, &v), 404);
+	assert_int_equal(kf_req(k, "GET", "/clusters/root/nothing/here", NULL, NULL, &v), 404);
 	expect_status(v, 404, "NotFound", "the server could not find the requested resource");
 	wsr_kcpsim_free(k);
 }
@@ -932,7 +795,7 @@ static int sim(wsr_kcpsim *k, const char *method, const char *path, const char *
 static void faults_answer_status_objects(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_fixture();
+	wsr_kcpsim *k = kf_open_seed(NULL);
 	cJSON *v;
 	assert_int_equal(
 	    sim(k, "POST", "/_sim/faults",
@@ -942,15 +805,15 @@ static void faults_answer_status_objects(void **state)
 	    201);
 	assert_int_equal((int)wsr_json_num(v, "faults", -1), 1);
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "GET", WS("root"), NULL, &v), 200); /* skipped */
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, NULL, &v), 200); /* skipped */
 	cJSON_Delete(v);
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(call(k, "GET", WS("root"), NULL, &v), 503);
+		assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, NULL, &v), 503);
 		assert_int_equal(
 		    (int)wsr_json_num(wsr_json_obj(v, "details"), "retryAfterSeconds", 0), 1);
 		expect_status(v, 503, "ServiceUnavailable", "injected fault");
 	}
-	assert_int_equal(call(k, "GET", WS("root"), NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, NULL, &v), 200);
 	cJSON_Delete(v);
 	/* no code field (that is Loopback's); kind respond only */
 	assert_int_equal(
@@ -967,7 +830,7 @@ static void faults_answer_status_objects(void **state)
 		"{\"kind\":\"respond\",\"method\":\"PUT\",\"path\":\"/\",\"status\":409}", &v),
 	    201);
 	cJSON_Delete(v);
-	assert_int_equal(call(k, "PUT", WS("root") "/users", "{}", &v), 409);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/users", "{}", NULL, &v), 409);
 	expect_status(v, 409, "Conflict", "injected fault");
 	assert_int_equal(
 	    sim(k, "POST", "/_sim/faults",
@@ -997,9 +860,9 @@ static void *creator(void *arg)
 	for (int i = 0; i < PER_THREAD; i++) {
 		snprintf(name, sizeof(name), "w-%04d",
 			 __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED));
-		char *body = ws_body(name, NULL);
+		char *body = kf_body(name, NULL, NULL);
 		wsr_sim_req r = {
-		    "POST", WS("root"),
+		    "POST", KF_WS("root"),
 		    body,   strlen(body),
 		    NULL,   (const char *const[]){"Authorization", "Bearer " ADMIN, NULL},
 		    NULL};
@@ -1009,7 +872,7 @@ static void *creator(void *arg)
 			abort();
 		wsr_sim_resp_free(&resp);
 		wsr_sim_req l = {
-		    "GET", WS("root"),
+		    "GET", KF_WS("root"),
 		    "",	   0,
 		    NULL,  (const char *const[]){"Authorization", "Bearer " ADMIN, NULL},
 		    NULL};
@@ -1031,14 +894,14 @@ static int by_value(const void *a, const void *b)
 static void concurrent_requests_lose_nothing(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = open_with("maxPageSize: 500");
+	wsr_kcpsim *k = kf_open_seed("maxPageSize: 500");
 	pthread_t t[THREADS];
 	for (int i = 0; i < THREADS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, creator, k), 0);
 	for (int i = 0; i < THREADS; i++)
 		pthread_join(t[i], NULL);
 	cJSON *v;
-	assert_int_equal(call(k, "GET", WS("root"), NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, NULL, &v), 200);
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(v, "items")), THREADS * PER_THREAD + 1);
 	/* every write got its own resourceVersion */
 	long rvs[THREADS * PER_THREAD + 1];
@@ -1046,7 +909,7 @@ static void concurrent_requests_lose_nothing(void **state)
 	const cJSON *it;
 	cJSON_ArrayForEach(it, wsr_json_arr(v, "items"))
 	{
-		rvs[n++] = rv_of(it);
+		rvs[n++] = kf_rv(it);
 	}
 	qsort(rvs, (size_t)n, sizeof(rvs[0]), by_value);
 	for (int i = 1; i < n; i++)

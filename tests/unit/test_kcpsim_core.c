@@ -9,15 +9,15 @@
 
 #include <cmocka.h>
 
-#include "kcpsim_api_fixture.h"
+#include "kcpsim_fixture.h"
 
 static void the_core_group_is_not_empty(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	cJSON *v, *it;
 	char names[128] = "";
-	assert_int_equal(fx_req(k, "GET", "/clusters/root/api/v1", NULL, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET", "/clusters/root/api/v1", NULL, NULL, &v), 200);
 	assert_string_equal(wsr_json_str(v, "groupVersion"), "v1");
 	cJSON_ArrayForEach(it, wsr_json_arr(v, "resources"))
 	{
@@ -27,20 +27,20 @@ static void the_core_group_is_not_empty(void **state)
 	}
 	assert_string_equal(names, "namespaces events");
 	cJSON_Delete(v);
-	assert_int_equal(fx_req(k, "GET", "/clusters/root/api/v1/namespaces", NULL, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET", "/clusters/root/api/v1/namespaces", NULL, NULL, &v), 200);
 	assert_string_equal(wsr_json_str(v, "kind"), "NamespaceList");
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(v, "items")), 0);
 	cJSON_Delete(v);
-	assert_int_equal(fx_req(k, "GET", "/api/v1/namespaces/default", NULL, NULL, &v), 404);
-	assert_string_equal(fx_msg(v), "namespaces \"default\" not found");
+	assert_int_equal(kf_req(k, "GET", "/api/v1/namespaces/default", NULL, NULL, &v), 404);
+	assert_string_equal(kf_message(v), "namespaces \"default\" not found");
 	cJSON_Delete(v);
-	assert_int_equal(fx_req(k, "POST", "/clusters/root/api/v1/namespaces", "{}", NULL, &v),
+	assert_int_equal(kf_req(k, "POST", "/clusters/root/api/v1/namespaces", "{}", NULL, &v),
 			 405);
 	cJSON_Delete(v);
-	assert_int_equal(fx_req(k, "GET", "/api/v1/namespaces/a/pods", NULL, NULL, &v), 404);
-	assert_string_equal(fx_msg(v), "the server could not find the requested resource");
+	assert_int_equal(kf_req(k, "GET", "/api/v1/namespaces/a/pods", NULL, NULL, &v), 404);
+	assert_string_equal(kf_message(v), "the server could not find the requested resource");
 	cJSON_Delete(v);
-	assert_int_equal(fx_req(k, "GET", "/api/v1/events", NULL, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET", "/api/v1/events", NULL, NULL, &v), 200);
 	assert_string_equal(wsr_json_str(v, "kind"), "EventList");
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
@@ -49,10 +49,10 @@ static void the_core_group_is_not_empty(void **state)
 static void workspaces_and_types_can_be_watched(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	cJSON *v, *it;
 	int watchable = 0;
-	assert_int_equal(fx_req(k, "GET", "/clusters/root" FX_TENANCY, NULL, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "GET", "/clusters/root" KF_TENANCY, NULL, NULL, &v), 200);
 	cJSON_ArrayForEach(it, wsr_json_arr(v, "resources"))
 	{
 		const cJSON *verb;

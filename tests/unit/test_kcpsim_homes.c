@@ -19,21 +19,23 @@
 
 #define HOME KF_WS("root") "/~"
 
-/* GET of ~ as token (with extra headers); the status, the text in *text. */
-static int get_home(wsr_kcpsim *k, const char *token, const char *const *extra, cJSON **out,
-		    char **text)
+/* GET of ~ as token (with extra headers); the status, the answer in *out. */
+static int get_home(wsr_kcpsim *k, const char *token, const char *const *extra, cJSON **out)
 {
-	return kf_req(k, "GET", HOME, NULL, token, extra, NULL, out, text);
+	kf_rq o = {.token = token, .headers = extra};
+	return kf_req(k, "GET", HOME, NULL, &o, out);
 }
 
 static void expect_creating(wsr_kcpsim *k, const char *token, const char *const *extra)
 {
-	cJSON *v;
-	char *text;
-	assert_int_equal(get_home(k, token, extra, &v, &text), 429);
+	kf_rq o = {.token = token, .headers = extra};
+	wsr_sim_resp resp;
+	assert_int_equal(kf_send(k, "GET", HOME, NULL, &o, &resp), 429);
+	assert_non_null(resp.body);
+	cJSON *v = cJSON_Parse(resp.body);
 	assert_null(v); /* plain text, as kcp's http.Error */
-	assert_string_equal(text, "Creating the home workspace\n");
-	free(text);
+	assert_string_equal(resp.body, "Creating the home workspace\n");
+	wsr_sim_resp_free(&resp);
 }
 
 static void home_cluster_names_are_kcps(void **state)
@@ -95,7 +97,7 @@ static void the_first_get_of_the_home_creates_it(void **state)
 	kf_now += 99; /* universal's initializer, which home inherits */
 	expect_creating(k, "bob-token", NULL);
 	kf_now += 1;
-	assert_int_equal(get_home(k, "bob-token", NULL, &v, NULL), 200);
+	assert_int_equal(get_home(k, "bob-token", NULL, &v), 200);
 	assert_string_equal(wsr_json_str(v, "kind"), "Workspace");
 	assert_string_equal(wsr_json_str(wsr_json_obj(v, "metadata"), "name"), "cluster");
 	assert_null(wsr_json_path(v, "metadata.resourceVersion"));
@@ -111,20 +113,23 @@ static void the_first_get_of_the_home_creates_it(void **state)
 	assert_string_equal(wsr_json_str(wsr_json_obj(v, "spec"), "URL"),
 			    KF_URL "/clusters/user:bob:dev");
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET", KF_WS("user:bob:dev"), NULL, "bob-token", &v), 200);
+	assert_int_equal(kf_req(k, "GET", KF_WS("user:bob:dev"), NULL, KF_AS("bob-token"), &v),
+			 200);
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET", KF_WS("user:bob"), NULL, NULL, &v), 200); /* masters */
+	assert_int_equal(kf_req(k, "GET", KF_WS("user:bob"), NULL, NULL, &v), 200); /* masters */
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET", KF_WS("user:bob:dev"), NULL, "alice-token", &v), 403);
+	assert_int_equal(kf_req(k, "GET", KF_WS("user:bob:dev"), NULL, KF_AS("alice-token"), &v),
+			 403);
 	kf_expect(v, 403,
 		  "workspaces.tenancy.kcp.io is forbidden: User \"alice\" cannot list resource "
 		  "\"workspaces\" in API group \"tenancy.kcp.io\" at the cluster scope: no "
 		  "verb=access permission on /");
 	/* a home that does not exist is denied, not missing */
-	assert_int_equal(kf_call(k, "GET", KF_WS("user:alice"), NULL, "alice-token", &v), 403);
+	assert_int_equal(kf_req(k, "GET", KF_WS("user:alice"), NULL, KF_AS("alice-token"), &v),
+			 403);
 	kf_expect(v, 403, "*LogicalCluster not found");
 	/* no API deletes a home: ~ is no workspace to delete */
-	assert_int_equal(kf_call(k, "DELETE", HOME, NULL, "bob-token", &v), 404);
+	assert_int_equal(kf_req(k, "DELETE", HOME, NULL, KF_AS("bob-token"), &v), 404);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
 }
@@ -135,12 +140,12 @@ static void a_home_is_read_without_creating_it(void **state)
 	wsr_kcpsim *k = kf_open(KF_USERS);
 	cJSON *v;
 	const char *lc = "/clusters/user:bob/apis/core.kcp.io/v1alpha1/logicalclusters/cluster";
-	assert_int_equal(kf_call(k, "GET", lc, NULL, "bob-token", &v), 403);
+	assert_int_equal(kf_req(k, "GET", lc, NULL, KF_AS("bob-token"), &v), 403);
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET", lc, NULL, "bob-token", &v), 403); /* still none */
+	assert_int_equal(kf_req(k, "GET", lc, NULL, KF_AS("bob-token"), &v), 403); /* still none */
 	cJSON_Delete(v);
 	expect_creating(k, "bob-token", NULL);
-	assert_int_equal(kf_call(k, "GET", lc, NULL, "bob-token", &v), 200);
+	assert_int_equal(kf_req(k, "GET", lc, NULL, KF_AS("bob-token"), &v), 200);
 	assert_string_equal(wsr_json_str(v, "kind"), "LogicalCluster");
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.annotations"), "kcp.io/path"),
 			    "user:bob");
@@ -151,11 +156,11 @@ static void a_home_is_read_without_creating_it(void **state)
 	assert_string_equal(wsr_json_str(wsr_json_obj(v, "status"), "URL"),
 			    KF_URL "/clusters/user:bob");
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET", lc, NULL, "alice-token", &v), 403);
+	assert_int_equal(kf_req(k, "GET", lc, NULL, KF_AS("alice-token"), &v), 403);
 	cJSON_Delete(v);
 	assert_int_equal(
-	    kf_call(k, "GET", "/clusters/user:bob/apis/core.kcp.io/v1alpha1/logicalclusters/other",
-		    NULL, "bob-token", &v),
+	    kf_req(k, "GET", "/clusters/user:bob/apis/core.kcp.io/v1alpha1/logicalclusters/other",
+		   NULL, KF_AS("bob-token"), &v),
 	    404);
 	kf_expect(v, 404, "logicalclusters.core.kcp.io \"other\" not found");
 	wsr_kcpsim_free(k);
@@ -166,7 +171,7 @@ static void home_creators_and_bucketed_homes(void **state)
 	(void)state;
 	wsr_kcpsim *k = kf_open("homeCreatorGroups: [acme-admins]\n" KF_USERS);
 	cJSON *v;
-	assert_int_equal(get_home(k, "bob-token", NULL, &v, NULL), 403);
+	assert_int_equal(get_home(k, "bob-token", NULL, &v), 403);
 	kf_expect(v, 403,
 		  "workspaces.tenancy.kcp.io \"~\" is forbidden: User \"bob\" cannot create "
 		  "resource \"workspaces\" in API group \"tenancy.kcp.io\" at the cluster scope: "
@@ -175,9 +180,9 @@ static void home_creators_and_bucketed_homes(void **state)
 	wsr_kcpsim_free(k);
 	/* buckets: ~ is a name like any other, user: paths do not exist */
 	k = kf_open("homes: buckets\n" KF_USERS);
-	assert_int_equal(get_home(k, "bob-token", NULL, &v, NULL), 404);
+	assert_int_equal(get_home(k, "bob-token", NULL, &v), 404);
 	kf_expect(v, 404, "workspaces.tenancy.kcp.io \"~\" not found");
-	assert_int_equal(kf_call(k, "GET", KF_WS("user:bob"), NULL, "bob-token", &v), 404);
+	assert_int_equal(kf_req(k, "GET", KF_WS("user:bob"), NULL, KF_AS("bob-token"), &v), 404);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
 }
@@ -191,7 +196,7 @@ static void homes_survive_a_restart(void **state)
 	assert_non_null(mkdtemp(dir));
 	wsr_kcpsim *k = kf_open_in(KF_USERS, dir);
 	expect_creating(k, "bob-token", NULL);
-	kf_create_ok(k, "root", "acme", NULL);
+	kf_create_ok(k, "root", "acme", NULL, NULL);
 	wsr_kcpsim_free(k);
 	file = wsr_strdupf("%s/workspaces/2okdry95y5lkv.json", dir);
 	assert_int_equal(access(file, F_OK), 0);
@@ -199,7 +204,7 @@ static void homes_survive_a_restart(void **state)
 	assert_int_equal(wsr_kcpsim_open(&k, NULL, dir, &err), 0);
 	wsr_kcpsim_set_url(k, KF_URL);
 	kf_now += 100;
-	assert_int_equal(get_home(k, "bob-token", NULL, &v, NULL), 200);
+	assert_int_equal(get_home(k, "bob-token", NULL, &v), 200);
 	assert_string_equal(wsr_json_str(wsr_json_obj(v, "spec"), "cluster"), "2okdry95y5lkv");
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
@@ -221,21 +226,21 @@ static void only_masters_impersonate(void **state)
 	const char *as_alice[] = {"Impersonate-User", "alice", NULL};
 	const char *group_only[] = {"Impersonate-Group", "acme-admins", NULL};
 	/* the impersonated user acts: bob is no home creator, unless in the group */
-	assert_int_equal(get_home(k, NULL, as_bob, &v, NULL), 403);
+	assert_int_equal(get_home(k, NULL, as_bob, &v), 403);
 	kf_expect(v, 403, "*User \"bob\" cannot create resource \"workspaces\"");
 	expect_creating(k, NULL, as_bob_admin);
-	assert_int_equal(kf_call(k, "GET",
-				 "/clusters/user:bob/apis/core.kcp.io/v1alpha1/"
-				 "logicalclusters/cluster",
-				 NULL, "bob-token", &v),
+	assert_int_equal(kf_req(k, "GET",
+				"/clusters/user:bob/apis/core.kcp.io/v1alpha1/"
+				"logicalclusters/cluster",
+				NULL, KF_AS("bob-token"), &v),
 			 200);
 	cJSON_Delete(v);
-	assert_int_equal(get_home(k, "bob-token", as_alice, &v, NULL), 403);
+	assert_int_equal(get_home(k, "bob-token", as_alice, &v), 403);
 	kf_expect(
 	    v, 403,
 	    "users \"alice\" is forbidden: User \"bob\" cannot impersonate resource \"users\" "
 	    "in API group \"\" at the cluster scope");
-	assert_int_equal(get_home(k, NULL, group_only, &v, NULL), 400);
+	assert_int_equal(get_home(k, NULL, group_only, &v), 400);
 	cJSON_Delete(v);
 	/* WSR_KCPSIM_IMPERSONATED_GROUPS (16) groups: the 16th still counts; 17 are refused */
 	const char *many[2 * 18 + 3] = {"Impersonate-User", "carol"};
@@ -251,17 +256,17 @@ static void only_masters_impersonate(void **state)
 	kf_now += 100;
 	expect_creating(k, NULL, as_bella);
 	kf_now += 100;
-	assert_int_equal(get_home(k, NULL, as_bella, &v, NULL), 200);
+	assert_int_equal(get_home(k, NULL, as_bella, &v), 200);
 	assert_string_equal(wsr_json_str(wsr_json_obj(v, "spec"), "URL"),
 			    KF_URL "/clusters/user:bella@example.com");
 	cJSON_Delete(v);
 	const char *as_spaced[] = {"Impersonate-User", "bella smith", "Impersonate-Group",
 				   "acme-admins", NULL};
-	assert_int_equal(get_home(k, NULL, as_spaced, &v, NULL), 500);
+	assert_int_equal(get_home(k, NULL, as_spaced, &v), 500);
 	cJSON_Delete(v);
 	many[2 + 2 * 16] = "Impersonate-Group"; /* 17 */
 	many[2 + 2 * 17] = NULL;
-	assert_int_equal(get_home(k, NULL, many, &v, NULL), 400);
+	assert_int_equal(get_home(k, NULL, many, &v), 400);
 	kf_expect(v, 400, "at most 16 Impersonate-Group headers are accepted");
 	/* the access review says the same */
 	const char *review = "{\"apiVersion\":\"authorization.k8s.io/v1\",\"kind\":"
@@ -269,10 +274,10 @@ static void only_masters_impersonate(void **state)
 			     "\"verb\":\"impersonate\",\"group\":\"\",\"resource\":\"users\","
 			     "\"name\":\"alice\"}}}";
 	const char *ssar = "/clusters/root/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
-	assert_int_equal(kf_call(k, "POST", ssar, review, NULL, &v), 201);
+	assert_int_equal(kf_req(k, "POST", ssar, review, NULL, &v), 201);
 	assert_true(cJSON_IsTrue(wsr_json_path(v, "status.allowed")));
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "POST", ssar, review, "bob-token", &v), 201);
+	assert_int_equal(kf_req(k, "POST", ssar, review, KF_AS("bob-token"), &v), 201);
 	assert_true(cJSON_IsFalse(wsr_json_path(v, "status.allowed")));
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);

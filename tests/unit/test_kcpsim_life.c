@@ -15,7 +15,7 @@
 
 #include "kcpsim_fixture.h"
 
-static const char *const dry[] = {"dryRun", "All", NULL};
+static const kf_rq dry = {.q = {"dryRun", "All"}};
 
 static char *temp_dir(void)
 {
@@ -49,7 +49,7 @@ static int records(const char *dir)
 static int list_in(wsr_kcpsim *k, const char *path, cJSON **out)
 {
 	char *url = wsr_strdupf("/clusters/%s" KF_TENANCY "/workspaces", path);
-	int rc = kf_call(k, "GET", url, NULL, NULL, out);
+	int rc = kf_req(k, "GET", url, NULL, NULL, out);
 	free(url);
 	return rc;
 }
@@ -82,7 +82,7 @@ static void seven_phases_open_and_close_workspaces(void **state)
 	assert_int_equal(list_in(k, "root:u", &v), 403);
 	kf_expect(v, 403, "*not permitted due to phase \"Unavailable\"");
 	/* a path that names no resource says the path */
-	assert_int_equal(kf_call(k, "GET", "/clusters/root:u/version", NULL, NULL, &v), 403);
+	assert_int_equal(kf_req(k, "GET", "/clusters/root:u/version", NULL, NULL, &v), 403);
 	kf_expect(v, 403,
 		  "forbidden: User \"admin\" cannot get path \"/version\": not permitted due to "
 		  "phase \"Unavailable\"");
@@ -96,8 +96,8 @@ static void seven_phases_open_and_close_workspaces(void **state)
 	kf_expect(v, 403, msg);
 	free(msg);
 	assert_int_equal(
-	    kf_call(k, "GET", "/clusters/root:in/apis/core.kcp.io/v1alpha1/logicalclusters/cluster",
-		    NULL, NULL, &v),
+	    kf_req(k, "GET", "/clusters/root:in/apis/core.kcp.io/v1alpha1/logicalclusters/cluster",
+		   NULL, NULL, &v),
 	    200);
 	assert_string_equal(kf_phase(v), "Inactive");
 	cJSON_Delete(v);
@@ -114,13 +114,13 @@ static void seven_phases_open_and_close_workspaces(void **state)
 	/* a phase written through /status opens or closes the workspace */
 	const char *body = "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 			   "\"metadata\":{\"name\":\"s\"},\"status\":{\"phase\":\"Ready\"}}";
-	assert_int_equal(kf_call(k, "PUT", KF_WS("root") "/s/status", body, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/s/status", body, NULL, &v), 200);
 	cJSON_Delete(v);
 	assert_int_equal(list_in(k, "root:s", &v), 200);
 	cJSON_Delete(v);
 	body = "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 	       "\"metadata\":{\"name\":\"r\"},\"status\":{\"phase\":\"Inactive\"}}";
-	assert_int_equal(kf_call(k, "PUT", KF_WS("root") "/r/status", body, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root") "/r/status", body, NULL, &v), 200);
 	assert_string_equal(kf_phase(v), "Inactive");
 	cJSON_Delete(v);
 	assert_int_equal(list_in(k, "root:r", &v), 403);
@@ -139,7 +139,7 @@ static void delete_cascades_through_terminating_and_deleting(void **state)
 	(void)state;
 	wsr_kcpsim *k = kf_open(cascade_seed);
 	cJSON *v;
-	assert_int_equal(kf_call(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
 	assert_string_equal(kf_phase(v), "Terminating");
 	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
 	assert_string_equal(
@@ -167,14 +167,14 @@ static void delete_cascades_through_terminating_and_deleting(void **state)
 	cJSON_Delete(v);
 	/* a phase a client writes does not stop a deletion */
 	assert_int_equal(
-	    kf_call(k, "PUT", KF_WS("root:a") "/b/status",
-		    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-		    "\"metadata\":{\"name\":\"b\"},\"status\":{\"phase\":\"Ready\"}}",
-		    NULL, &v),
+	    kf_req(k, "PUT", KF_WS("root:a") "/b/status",
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"b\"},\"status\":{\"phase\":\"Ready\"}}",
+		   NULL, &v),
 	    200);
 	cJSON_Delete(v);
 	/* a second DELETE answers the same */
-	assert_int_equal(kf_call(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
 	assert_string_equal(kf_phase(v), "Deleting");
 	cJSON_Delete(v);
 	kf_now += 199;
@@ -187,7 +187,7 @@ static void delete_cascades_through_terminating_and_deleting(void **state)
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(v, "items")), 1);
 	cJSON_Delete(v);
 	/* a name that is gone can be used again */
-	kf_create_ok(k, "root", "a", NULL);
+	kf_create_ok(k, "root", "a", NULL, NULL);
 	wsr_kcpsim_free(k);
 }
 
@@ -199,7 +199,7 @@ static void a_deletion_survives_a_restart(void **state)
 	cJSON *v;
 	char *err = NULL;
 	assert_int_equal(records(dir), 4);
-	assert_int_equal(kf_call(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
 	cJSON_Delete(v);
 	kf_now += 150;
 	cJSON_Delete(kf_get(k, "root", "a", 200)); /* Deleting now, children too */
@@ -243,7 +243,7 @@ static void dry_run_answers_and_writes_nothing(void **state)
 	assert_int_equal(kf_req(k, "POST", KF_WS("root:o"),
 				"{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\","
 				"\"kind\":\"Workspace\",\"metadata\":{\"name\":\"x\"}}",
-				NULL, NULL, dry, &v, NULL),
+				&dry, &v),
 			 201);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "spec.type"), "name"), "universal");
 	assert_null(wsr_json_path(v, "metadata.resourceVersion"));
@@ -256,26 +256,23 @@ static void dry_run_answers_and_writes_nothing(void **state)
 		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 		   "\"metadata\":{\"name\":\"x\"},\"spec\":{\"type\":{\"name\":"
 		   "\"organization\"}}}",
-		   NULL, NULL, dry, &v, NULL),
+		   &dry, &v),
 	    403);
 	cJSON_Delete(v);
-	assert_int_equal(kf_req(k, "POST", KF_WS("root:o"), "{\"kind\":\"Workspace\"}", NULL, NULL,
-				dry, &v, NULL),
+	assert_int_equal(kf_req(k, "POST", KF_WS("root:o"), "{\"kind\":\"Workspace\"}", &dry, &v),
 			 422);
 	cJSON_Delete(v);
 	/* update, patch, status, delete: the answer of the real one */
 	v = kf_get(k, "root:o", "w", 200);
 	char *put = labels_put(v);
 	cJSON_Delete(v);
-	assert_int_equal(kf_req(k, "PUT", KF_WS("root:o") "/w", put, NULL, NULL, dry, &v, NULL),
-			 200);
+	assert_int_equal(kf_req(k, "PUT", KF_WS("root:o") "/w", put, &dry, &v), 200);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.labels"), "a"), "1");
 	cJSON_Delete(v);
 	free(put);
-	const char *patch[] = {"Content-Type", "application/merge-patch+json", NULL};
+	const kf_rq dry_patch = {.ctype = "application/merge-patch+json", .q = {"dryRun", "All"}};
 	assert_int_equal(kf_req(k, "PATCH", KF_WS("root:o") "/w",
-				"{\"metadata\":{\"labels\":{\"b\":\"2\"}}}", NULL, patch, dry, &v,
-				NULL),
+				"{\"metadata\":{\"labels\":{\"b\":\"2\"}}}", &dry_patch, &v),
 			 200);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.labels"), "b"), "2");
 	cJSON_Delete(v);
@@ -283,22 +280,21 @@ static void dry_run_answers_and_writes_nothing(void **state)
 	    kf_req(k, "PUT", KF_WS("root:o") "/w/status",
 		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
 		   "\"metadata\":{\"name\":\"w\"},\"status\":{\"phase\":\"Unavailable\"}}",
-		   NULL, NULL, dry, &v, NULL),
+		   &dry, &v),
 	    200);
 	assert_string_equal(kf_phase(v), "Unavailable");
 	cJSON_Delete(v);
-	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:o") "/w", NULL, NULL, NULL, dry, &v, NULL),
-			 200);
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:o") "/w", NULL, &dry, &v), 200);
 	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
 	assert_string_equal(kf_phase(v), "Deleting");
 	cJSON_Delete(v);
 	/* kubectl delete --dry-run=server says so in its DeleteOptions */
 	assert_int_equal(
-	    kf_call(k, "DELETE", KF_WS("root:o") "/w", "{\"dryRun\":[\"All\"]}", NULL, &v), 200);
+	    kf_req(k, "DELETE", KF_WS("root:o") "/w", "{\"dryRun\":[\"All\"]}", NULL, &v), 200);
 	assert_non_null(wsr_json_path(v, "metadata.deletionTimestamp"));
 	cJSON_Delete(v);
 	assert_int_equal(
-	    kf_call(k, "DELETE", KF_WS("root:o") "/w", "{\"dryRun\":[\"Nope\"]}", NULL, &v), 422);
+	    kf_req(k, "DELETE", KF_WS("root:o") "/w", "{\"dryRun\":[\"Nope\"]}", NULL, &v), 422);
 	kf_expect(v, 422, "*dryRun: Unsupported value: []string{\"Nope\"}");
 	/* and nothing happened */
 	v = kf_get(k, "root:o", "w", 200);
@@ -313,9 +309,8 @@ static void dry_run_answers_and_writes_nothing(void **state)
 	cJSON_Delete(after);
 	cJSON_Delete(list);
 	/* any other value is refused as Kubernetes refuses it */
-	const char *bad[] = {"dryRun", "Some", NULL};
-	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:o") "/w", NULL, NULL, NULL, bad, &v, NULL),
-			 422);
+	const kf_rq bad = {.q = {"dryRun", "Some"}};
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root:o") "/w", NULL, &bad, &v), 422);
 	kf_expect(v, 422,
 		  "DeleteOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: "
 		  "[]string{\"Some\"}: supported values: \"All\"");

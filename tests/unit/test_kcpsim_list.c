@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "kcpsim_api_fixture.h"
+#include "kcpsim_fixture.h"
 #include "sim/kcp/page.h"
 
 #define EXPIRED_TEXT                                                                               \
@@ -24,7 +24,7 @@
  * (into next, "" when none). */
 static int page(wsr_kcpsim *k, const char *limit, const char *cont, int *n, char *next, cJSON **out)
 {
-	fx_rq o = {NULL, NULL, {NULL}};
+	kf_rq o = {.q = {NULL}};
 	int i = 0;
 	if (limit) {
 		o.q[i++] = "limit";
@@ -35,7 +35,7 @@ static int page(wsr_kcpsim *k, const char *limit, const char *cont, int *n, char
 		o.q[i++] = cont;
 	}
 	cJSON *v;
-	int rc = fx_req(k, "GET", FX_WS("root"), NULL, &o, &v);
+	int rc = kf_req(k, "GET", KF_WS("root"), NULL, &o, &v);
 	const char *c = wsr_json_str(wsr_json_obj(v, "metadata"), "continue");
 	*n = cJSON_GetArraySize(wsr_json_arr(v, "items"));
 	snprintf(next, WSR_KCPSIM_CONTINUE_MAX + 1, "%s", c ? c : "");
@@ -49,12 +49,12 @@ static int page(wsr_kcpsim *k, const char *limit, const char *cont, int *n, char
 static void any_whole_number_is_a_limit(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("maxPageSize: 3");
+	wsr_kcpsim *k = kf_open_seed("maxPageSize: 3");
 	char next[WSR_KCPSIM_CONTINUE_MAX + 1];
 	int n;
-	fx_create(k, "root", "a", NULL, NULL);
-	fx_create(k, "root", "b", NULL, NULL);
-	fx_create(k, "root", "c", NULL, NULL); /* and users: four */
+	kf_create_ok(k, "root", "a", NULL, NULL);
+	kf_create_ok(k, "root", "b", NULL, NULL);
+	kf_create_ok(k, "root", "c", NULL, NULL); /* and users: four */
 	const struct {
 		const char *limit;
 		int status, items;
@@ -91,7 +91,7 @@ static void expect_expired(wsr_kcpsim *k, const char *token, const char *then_fi
 	assert_int_equal(page(k, "1", token, &n, next, &v), 410);
 	assert_string_equal(wsr_json_str(v, "kind"), "Status");
 	assert_string_equal(wsr_json_str(v, "reason"), "Expired");
-	assert_string_equal(fx_msg(v), EXPIRED_TEXT);
+	assert_string_equal(kf_message(v), EXPIRED_TEXT);
 	assert_true(next[0]);
 	cJSON_Delete(v);
 	assert_int_equal(page(k, "1", next, &n, next, &v), 200);
@@ -105,22 +105,22 @@ static void expect_expired(wsr_kcpsim *k, const char *token, const char *then_fi
 static void tokens_expire_after_the_seeds_ttl(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("continueTtlMs: 1000");
+	wsr_kcpsim *k = kf_open_seed("continueTtlMs: 1000");
 	char tok[WSR_KCPSIM_CONTINUE_MAX + 1], next[WSR_KCPSIM_CONTINUE_MAX + 1];
 	int n;
-	fx_create(k, "root", "a", NULL, NULL);
-	fx_create(k, "root", "b", NULL, NULL);
+	kf_create_ok(k, "root", "a", NULL, NULL);
+	kf_create_ok(k, "root", "b", NULL, NULL);
 	assert_int_equal(page(k, "1", NULL, &n, tok, NULL), 200);
-	fx_now += 1000; /* at its age limit: still good */
+	kf_now += 1000; /* at its age limit: still good */
 	assert_int_equal(page(k, "1", tok, &n, next, NULL), 200);
-	fx_now += 1;
+	kf_now += 1;
 	expect_expired(k, tok, "b");
 	wsr_kcpsim_free(k);
 	/* without continueTtlMs a token does not age */
-	k = fx_open("");
-	fx_create(k, "root", "a", NULL, NULL);
+	k = kf_open_seed("");
+	kf_create_ok(k, "root", "a", NULL, NULL);
 	assert_int_equal(page(k, "1", NULL, &n, tok, NULL), 200);
-	fx_now += 86400000;
+	kf_now += 86400000;
 	assert_int_equal(page(k, "1", tok, &n, next, NULL), 200);
 	wsr_kcpsim_free(k);
 }
@@ -128,12 +128,12 @@ static void tokens_expire_after_the_seeds_ttl(void **state)
 static void sim_expire_continue_expires_every_token_so_far(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	char old[WSR_KCPSIM_CONTINUE_MAX + 1], fresh[WSR_KCPSIM_CONTINUE_MAX + 1],
 	    next[WSR_KCPSIM_CONTINUE_MAX + 1];
 	int n;
-	fx_create(k, "root", "a", NULL, NULL);
-	fx_create(k, "root", "b", NULL, NULL);
+	kf_create_ok(k, "root", "a", NULL, NULL);
+	kf_create_ok(k, "root", "b", NULL, NULL);
 	assert_int_equal(page(k, "1", NULL, &n, old, NULL), 200);
 	wsr_sim_req r = {.method = "POST", .path = "/_sim/expire-continue", .body = ""};
 	wsr_sim_resp resp = {0};
@@ -154,17 +154,17 @@ static void sim_expire_continue_expires_every_token_so_far(void **state)
 static void forged_ages_are_not_tokens(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("continueTtlMs: 1000");
+	wsr_kcpsim *k = kf_open_seed("continueTtlMs: 1000");
 	char tok[WSR_KCPSIM_CONTINUE_MAX + 1], next[WSR_KCPSIM_CONTINUE_MAX + 1];
 	int n;
-	fx_create(k, "root", "a", NULL, NULL);
-	fx_create(k, "root", "b", NULL, NULL);
+	kf_create_ok(k, "root", "a", NULL, NULL);
+	kf_create_ok(k, "root", "b", NULL, NULL);
 	assert_int_equal(page(k, "1", NULL, &n, tok, NULL), 200);
 	/* a younger issue time under the same MAC is someone else's token */
 	char *dot = strchr(tok, '.');
 	assert_non_null(dot);
 	dot[1] = dot[1] == '9' ? '8' : (char)(dot[1] + 1);
-	fx_now += 5000;
+	kf_now += 5000;
 	assert_int_equal(page(k, "1", tok, &n, next, NULL), 410);
 	wsr_kcpsim_free(k);
 }

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "kcpsim_api_fixture.h"
+#include "kcpsim_fixture.h"
 #include "lib/err.h"
 #include "sim/jsonpatch.h"
 
@@ -17,9 +17,9 @@
 
 static int jpatch(wsr_kcpsim *k, const char *name, const char *ops, cJSON **out)
 {
-	char *path = wsr_strdupf(FX_WS("root") "/%s", name);
-	fx_rq o = {JP, NULL, {NULL}};
-	int rc = fx_req(k, "PATCH", path, ops, &o, out);
+	char *path = wsr_strdupf(KF_WS("root") "/%s", name);
+	kf_rq o = {.ctype = JP};
+	int rc = kf_req(k, "PATCH", path, ops, &o, out);
 	free(path);
 	return rc;
 }
@@ -32,9 +32,9 @@ static const char *label(const cJSON *v, const char *key)
 static void every_operation_on_a_workspace(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	cJSON *v;
-	fx_create(k, "root", "w", NULL, NULL);
+	kf_create_ok(k, "root", "w", NULL, NULL);
 	assert_int_equal(
 	    jpatch(
 		k, "w",
@@ -61,10 +61,10 @@ static void every_operation_on_a_workspace(void **state)
 static void a_failing_operation_changes_nothing(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	cJSON *v;
-	fx_create(k, "root", "w", NULL, "{\"a\":\"1\"}");
-	unsigned long long rv = fx_list_rv(k);
+	kf_create_ok(k, "root", "w", NULL, "{\"a\":\"1\"}");
+	unsigned long long rv = kf_list_rv(k);
 	const char *fails[][2] = {
 	    {"[{\"op\":\"add\",\"path\":\"/metadata/labels/b\",\"value\":\"2\"},"
 	     "{\"op\":\"test\",\"path\":\"/metadata/labels/a\",\"value\":\"9\"}]",
@@ -79,11 +79,11 @@ static void a_failing_operation_changes_nothing(void **state)
 	for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
 		assert_int_equal(jpatch(k, "w", fails[i][0], &v), 422);
 		assert_string_equal(wsr_json_str(v, "reason"), "Invalid");
-		if (!strstr(fx_msg(v), fails[i][1]))
-			fail_msg("got \"%s\", expected \"%s\"", fx_msg(v), fails[i][1]);
+		if (!strstr(kf_message(v), fails[i][1]))
+			fail_msg("got \"%s\", expected \"%s\"", kf_message(v), fails[i][1]);
 		cJSON_Delete(v);
 	}
-	assert_int_equal(fx_list_rv(k), rv); /* nothing was written */
+	assert_int_equal(kf_list_rv(k), rv); /* nothing was written */
 	/* then the PUT rules: the name and the resourceVersion precondition */
 	assert_int_equal(
 	    jpatch(k, "w", "[{\"op\":\"replace\",\"path\":\"/metadata/name\",\"value\":\"v\"}]",
@@ -109,9 +109,9 @@ static void a_failing_operation_changes_nothing(void **state)
 static void malformed_patches_are_400(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	cJSON *v;
-	fx_create(k, "root", "w", NULL, NULL);
+	kf_create_ok(k, "root", "w", NULL, NULL);
 	const char *bad[] = {
 	    "not json",
 	    "{\"op\":\"add\"}",
@@ -125,7 +125,7 @@ static void malformed_patches_are_400(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (jpatch(k, "w", bad[i], &v) != 400)
-			fail_msg("%s: %s", bad[i], fx_msg(v));
+			fail_msg("%s: %s", bad[i], kf_message(v));
 		assert_string_equal(wsr_json_str(v, "reason"), "BadRequest");
 		cJSON_Delete(v);
 	}
@@ -135,10 +135,10 @@ static void malformed_patches_are_400(void **state)
 static void operations_are_bounded(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_buf b = WSR_BUF_INIT;
 	cJSON *v;
-	fx_create(k, "root", "w", NULL, NULL);
+	kf_create_ok(k, "root", "w", NULL, NULL);
 	wsr_buf_putc(&b, '[');
 	for (int i = 0; i < WSR_SIM_JSONPATCH_MAX_OPS; i++)
 		wsr_buf_printf(&b, "%s{\"op\":\"test\",\"path\":\"/kind\",\"value\":\"Workspace\"}",
@@ -149,7 +149,7 @@ static void operations_are_bounded(void **state)
 	b.len--;
 	wsr_buf_puts(&b, ",{\"op\":\"test\",\"path\":\"/kind\",\"value\":\"Workspace\"}]");
 	assert_int_equal(jpatch(k, "w", b.data, &v), 413);
-	assert_string_equal(fx_msg(v),
+	assert_string_equal(kf_message(v),
 			    "The allowed maximum operations in a JSON patch is 10000, got 10001");
 	cJSON_Delete(v);
 	wsr_buf_free(&b);
@@ -214,24 +214,25 @@ static void pointers_and_arrays_as_rfc_6902_says(void **state)
 static void apply_and_strategic_are_415(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	cJSON *v;
-	fx_create(k, "root", "w", NULL, NULL);
+	kf_create_ok(k, "root", "w", NULL, NULL);
 	const char *types[] = {"application/apply-patch+yaml",
 			       "application/strategic-merge-patch+json", "text/plain"};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		fx_rq o = {types[i], NULL, {"fieldManager", "kubectl", "force", "true"}};
-		assert_int_equal(fx_req(k, "PATCH", FX_WS("root") "/w", "{}", &o, &v), 415);
+		kf_rq o = {.ctype = types[i], .q = {"fieldManager", "kubectl", "force", "true"}};
+		assert_int_equal(kf_req(k, "PATCH", KF_WS("root") "/w", "{}", &o, &v), 415);
 		assert_string_equal(wsr_json_str(v, "reason"), "UnsupportedMediaType");
-		assert_string_equal(fx_msg(v), "the body of the request was in an unknown format - "
-					       "accepted media types include: "
-					       "application/json-patch+json, "
-					       "application/merge-patch+json");
+		assert_string_equal(kf_message(v),
+				    "the body of the request was in an unknown format - "
+				    "accepted media types include: "
+				    "application/json-patch+json, "
+				    "application/merge-patch+json");
 		cJSON_Delete(v);
 	}
 	/* before the object is looked up, as kube-apiserver does */
-	fx_rq o = {"application/apply-patch+yaml", NULL, {NULL}};
-	assert_int_equal(fx_req(k, "PATCH", FX_WS("root") "/nope", "{}", &o, &v), 415);
+	kf_rq o = {.ctype = "application/apply-patch+yaml"};
+	assert_int_equal(kf_req(k, "PATCH", KF_WS("root") "/nope", "{}", &o, &v), 415);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
 }

@@ -13,29 +13,16 @@
 
 #include <cmocka.h>
 
-#include "lib/buf.h"
-#include "lib/clock.h"
+#include "kcpsim_fixture.h"
 #include "lib/err.h"
-#include "lib/fs.h"
-#include "lib/json.h"
 #include "sim/kcp/admission.h"
-#include "sim/kcp/kcpsim.h"
 #include "sim/kcp/names.h"
 #include "sim/kcp/page.h"
 #include "sim/kcp/persist.h"
-#include "sim/kcp/seed.h"
 #include "sim/kcp/status.h"
-#include "sim/server.h"
 #include "sim/sim.h"
 
 #define USERS "users: [{name: admin, token: t, groups: [\"system:masters\"]}]\n"
-
-static int64_t now_ms = 1790000000000;
-
-static int64_t fake_clock(void)
-{
-	return now_ms;
-}
 
 /* Parses text as seed.yaml; returns the error message ("" when it passed). */
 static const char *seed_error(const char *text)
@@ -175,7 +162,7 @@ static void standard_types_and_the_builtin_seed(void **state)
 	cJSON_Delete(again);
 	cJSON_Delete(p);
 	/* the fixture: nine types with its own root, bucketed homes */
-	assert_int_equal(wsr_kcpsim_seed_load(&p, "tests/fixtures/kcp-seed.yaml", &err), 0);
+	assert_int_equal(wsr_kcpsim_seed_load(&p, KF_SEED, &err), 0);
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(p, "types")), 9);
 	assert_string_equal(ref_name(type_named(p, "root"), "defaultChildType"), "universal");
 	assert_string_equal(wsr_json_str(p, "homes"), "buckets");
@@ -216,16 +203,11 @@ static int handle(wsr_kcpsim *k, const char *method, const char *path, const cha
 	return resp.status;
 }
 
-#define WSP "/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces"
-
 static void create(wsr_kcpsim *k, const char *name, const char *type)
 {
-	char *body = wsr_strdupf("{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":"
-				 "\"Workspace\",\"metadata\":{\"name\":\"%s\"},\"spec\":{\"type\":{"
-				 "\"name\":\"%s\"}}}",
-				 name, type);
+	char *body = kf_body(name, type, NULL);
 	cJSON *v;
-	assert_int_equal(handle(k, "POST", WSP, body, NULL, &v), 201);
+	assert_int_equal(handle(k, "POST", KF_WS("root"), body, NULL, &v), 201);
 	cJSON_Delete(v);
 	free(body);
 }
@@ -234,7 +216,7 @@ static wsr_kcpsim *open_dir(const char *dir)
 {
 	wsr_kcpsim *k;
 	char *err = NULL;
-	if (wsr_kcpsim_open(&k, "tests/fixtures/kcp-seed.yaml", dir, &err))
+	if (wsr_kcpsim_open(&k, KF_SEED, dir, &err))
 		fail_msg("%s", err);
 	return k;
 }
@@ -242,7 +224,7 @@ static wsr_kcpsim *open_dir(const char *dir)
 static long list_rv(wsr_kcpsim *k)
 {
 	cJSON *v;
-	assert_int_equal(handle(k, "GET", WSP, NULL, NULL, &v), 200);
+	assert_int_equal(handle(k, "GET", KF_WS("root"), NULL, NULL, &v), 200);
 	long rv = atol(wsr_json_path(v, "metadata.resourceVersion")->valuestring);
 	cJSON_Delete(v);
 	return rv;
@@ -252,17 +234,17 @@ static void data_survives_a_restart(void **state)
 {
 	(void)state;
 	char *dir = temp_dir();
-	wsr_clock_set(fake_clock);
+	wsr_clock_set(kf_clock);
 	wsr_kcpsim *k = open_dir(dir);
 	cJSON *v;
 	create(k, "acme", "organization"); /* Initializing for 200 ms */
 	create(k, "a", "universal");
 	create(k, "b", "universal");
-	assert_int_equal(handle(k, "GET", WSP, NULL, NULL, &v), 200);
+	assert_int_equal(handle(k, "GET", KF_WS("root"), NULL, NULL, &v), 200);
 	char cont[WSR_KCPSIM_CONTINUE_MAX + 1];
 	snprintf(cont, sizeof(cont), "%s", wsr_json_path(v, "metadata.continue")->valuestring);
 	cJSON_Delete(v);
-	assert_int_equal(handle(k, "DELETE", WSP "/b", NULL, NULL, &v), 200);
+	assert_int_equal(handle(k, "DELETE", KF_WS("root") "/b", NULL, NULL, &v), 200);
 	cJSON_Delete(v);
 	long rv = list_rv(k);
 	wsr_kcpsim_free(k);
@@ -270,18 +252,18 @@ static void data_survives_a_restart(void **state)
 	/* the seed is not read again: the data directory wins */
 	k = open_dir(dir);
 	assert_true(list_rv(k) >= rv); /* a deletion's resourceVersion is not handed out twice */
-	assert_int_equal(handle(k, "GET", WSP "/b", NULL, NULL, &v), 404);
+	assert_int_equal(handle(k, "GET", KF_WS("root") "/b", NULL, NULL, &v), 404);
 	cJSON_Delete(v);
-	assert_int_equal(handle(k, "GET", WSP "/acme", NULL, NULL, &v), 200);
+	assert_int_equal(handle(k, "GET", KF_WS("root") "/acme", NULL, NULL, &v), 200);
 	assert_string_equal(wsr_json_path(v, "status.phase")->valuestring, "Initializing");
 	cJSON_Delete(v);
-	now_ms += 200; /* the clock went on while it was down */
-	assert_int_equal(handle(k, "GET", WSP "/acme", NULL, NULL, &v), 200);
+	kf_now += 200; /* the clock went on while it was down */
+	assert_int_equal(handle(k, "GET", KF_WS("root") "/acme", NULL, NULL, &v), 200);
 	assert_string_equal(wsr_json_path(v, "status.phase")->valuestring, "Ready");
 	assert_true(atol(wsr_json_path(v, "metadata.resourceVersion")->valuestring) > rv);
 	cJSON_Delete(v);
 	/* a continue token handed out before the restart still works */
-	assert_int_equal(handle(k, "GET", WSP, NULL, cont, &v), 200);
+	assert_int_equal(handle(k, "GET", KF_WS("root"), NULL, cont, &v), 200);
 	assert_string_equal(
 	    wsr_json_path(cJSON_GetArrayItem(wsr_json_arr(v, "items"), 0), "metadata.name")
 		->valuestring,
@@ -305,7 +287,7 @@ static void expect_open_error(const char *dir, const char *want)
 {
 	wsr_kcpsim *k = NULL;
 	char *err = NULL;
-	assert_int_not_equal(wsr_kcpsim_open(&k, "tests/fixtures/kcp-seed.yaml", dir, &err), 0);
+	assert_int_not_equal(wsr_kcpsim_open(&k, KF_SEED, dir, &err), 0);
 	assert_null(k);
 	if (!err || !strstr(err, want))
 		fail_msg("got %s, want %s", err ? err : "(none)", want);
@@ -449,12 +431,12 @@ static void annotations_and_tokens_at_their_bounds(void **state)
 	wsr_kcpsim *k = open_dir(NULL);
 	cJSON *v;
 	char *body = annotated(WSR_KCPSIM_ANNOTATIONS_MAX + 1);
-	assert_int_equal(handle(k, "POST", WSP, body, NULL, &v), 422);
+	assert_int_equal(handle(k, "POST", KF_WS("root"), body, NULL, &v), 422);
 	assert_non_null(strstr(wsr_json_str(v, "message"), "metadata.annotations: Too long"));
 	cJSON_Delete(v);
 	free(body);
 	body = annotated(WSR_KCPSIM_ANNOTATIONS_MAX);
-	assert_int_equal(handle(k, "POST", WSP, body, NULL, &v), 201);
+	assert_int_equal(handle(k, "POST", KF_WS("root"), body, NULL, &v), 201);
 	cJSON_Delete(v);
 	free(body);
 	wsr_kcpsim_free(k);

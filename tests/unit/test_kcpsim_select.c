@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "kcpsim_api_fixture.h"
+#include "kcpsim_fixture.h"
 #include "sim/kcp/selector.h"
 
 /* The names root's list shows for selector, space-separated ("" none), or
@@ -17,11 +17,11 @@
 static void names(wsr_kcpsim *k, const char *selector, char *out, size_t size)
 {
 	cJSON *v, *it;
-	fx_rq o = {NULL, NULL, {"labelSelector", selector}};
-	int rc = fx_req(k, "GET", FX_WS("root"), NULL, &o, &v);
+	kf_rq o = {.q = {"labelSelector", selector}};
+	int rc = kf_req(k, "GET", KF_WS("root"), NULL, &o, &v);
 	out[0] = '\0';
 	if (rc != 200)
-		snprintf(out, size, "%d: %s", rc, fx_msg(v));
+		snprintf(out, size, "%d: %s", rc, kf_message(v));
 	else
 		cJSON_ArrayForEach(it, wsr_json_arr(v, "items"))
 		{
@@ -34,11 +34,11 @@ static void names(wsr_kcpsim *k, const char *selector, char *out, size_t size)
 
 static wsr_kcpsim *labelled(void)
 {
-	wsr_kcpsim *k = fx_open("maxPageSize: 500");
-	fx_create(k, "root", "eu1", NULL, "{\"region\":\"eu\",\"tier\":\"1\"}");
-	fx_create(k, "root", "ap1", NULL, "{\"region\":\"ap\",\"tier\":\"2\"}");
-	fx_create(k, "root", "us1", NULL, "{\"region\":\"us\",\"tier\":\"10\"}");
-	fx_create(k, "root", "bare", NULL, NULL); /* and the seed's users */
+	wsr_kcpsim *k = kf_open_seed("maxPageSize: 500");
+	kf_create_ok(k, "root", "eu1", NULL, "{\"region\":\"eu\",\"tier\":\"1\"}");
+	kf_create_ok(k, "root", "ap1", NULL, "{\"region\":\"ap\",\"tier\":\"2\"}");
+	kf_create_ok(k, "root", "us1", NULL, "{\"region\":\"us\",\"tier\":\"10\"}");
+	kf_create_ok(k, "root", "bare", NULL, NULL); /* and the seed's users */
 	return k;
 }
 

@@ -136,7 +136,7 @@ static void kcp_default_configuration_admits_as_kcp(void **state)
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "spec.type"), "name"), "universal");
 	cJSON_Delete(v);
 	/* team is fine below an organization, which allows children that are universal */
-	kf_create_ok(k, "root:acme", "t", "team");
+	kf_create_ok(k, "root:acme", "t", "team", NULL);
 	/* universal has no default child type: kcp's literal message */
 	kf_now += 100;
 	assert_int_equal(kf_create(k, "root:acme:w", "x", NULL, NULL, &v), 403);
@@ -218,7 +218,7 @@ static void extends_counts_for_every_rule(void **state)
 	    "workspaces.tenancy.kcp.io \"d\" is forbidden: workspace type root:derived extends "
 	    "root:base, which only allows [root:org2] parent workspaces, but parent type "
 	    "root:root only implements [root:root root:universal]");
-	kf_create_ok(k, "root:o", "d", "derived");
+	kf_create_ok(k, "root:o", "d", "derived", NULL);
 	/* two aliases refusing: both refusals, as Kubernetes aggregates them */
 	assert_int_equal(kf_create(k, "root", "b", "both", NULL, &v), 403);
 	kf_expect(v, 403,
@@ -242,7 +242,7 @@ static void extends_counts_for_every_rule(void **state)
 	assert_int_equal(kf_create(k, "root:s", "d", "derived", NULL, &v), 403); /* parents first */
 	cJSON_Delete(v);
 	/* a type in a workspace, found from below it and stored with its path */
-	kf_create_ok(k, "root:lab", "sub", "universal");
+	kf_create_ok(k, "root:lab", "sub", "universal", NULL);
 	assert_int_equal(kf_create(k, "root:lab:sub", "l", "local", NULL, &v), 201);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "spec.type"), "path"), "root:lab");
 	cJSON_Delete(v);
@@ -289,7 +289,7 @@ static int put_spec(wsr_kcpsim *k, const char *token, const char *type, const ch
 	if (url)
 		wsr_buf_printf(&b, ",\"URL\":\"%s\"", url);
 	wsr_buf_puts(&b, "}}");
-	int rc = kf_call(k, "PUT", KF_WS("root") "/w", wsr_buf_str(&b), token, v);
+	int rc = kf_req(k, "PUT", KF_WS("root") "/w", wsr_buf_str(&b), KF_AS(token), v);
 	wsr_buf_free(&b);
 	return rc;
 }
@@ -344,19 +344,19 @@ static void spec_type_is_immutable_as_kcp_has_it(void **state)
 		  "\"null\": field is immutable");
 	/* on create, only system:masters may set them */
 	assert_int_equal(
-	    kf_call(k, "POST", KF_WS("root"),
-		    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-		    "\"metadata\":{\"name\":\"x\"},\"spec\":{\"cluster\":\"abc\"}}",
-		    "bob-token", &v),
+	    kf_req(k, "POST", KF_WS("root"),
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"x\"},\"spec\":{\"cluster\":\"abc\"}}",
+		   KF_AS("bob-token"), &v),
 	    403);
 	kf_expect(v, 403,
 		  "workspaces.tenancy.kcp.io \"x\" is forbidden: spec.Cluster can only be set by "
 		  "system privileged users");
 	assert_int_equal(
-	    kf_call(k, "POST", KF_WS("root"),
-		    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-		    "\"metadata\":{\"name\":\"x\"},\"spec\":{\"URL\":\"http://x\"}}",
-		    NULL, &v),
+	    kf_req(k, "POST", KF_WS("root"),
+		   "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+		   "\"metadata\":{\"name\":\"x\"},\"spec\":{\"URL\":\"http://x\"}}",
+		   NULL, &v),
 	    201);
 	assert_null(wsr_json_path(v, "metadata.annotations")); /* masters: no owner */
 	cJSON_Delete(v);
@@ -369,9 +369,9 @@ static void workspace_types_in_kcps_shape(void **state)
 	(void)state;
 	wsr_kcpsim *k = kf_open(KF_USERS);
 	cJSON *v;
-	assert_int_equal(kf_call(k, "GET",
-				 "/clusters/root" KF_TENANCY "/workspacetypes/organization", NULL,
-				 NULL, &v),
+	assert_int_equal(kf_req(k, "GET",
+				"/clusters/root" KF_TENANCY "/workspacetypes/organization", NULL,
+				NULL, &v),
 			 200);
 	assert_string_equal(wsr_json_str(wsr_json_path(v, "metadata.annotations"), "kcp.io/path"),
 			    "root");
@@ -388,26 +388,26 @@ static void workspace_types_in_kcps_shape(void **state)
 	assert_null(wsr_json_path(v, "spec.initializer"));
 	cJSON_Delete(v);
 	assert_int_equal(
-	    kf_call(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes/root", NULL, NULL, &v),
+	    kf_req(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes/root", NULL, NULL, &v),
 	    200);
 	assert_true(cJSON_IsTrue(wsr_json_path(v, "spec.limitAllowedParents.none")));
 	assert_string_equal(
 	    wsr_json_str(wsr_json_path(v, "spec.defaultChildWorkspaceType"), "name"),
 	    "organization");
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes/universal",
-				 NULL, NULL, &v),
+	assert_int_equal(kf_req(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes/universal",
+				NULL, NULL, &v),
 			 200);
 	assert_true(cJSON_IsTrue(wsr_json_path(v, "spec.initializer")));
 	assert_null(wsr_json_path(v, "spec.defaultChildWorkspaceType"));
 	cJSON_Delete(v);
 	/* the five of kcp's default configuration, and no bucket types */
 	assert_int_equal(
-	    kf_call(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes", NULL, NULL, &v), 200);
+	    kf_req(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes", NULL, NULL, &v), 200);
 	assert_int_equal(cJSON_GetArraySize(wsr_json_arr(v, "items")), 5);
 	cJSON_Delete(v);
-	assert_int_equal(kf_call(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes/homebucket",
-				 NULL, NULL, &v),
+	assert_int_equal(kf_req(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes/homebucket",
+				NULL, NULL, &v),
 			 404);
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);

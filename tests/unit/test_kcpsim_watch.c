@@ -12,37 +12,37 @@
 
 #include <cmocka.h>
 
-#include "kcpsim_api_fixture.h"
+#include "kcpsim_fixture.h"
 #include "sim/kcp/watch.h"
 
-static int open_watch(wsr_kcpsim *k, const fx_rq *o, wsr_sim_resp *resp)
+static int open_watch(wsr_kcpsim *k, const kf_rq *o, wsr_sim_resp *resp)
 {
-	return fx_send(k, "GET", FX_WS("root"), NULL, o, resp);
+	return kf_send(k, "GET", KF_WS("root"), NULL, o, resp);
 }
 
 static void from_nothing_lists_then_follows(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL, *v;
-	fx_create(k, "root", "a", NULL, NULL);
-	fx_rq o = {NULL, NULL, {"watch", "true"}};
+	kf_create_ok(k, "root", "a", NULL, NULL);
+	kf_rq o = {.q = {"watch", "true"}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
 	assert_null(w.body);
-	assert_int_equal(fx_read(&w, &ev), 0); /* open: nothing more now */
+	assert_int_equal(kf_read(&w, &ev), 0); /* open: nothing more now */
 	assert_int_equal(cJSON_GetArraySize(ev), 2);
-	assert_string_equal(fx_ev_type(ev, 0), "ADDED");
-	assert_string_equal(fx_ev_name(ev, 0), "a");
-	assert_string_equal(fx_ev_name(ev, 1), "users");
+	assert_string_equal(kf_ev_type(ev, 0), "ADDED");
+	assert_string_equal(kf_ev_name(ev, 0), "a");
+	assert_string_equal(kf_ev_name(ev, 1), "users");
 	assert_string_equal(
 	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0), "object.spec"), "URL"),
-	    FX_URL "/clusters/root:a");
-	fx_create(k, "root", "b", NULL, NULL);
-	fx_label(k, "b", "region", "eu");
-	assert_int_equal(fx_req(k, "DELETE", FX_WS("root") "/a", NULL, NULL, &v), 200);
+	    KF_URL "/clusters/root:a");
+	kf_create_ok(k, "root", "b", NULL, NULL);
+	kf_label(k, "b", "region", "eu");
+	assert_int_equal(kf_req(k, "DELETE", KF_WS("root") "/a", NULL, NULL, &v), 200);
 	cJSON_Delete(v);
-	assert_int_equal(fx_read(&w, &ev), 0);
+	assert_int_equal(kf_read(&w, &ev), 0);
 	/* b: created (Scheduling), Ready by the clock, labelled; a: Terminating,
 	 * Deleting (terminatingMs and deletionMs are 0), gone */
 	const char *want[][2] = {{"ADDED", "b"},    {"MODIFIED", "b"}, {"MODIFIED", "b"},
@@ -56,8 +56,8 @@ static void from_nothing_lists_then_follows(void **state)
 	    "Deleting");
 	long last = 0;
 	for (int i = 0; i < 6; i++) {
-		assert_string_equal(fx_ev_type(ev, 2 + i), want[i][0]);
-		assert_string_equal(fx_ev_name(ev, 2 + i), want[i][1]);
+		assert_string_equal(kf_ev_type(ev, 2 + i), want[i][0]);
+		assert_string_equal(kf_ev_name(ev, 2 + i), want[i][1]);
 		const cJSON *meta = wsr_json_path(cJSON_GetArrayItem(ev, 2 + i), "object.metadata");
 		long rv = atol(wsr_json_str(meta, "resourceVersion"));
 		assert_true(rv > last); /* in resourceVersion order */
@@ -68,7 +68,7 @@ static void from_nothing_lists_then_follows(void **state)
 	assert_non_null(wsr_json_str(del, "deletionTimestamp"));
 	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 4), "object"), "kind"),
 			    "Workspace");
-	assert_int_equal(fx_list_rv(k), last); /* a list after it is at its version */
+	assert_int_equal(kf_list_rv(k), last); /* a list after it is at its version */
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	wsr_kcpsim_free(k);
@@ -77,20 +77,20 @@ static void from_nothing_lists_then_follows(void **state)
 static void from_a_version_replays_what_came_after(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
 	char rv[32];
-	fx_create(k, "root", "before", NULL, NULL);
-	snprintf(rv, sizeof(rv), "%llu", fx_list_rv(k));
-	fx_create(k, "root", "after", NULL, NULL);
-	fx_rq o = {NULL, NULL, {"watch", "1", "resourceVersion", rv}};
+	kf_create_ok(k, "root", "before", NULL, NULL);
+	snprintf(rv, sizeof(rv), "%llu", kf_list_rv(k));
+	kf_create_ok(k, "root", "after", NULL, NULL);
+	kf_rq o = {.q = {"watch", "1", "resourceVersion", rv}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
-	assert_int_equal(fx_read(&w, &ev), 0);
+	assert_int_equal(kf_read(&w, &ev), 0);
 	assert_int_equal(cJSON_GetArraySize(ev), 2); /* ADDED, then Ready */
-	assert_string_equal(fx_ev_type(ev, 0), "ADDED");
-	assert_string_equal(fx_ev_name(ev, 0), "after");
-	assert_string_equal(fx_ev_type(ev, 1), "MODIFIED");
+	assert_string_equal(kf_ev_type(ev, 0), "ADDED");
+	assert_string_equal(kf_ev_name(ev, 0), "after");
+	assert_string_equal(kf_ev_type(ev, 1), "MODIFIED");
 	assert_string_equal(
 	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 1), "object.status"), "phase"),
 	    "Ready");
@@ -107,13 +107,13 @@ static void first_event(wsr_kcpsim *k, unsigned long long rv, char *type, int *c
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
 	snprintf(s, sizeof(s), "%llu", rv);
-	fx_rq o = {NULL, NULL, {"watch", "true", "resourceVersion", s}};
+	kf_rq o = {.q = {"watch", "true", "resourceVersion", s}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
-	fx_read(&w, &ev);
+	kf_read(&w, &ev);
 	const cJSON *e = cJSON_GetArrayItem(ev, 0);
 	snprintf(type, 16, "%s", e ? wsr_json_str(e, "type") : "none");
 	*code = (int)wsr_json_num(wsr_json_obj(e, "object"), "code", 0);
-	snprintf(msg, 128, "%s", e ? fx_msg(wsr_json_obj(e, "object")) : "");
+	snprintf(msg, 128, "%s", e ? kf_message(wsr_json_obj(e, "object")) : "");
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 }
@@ -121,15 +121,15 @@ static void first_event(wsr_kcpsim *k, unsigned long long rv, char *type, int *c
 static void the_history_is_bounded_at_its_edge(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	char type[16], msg[128], want[128];
 	int code;
-	fx_create(k, "root", "a", NULL, NULL);
+	kf_create_ok(k, "root", "a", NULL, NULL);
 	for (int i = 0; i < WSR_KCPSIM_WATCH_HISTORY; i++)
-		fx_label(k, "a", "n", i % 2 ? "odd" : "even");
+		kf_label(k, "a", "n", i % 2 ? "odd" : "even");
 	/* the last WSR_KCPSIM_WATCH_HISTORY events are the patches, one
 	 * resourceVersion each: the history starts after last - HISTORY */
-	unsigned long long last = fx_list_rv(k), floor = last - WSR_KCPSIM_WATCH_HISTORY;
+	unsigned long long last = kf_list_rv(k), floor = last - WSR_KCPSIM_WATCH_HISTORY;
 	first_event(k, floor, type, &code, msg);
 	assert_string_equal(type, "MODIFIED");
 	first_event(k, floor - 1, type, &code, msg);
@@ -142,12 +142,12 @@ static void the_history_is_bounded_at_its_edge(void **state)
 	cJSON *ev = NULL;
 	char s[32];
 	snprintf(s, sizeof(s), "%llu", floor);
-	fx_rq o = {NULL, NULL, {"watch", "true", "resourceVersion", s}};
+	kf_rq o = {.q = {"watch", "true", "resourceVersion", s}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
-	fx_label(k, "a", "n", "one-more");
-	assert_int_equal(fx_read(&w, &ev), 1);
+	kf_label(k, "a", "n", "one-more");
+	assert_int_equal(kf_read(&w, &ev), 1);
 	assert_int_equal(cJSON_GetArraySize(ev), 1);
-	assert_string_equal(fx_ev_type(ev, 0), "ERROR");
+	assert_string_equal(kf_ev_type(ev, 0), "ERROR");
 	assert_string_equal(
 	    wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 0), "object"), "reason"), "Expired");
 	cJSON_Delete(ev);
@@ -158,39 +158,39 @@ static void the_history_is_bounded_at_its_edge(void **state)
 static void selectors_move_objects_in_and_out(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
-	fx_create(k, "root", "x", NULL, "{\"region\":\"us\"}");
-	fx_create(k, "root", "y", NULL, "{\"region\":\"eu\"}");
-	fx_rq o = {NULL, NULL, {"watch", "true", "labelSelector", "region in (eu,ap)"}};
+	kf_create_ok(k, "root", "x", NULL, "{\"region\":\"us\"}");
+	kf_create_ok(k, "root", "y", NULL, "{\"region\":\"eu\"}");
+	kf_rq o = {.q = {"watch", "true", "labelSelector", "region in (eu,ap)"}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
-	fx_read(&w, &ev);
+	kf_read(&w, &ev);
 	assert_int_equal(cJSON_GetArraySize(ev), 1);
-	assert_string_equal(fx_ev_name(ev, 0), "y");
-	fx_label(k, "x", "region", "eu"); /* enters the selection */
-	fx_label(k, "x", "region", "ap"); /* stays in it */
-	fx_label(k, "x", "region", "us"); /* leaves it */
-	fx_label(k, "y", "tier", "1");
-	fx_read(&w, &ev);
+	assert_string_equal(kf_ev_name(ev, 0), "y");
+	kf_label(k, "x", "region", "eu"); /* enters the selection */
+	kf_label(k, "x", "region", "ap"); /* stays in it */
+	kf_label(k, "x", "region", "us"); /* leaves it */
+	kf_label(k, "y", "tier", "1");
+	kf_read(&w, &ev);
 	const char *want[][2] = {
 	    {"ADDED", "x"}, {"MODIFIED", "x"}, {"DELETED", "x"}, {"MODIFIED", "y"}};
 	assert_int_equal(cJSON_GetArraySize(ev), 5);
 	for (int i = 0; i < 4; i++) {
-		assert_string_equal(fx_ev_type(ev, 1 + i), want[i][0]);
-		assert_string_equal(fx_ev_name(ev, 1 + i), want[i][1]);
+		assert_string_equal(kf_ev_type(ev, 1 + i), want[i][0]);
+		assert_string_equal(kf_ev_name(ev, 1 + i), want[i][1]);
 	}
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	/* the field selector kubectl wait uses */
 	ev = NULL;
-	fx_rq byname = {NULL, NULL, {"watch", "true", "fieldSelector", "metadata.name=x"}};
+	kf_rq byname = {.q = {"watch", "true", "fieldSelector", "metadata.name=x"}};
 	assert_int_equal(open_watch(k, &byname, &w), 200);
-	fx_label(k, "y", "tier", "2");
-	fx_label(k, "x", "tier", "2");
-	fx_read(&w, &ev);
+	kf_label(k, "y", "tier", "2");
+	kf_label(k, "x", "tier", "2");
+	kf_read(&w, &ev);
 	assert_int_equal(cJSON_GetArraySize(ev), 2);
-	assert_string_equal(fx_ev_name(ev, 1), "x");
+	assert_string_equal(kf_ev_name(ev, 1), "x");
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	wsr_kcpsim_free(k);
@@ -199,20 +199,20 @@ static void selectors_move_objects_in_and_out(void **state)
 static void the_clock_is_an_event_source(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
 	char rv[32];
-	fx_create(k, "root", "s", "slow", NULL); /* Initializing for 1500 ms */
-	snprintf(rv, sizeof(rv), "%llu", fx_list_rv(k));
-	fx_rq o = {NULL, NULL, {"watch", "true", "resourceVersion", rv}};
+	kf_create_ok(k, "root", "s", "slow", NULL); /* Initializing for 1500 ms */
+	snprintf(rv, sizeof(rv), "%llu", kf_list_rv(k));
+	kf_rq o = {.q = {"watch", "true", "resourceVersion", rv}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
-	assert_int_equal(fx_read(&w, &ev), 0);
+	assert_int_equal(kf_read(&w, &ev), 0);
 	assert_int_equal(cJSON_GetArraySize(ev), 0);
-	fx_now += 1500; /* nobody else asks anything: the stream's own read sweeps */
-	fx_read(&w, &ev);
+	kf_now += 1500; /* nobody else asks anything: the stream's own read sweeps */
+	kf_read(&w, &ev);
 	assert_int_equal(cJSON_GetArraySize(ev), 1);
-	assert_string_equal(fx_ev_type(ev, 0), "MODIFIED");
+	assert_string_equal(kf_ev_type(ev, 0), "MODIFIED");
 	assert_string_equal(
 	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0), "object.status"), "phase"),
 	    "Ready");
@@ -224,40 +224,39 @@ static void the_clock_is_an_event_source(void **state)
 static void timeouts_and_bookmarks(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
-	fx_rq o = {NULL, NULL, {"watch", "true", "timeoutSeconds", "2", "resourceVersion", "1"}};
+	kf_rq o = {.q = {"watch", "true", "timeoutSeconds", "2", "resourceVersion", "1"}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
-	fx_now += 1999;
-	assert_int_equal(fx_read(&w, &ev), 0);
-	fx_now += 1;
-	assert_int_equal(fx_read(&w, &ev), 1); /* the end, without an event */
+	kf_now += 1999;
+	assert_int_equal(kf_read(&w, &ev), 0);
+	kf_now += 1;
+	assert_int_equal(kf_read(&w, &ev), 1); /* the end, without an event */
 	assert_int_equal(cJSON_GetArraySize(ev), 0);
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	ev = NULL;
-	fx_rq b = {
-	    NULL, NULL, {"watch", "true", "allowWatchBookmarks", "true", "resourceVersion", "1"}};
+	kf_rq b = {.q = {"watch", "true", "allowWatchBookmarks", "true", "resourceVersion", "1"}};
 	assert_int_equal(open_watch(k, &b, &w), 200);
-	fx_now += WSR_KCPSIM_WATCH_BOOKMARK_MS - 1;
-	fx_read(&w, &ev);
+	kf_now += WSR_KCPSIM_WATCH_BOOKMARK_MS - 1;
+	kf_read(&w, &ev);
 	assert_int_equal(cJSON_GetArraySize(ev), 0);
-	fx_now += 1;
-	fx_read(&w, &ev);
+	kf_now += 1;
+	kf_read(&w, &ev);
 	assert_int_equal(cJSON_GetArraySize(ev), 1);
-	assert_string_equal(fx_ev_type(ev, 0), "BOOKMARK");
+	assert_string_equal(kf_ev_type(ev, 0), "BOOKMARK");
 	char want[32];
-	snprintf(want, sizeof(want), "%llu", fx_list_rv(k));
+	snprintf(want, sizeof(want), "%llu", kf_list_rv(k));
 	assert_string_equal(
 	    wsr_json_str(wsr_json_path(cJSON_GetArrayItem(ev, 0), "object.metadata"),
 			 "resourceVersion"),
 	    want);
 	/* without ?timeoutSeconds=, a watch lasts WSR_KCPSIM_WATCH_TIMEOUT_S */
-	fx_now += (int64_t)WSR_KCPSIM_WATCH_TIMEOUT_S * 1000 - WSR_KCPSIM_WATCH_BOOKMARK_MS - 1;
-	fx_read(&w, &ev);
-	fx_now += 1;
-	assert_int_equal(fx_read(&w, &ev), 1);
+	kf_now += (int64_t)WSR_KCPSIM_WATCH_TIMEOUT_S * 1000 - WSR_KCPSIM_WATCH_BOOKMARK_MS - 1;
+	kf_read(&w, &ev);
+	kf_now += 1;
+	assert_int_equal(kf_read(&w, &ev), 1);
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	wsr_kcpsim_free(k);
@@ -266,15 +265,14 @@ static void timeouts_and_bookmarks(void **state)
 static void tables_carry_columns_once(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
-	fx_rq o = {NULL,
-		   "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
-		   {"watch", "true"}};
+	kf_rq o = {.accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+		   .q = {"watch", "true"}};
 	assert_int_equal(open_watch(k, &o, &w), 200);
-	fx_create(k, "root", "t", NULL, "{\"region\":\"eu\"}");
-	fx_read(&w, &ev);
+	kf_create_ok(k, "root", "t", NULL, "{\"region\":\"eu\"}");
+	kf_read(&w, &ev);
 	assert_true(cJSON_GetArraySize(ev) >= 2);
 	const cJSON *t0 = wsr_json_obj(cJSON_GetArrayItem(ev, 0), "object"),
 		    *t1 = wsr_json_obj(cJSON_GetArrayItem(ev, 1), "object");
@@ -290,18 +288,18 @@ static void tables_carry_columns_once(void **state)
 static void types_are_watched_too(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *ev = NULL;
-	fx_rq o = {NULL, NULL, {"watch", "true", "timeoutSeconds", "1"}};
+	kf_rq o = {.q = {"watch", "true", "timeoutSeconds", "1"}};
 	assert_int_equal(
-	    fx_send(k, "GET", "/clusters/root" FX_TENANCY "/workspacetypes", NULL, &o, &w), 200);
-	fx_read(&w, &ev);
+	    kf_send(k, "GET", "/clusters/root" KF_TENANCY "/workspacetypes", NULL, &o, &w), 200);
+	kf_read(&w, &ev);
 	assert_int_equal(cJSON_GetArraySize(ev), 9); /* root and the seed's eight */
 	assert_string_equal(wsr_json_str(wsr_json_obj(cJSON_GetArrayItem(ev, 0), "object"), "kind"),
 			    "WorkspaceType");
-	fx_now += 1000;
-	assert_int_equal(fx_read(&w, &ev), 1);
+	kf_now += 1000;
+	assert_int_equal(kf_read(&w, &ev), 1);
 	cJSON_Delete(ev);
 	wsr_sim_resp_free(&w);
 	wsr_kcpsim_free(k);
@@ -310,13 +308,13 @@ static void types_are_watched_too(void **state)
 static void open_watches_are_bounded(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	static wsr_sim_resp w[WSR_KCPSIM_WATCH_MAX + 1];
 	cJSON *v;
-	fx_rq o = {NULL, NULL, {"watch", "true"}};
+	kf_rq o = {.q = {"watch", "true"}};
 	for (int i = 0; i < WSR_KCPSIM_WATCH_MAX; i++)
 		assert_int_equal(open_watch(k, &o, &w[i]), 200);
-	assert_int_equal(fx_req(k, "GET", FX_WS("root"), NULL, &o, &v), 429);
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &o, &v), 429);
 	assert_string_equal(wsr_json_str(v, "reason"), "TooManyRequests");
 	cJSON_Delete(v);
 	wsr_sim_resp_free(&w[0]); /* one ends: room for one more */
@@ -329,7 +327,7 @@ static void open_watches_are_bounded(void **state)
 static void bad_parameters_are_400(void **state)
 {
 	(void)state;
-	wsr_kcpsim *k = fx_open("");
+	wsr_kcpsim *k = kf_open_seed("");
 	wsr_sim_resp w;
 	cJSON *v;
 	char max[32], over[32];
@@ -341,18 +339,18 @@ static void bad_parameters_are_400(void **state)
 				{"timeoutSeconds", "1.5"},
 				{"labelSelector", "region in (eu"}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		fx_rq o = {NULL, NULL, {"watch", "true", bad[i][0], bad[i][1]}};
-		if (fx_req(k, "GET", FX_WS("root"), NULL, &o, &v) != 400)
+		kf_rq o = {.q = {"watch", "true", bad[i][0], bad[i][1]}};
+		if (kf_req(k, "GET", KF_WS("root"), NULL, &o, &v) != 400)
 			fail_msg("%s=%s is not 400", bad[i][0], bad[i][1]);
 		assert_string_equal(wsr_json_str(v, "reason"), "BadRequest");
 		cJSON_Delete(v);
 	}
-	fx_rq ok = {NULL, NULL, {"watch", "true", "timeoutSeconds", max}};
+	kf_rq ok = {.q = {"watch", "true", "timeoutSeconds", max}};
 	assert_int_equal(open_watch(k, &ok, &w), 200);
 	wsr_sim_resp_free(&w);
 	/* watch=false is a list */
-	fx_rq no = {NULL, NULL, {"watch", "false"}};
-	assert_int_equal(fx_req(k, "GET", FX_WS("root"), NULL, &no, &v), 200);
+	kf_rq no = {.q = {"watch", "false"}};
+	assert_int_equal(kf_req(k, "GET", KF_WS("root"), NULL, &no, &v), 200);
 	assert_string_equal(wsr_json_str(v, "kind"), "WorkspaceList");
 	cJSON_Delete(v);
 	wsr_kcpsim_free(k);
