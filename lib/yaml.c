@@ -202,10 +202,12 @@ static wsr_node *node_new(builder *b, wsr_node_kind kind, yaml_mark_t m)
 
 static void anchors_reset(builder *b)
 {
-	for (size_t i = 0; i < b->nanchors; i++) {
+	/* every look-up first, every free after: a probe for one name compares
+	 * keys stored before it, so freeing as we go read freed names */
+	for (size_t i = 0; i < b->nanchors; i++)
 		node_unref(wsr_hmap_get(&b->anchors, b->anchor_names[i]));
+	for (size_t i = 0; i < b->nanchors; i++)
 		free(b->anchor_names[i]);
-	}
 	free(b->anchor_names);
 	wsr_hmap_free(&b->anchors);
 	b->anchor_names = NULL;
@@ -444,8 +446,20 @@ static void on_alias(builder *b, const yaml_event_t *e)
 	if (!n) {
 		fail(b, &pos, "define the anchor (&name) before the alias (*name) uses it",
 		     "unknown alias '*%s'", name);
-		/* a placeholder keeps keys and values paired; the document is dropped */
+		/* the document is dropped, but keys and values must stay paired:
+		 * as a key, skip the pair; elsewhere an empty scalar holds the
+		 * place (a scalar always has text: keys are compared and hashed) */
+		frame *f = b->depth ? &b->stack[b->depth - 1] : NULL;
+		if (f && f->node->kind == WSR_NODE_MAP && !f->key && !f->skip) {
+			f->skip = 1;
+			return;
+		}
 		wsr_node *hole = node_new(b, WSR_NODE_SCALAR, e->start_mark);
+		if (hole && !(hole->text = calloc(1, 1))) {
+			node_unref(hole);
+			oom(b);
+			return;
+		}
 		if (hole)
 			attach(b, hole);
 		return;

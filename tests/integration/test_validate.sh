@@ -290,4 +290,35 @@ t_dot_directories_and_other_files_skipped() {
 	expect_out "2 workspaces valid in specs"
 }
 
+# An alias of an anchor nobody defined, as a key of a map of ten keys,
+# crashed every YAML reader (SIGSEGV): a spec, wsr.yaml and a seed now each
+# get an error at the alias.
+t_unknown_alias_key_is_an_error_everywhere() {
+	mkdir specs
+	{
+		ws a
+		printf '*nope: x\n'
+		for k in b c d e f g h i j; do printf '%s: 1\n' "$k"; done
+	} >specs/a.yaml
+	run "$WSR" validate specs
+	expect_rc 1
+	expect_err "specs/a.yaml:9:1: error: unknown alias '*nope'"
+	rm specs/a.yaml
+	ws a >specs/a.yaml
+	{
+		printf 'apiVersion: wsr.dev/v1\nkind: Config\n*nope: x\n'
+		for k in b c d e f g h i j; do printf '%s: 1\n' "$k"; done
+	} >specs/wsr.yaml
+	run "$WSR" plan specs
+	expect_rc 1
+	expect_err "specs/wsr.yaml:3:1: error: unknown alias '*nope'"
+	{
+		printf 'users: []\n*nope: x\n'
+		for k in b c d e f g h i j; do printf '%s: 1\n' "$k"; done
+	} >seed.yaml
+	run "$WSR_SIM" serve --api kcp --seed seed.yaml --listen 127.0.0.1:0
+	expect_rc 1
+	expect_err "unknown alias '*nope'"
+}
+
 run_tests

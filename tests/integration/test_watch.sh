@@ -109,6 +109,16 @@ t_invalid_file_stops_only_its_own_workspaces() {
 	grep 'event=invalid' "$T/watch.log" | grep -q 'file=specs/bad.yaml line=4' || fail "no position"
 	# prune is on, yet the workspace of the broken file is not deleted
 	platform_has bad '.state == "active"' || fail "bad's workspace was touched"
+	# an alias of no anchor, as a key of a large map, once crashed the
+	# daemon: now it is one more invalid file, and the daemon lives on
+	{
+		printf '*nope: x\n'
+		for k in b c d e f g h i j; do printf '%s: 1\n' "$k"; done
+	} >specs/alias.yaml
+	ws specs good 'maintenance: {schedule: {"1": 7}}'
+	within 5 platform_has good '.maintenance.schedule."1" == 7'
+	within 5 log_has 'file=specs/alias.yaml line=1'
+	kill -0 "$WATCH_PID" 2>/dev/null || fail "the daemon died"
 }
 
 t_upgrade_held_until_maintenance_window() {

@@ -236,6 +236,53 @@ static void test_aliases_share_the_anchor(void **st)
 		    "{\"a\":{\"p\":[1,2]},\"b\":{\"p\":[1,2]},\"c\":\"text\",\"d\":\"text\"}");
 }
 
+/* Anchors are forgotten at the end of each document. Freeing the names while
+ * still looking the others up read freed memory once two names shared a
+ * probe sequence (found by fuzzing; ASan in `make test SANITIZE=1`). */
+static void test_anchors_end_with_their_document(void **st)
+{
+	(void)st;
+	wsr_buf b = WSR_BUF_INIT;
+	for (int i = 0; i < 64; i++)
+		wsr_buf_printf(&b, "k%d: &a%d v%d\n", i, i, i);
+	wsr_buf_puts(&b, "---\nx: &a7 again\ny: *a7\n---\nz: *a9\n");
+	char *text = wsr_buf_detach(&b);
+	parsed *p = parse(text);
+	expect_error(p, 69, 4, "unknown alias '*a9'"); /* in the third document */
+	assert_int_equal(p->f.ndocs, 2);
+	char *j = json_of(p->f.docs[1].root);
+	assert_string_equal(j, "{\"x\":\"again\",\"y\":\"again\"}");
+	free(j);
+	done(p);
+	free(text);
+	/* the fuzzer's own input: two anchors, one of them on a key */
+	p = parse("&xxa: &xx1");
+	assert_true(p->rc == 0 || p->rc == WSR_EINVAL);
+	done(p);
+}
+
+/* An alias of an anchor that does not exist, as a key of a map large enough
+ * to be indexed, crashed every reader of YAML (specs, wsr.yaml, seeds, the
+ * watched directory): the placeholder key had no text. */
+static void test_unknown_alias_anywhere(void **st)
+{
+	(void)st;
+	parsed *p = parse("*nope: x\nb: 1\nc: 2\nd: 3\ne: 4\nf: 5\ng: 6\nh: 7\ni: 8\nj: 9\n");
+	expect_error(p, 1, 1, "unknown alias '*nope'");
+	assert_int_equal(p->f.ndocs, 0);
+	done(p);
+	p = parse("b: 1\nc: 2\nd: 3\ne: 4\nf: 5\ng: 6\nh: 7\ni: 8\nj: 9\n*nope: x\nk: 1\n");
+	expect_error(p, 10, 1, "unknown alias '*nope'");
+	done(p);
+	p = parse("a: *nope\nb: [*nope2]\n");
+	assert_int_equal(p->rc, WSR_EINVAL);
+	assert_int_equal(p->d.n, 2);
+	done(p);
+	p = parse("*nope\n");
+	expect_error(p, 1, 1, "unknown alias '*nope'");
+	done(p);
+}
+
 /* "a: &a [x, ... (items-1 times)]" and then `aliases` references to it. */
 static char *alias_doc(int items, int aliases, int extra_scalar_alias)
 {
@@ -410,6 +457,8 @@ int main(void)
 	    cmocka_unit_test(test_invalid_utf8),
 	    cmocka_unit_test(test_refused_keys),
 	    cmocka_unit_test(test_aliases_share_the_anchor),
+	    cmocka_unit_test(test_anchors_end_with_their_document),
+	    cmocka_unit_test(test_unknown_alias_anywhere),
 	    cmocka_unit_test(test_alias_limit_boundary),
 	    cmocka_unit_test(test_alias_bomb_is_fast),
 	    cmocka_unit_test(test_depth_boundary),
