@@ -5,7 +5,9 @@
 #   lib/ schema/ state/ providers/ sim/ reconciler/   -> static archives
 #   reconciler/main.c -> bin/wsr, sim/main.c -> bin/wsr-sim
 #   tests/unit/test_*.c -> one cmocka binary each
-# SANITIZE=1 builds everything with ASan+UBSan into build/san/ instead.
+#   tests/fuzz/fuzz_*.c -> one libFuzzer binary each (`make fuzz`)
+# SANITIZE=1 builds everything with ASan+UBSan into build/san/ instead;
+# SANITIZE=fuzz with clang, ASan, UBSan and libFuzzer's coverage into build/fuzz/.
 
 PKGS     := yaml-0.1 libcurl libcjson libmicrohttpd openssl libgit2
 CC       ?= cc
@@ -16,6 +18,12 @@ ifeq ($(SANITIZE),1)
 O        := build/san
 BIN      := build/san/bin
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),fuzz)
+O        := build/fuzz
+BIN      := build/fuzz/bin
+CC       := clang
+SANFLAGS := -fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
 else
 O        := build/std
 BIN      := bin
@@ -38,6 +46,9 @@ CORE_SRC  := $(filter-out reconciler/main.c,$(call find_c,reconciler))
 EMBED     := $(sort $(wildcard schema/*.json)) $(sort $(wildcard sim/*/seed.yaml))
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
 
 objs = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
@@ -50,7 +61,7 @@ A_CORE   := $(O)/libwsr_core.a
 # Link order follows the dependency direction: reconciler -> ... -> lib.
 ARCHIVES := $(A_CORE) $(A_PROV) $(A_SCHEMA) $(A_STATE) $(A_SIM) $(A_LIB)
 
-.PHONY: all deps build demo test unit integration bench fmt lint clean
+.PHONY: all deps build demo test unit integration bench fuzz fuzzers fmt lint clean
 .DEFAULT_GOAL := all
 
 all: build
@@ -110,6 +121,19 @@ test: build
 
 bench: build
 	@WSR_BIN=$(abspath $(BIN)) sh bench/plan.sh
+
+# Every fuzz target for FUZZ_SECONDS each (tests/fuzz/run.sh); clang comes
+# from `make deps` with FUZZ=1. Fails on any crash, leak, timeout or OOM.
+fuzz:
+	@FUZZ=1 sh scripts/deps.sh
+	@$(MAKE) --no-print-directory SANITIZE=fuzz fuzzers
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh build/fuzz/fuzz
+
+fuzzers: $(FUZZ_BIN)
+
+$(O)/fuzz/%: tests/fuzz/%.c $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DWSR_FUZZ_LIBFUZZER -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
