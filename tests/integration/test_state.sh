@@ -110,6 +110,35 @@ t_corrupt_state_is_an_error_and_untouched() {
 	[ ! -e "$T/.wsr/state.json.backup" ] || fail "a backup was written"
 }
 
+# expect_refused_untouched WHAT: `list` and `rm` refuse $T/.wsr/state.json
+# with WHAT on stderr, leave its bytes as they were and write no backup.
+expect_refused_untouched() {
+	cp "$T/.wsr/state.json" "$T/before"
+	for cmd in "list" "rm loopback/acme/web"; do
+		# shellcheck disable=SC2086
+		run "$WSR" state $cmd
+		expect_rc 1
+		expect_err "$1"
+		expect_no_err "truncated"
+		cmp -s "$T/before" "$T/.wsr/state.json" || fail "$cmd changed it"
+	done
+	[ ! -e "$T/.wsr/state.json.backup" ] || fail "a backup was written"
+}
+
+t_nul_byte_is_refused_at_its_offset() {
+	put_state three.json
+	size=$(wc -c <"$T/.wsr/state.json")
+	printf '\000{"anything": "after it"}\n' >>"$T/.wsr/state.json"
+	expect_refused_untouched "NUL byte at byte offset $size"
+}
+
+t_trailing_data_is_not_called_truncated() {
+	put_state three.json
+	lines=$(wc -l <"$T/.wsr/state.json")
+	printf '  {"resources": []}\n' >>"$T/.wsr/state.json"
+	expect_refused_untouched "trailing data after the state document at line $((lines + 1)) col 3"
+}
+
 t_newer_format_is_refused() {
 	put_state newer.json
 	run "$WSR" state list
