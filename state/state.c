@@ -389,7 +389,8 @@ char *wsr_state_to_json(const wsr_state *s, size_t *len)
  * and the entry's address once known. Only the first problem carries the
  * hint, so a file with many problems does not repeat it. Values from the
  * file are never printed (they may be anything a spec held); only field
- * names, types, addresses and the format are. */
+ * names, types, addresses and the format are, and an address only through
+ * wsr_diag_short (an entry may hold megabytes of one). */
 typedef struct check {
 	const char *file;
 	wsr_diag *diag;
@@ -608,10 +609,12 @@ static void read_entries(check *c, wsr_state *s, cJSON *arr)
 		if (!e)
 			continue;
 		if (wsr_state_find(s, e->address)) {
+			char shown[WSR_DIAG_SHORT_SIZE];
 			problem(
 			    c,
 			    "an address names one resource; two records of it cannot both be true",
-			    "duplicate address %s", e->address);
+			    "duplicate address %s",
+			    wsr_diag_short(shown, sizeof(shown), e->address));
 			wsr_state_entry_free(e);
 		} else if (append(s, e)) {
 			c->nomem = 1;

@@ -522,6 +522,39 @@ static void test_truncated_trailing_and_nul_are_told_apart(void **ctx)
 	wsr_state_free(st);
 }
 
+static void test_huge_address_is_quoted_short(void **ctx)
+{
+	(void)ctx;
+	enum { BIG = 10 * 1024 * 1024 };
+	/* two entries with one 10 MB address: the duplicate is reported, the
+	 * address in front of it and inside its summary */
+	wsr_buf b = WSR_BUF_INIT;
+	wsr_buf_puts(&b, HEAD "[");
+	for (int i = 0; i < 2; i++) {
+		wsr_buf_puts(&b, i ? ",{\"address\":\"" : "{\"address\":\"");
+		for (size_t j = 0; j < BIG; j++)
+			wsr_buf_putc(&b, 'x');
+		wsr_buf_puts(&b, "\",\"provider\":\"p\",\"kind\":\"k\"," APPLIED "}");
+	}
+	wsr_buf_puts(&b, "]}\n");
+	assert_false(b.failed);
+	wsr_diag d = refused(wsr_buf_str(&b), b.len);
+	wsr_buf_free(&b);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	wsr_diag_print(&d, f, 0);
+	fclose(f);
+	assert_true(len < 64 * 1024);
+	assert_non_null(strstr(text, "x\u2026(10485760 bytes): error: state file st.json: "
+				     "resources[1]: duplicate address xxx"));
+	assert_non_null(strstr(text, "duplicate address xxx"));
+	const char *tail = strstr(text, "duplicate address ");
+	assert_non_null(strstr(tail, "x\u2026(10485760 bytes)\n"));
+	free(text);
+	wsr_diag_free(&d);
+}
+
 static void test_nesting_depth_limit(void **ctx)
 {
 	(void)ctx;
@@ -873,6 +906,7 @@ int main(void)
 	    cmocka_unit_test(test_serial_limit),
 	    cmocka_unit_test(test_syntax_error_has_line_and_column),
 	    cmocka_unit_test(test_truncated_trailing_and_nul_are_told_apart),
+	    cmocka_unit_test(test_huge_address_is_quoted_short),
 	    cmocka_unit_test(test_nesting_depth_limit),
 	    cmocka_unit_test(test_every_problem_is_reported),
 	    cmocka_unit_test_setup_teardown(test_missing_file_reads_as_new_state, setup, teardown),
