@@ -414,6 +414,15 @@ static char *take_hint(check *c)
 static void problem(check *c, const char *detail, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Adds one problem; only the first carries the hint. */
+static void report(check *c, const wsr_pos *pos, const char *detail, const char *summary)
+{
+	char *hint = take_hint(c);
+	c->errors++;
+	wsr_diag_add(c->diag, WSR_SEV_ERROR, pos, c->address, detail, hint, "%s", summary);
+	free(hint);
+}
+
 static void problem(check *c, const char *detail, const char *fmt, ...)
 {
 	wsr_buf b = WSR_BUF_INIT;
@@ -424,10 +433,7 @@ static void problem(check *c, const char *detail, const char *fmt, ...)
 	va_start(ap, fmt);
 	wsr_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	char *hint = take_hint(c);
-	c->errors++;
-	wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, c->address, detail, hint, "%s", wsr_buf_str(&b));
-	free(hint);
+	report(c, NULL, detail, wsr_buf_str(&b));
 	wsr_buf_free(&b);
 }
 
@@ -678,7 +684,7 @@ static wsr_pos pos_at(const check *c, const char *text, size_t len, size_t off)
 	return pos;
 }
 
-/* A problem at a position in the file, with the hint if it is the first. */
+/* A problem at a position in the file (the document as a whole: no address). */
 static void problem_at(check *c, const wsr_pos *pos, const char *detail, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -689,10 +695,7 @@ static void problem_at(check *c, const wsr_pos *pos, const char *detail, const c
 	va_start(ap, fmt);
 	wsr_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	char *hint = take_hint(c);
-	c->errors++;
-	wsr_diag_add(c->diag, WSR_SEV_ERROR, pos, NULL, detail, hint, "%s", wsr_buf_str(&b));
-	free(hint);
+	report(c, pos, detail, wsr_buf_str(&b));
 	wsr_buf_free(&b);
 }
 
