@@ -1,7 +1,12 @@
-/* diag: collecting and rendering user-facing diagnostics. */
+/* diag: collecting and rendering user-facing diagnostics, and quoting the
+ * addresses they carry (wsr_diag_short): an address can come from a
+ * damaged state file or a command line, so it is shown bounded and safe for
+ * a terminal wherever a diagnostic is rendered. Entries keep the address
+ * whole: callers match diagnostics to changes by it. */
 #include "lib/diag.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -143,6 +148,73 @@ void wsr_diag_sort(wsr_diag *d)
 	}
 }
 
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0: no
+ * overlongs, surrogates or code points past U+10FFFF. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf; /* range of the second byte */
+	size_t len = c < 0x80		      ? 1
+		     : c >= 0xc2 && c <= 0xdf ? 2
+		     : c >= 0xe0 && c <= 0xef ? 3
+		     : c >= 0xf0 && c <= 0xf4 ? 4
+					      : 0;
+	if (len < 2)
+		return len;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* 1 when the character of k bytes at s is safe to print as it is. */
+static int shown_raw(const unsigned char *s, size_t k)
+{
+	if (k == 1)
+		return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '\\';
+	return k > 1 && !(s[0] == 0xc2 && s[1] < 0xa0); /* U+0080..U+009F: C1 controls */
+}
+
+const char *wsr_diag_short(char *buf, size_t size, const char *str)
+{
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (!str)
+		return buf;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strlen(str), i = 0, j = 0;
+	while (i < n) {
+		size_t k = utf8_len(s + i, n - i), step = k ? k : 1;
+		if (i + step > WSR_DIAG_ADDRESS_SHOW)
+			break;
+		int raw = shown_raw(s + i, k);
+		size_t need = raw ? k : 4 * step;
+		if (j + need >= size)
+			break;
+		for (size_t m = 0; m < step; m++) {
+			if (raw)
+				buf[j++] = (char)s[i + m];
+			else
+				j += (size_t)snprintf(buf + j, size - j, "\\x%02x", s[i + m]);
+		}
+		i += step;
+	}
+	buf[j] = '\0';
+	if (i < n)
+		snprintf(buf + j, size - j, "\u2026(%zu bytes)", n);
+	return buf;
+}
+
 static const char *sev_name(wsr_severity s)
 {
 	return s == WSR_SEV_ERROR ? "error" : s == WSR_SEV_WARNING ? "warning" : "note";
@@ -159,14 +231,16 @@ void wsr_diag_print(const wsr_diag *d, FILE *f, int color)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const wsr_diag_entry *e = &d->v[i];
+		char addr[WSR_DIAG_SHORT_SIZE];
+		wsr_diag_short(addr, sizeof(addr), e->address);
 		if (e->file)
 			fprintf(f, "%s:%d:%d: ", e->file, e->line, e->col);
 		else if (e->address)
-			fprintf(f, "%s: ", e->address);
+			fprintf(f, "%s: ", addr);
 		fprintf(f, "%s%s:%s %s\n", color ? sev_color(e->severity) : "",
 			sev_name(e->severity), color ? "\033[0m" : "", e->summary);
 		if (e->file && e->address)
-			fprintf(f, "  resource: %s\n", e->address);
+			fprintf(f, "  resource: %s\n", addr);
 		if (e->detail)
 			fprintf(f, "  %s\n", e->detail);
 		if (e->hint)
@@ -195,8 +269,10 @@ cJSON *wsr_diag_to_json(const wsr_diag *d)
 			cJSON_AddStringToObject(o, "detail", e->detail);
 		else
 			cJSON_AddNullToObject(o, "detail");
+		char addr[WSR_DIAG_SHORT_SIZE];
 		if (e->address)
-			cJSON_AddStringToObject(o, "address", e->address);
+			cJSON_AddStringToObject(o, "address",
+						wsr_diag_short(addr, sizeof(addr), e->address));
 		else
 			cJSON_AddNullToObject(o, "address");
 		if (e->file) {

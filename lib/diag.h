@@ -73,7 +73,7 @@ void wsr_diag_move(wsr_diag *dst, wsr_diag *src);
  * relative order, after positioned ones). */
 void wsr_diag_sort(wsr_diag *d);
 
-/* Prints every entry for people:
+/* Prints every entry for people (addresses through wsr_diag_short):
  *   file:line:col: error: summary      (or  address: error: summary, or  error: summary)
  *     detail
  *     hint: hint
@@ -81,8 +81,32 @@ void wsr_diag_sort(wsr_diag *d);
 void wsr_diag_print(const wsr_diag *d, FILE *f, int color);
 
 /* Returns a JSON array of {"severity","summary","detail","address","source"}
- * where source is "file:line:col" or null. NULL on allocation failure. */
+ * where source is "file:line:col" or null and address is shortened as in
+ * wsr_diag_print. NULL on allocation failure. */
 cJSON *wsr_diag_to_json(const wsr_diag *d);
+
+/* How many bytes of an address a diagnostic shows; a longer one is cut
+ * there and its length said. It is the longest address a provider accepts
+ * (WSR_ADDRESS_MAX, checked in providers/registry.c), so an address wsr can
+ * manage is always shown whole, and only one that cannot be valid (a state
+ * entry of 10 MB, say) is cut: one line of a message, not megabytes. */
+#define WSR_DIAG_ADDRESS_SHOW 1028
+
+/* The buffer wsr_diag_short needs at most: every shown byte escaped as
+ * \xNN, the "…(N bytes)" suffix, the NUL. */
+#define WSR_DIAG_SHORT_SIZE (WSR_DIAG_ADDRESS_SHOW * 4 + 32)
+
+/* An address (or any untrusted name) as a message may quote it: at most
+ * WSR_DIAG_ADDRESS_SHOW bytes of s, cut at a character boundary, then
+ * "…(N bytes)" with N the length of s when it was longer. Only whole UTF-8
+ * characters are kept; control characters (C0, DEL, C1), bytes that are not
+ * UTF-8, and '\' are written as \xNN, so the result is valid UTF-8 and safe
+ * for a terminal. An address of printable ASCII no longer than the limit is
+ * unchanged. Writes into buf (size bytes; WSR_DIAG_SHORT_SIZE always
+ * suffices, less cuts the result further) and returns buf; s NULL gives "".
+ * Every renderer of a diagnostic's address goes through it, and so should a
+ * summary that embeds an address with "%s". */
+const char *wsr_diag_short(char *buf, size_t size, const char *s);
 
 /* 1 when colour should be used on this stream (a terminal and no NO_COLOR). */
 int wsr_use_color(FILE *f);

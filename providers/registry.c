@@ -13,6 +13,10 @@
 /* Bytes of a rejected address quoted back in a message. */
 #define QUOTE_MAX 80
 
+/* Diagnostics show every address a provider accepts whole (lib/diag.h). */
+_Static_assert(WSR_DIAG_ADDRESS_SHOW >= WSR_ADDRESS_MAX,
+	       "WSR_DIAG_ADDRESS_SHOW must not cut an address wsr accepts");
+
 static const wsr_provider_ops *const providers[] = {
     &wsr_loopback_provider,
     &wsr_kcp_provider,

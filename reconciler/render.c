@@ -659,17 +659,19 @@ static void md_diags(wsr_buf *b, const wsr_diag *diag)
 	wsr_buf_puts(b, "### Errors and warnings\n\n");
 	for (size_t i = 0; i < diag->n; i++) {
 		const wsr_diag_entry *e = &diag->v[i];
+		char addr[WSR_DIAG_SHORT_SIZE];
+		wsr_diag_short(addr, sizeof(addr), e->address);
 		wsr_buf_printf(b, "- **%s** ", sev[e->severity]);
 		if (e->file) {
 			md_text(b, e->file);
 			wsr_buf_printf(b, ":%d:%d: ", e->line, e->col);
 		} else if (e->address) {
-			md_text(b, e->address);
+			md_text(b, addr);
 			wsr_buf_puts(b, ": ");
 		}
 		md_line(b, "", e->summary);
 		if (e->file && e->address)
-			md_line(b, "  - resource: ", e->address);
+			md_line(b, "  - resource: ", addr);
 		if (e->detail)
 			md_line(b, "  - ", e->detail);
 		if (e->hint)

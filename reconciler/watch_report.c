@@ -148,14 +148,17 @@ void wsr_report_diag(wsr_report *r, const wsr_diag *diag, const char *kind)
 {
 	for (size_t i = 0; i < diag->n; i++) {
 		const wsr_diag_entry *e = &diag->v[i];
-		char line[16], col[16];
+		char line[16], col[16], addr[WSR_DIAG_SHORT_SIZE];
 		snprintf(line, sizeof(line), "%d", e->line);
 		snprintf(col, sizeof(col), "%d", e->col);
+		/* an address may be megabytes from a damaged state: quoted short */
+		const char *address =
+		    e->address ? wsr_diag_short(addr, sizeof(addr), e->address) : NULL;
 		const char *kv[] = {"message",	e->summary,
 				    "file",	e->file,
 				    "line",	e->file && e->line ? line : NULL,
 				    "col",	e->file && e->col ? col : NULL,
-				    "address",	e->address,
+				    "address",	address,
 				    "revision", r->revision[0] ? r->revision : NULL,
 				    "hint",	e->hint};
 		emit(r, severity_level(e->severity),

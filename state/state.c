@@ -389,7 +389,8 @@ char *wsr_state_to_json(const wsr_state *s, size_t *len)
  * and the entry's address once known. Only the first problem carries the
  * hint, so a file with many problems does not repeat it. Values from the
  * file are never printed (they may be anything a spec held); only field
- * names, types, addresses and the format are. */
+ * names, types, addresses and the format are, and an address only through
+ * wsr_diag_short (an entry may hold megabytes of one). */
 typedef struct check {
 	const char *file;
 	wsr_diag *diag;
@@ -413,6 +414,15 @@ static char *take_hint(check *c)
 static void problem(check *c, const char *detail, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Adds one problem; only the first carries the hint. */
+static void report(check *c, const wsr_pos *pos, const char *detail, const char *summary)
+{
+	char *hint = take_hint(c);
+	c->errors++;
+	wsr_diag_add(c->diag, WSR_SEV_ERROR, pos, c->address, detail, hint, "%s", summary);
+	free(hint);
+}
+
 static void problem(check *c, const char *detail, const char *fmt, ...)
 {
 	wsr_buf b = WSR_BUF_INIT;
@@ -423,10 +433,7 @@ static void problem(check *c, const char *detail, const char *fmt, ...)
 	va_start(ap, fmt);
 	wsr_buf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	char *hint = take_hint(c);
-	c->errors++;
-	wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, c->address, detail, hint, "%s", wsr_buf_str(&b));
-	free(hint);
+	report(c, NULL, detail, wsr_buf_str(&b));
 	wsr_buf_free(&b);
 }
 
@@ -608,10 +615,12 @@ static void read_entries(check *c, wsr_state *s, cJSON *arr)
 		if (!e)
 			continue;
 		if (wsr_state_find(s, e->address)) {
+			char shown[WSR_DIAG_SHORT_SIZE];
 			problem(
 			    c,
 			    "an address names one resource; two records of it cannot both be true",
-			    "duplicate address %s", e->address);
+			    "duplicate address %s",
+			    wsr_diag_short(shown, sizeof(shown), e->address));
 			wsr_state_entry_free(e);
 		} else if (append(s, e)) {
 			c->nomem = 1;
@@ -660,16 +669,10 @@ static int check_format(check *c, const cJSON *doc)
 	return 0;
 }
 
-/* Reports a syntax error at its line and column (wsr_json_parse gives the
- * byte offset); an error without one (too deep) is reported as it is. */
-static void syntax_problem(check *c, const char *text, size_t len, const char *err)
+/* Line and column (from 1) of byte off of text, for a message. O(off), and
+ * only on the way to an error. */
+static wsr_pos pos_at(const check *c, const char *text, size_t len, size_t off)
 {
-	const char *p = err ? strstr(err, "near byte ") : NULL;
-	if (!p) {
-		problem(c, NULL, "%s", err ? err : "not valid JSON");
-		return;
-	}
-	size_t off = strtoul(p + strlen("near byte "), NULL, 10);
 	wsr_pos pos = {c->file, 1, 1};
 	for (size_t i = 0; i < off && i < len; i++) {
 		pos.col++;
@@ -678,20 +681,99 @@ static void syntax_problem(check *c, const char *text, size_t len, const char *e
 			pos.col = 1;
 		}
 	}
-	/* wsr ends every state file with "}\n": one that does not was cut short */
-	size_t last = len;
-	while (last > 0 && strchr(" \t\r\n", text[last - 1]))
-		last--;
-	const char *why = off >= len || last == 0 || text[last - 1] != '}'
-			      ? "the file ends before the document does: it is truncated"
-			      : "the file is corrupt or was edited by hand";
-	char *hint = take_hint(c);
-	c->errors++;
-	wsr_diag_add(c->diag, WSR_SEV_ERROR, &pos, NULL, why, hint,
-		     "state file is not valid JSON (%s)", err);
-	free(hint);
+	return pos;
 }
 
+/* A problem at a position in the file (the document as a whole: no address). */
+static void problem_at(check *c, const wsr_pos *pos, const char *detail, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void problem_at(check *c, const wsr_pos *pos, const char *detail, const char *fmt, ...)
+{
+	wsr_buf b = WSR_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	wsr_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	report(c, pos, detail, wsr_buf_str(&b));
+	wsr_buf_free(&b);
+}
+
+/* 1 when the text stops inside the document: a string, object or array is
+ * still open at the end and every bracket closed before it matched. That is
+ * what a state cut short looks like; a bracket that does not match, or a
+ * document that closed before the end, is damage of another kind. */
+static int ends_inside(const char *text, size_t len)
+{
+	char open[WSR_JSON_MAX_DEPTH + 1];
+	size_t depth = 0;
+	int in_str = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = 0;
+		} else if (ch == '"') {
+			in_str = 1;
+		} else if (ch == '{' || ch == '[') {
+			if (depth == sizeof(open))
+				return 0;
+			open[depth++] = ch == '{' ? '}' : ']';
+		} else if (ch == '}' || ch == ']') {
+			if (!depth || open[--depth] != ch || !depth)
+				return 0;
+		}
+	}
+	return in_str || depth > 0;
+}
+
+/* Offset of the start of the last line holding more than white space. */
+static size_t last_line_start(const char *text, size_t len)
+{
+	size_t end = len;
+	while (end > 0 && strchr(" \t\r\n", text[end - 1]))
+		end--;
+	while (end > 0 && text[end - 1] != '\n')
+		end--;
+	return end;
+}
+
+/* Reports a syntax error at its line and column (wsr_json_parse gives the
+ * byte offset); an error without one (too deep) is reported as it is.
+ * Three kinds are told apart, because each has another cause: bytes after a
+ * whole document (appended to, or two writes mixed), a document that stops
+ * early on its last line (truncated: a copy or a disk cut short), and
+ * anything else (edited by hand, or damaged). */
+static void syntax_problem(check *c, const char *text, size_t len, const char *err)
+{
+	const char *p = err ? strstr(err, "near byte ") : NULL;
+	if (!p) {
+		problem(c, NULL, "%s", err ? err : "not valid JSON");
+		return;
+	}
+	size_t off = strtoul(p + strlen("near byte "), NULL, 10);
+	wsr_pos pos = pos_at(c, text, len, off);
+	/* the parser stops at the first byte it cannot take: when everything
+	 * before it is a whole document, that byte starts trailing data */
+	cJSON *head = NULL;
+	if (off > 0 && off < len && wsr_json_parse(&head, text, off, NULL) == 0) {
+		cJSON_Delete(head);
+		problem_at(c, &pos,
+			   "wsr ends every state file with the document's closing brace and a "
+			   "newline: bytes were appended, or two writes were mixed",
+			   "trailing data after the state document at line %d col %d (byte %zu)",
+			   pos.line, pos.col, off);
+		return;
+	}
+	const char *why = ends_inside(text, len) && off >= last_line_start(text, len)
+			      ? "the file ends before the document does: it is truncated"
+			      : "the file is corrupt or was edited by hand";
+	problem_at(c, &pos, why, "state file is not valid JSON (%s)", err);
+}
+
+/* WSR_STATE_MAX_BYTES is checked first, so the scan for NUL is bounded. */
 static int parse_document(check *c, cJSON **doc, const char *text, size_t len)
 {
 	*doc = NULL;
@@ -708,8 +790,21 @@ static int parse_document(check *c, cJSON **doc, const char *text, size_t len)
 			"the file is empty");
 		return 0;
 	}
-	/* this also refuses a file of NUL bytes (a crash mid-write on some file
-	 * systems) at once, without scanning it */
+	/* JSON text has no NUL byte, and wsr writes none: one is damage (a
+	 * crash mid-write on some file systems leaves blocks of them). The
+	 * parser would stop at it and take what follows as the end of the
+	 * text, so it is refused here, wherever it is. */
+	const char *nul = memchr(text, '\0', len);
+	if (nul) {
+		size_t off = (size_t)(nul - text);
+		wsr_pos pos = pos_at(c, text, len, off);
+		problem_at(c, &pos,
+			   "JSON text holds no NUL byte and wsr never writes one: the file was "
+			   "damaged",
+			   "state file holds a NUL byte at byte offset %zu (line %d col %d)", off,
+			   pos.line, pos.col);
+		return 0;
+	}
 	if (text[i] != '{') {
 		problem(c, NULL, "not a wsr state file (it does not start with a JSON object)");
 		return 0;

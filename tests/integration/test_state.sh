@@ -110,6 +110,58 @@ t_corrupt_state_is_an_error_and_untouched() {
 	[ ! -e "$T/.wsr/state.json.backup" ] || fail "a backup was written"
 }
 
+# expect_refused_untouched WHAT: `list` and `rm` refuse $T/.wsr/state.json
+# with WHAT on stderr, leave its bytes as they were and write no backup.
+expect_refused_untouched() {
+	cp "$T/.wsr/state.json" "$T/before"
+	for cmd in "list" "rm loopback/acme/web"; do
+		# shellcheck disable=SC2086
+		run "$WSR" state $cmd
+		expect_rc 1
+		expect_err "$1"
+		expect_no_err "truncated"
+		cmp -s "$T/before" "$T/.wsr/state.json" || fail "$cmd changed it"
+	done
+	[ ! -e "$T/.wsr/state.json.backup" ] || fail "a backup was written"
+}
+
+t_nul_byte_is_refused_at_its_offset() {
+	put_state three.json
+	size=$(wc -c <"$T/.wsr/state.json")
+	printf '\000{"anything": "after it"}\n' >>"$T/.wsr/state.json"
+	expect_refused_untouched "NUL byte at byte offset $size"
+}
+
+t_trailing_data_is_not_called_truncated() {
+	put_state three.json
+	lines=$(wc -l <"$T/.wsr/state.json")
+	printf '  {"resources": []}\n' >>"$T/.wsr/state.json"
+	expect_refused_untouched "trailing data after the state document at line $((lines + 1)) col 3"
+}
+
+t_huge_address_is_quoted_short() {
+	# two entries with one 10 MB address: the duplicate is an error, and
+	# every diagnostic quotes the address cut short with its length
+	mkdir -p "$T/.wsr"
+	{
+		printf '{"format":"wsr.state/v1","lineage":"l-1","serial":3,"resources":['
+		for i in 1 2; do
+			[ $i = 1 ] || printf ','
+			printf '{"address":"'
+			head -c 10485760 /dev/zero | tr '\000' x
+			printf '","provider":"loopback","kind":"Workspace","applied":{}}'
+		done
+		printf ']}\n'
+	} >"$T/.wsr/state.json"
+	cp "$T/.wsr/state.json" "$T/before"
+	run "$WSR" state list
+	expect_rc 1
+	[ "$(wc -c <"$T/stderr")" -lt 65536 ] || fail "stderr is $(wc -c <"$T/stderr") bytes"
+	expect_err "x…(10485760 bytes): error: state file .wsr/state.json: resources[1]: duplicate address xxx"
+	grep -q 'duplicate address x*…(10485760 bytes)$' "$T/stderr" || fail "summary address not cut"
+	cmp -s "$T/before" "$T/.wsr/state.json" || fail "state changed"
+}
+
 t_newer_format_is_refused() {
 	put_state newer.json
 	run "$WSR" state list

@@ -14,6 +14,7 @@
 #include "lib/hmap.h"
 #include "lib/json.h"
 #include "lib/net.h"
+#include "lib/yaml.h"
 
 static void test_hmap_many_and_tombstones(void **st)
 {
@@ -71,6 +72,109 @@ static void test_diag_format_sort_and_cap(void **st)
 	assert_int_equal(d.n, WSR_DIAG_MAX);
 	assert_int_equal(wsr_diag_errors(&d), WSR_DIAG_MAX + 12);
 	wsr_diag_free(&d);
+}
+
+/* wsr_diag_short of s, checked to be valid UTF-8; caller frees. */
+static char *shorten(const char *s)
+{
+	char buf[WSR_DIAG_SHORT_SIZE];
+	wsr_diag_short(buf, sizeof(buf), s);
+	int line = 0, col = 0;
+	assert_int_equal(wsr_utf8_check(buf, strlen(buf), &line, &col), 0);
+	char *r = strdup(buf);
+	assert_non_null(r);
+	return r;
+}
+
+static char *repeat(char c, size_t n, const char *tail)
+{
+	char *s = malloc(n + strlen(tail) + 1);
+	assert_non_null(s);
+	memset(s, c, n);
+	strcpy(s + n, tail);
+	return s;
+}
+
+static void test_diag_short_cuts_at_the_limit(void **st)
+{
+	(void)st;
+	enum { N = WSR_DIAG_ADDRESS_SHOW };
+	/* at the limit: whole */
+	char *at = repeat('a', N, ""), *r = shorten(at);
+	assert_string_equal(r, at);
+	free(r);
+	/* one past: the limit's worth, then the length */
+	char *past = repeat('a', N + 1, ""), *want = repeat('a', N, "\u2026(1029 bytes)");
+	r = shorten(past);
+	assert_string_equal(r, want);
+	free(r);
+	free(want);
+	/* a character that would straddle the limit is left out whole */
+	char *straddle = repeat('a', N - 1, "\xc3\xa9"), *fits = repeat('a', N - 2, "\xc3\xa9");
+	r = shorten(straddle);
+	want = repeat('a', N - 1, "\u2026(1029 bytes)");
+	assert_string_equal(r, want);
+	free(r);
+	free(want);
+	r = shorten(fits);
+	assert_string_equal(r, fits);
+	free(r);
+	/* a buffer too small for the whole still ends in a NUL */
+	char small[8];
+	assert_string_equal(wsr_diag_short(small, sizeof(small), past), "aaaaaaa");
+	assert_string_equal(wsr_diag_short(small, sizeof(small), NULL), "");
+	free(at);
+	free(past);
+	free(straddle);
+	free(fits);
+}
+
+static void test_diag_short_is_terminal_safe(void **st)
+{
+	(void)st;
+	/* ESC, '\\', a C1 CSI (U+009B), a byte that is not UTF-8, DEL: escaped;
+	 * printable UTF-8 kept */
+	char *r = shorten("a\x1b[2Jb\\c\xc2\x9b"
+			  "d\xff"
+			  "e\x7f"
+			  "f\xc3\xa9");
+	assert_string_equal(r, "a\\x1b[2Jb\\x5cc\\xc2\\x9bd\\xffe\\x7ff\xc3\xa9");
+	free(r);
+	r = shorten("loopback/acme/web");
+	assert_string_equal(r, "loopback/acme/web");
+	free(r);
+}
+
+static void test_diag_renders_a_huge_address_short(void **st)
+{
+	(void)st;
+	enum { BIG = 10 * 1024 * 1024 };
+	char *huge = repeat('x', BIG, "");
+	wsr_diag d;
+	wsr_diag_init(&d);
+	wsr_pos pos = {"spec.yaml", 1, 1};
+	wsr_diag_add(&d, WSR_SEV_ERROR, NULL, huge, NULL, NULL, "refused");
+	wsr_diag_add(&d, WSR_SEV_ERROR, &pos, huge, NULL, NULL, "refused too");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	wsr_diag_print(&d, f, 0);
+	fclose(f);
+	assert_true(len < 64 * 1024);
+	assert_non_null(strstr(text, "x\u2026(10485760 bytes): error: refused\n"));
+	assert_non_null(strstr(text, "  resource: xxx"));
+	free(text);
+	cJSON *j = wsr_diag_to_json(&d);
+	char *json = cJSON_PrintUnformatted(j);
+	assert_true(strlen(json) < 64 * 1024);
+	const char *a = wsr_json_str(cJSON_GetArrayItem(j, 0), "address");
+	assert_int_equal(strlen(a), WSR_DIAG_ADDRESS_SHOW + strlen("\u2026(10485760 bytes)"));
+	free(json);
+	cJSON_Delete(j);
+	/* the entry keeps it whole: callers match diagnostics to changes by it */
+	assert_int_equal(strlen(d.v[0].address), BIG);
+	wsr_diag_free(&d);
+	free(huge);
 }
 
 static char *nested(int depth)
@@ -177,6 +281,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hmap_many_and_tombstones),
 	    cmocka_unit_test(test_diag_format_sort_and_cap),
+	    cmocka_unit_test(test_diag_short_cuts_at_the_limit),
+	    cmocka_unit_test(test_diag_short_is_terminal_safe),
+	    cmocka_unit_test(test_diag_renders_a_huge_address_short),
 	    cmocka_unit_test(test_json_bounds),
 	    cmocka_unit_test(test_json_set_path),
 	    cmocka_unit_test(test_buf),

@@ -329,6 +329,21 @@ static void test_markdown_diagnostics_with_positions(void **st)
 				    "  - line one<br>line two\n"));
 }
 
+static void test_markdown_diagnostic_quotes_a_huge_address_short(void **st)
+{
+	fx *f = *st;
+	enum { BIG = 10 * 1024 * 1024 };
+	char *huge = malloc(BIG + 1);
+	assert_non_null(huge);
+	memset(huge, 'x', BIG);
+	huge[BIG] = '\0';
+	wsr_diag_add(&f->diag, WSR_SEV_ERROR, NULL, huge, NULL, NULL, "refused");
+	free(huge);
+	const char *out = render(f, MARKDOWN, NULL);
+	assert_true(strlen(out) < 64 * 1024);
+	assert_non_null(strstr(out, "x\u2026(10485760 bytes): refused\n"));
+}
+
 static void test_markdown_no_changes_and_drift(void **st)
 {
 	fx *f = *st;
@@ -366,6 +381,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_markdown_diagnostics_with_positions, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_markdown_diagnostic_quotes_a_huge_address_short,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_markdown_no_changes_and_drift, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

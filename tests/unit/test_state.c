@@ -292,9 +292,13 @@ static const struct bad_case {
     {"blank", " \n\t\n", "the file is empty", NULL},
     {"truncated", HEAD "[{\"address\":\"loopback/a/b\",\"provi", "truncated", NULL},
     {"garbage", "{\"format\": wsr.state}", "not valid JSON", NULL},
-    {"nul bytes", "\0\0\0\0", "does not start with a JSON object", NULL},
     {"an array", "[1,2]", "does not start with a JSON object", NULL},
-    {"trailing bytes", HEAD "[]} {}", "not valid JSON", NULL},
+    {"trailing bytes", HEAD "[]} {}", "trailing data after the state document at line 1 col 69",
+     NULL},
+    {"trailing line", HEAD "[]}\ngarbage\n",
+     "trailing data after the state document at line 2 col 1", NULL},
+    {"corrupt inside", HEAD "[{\"address\":\"a\" \"provider\":\"p\"}]}\n",
+     "the file is corrupt or was edited by hand", NULL},
     {"no format", "{\"lineage\":\"x\",\"serial\":1,\"resources\":[]}", "no \"format\" field", NULL},
     {"format number", "{\"format\":1}", "\"format\" must be a string, not a number", NULL},
     {"newer format", "{\"format\":\"wsr.state/v2\",\"lineage\":\"x\"}", "written by a newer wsr",
@@ -351,6 +355,37 @@ static const struct bad_case {
      "duplicate address loopback/a/b", NULL},
 };
 
+/* Cases whose text holds a NUL byte, so strlen cannot say how long it is. */
+#define NUL_CASE(name, text, says)                                                                 \
+	{                                                                                          \
+		{name, text, says, NULL}, sizeof(text) - 1                                         \
+	}
+static const struct nul_case {
+	struct bad_case c;
+	size_t len;
+} nul_cases[] = {
+    NUL_CASE("nul bytes", "\0\0\0\0", "NUL byte at byte offset 0 (line 1 col 1)"),
+    /* the parser would stop at a NUL: what follows must not go unread */
+    NUL_CASE("nul after document", HEAD "[]}\n\0garbage",
+	     "NUL byte at byte offset 68 (line 2 col 1)"),
+    NUL_CASE("nul in an address", HEAD "[{\"address\":\"loop\0back/a/b\"}]}",
+	     "NUL byte at byte offset 81 (line 1 col 82)"),
+};
+
+/* The i-th case of both tables and its length; NULL past the end. */
+static const struct bad_case *bad_case_at(size_t i, size_t *len)
+{
+	size_t n = sizeof(bad_cases) / sizeof(bad_cases[0]);
+	if (i < n) {
+		*len = strlen(bad_cases[i].text);
+		return &bad_cases[i];
+	}
+	if (i - n >= sizeof(nul_cases) / sizeof(nul_cases[0]))
+		return NULL;
+	*len = nul_cases[i - n].len;
+	return &nul_cases[i - n].c;
+}
+
 static char *deep_state(int levels)
 {
 	wsr_buf b = WSR_BUF_INIT;
@@ -387,9 +422,9 @@ static void expect_refused(const char *text, size_t len, const char *says, const
 static void test_bad_documents_are_refused_with_a_reason(void **ctx)
 {
 	(void)ctx;
-	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case *c = &bad_cases[i];
-		size_t len = strcmp(c->name, "nul bytes") == 0 ? 4 : strlen(c->text);
+	size_t len = 0;
+	const struct bad_case *c;
+	for (size_t i = 0; (c = bad_case_at(i, &len)) != NULL; i++) {
 		expect_refused(c->text, len, c->says, c->hint, c->name);
 	}
 }
@@ -423,6 +458,100 @@ static void test_syntax_error_has_line_and_column(void **ctx)
 	assert_string_equal(d.v[0].file, "st.json");
 	assert_int_equal(d.v[0].line, 3);
 	assert_int_equal(d.v[0].col, 13);
+	wsr_diag_free(&d);
+}
+
+/* Reads text, expecting a refusal; returns the diagnostics (caller frees). */
+static wsr_diag refused(const char *text, size_t len)
+{
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_state *s = NULL;
+	assert_int_equal(wsr_state_from_json(&s, text, len, "st.json", &d), WSR_ECORRUPT);
+	assert_null(s);
+	return d;
+}
+
+static void test_truncated_trailing_and_nul_are_told_apart(void **ctx)
+{
+	(void)ctx;
+	wsr_state *st = wsr_state_new();
+	assert_int_equal(wsr_state_put(st, full_entry("loopback/acme/api")), 0);
+	assert_int_equal(wsr_state_put(st, full_entry("loopback/acme/web")), 0);
+	size_t len = 0;
+	char *text = wsr_state_to_json(st, &len);
+	assert_non_null(text);
+	/* every cut short copy, wherever it was cut, is "truncated" and not
+	 * "trailing"; only the final newline may go */
+	for (size_t cut = 1; cut + 1 < len; cut++) {
+		wsr_diag d = refused(text, cut);
+		if (!diag_has(&d, "it is truncated") || diag_has(&d, "trailing")) {
+			fprintf(stderr, "cut at byte %zu of %zu:\n", cut, len);
+			dump_diag(&d);
+			fail();
+		}
+		wsr_diag_free(&d);
+	}
+	/* a whole document then more: trailing data, at its first byte */
+	int lines = 0;
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	wsr_buf b = WSR_BUF_INIT;
+	wsr_buf_add(&b, text, len);
+	wsr_buf_puts(&b, "  x}\n");
+	wsr_diag d = refused(wsr_buf_str(&b), b.len);
+	char *want =
+	    wsr_strdupf("trailing data after the state document at line %d col 3", lines + 1);
+	assert_true(diag_has(&d, want));
+	assert_false(diag_has(&d, "truncated"));
+	assert_int_equal(d.v[0].line, lines + 1);
+	assert_int_equal(d.v[0].col, 3);
+	free(want);
+	wsr_diag_free(&d);
+	/* and a NUL byte there: refused at its offset, the rest unread */
+	wsr_buf_clear(&b);
+	wsr_buf_add(&b, text, len);
+	wsr_buf_add(&b, "\0{}", 3);
+	d = refused(wsr_buf_str(&b), b.len);
+	want = wsr_strdupf("NUL byte at byte offset %zu (line %d col 1)", len, lines + 1);
+	assert_true(diag_has(&d, want));
+	assert_int_equal(d.n, 1);
+	free(want);
+	wsr_diag_free(&d);
+	wsr_buf_free(&b);
+	free(text);
+	wsr_state_free(st);
+}
+
+static void test_huge_address_is_quoted_short(void **ctx)
+{
+	(void)ctx;
+	enum { BIG = 10 * 1024 * 1024 };
+	/* two entries with one 10 MB address: the duplicate is reported, the
+	 * address in front of it and inside its summary */
+	wsr_buf b = WSR_BUF_INIT;
+	wsr_buf_puts(&b, HEAD "[");
+	for (int i = 0; i < 2; i++) {
+		wsr_buf_puts(&b, i ? ",{\"address\":\"" : "{\"address\":\"");
+		for (size_t j = 0; j < BIG; j++)
+			wsr_buf_putc(&b, 'x');
+		wsr_buf_puts(&b, "\",\"provider\":\"p\",\"kind\":\"k\"," APPLIED "}");
+	}
+	wsr_buf_puts(&b, "]}\n");
+	assert_false(b.failed);
+	wsr_diag d = refused(wsr_buf_str(&b), b.len);
+	wsr_buf_free(&b);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	wsr_diag_print(&d, f, 0);
+	fclose(f);
+	assert_true(len < 64 * 1024);
+	assert_non_null(strstr(text, "x\u2026(10485760 bytes): error: state file st.json: "
+				     "resources[1]: duplicate address xxx"));
+	assert_non_null(strstr(text, "duplicate address xxx"));
+	const char *tail = strstr(text, "duplicate address ");
+	assert_non_null(strstr(tail, "x\u2026(10485760 bytes)\n"));
+	free(text);
 	wsr_diag_free(&d);
 }
 
@@ -665,9 +794,9 @@ static void test_corrupt_files_stop_reads_and_writes_untouched(void **ctx)
 {
 	fixture *f = *ctx;
 	char *backup = wsr_strdupf("%s.backup", f->path);
-	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case *c = &bad_cases[i];
-		size_t len = strcmp(c->name, "nul bytes") == 0 ? 4 : strlen(c->text);
+	size_t len = 0;
+	const struct bad_case *c;
+	for (size_t i = 0; (c = bad_case_at(i, &len)) != NULL; i++) {
 		spit(f->path, c->text, len);
 		wsr_state_backend *b = open_file(f->path);
 		wsr_diag d = WSR_DIAG_INIT;
@@ -721,7 +850,7 @@ static void test_size_limit_boundary(void **ctx)
 	make_sparse(f->path, (off_t)WSR_STATE_MAX_BYTES);
 	assert_int_equal(b->ops->read(b, &s, &d), WSR_ECORRUPT);
 	assert_false(diag_has(&d, "larger than"));
-	assert_true(diag_has(&d, "does not start with a JSON object"));
+	assert_true(diag_has(&d, "NUL byte at byte offset 0"));
 	wsr_diag_free(&d);
 	b->ops->free(b);
 }
@@ -776,6 +905,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_documents_are_refused_with_a_reason),
 	    cmocka_unit_test(test_serial_limit),
 	    cmocka_unit_test(test_syntax_error_has_line_and_column),
+	    cmocka_unit_test(test_truncated_trailing_and_nul_are_told_apart),
+	    cmocka_unit_test(test_huge_address_is_quoted_short),
 	    cmocka_unit_test(test_nesting_depth_limit),
 	    cmocka_unit_test(test_every_problem_is_reported),
 	    cmocka_unit_test_setup_teardown(test_missing_file_reads_as_new_state, setup, teardown),
