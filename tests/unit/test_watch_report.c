@@ -115,9 +115,8 @@ static void status_and_readiness(void **state)
 
 int main(void)
 {
-	/* events go to stderr; keep the test's output readable */
-	if (!freopen("/dev/null", "w", stderr))
-		return 1;
+	/* events go to stderr with cmocka's own summary: silencing stderr hid
+	 * the summary, so tests/run.sh counted these tests as none */
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(durations),
 	    cmocka_unit_test(backoff_doubles_up_to_max_and_clears),
