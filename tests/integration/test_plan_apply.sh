@@ -242,6 +242,23 @@ t_missing_api_key_names_variable() {
 	expect_err "LOOPBACK_API_KEY"
 }
 
+# A key with CR/LF would end the Authorization header and inject others:
+# refused before anything is sent, naming the variable, never echoing the key.
+t_api_key_with_line_break_is_refused() {
+	sim_start && use_sim specs && ws specs alpha
+	before=$(sim_requests)
+	LOOPBACK_API_KEY=$(printf 'test-admin-key\r\nX-Injected: 1')
+	run "$WSR" plan specs
+	expect_rc 1
+	expect_err "LOOPBACK_API_KEY"
+	expect_err "control characters"
+	expect_no_err "X-Injected"
+	expect_no_err "test-admin-key"
+	after=$(sim_requests)
+	[ -n "$before" ] && [ "$after" = "$before" ] || fail "the emulator saw requests: $before before, $after after"
+	! grep -q "X-Injected" "$SIM_DIR/err" || fail "the injected header reached the emulator"
+}
+
 t_unknown_flag_and_help() {
 	run "$WSR" plan --bogus
 	expect_rc 1

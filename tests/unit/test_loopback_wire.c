@@ -430,6 +430,49 @@ static void test_open_key_handling(void **state)
 	wsr_diag_free(&d);
 }
 
+/* A key with a line break would end the Authorization header and inject
+ * others: it is refused at open, naming where it came from, never quoting
+ * it, and no request is sent. */
+static void test_open_refuses_a_key_that_injects_headers(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"secret-key\r\nX-Injected: 1", "secret-key\n",
+					  "secret\x7fkey", "secret\tkey"};
+	char cfg[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		wsr_provider *p = NULL;
+		wsr_diag d = WSR_DIAG_INIT;
+		fake_reset();
+		on("GET", "/v1/organizations", NULL, 200, "{\"items\":[],\"nextCursor\":null}", 0);
+		setenv("WSR_TEST_KEY", bad[i], 1);
+		snprintf(cfg, sizeof(cfg), "{\"endpoint\":\"%s\",\"apiKeyEnv\":\"WSR_TEST_KEY\"}",
+			 base_url);
+		cJSON *c = cJSON_Parse(cfg);
+		assert_int_equal(ops->open(&p, c, &d), WSR_EINVAL);
+		assert_null(p);
+		assert_diag_has(&d, "WSR_TEST_KEY");
+		assert_diag_has(&d, "control characters");
+		char *t = diag_text(&d);
+		assert_null(strstr(t, "secret"));
+		assert_null(strstr(t, "X-Injected"));
+		free(t);
+		assert_int_equal(fk.requests, 0);
+		cJSON_Delete(c);
+		wsr_diag_free(&d);
+	}
+	/* apiKey (set by the engine) is held to the same rule */
+	wsr_provider *p = NULL;
+	wsr_diag d = WSR_DIAG_INIT;
+	cJSON *c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "endpoint", base_url);
+	cJSON_AddStringToObject(c, "apiKey", "secret\r\nX-Injected: 1");
+	assert_int_equal(ops->open(&p, c, &d), WSR_EINVAL);
+	assert_diag_has(&d, "apiKey");
+	cJSON_Delete(c);
+	wsr_diag_free(&d);
+	setenv("WSR_TEST_KEY", "test-admin-key", 1); /* open_provider's */
+}
+
 /* ---- operations ------------------------------------------------------------ */
 
 #define SPEC_KUBE                                                                                  \
@@ -1767,6 +1810,7 @@ int main(void)
 	    T(test_list_repeated_cursor_is_refused),
 	    T(test_list_huge_answer_is_refused),
 	    T(test_open_key_handling),
+	    T(test_open_refuses_a_key_that_injects_headers),
 	    T(test_create_polls_task_then_reads_workspace),
 	    T(test_create_task_failure_is_reported),
 	    T(test_create_refusal_names_platform_code),
