@@ -65,14 +65,23 @@ static int lb_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	if (!endpoint || !*endpoint)
 		return config_error(diag, "set endpoint to the platform's https:// URL",
 				    "endpoint is not set");
-	int rc = find_key(&key, config, diag);
+	int64_t timeout_s = LB_DEFAULT_TIMEOUT_S;
+	int rc = wsr_json_int_in(config, "timeout", 1, LB_MAX_TIMEOUT_S, &timeout_s);
+	if (rc == WSR_EINVAL) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL,
+			     "providers.loopback: timeout is not a whole number of seconds from 1 "
+			     "to %d",
+			     LB_MAX_TIMEOUT_S);
+		return WSR_EINVAL;
+	}
+	rc = find_key(&key, config, diag);
 	if (rc)
 		return rc;
 	wsr_provider *p = calloc(1, sizeof(*p));
 	if (!p)
 		return WSR_ENOMEM;
 	p->facts_rc = 1;
-	p->timeout_s = (long)wsr_json_num(config, "timeout", LB_DEFAULT_TIMEOUT_S);
+	p->timeout_s = (long)timeout_s;
 	const char *env = wsr_json_str(config, "apiKeyEnv");
 	p->endpoint = strdup(endpoint);
 	p->key_env = env ? strdup(env) : NULL;
