@@ -246,6 +246,14 @@ static int check_tls_opts(const wsr_http_opts *o, char **err)
 	return o->cert_pem && o->key_pem ? check_pair(o->cert_pem, o->key_pem, err) : 0;
 }
 
+int wsr_http_header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 {
 	*out = NULL;
@@ -268,6 +276,10 @@ int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 	int rc = check_base_url(opts->base_url, err);
 	if (!rc)
 		rc = check_tls_opts(opts, err);
+	if (!rc && opts->bearer && !wsr_http_header_safe(opts->bearer)) {
+		*err = wsr_strdupf("the bearer token holds control characters");
+		rc = WSR_EINVAL;
+	}
 	if (rc)
 		return rc;
 	wsr_http *h = calloc(1, sizeof(*h));

@@ -92,6 +92,12 @@ typedef enum {
  * never quotes the data (a key is a secret). */
 int wsr_http_pem_check(const char *pem, size_t len, wsr_http_pem what, char **err);
 
+/* 1 when s, a credential (bearer token, API key), can go into a header as
+ * it is: it holds no control character (bytes below 0x20, DEL), since a CR
+ * or LF would end the header and let the credential inject others. The one
+ * rule for every provider; wsr_http_new applies it to opts->bearer too. */
+int wsr_http_header_safe(const char *s);
+
 /* Percent-encodes s for a path segment or query value; caller frees. */
 char *wsr_http_escape(const char *s);
 #endif

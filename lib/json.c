@@ -1,6 +1,7 @@
 /* json: bounded parsing and safe getters over cJSON. */
 #include "lib/json.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +90,28 @@ double wsr_json_num(const cJSON *obj, const char *key, double def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+/* 2^63 as a double, exactly: the first value past int64_t's range on either
+ * side's magnitude; [-2^63, 2^63) converts to int64_t without UB. */
+#define INT64_SPAN 9223372036854775808.0
+
+int wsr_json_int_in(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v || cJSON_IsNull(v))
+		return WSR_ENOTFOUND;
+	if (!cJSON_IsNumber(v))
+		return WSR_EINVAL;
+	double d = v->valuedouble;
+	/* NaN fails every comparison, so it is refused here too */
+	if (!(d >= -INT64_SPAN && d < INT64_SPAN) || floor(d) != d)
+		return WSR_EINVAL;
+	int64_t n = (int64_t)d;
+	if (n < min || n > max)
+		return WSR_EINVAL;
+	*out = n;
+	return 0;
 }
 
 int wsr_json_bool(const cJSON *obj, const char *key, int def)

@@ -4,6 +4,7 @@
 #ifndef WSR_LIB_JSON_H
 #define WSR_LIB_JSON_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include <stdio.h>
 
@@ -24,6 +25,16 @@ const cJSON *wsr_json_obj(const cJSON *obj, const char *key);
 const cJSON *wsr_json_arr(const cJSON *obj, const char *key);
 double wsr_json_num(const cJSON *obj, const char *key, double def);
 int wsr_json_bool(const cJSON *obj, const char *key, int def);
+
+/* The whole number at obj[key], checked before it is converted: casting a
+ * double such as 1e30 to an integer type is undefined behaviour, so every
+ * integer read from untrusted JSON goes through here. Returns 0 with *out
+ * set when the value is a finite number with no fraction in [min, max];
+ * WSR_ENOTFOUND when the key is absent or null (*out untouched: the
+ * caller's default stands); WSR_EINVAL when it is of another type, has a
+ * fraction (2.5), is not finite (1e400 parses as infinity) or is out of
+ * range (1e30, -1 for min 0). Callers name the field in their message. */
+int wsr_json_int_in(const cJSON *obj, const char *key, int64_t min, int64_t max, int64_t *out);
 
 /* Follows a dotted path ("spec.kubernetes.version"); NULL when absent. */
 const cJSON *wsr_json_path(const cJSON *root, const char *dotted);

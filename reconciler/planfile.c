@@ -97,7 +97,10 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	const cJSON *st = wsr_json_obj(pf->doc, "state"), *o = wsr_json_obj(pf->doc, "options");
 	pf->dir = wsr_json_str(pf->doc, "dir");
 	pf->lineage = wsr_json_str(st, "lineage");
-	pf->serial = (int64_t)wsr_json_num(st, "serial", -1);
+	/* checked before it is converted: a hand-edited 1e30 is no serial */
+	int64_t serial = -1;
+	int serial_rc = wsr_json_int_in(st, "serial", 0, INT64_MAX, &serial);
+	pf->serial = serial;
 	pf->prune = wsr_json_bool(o, "prune", 0);
 	pf->allow_replace = wsr_json_bool(o, "allowReplace", 0);
 	pf->allow_cascade = wsr_json_bool(o, "allowCascade", 0);
@@ -105,8 +108,9 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	pf->plan = wsr_json_obj(pf->doc, "plan");
 	const char *why =
 	    !format || strcmp(format, WSR_PLANFILE_FORMAT) ? "unknown format"
-	    : !pf->dir || !pf->lineage || pf->serial < 0   ? "missing state or directory"
-	    : !pf->plan					   ? "missing plan"
+	    : serial_rc == WSR_EINVAL ? "state.serial is not a whole number of 0 or more"
+	    : !pf->dir || !pf->lineage || pf->serial < 0 ? "missing state or directory"
+	    : !pf->plan					 ? "missing plan"
 	    : read_list(pf->targets, &pf->ntargets, wsr_json_arr(o, "targets")) ||
 		    read_list(pf->selectors, &pf->nselectors, wsr_json_arr(o, "selectors"))
 		? "bad options"

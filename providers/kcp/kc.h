@@ -25,6 +25,8 @@
 /* Seconds a workspace may take to become Ready (or to go) when the config
  * says nothing. */
 #define KC_DEFAULT_TIMEOUT_S 1800
+/* The most the config's timeout may say (schema/config.json's maximum): a day. */
+#define KC_MAX_TIMEOUT_S 86400
 /* Tries of an update that keeps finding a newer resourceVersion (409
  * Conflict) before it gives up. */
 #define KC_UPDATE_ATTEMPTS 5

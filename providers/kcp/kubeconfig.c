@@ -263,15 +263,6 @@ static int cluster_creds(const reader *r, const wsr_node *cluster, wsr_kcp_creds
 	return rc;
 }
 
-/* 1 when the token can go into a header as it is. */
-static int token_ok(const char *t)
-{
-	for (; *t; t++)
-		if ((unsigned char)*t < 0x20 || *t == 0x7f)
-			return 0;
-	return 1;
-}
-
 static int user_token(const reader *r, const wsr_node *user, wsr_kcp_creds *out)
 {
 	const wsr_node *tok = get(user, "token"), *file = get(user, "tokenFile");
@@ -294,7 +285,7 @@ static int user_token(const reader *r, const wsr_node *user, wsr_kcp_creds *out)
 	t[b - a] = '\0';
 	if (!*t)
 		rc = fail(r, n, NULL, "%s is empty", file ? "the token file" : "token");
-	else if (!token_ok(t))
+	else if (!wsr_http_header_safe(t))
 		rc = fail(r, n, NULL, "%s holds control characters",
 			  file ? "the token file" : "token");
 	return rc;

@@ -18,6 +18,7 @@
  * wsr cannot see). Home workspaces of the logicalcluster style have no
  * parent and are never listed: the engine asks `read` for them
  * (partial_list), which reads the home's LogicalCluster. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,9 +90,20 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	const cJSON *home = wsr_json_obj(config, "home");
 	const char *prefix = wsr_json_str(home, "prefix");
 	const char *style = wsr_json_str(home, "style");
-	wsr_kcp_home_opts ho = {prefix ? prefix : WSR_KCP_HOME_PREFIX,
-				(int)wsr_json_num(home, "depth", WSR_KCP_HOME_DEPTH),
-				(int)wsr_json_num(home, "length", WSR_KCP_HOME_LENGTH),
+	/* read as any int, so the home check below says what kcp allows */
+	int64_t depth = WSR_KCP_HOME_DEPTH, length = WSR_KCP_HOME_LENGTH;
+	int64_t timeout_s = KC_DEFAULT_TIMEOUT_S;
+	if (wsr_json_int_in(home, "depth", INT_MIN, INT_MAX, &depth) == WSR_EINVAL)
+		return config_error(diag, NULL, "home.depth is not a whole number");
+	if (wsr_json_int_in(home, "length", INT_MIN, INT_MAX, &length) == WSR_EINVAL)
+		return config_error(diag, NULL, "home.length is not a whole number");
+	if (wsr_json_int_in(config, "timeout", 1, KC_MAX_TIMEOUT_S, &timeout_s) == WSR_EINVAL) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL,
+			     "providers.kcp: timeout is not a whole number of seconds from 1 to %d",
+			     KC_MAX_TIMEOUT_S);
+		return WSR_EINVAL;
+	}
+	wsr_kcp_home_opts ho = {prefix ? prefix : WSR_KCP_HOME_PREFIX, (int)depth, (int)length,
 				style && strcmp(style, "buckets") == 0
 				    ? WSR_KCP_HOME_BUCKETS
 				    : WSR_KCP_HOME_LOGICALCLUSTER};
@@ -110,7 +122,7 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	if (!rc) {
 		p->creds_hint = hint;
 		hint = NULL;
-		p->timeout_s = (long)wsr_json_num(config, "timeout", KC_DEFAULT_TIMEOUT_S);
+		p->timeout_s = (long)timeout_s;
 		p->home_depth = ho.depth;
 		p->home_length = ho.length;
 		p->home_style = ho.style;

@@ -23,6 +23,13 @@
 /* Seconds one asynchronous step (a create, a delete, a transfer, one
  * upgrade hop) may take when the config says nothing. */
 #define LB_DEFAULT_TIMEOUT_S 1800
+/* The most the config's timeout may say (schema/config.json's maximum): a day. */
+#define LB_MAX_TIMEOUT_S 86400
+/* Maintenance hours in answers are UTC hours of a day: 0 to this. */
+#define LB_HOUR_MAX 23
+/* Most CPUs a compute profile may claim: far past any server sold, and the
+ * bound that keeps a hostile count (1e30) from being converted at all. */
+#define LB_PROFILE_CPU_MAX 65536
 
 struct wsr_provider {
 	wsr_http *http;

@@ -5,6 +5,7 @@
  * field means; everything the platform sends is checked for type here, so a
  * hostile answer becomes a message naming the field, never a crash or a
  * silently missing field (which the diff would take for a change). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,9 @@
 #include "providers/loopback/lb.h"
 #include "providers/loopback/loopback.h"
 
-enum { T_STR, T_BOOL, T_INT, T_NUM };
+/* Field types; T_HOUR and T_COUNT are whole numbers in a range, read
+ * through wsr_json_int_in so a hostile 1e30 is refused, never converted. */
+enum { T_STR, T_BOOL, T_HOUR, T_COUNT, T_NUM };
 enum { OPTIONAL = 0, REQUIRED = 1 };
 
 /* Copies src[key] into dst when present and of type t. Absent or null is
@@ -30,16 +33,22 @@ static int copy_field(cJSON *dst, const cJSON *src, const char *key, int t, int 
 		*why = wsr_strdupf("field %s%s is missing", where, key);
 		return WSR_EAPI;
 	}
+	int64_t n, max = t == T_HOUR ? LB_HOUR_MAX : LB_PROFILE_CPU_MAX;
 	if (t == T_STR)
 		ok = cJSON_IsString(v);
 	else if (t == T_BOOL)
 		ok = cJSON_IsBool(v);
-	else if (t == T_INT)
-		ok = cJSON_IsNumber(v) && v->valuedouble == (double)(long)v->valuedouble;
+	else if (t == T_HOUR || t == T_COUNT)
+		ok = wsr_json_int_in(src, key, 0, max, &n) == 0;
 	else
-		ok = cJSON_IsNumber(v);
+		ok = cJSON_IsNumber(v) && isfinite(v->valuedouble);
+	if (!ok && (t == T_HOUR || t == T_COUNT)) {
+		*why = wsr_strdupf("field %s%s is not a whole number from 0 to %lld", where, key,
+				   (long long)max);
+		return WSR_EAPI;
+	}
 	if (!ok) {
-		static const char *names[] = {"a string", "a boolean", "an integer", "a number"};
+		static const char *names[] = {"a string", "a boolean", "", "", "a finite number"};
 		*why = wsr_strdupf("field %s%s is not %s", where, key, names[t]);
 		return WSR_EAPI;
 	}
@@ -155,7 +164,7 @@ static int add_dns(cJSON *dst, const cJSON *src, int complete, char **why)
 
 /* Copies src[key] like copy_field (every field required) or, to send
  * (fb set or not), takes a missing value from fb, the observed object, and
- * else def (a bool for T_BOOL, a number for T_INT), in the same key position. */
+ * else def (a bool for T_BOOL, a number for T_HOUR), in the same key position. */
 static int copy_or_default(cJSON *dst, const cJSON *src, const cJSON *fb, const char *key, int t,
 			   int send, int def, const char *where, char **why)
 {
@@ -200,10 +209,11 @@ static int add_maintenance(cJSON *dst, const cJSON *m, const cJSON *fb, int kube
 	if (!rc && !(rc = sub_obj(&sched, m, "schedule", !send, "maintenance.", why)))
 		rc = (ds = add_obj(d, "schedule")) ? 0 : WSR_ENOMEM;
 	for (int i = 0; i < 7 && !rc; i++)
-		rc = copy_or_default(ds, sched, fbs, days[i], T_INT, send, 3,
+		rc = copy_or_default(ds, sched, fbs, days[i], T_HOUR, send, 3,
 				     "maintenance.schedule.", why);
 	if (!rc)
-		rc = copy_or_default(d, m, fb, "priorityHour", T_INT, send, 4, "maintenance.", why);
+		rc =
+		    copy_or_default(d, m, fb, "priorityHour", T_HOUR, send, 4, "maintenance.", why);
 	if (!rc)
 		rc = add_switch(d, m, fb, "compute", "autoUpdate", send, "maintenance.compute.",
 				why);
@@ -431,8 +441,6 @@ static int profile_values(const cJSON *d, const cJSON *item, const char *provide
 	if (!cp || strcmp(cp, provider) != 0)
 		*why = wsr_strdupf("field computeProvider is %s%s%s, not the workspace's %s",
 				   cp ? "\"" : "", cp ? cp : "missing", cp ? "\"" : "", provider);
-	else if (wsr_json_num(d, "cpu", -1) < 0)
-		*why = wsr_strdupf("field cpu is negative");
 	else if (wsr_json_num(d, "memoryGiB", -1) < 0)
 		*why = wsr_strdupf("field memoryGiB is negative");
 	else if (reason && !cJSON_IsNull(reason) && !cJSON_IsString(reason))
@@ -451,7 +459,7 @@ int lb_profile_to_json(cJSON **out, const cJSON *item, const char *provider, cha
 		int type;
 	} f[] = {{"name", T_STR},
 		 {"serverType", T_STR},
-		 {"cpu", T_INT},
+		 {"cpu", T_COUNT},
 		 {"memoryGiB", T_NUM},
 		 {"available", T_BOOL}};
 	*out = NULL;

@@ -8,6 +8,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/http.h"
 #include "lib/json.h"
 #include "providers/loopback/lb.h"
 #include "providers/loopback/loopback.h"
@@ -19,6 +20,20 @@ static int config_error(wsr_diag *diag, const char *hint, const char *summary)
 	return WSR_EINVAL;
 }
 
+/* Refuses a key that cannot go into the Authorization header as it is (a
+ * CR/LF would inject headers): lib/http's one rule, the kcp token's too.
+ * `where` names the key's origin; the key itself is never quoted. */
+static int key_safe(const char *key, const char *where, wsr_diag *diag)
+{
+	if (wsr_http_header_safe(key))
+		return 0;
+	char *hint = wsr_strdupf("set %s to the key alone, without line breaks", where);
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+		     "providers.loopback: the API key in %s holds control characters", where);
+	free(hint);
+	return WSR_EINVAL;
+}
+
 /* The key: apiKey (the embedded platform's, set by the engine) or the
  * variable apiKeyEnv names. Only the variable's name ever reaches a message. */
 static int find_key(const char **key, const cJSON *config, wsr_diag *diag)
@@ -26,7 +41,7 @@ static int find_key(const char **key, const cJSON *config, wsr_diag *diag)
 	const char *env = wsr_json_str(config, "apiKeyEnv");
 	*key = wsr_json_str(config, "apiKey");
 	if (*key && **key)
-		return 0;
+		return key_safe(*key, "apiKey", diag);
 	if (!env || !*env)
 		return config_error(diag,
 				    "name the environment variable holding the API key, "
@@ -34,7 +49,7 @@ static int find_key(const char **key, const cJSON *config, wsr_diag *diag)
 				    "apiKeyEnv is not set");
 	*key = getenv(env);
 	if (*key && **key)
-		return 0;
+		return key_safe(*key, env, diag);
 	char *hint = wsr_strdupf("export %s=<your Loopback API key>", env);
 	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
 		     "providers.loopback: environment variable %s (apiKeyEnv) is not set or empty",
@@ -50,14 +65,23 @@ static int lb_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	if (!endpoint || !*endpoint)
 		return config_error(diag, "set endpoint to the platform's https:// URL",
 				    "endpoint is not set");
-	int rc = find_key(&key, config, diag);
+	int64_t timeout_s = LB_DEFAULT_TIMEOUT_S;
+	int rc = wsr_json_int_in(config, "timeout", 1, LB_MAX_TIMEOUT_S, &timeout_s);
+	if (rc == WSR_EINVAL) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL,
+			     "providers.loopback: timeout is not a whole number of seconds from 1 "
+			     "to %d",
+			     LB_MAX_TIMEOUT_S);
+		return WSR_EINVAL;
+	}
+	rc = find_key(&key, config, diag);
 	if (rc)
 		return rc;
 	wsr_provider *p = calloc(1, sizeof(*p));
 	if (!p)
 		return WSR_ENOMEM;
 	p->facts_rc = 1;
-	p->timeout_s = (long)wsr_json_num(config, "timeout", LB_DEFAULT_TIMEOUT_S);
+	p->timeout_s = (long)timeout_s;
 	const char *env = wsr_json_str(config, "apiKeyEnv");
 	p->endpoint = strdup(endpoint);
 	p->key_env = env ? strdup(env) : NULL;

@@ -201,6 +201,21 @@ t_saved_plan_applies_then_goes_stale() {
 	expect_err "the saved plan is stale: the platform or the specs changed"
 }
 
+# A plan file's serial was cast to int64_t unchecked (1e30: undefined
+# behaviour); a hand-edited one is now a clear refusal.
+t_saved_plan_with_hostile_serial_is_refused() {
+	sim_start && use_sim specs && ws specs alpha
+	run "$WSR" plan specs --out p.json
+	expect_rc 0
+	for v in 1e30 -1 2.5; do
+		jq ".state.serial = $v" p.json >bad.json
+		run "$WSR" apply bad.json
+		expect_rc 1
+		expect_err "state.serial is not a whole number of 0 or more"
+	done
+	[ ! -e specs/.wsr/state.json ] || fail "state written from a refused plan file"
+}
+
 t_apply_needs_confirmation_without_tty() {
 	sim_start && use_sim specs && ws specs alpha
 	run sh -c "echo yes | '$WSR' apply specs"
@@ -240,6 +255,23 @@ t_missing_api_key_names_variable() {
 	run "$WSR" plan specs
 	expect_rc 1
 	expect_err "LOOPBACK_API_KEY"
+}
+
+# A key with CR/LF would end the Authorization header and inject others:
+# refused before anything is sent, naming the variable, never echoing the key.
+t_api_key_with_line_break_is_refused() {
+	sim_start && use_sim specs && ws specs alpha
+	before=$(sim_requests)
+	LOOPBACK_API_KEY=$(printf 'test-admin-key\r\nX-Injected: 1')
+	run "$WSR" plan specs
+	expect_rc 1
+	expect_err "LOOPBACK_API_KEY"
+	expect_err "control characters"
+	expect_no_err "X-Injected"
+	expect_no_err "test-admin-key"
+	after=$(sim_requests)
+	[ -n "$before" ] && [ "$after" = "$before" ] || fail "the emulator saw requests: $before before, $after after"
+	! grep -q "X-Injected" "$SIM_DIR/err" || fail "the injected header reached the emulator"
 }
 
 t_unknown_flag_and_help() {

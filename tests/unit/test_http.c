@@ -857,6 +857,34 @@ static void test_escape(void **state)
 	free(e);
 }
 
+/* The one rule for credentials in headers: any control byte is refused
+ * (CR/LF would inject headers), printable bytes and UTF-8 are fine; a client
+ * is never made with such a bearer token and the message never quotes it. */
+static void test_header_safe_credentials(void **state)
+{
+	(void)state;
+	assert_true(wsr_http_header_safe("abc-DEF_123.~+/="));
+	assert_true(wsr_http_header_safe("\xc3\xa9 space ok"));
+	assert_true(wsr_http_header_safe(""));
+	assert_false(wsr_http_header_safe("key\r\nX-Injected: 1"));
+	assert_false(wsr_http_header_safe("key\n"));
+	assert_false(wsr_http_header_safe("\x01"));
+	assert_false(wsr_http_header_safe("a\x1f"
+					  "b"));
+	assert_false(wsr_http_header_safe("a\x7f"));
+
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	o.base_url = "http://127.0.0.1:1";
+	o.bearer = "secret\r\nX-Injected: 1";
+	wsr_http *h = NULL;
+	char *err = NULL;
+	assert_int_equal(wsr_http_new(&h, &o, &err), WSR_EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(err, "control characters"));
+	assert_null(strstr(err, "secret"));
+	free(err);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -878,6 +906,7 @@ int main(void)
 	    cmocka_unit_test(test_tls_client_certificate_and_ca_pem),
 	    cmocka_unit_test(test_request_json),
 	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_header_safe_credentials),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -402,6 +402,87 @@ static void test_list_hostile_answers_become_diagnostics(void **state)
 	expect_list_error(strdup(STATUS(410, "Gone", "expired")), 410, "continue token");
 }
 
+/* Numbers kcp sends that wsr does not use (a generation, a Status code) are
+ * never converted, so 1e30 there changes nothing: the listing still maps and
+ * a refusal still says kcp's message. */
+static void test_list_hostile_numbers_are_never_converted(void **state)
+{
+	(void)state;
+	fake_reset();
+	on_take("GET", WS("root"), NULL, 200,
+		page(NULL, 1,
+		     ws_full("acme", "organization", "Ready", "7", ",\"generation\":1e30", "")),
+		0);
+	on_take("GET", WS("root:acme"), NULL, 200, page(NULL, 0), 0);
+	wsr_resource_set set = WSR_RESOURCE_SET_INIT;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(list_into(&set, &d), 0);
+	assert_int_equal(set.n, 1);
+	assert_string_equal(set.v[0]->address, "kcp/root:acme");
+	wsr_resource_set_free(&set);
+	wsr_diag_free(&d);
+	expect_list_error(strdup(STATUS(1e30, "Forbidden", "access denied to root")), 403,
+			  "access denied to root");
+	expect_list_error(strdup(STATUS(-1e400, "Forbidden", "access denied to root")), 403,
+			  "access denied to root");
+}
+
+/* opens with config and expects a refusal naming needle; no client is made */
+static void expect_open_error(const char *config, const char *needle)
+{
+	char *cfg =
+	    wsr_strdupf("{\"endpoint\":\"%s\",\"apiKey\":\"test-token\",%s}", base_url, config);
+	cJSON *c = cJSON_Parse(cfg);
+	assert_non_null(c);
+	wsr_provider *p = NULL;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(ops->open(&p, c, &d), WSR_EINVAL);
+	assert_null(p);
+	assert_diag_has(&d, needle);
+	wsr_diag_free(&d);
+	cJSON_Delete(c);
+	free(cfg);
+}
+
+/* The config's numbers were cast to int and long unchecked (1e30 is
+ * undefined behaviour): now each is a whole number in range or an error
+ * naming it. Out-of-range whole depths keep kcp's own words. */
+static void test_open_refuses_hostile_config_numbers(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"1e30", "-1e30", "1e400", "2.5", "\"2\"", "true"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *cfg = wsr_strdupf("\"home\":{\"depth\":%s}", bad[i]);
+		expect_open_error(cfg, "providers.kcp: home.depth is not a whole number");
+		free(cfg);
+		cfg = wsr_strdupf("\"home\":{\"length\":%s}", bad[i]);
+		expect_open_error(cfg, "providers.kcp: home.length is not a whole number");
+		free(cfg);
+		cfg = wsr_strdupf("\"timeout\":%s", bad[i]);
+		expect_open_error(cfg, "timeout is not a whole number of seconds from 1 to 86400");
+		free(cfg);
+	}
+	expect_open_error("\"timeout\":0", "from 1 to 86400");
+	expect_open_error("\"timeout\":86401", "from 1 to 86400");
+	expect_open_error("\"home\":{\"depth\":6}", "kcp allows depth 1 to 5");
+	expect_open_error("\"home\":{\"depth\":-1}", "kcp allows depth 1 to 5");
+	/* the bounds are accepted */
+	static const char *const good[] = {"\"timeout\":1", "\"timeout\":86400",
+					   "\"timeout\":30.0"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char *cfg = wsr_strdupf("{\"endpoint\":\"%s\",\"apiKey\":\"test-token\",%s}",
+					base_url, good[i]);
+		cJSON *c = cJSON_Parse(cfg);
+		wsr_provider *p = NULL;
+		wsr_diag d = WSR_DIAG_INIT;
+		assert_int_equal(ops->open(&p, c, &d), 0);
+		ops->close(p);
+		wsr_diag_free(&d);
+		cJSON_Delete(c);
+		free(cfg);
+	}
+}
+
 static void test_list_skips_refused_subtrees(void **state)
 {
 	(void)state;
@@ -1717,6 +1798,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_list_walks_three_levels_across_pages),
 	    T(test_list_hostile_answers_become_diagnostics),
+	    T(test_list_hostile_numbers_are_never_converted),
+	    T(test_open_refuses_hostile_config_numbers),
 	    T(test_list_skips_refused_subtrees),
 	    T(test_list_page_limit_boundary),
 	    T(test_list_stops_at_the_path_limit),

@@ -231,6 +231,54 @@ static void test_json_set_path(void **st)
 	cJSON_Delete(root);
 }
 
+/* rc of wsr_json_int_in over {"v": text}; *out is 77 when untouched. */
+static int int_in(const char *text, int64_t min, int64_t max, int64_t *out)
+{
+	char *doc = wsr_strdupf("{\"v\":%s}", text);
+	cJSON *v = NULL;
+	char *err = NULL;
+	assert_int_equal(wsr_json_parse(&v, doc, strlen(doc), &err), 0);
+	*out = 77;
+	int rc = wsr_json_int_in(v, "v", min, max, out);
+	cJSON_Delete(v);
+	free(doc);
+	return rc;
+}
+
+/* Hostile numbers (1e30, -1, 2.5, infinity) are errors, never a cast:
+ * the bounds are inclusive and the extremes of int64_t are reachable. */
+static void test_json_int_in_boundaries(void **st)
+{
+	(void)st;
+	int64_t n;
+	assert_int_equal(int_in("0", 0, 23, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(int_in("23", 0, 23, &n), 0);
+	assert_int_equal(n, 23);
+	assert_int_equal(int_in("23.0", 0, 23, &n), 0); /* a whole number written as a float */
+	assert_int_equal(int_in("2.3e1", 0, 23, &n), 0);
+	assert_int_equal(n, 23);
+	static const char *const bad[] = {"24",	   "-1",     "2.5",   "-0.5", "1e30", "-1e30",
+					  "1e400", "-1e400", "\"3\"", "true", "[]",   "{}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(int_in(bad[i], 0, 23, &n), WSR_EINVAL);
+		assert_int_equal(n, 77);
+	}
+	assert_int_equal(int_in("null", 0, 23, &n), WSR_ENOTFOUND);
+	assert_int_equal(n, 77);
+	cJSON *o = cJSON_CreateObject();
+	assert_int_equal(wsr_json_int_in(o, "v", 0, 1, &n), WSR_ENOTFOUND);
+	assert_int_equal(wsr_json_int_in(NULL, "v", 0, 1, &n), WSR_ENOTFOUND);
+	cJSON_Delete(o);
+	/* int64_t's own edges: -2^63 converts, 2^63 (one past the top) does not */
+	assert_int_equal(int_in("-9223372036854775808", INT64_MIN, INT64_MAX, &n), 0);
+	assert_true(n == INT64_MIN);
+	assert_int_equal(int_in("9223372036854775808", INT64_MIN, INT64_MAX, &n), WSR_EINVAL);
+	assert_int_equal(int_in("-9223372036854777856", INT64_MIN, INT64_MAX, &n), WSR_EINVAL);
+	assert_int_equal(int_in("9007199254740992", INT64_MIN, INT64_MAX, &n), 0);
+	assert_true(n == 9007199254740992LL);
+}
+
 static void test_buf(void **st)
 {
 	(void)st;
@@ -286,6 +334,7 @@ int main(void)
 	    cmocka_unit_test(test_diag_renders_a_huge_address_short),
 	    cmocka_unit_test(test_json_bounds),
 	    cmocka_unit_test(test_json_set_path),
+	    cmocka_unit_test(test_json_int_in_boundaries),
 	    cmocka_unit_test(test_buf),
 	    cmocka_unit_test(test_net_parse_listen),
 	};

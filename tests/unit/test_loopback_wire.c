@@ -327,6 +327,66 @@ static void test_list_hostile_answers_become_diagnostics(void **state)
 	free(other);
 }
 
+/* text with its first `from` replaced by `to`; caller frees. */
+static char *swap(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	assert_non_null(at);
+	return wsr_strdupf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+}
+
+/* Numbers no whole hour can be: each would have been cast to an integer
+ * (undefined behaviour past its range) and is now an answer refused by name. */
+static const char *const hostile_numbers[] = {"1e30", "-1e30", "1e400", "-1", "2.5", "24", "\"3\""};
+
+static void test_list_hostile_numbers_are_named(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *from, *field;
+	} fields[] = {
+	    {"\"0\":3", "\"0\":"},
+	    {"\"5\":5", "\"5\":"},
+	    {"\"priorityHour\":4", "\"priorityHour\":"},
+	};
+	static const char *const names[] = {"maintenance.schedule.0", "maintenance.schedule.5",
+					    "maintenance.priorityHour"};
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+		for (size_t i = 0; i < sizeof(hostile_numbers) / sizeof(hostile_numbers[0]); i++) {
+			char *to = wsr_strdupf("%s%s", fields[f].field, hostile_numbers[i]);
+			char *ws = swap(WS_KUBE, fields[f].from, to);
+			char *page = wsr_strdupf("{\"items\":[%s],\"nextCursor\":null}", ws);
+			char *needle =
+			    wsr_strdupf("field %s is not a whole number from 0 to 23", names[f]);
+			expect_list_error(page, 200, needle);
+			free(needle);
+			free(page);
+			free(ws);
+			free(to);
+		}
+	/* the bounds themselves are hours, and 4.0 is the whole number 4 */
+	char *a = swap(WS_KUBE, "\"priorityHour\":4", "\"priorityHour\":23");
+	char *b = swap(a, "\"0\":3", "\"0\":0");
+	char *ws = swap(b, "\"1\":3", "\"1\":3.0");
+	char *page = wsr_strdupf("{\"items\":[%s],\"nextCursor\":null}", ws);
+	on("GET", "/v1/organizations", NULL, 200, ORGS, 0);
+	on("GET", WS_PATH, NULL, 200, page, 0);
+	wsr_resource_set set = WSR_RESOURCE_SET_INIT;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(list_into(&set, &d), 0);
+	assert_int_equal(set.n, 1);
+	const cJSON *m = wsr_json_obj(set.v[0]->spec, "maintenance");
+	assert_int_equal((int)wsr_json_num(m, "priorityHour", -1), 23);
+	assert_int_equal((int)wsr_json_num(wsr_json_obj(m, "schedule"), "0", -1), 0);
+	wsr_resource_set_free(&set);
+	wsr_diag_free(&d);
+	fk.nroutes = 0;
+	free(page);
+	free(ws);
+	free(b);
+	free(a);
+}
+
 static int pages_wanted;
 
 /* Page N answers cursor pN+1 until pages_wanted pages were served. */
@@ -428,6 +488,71 @@ static void test_open_key_handling(void **state)
 	cJSON_Delete(c);
 	wsr_resource_set_free(&set);
 	wsr_diag_free(&d);
+}
+
+/* A key with a line break would end the Authorization header and inject
+ * others: it is refused at open, naming where it came from, never quoting
+ * it, and no request is sent. */
+static void test_open_refuses_a_key_that_injects_headers(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"secret-key\r\nX-Injected: 1", "secret-key\n",
+					  "secret\x7fkey", "secret\tkey"};
+	char cfg[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		wsr_provider *p = NULL;
+		wsr_diag d = WSR_DIAG_INIT;
+		fake_reset();
+		on("GET", "/v1/organizations", NULL, 200, "{\"items\":[],\"nextCursor\":null}", 0);
+		setenv("WSR_TEST_KEY", bad[i], 1);
+		snprintf(cfg, sizeof(cfg), "{\"endpoint\":\"%s\",\"apiKeyEnv\":\"WSR_TEST_KEY\"}",
+			 base_url);
+		cJSON *c = cJSON_Parse(cfg);
+		assert_int_equal(ops->open(&p, c, &d), WSR_EINVAL);
+		assert_null(p);
+		assert_diag_has(&d, "WSR_TEST_KEY");
+		assert_diag_has(&d, "control characters");
+		char *t = diag_text(&d);
+		assert_null(strstr(t, "secret"));
+		assert_null(strstr(t, "X-Injected"));
+		free(t);
+		assert_int_equal(fk.requests, 0);
+		cJSON_Delete(c);
+		wsr_diag_free(&d);
+	}
+	/* apiKey (set by the engine) is held to the same rule */
+	wsr_provider *p = NULL;
+	wsr_diag d = WSR_DIAG_INIT;
+	cJSON *c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "endpoint", base_url);
+	cJSON_AddStringToObject(c, "apiKey", "secret\r\nX-Injected: 1");
+	assert_int_equal(ops->open(&p, c, &d), WSR_EINVAL);
+	assert_diag_has(&d, "apiKey");
+	cJSON_Delete(c);
+	wsr_diag_free(&d);
+	setenv("WSR_TEST_KEY", "test-admin-key", 1); /* open_provider's */
+}
+
+/* The config's timeout was cast to long unchecked: 1e30 was undefined
+ * behaviour. Now it is whole seconds from 1 to a day, or an error naming it. */
+static void test_open_refuses_hostile_timeout(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"1e30", "-1e30", "1e400", "2.5", "0", "86401", "\"30\""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *cfg = wsr_strdupf(
+		    "{\"endpoint\":\"%s\",\"apiKeyEnv\":\"WSR_TEST_KEY\",\"timeout\":%s}", base_url,
+		    bad[i]);
+		cJSON *c = cJSON_Parse(cfg);
+		wsr_provider *p = NULL;
+		wsr_diag d = WSR_DIAG_INIT;
+		assert_int_equal(ops->open(&p, c, &d), WSR_EINVAL);
+		assert_null(p);
+		assert_diag_has(&d, "timeout is not a whole number of seconds from 1 to 86400");
+		wsr_diag_free(&d);
+		cJSON_Delete(c);
+		free(cfg);
+	}
 }
 
 /* ---- operations ------------------------------------------------------------ */
@@ -1205,6 +1330,26 @@ static void test_profiles_hostile_answers(void **state)
 #undef CX32
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		expect_profiles_error(WS_KUBE, 200, cases[i].items, cases[i].needle);
+	/* cpu was cast to an integer; memoryGiB must at least be finite */
+	const char *item = PROFILE("cx32", "hetzner_cloud", "true", "null", "\"1\"", "list");
+	static const char *const cpus[] = {"1e30", "-1e30", "1e400", "-1", "2.5", "65537"};
+	for (size_t i = 0; i < sizeof(cpus) / sizeof(cpus[0]); i++) {
+		char *to = wsr_strdupf("\"cpu\":%s", cpus[i]);
+		char *bad = swap(item, "\"cpu\":4", to);
+		char *items = wsr_strdupf("{\"items\":[%s],\"nextCursor\":null}", bad);
+		expect_profiles_error(
+		    WS_KUBE, 200, items,
+		    "compute profile cx32: field cpu is not a whole number from 0 to 65536");
+		free(items);
+		free(bad);
+		free(to);
+	}
+	char *bad = swap(item, "\"memoryGiB\":8", "\"memoryGiB\":1e400");
+	char *items = wsr_strdupf("{\"items\":[%s],\"nextCursor\":null}", bad);
+	expect_profiles_error(WS_KUBE, 200, items,
+			      "compute profile cx32: field memoryGiB is not a finite number");
+	free(items);
+	free(bad);
 	expect_profiles_error("{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}", 404,
 			      ONE(""), "the platform has no workspace loopback/acme/payments-prod");
 }
@@ -1763,10 +1908,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_list_follows_cursors_one_request_per_page),
 	    T(test_list_hostile_answers_become_diagnostics),
+	    T(test_list_hostile_numbers_are_named),
 	    T(test_list_page_limit_boundary),
 	    T(test_list_repeated_cursor_is_refused),
 	    T(test_list_huge_answer_is_refused),
 	    T(test_open_key_handling),
+	    T(test_open_refuses_a_key_that_injects_headers),
+	    T(test_open_refuses_hostile_timeout),
 	    T(test_create_polls_task_then_reads_workspace),
 	    T(test_create_task_failure_is_reported),
 	    T(test_create_refusal_names_platform_code),
