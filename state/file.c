@@ -116,14 +116,17 @@ static void report_holder(file_backend *fb, int fd, wsr_diag *diag)
 		holder_str(host, sizeof(host), info, "host");
 		holder_str(cmd, sizeof(cmd), info, "command");
 		holder_str(since, sizeof(since), info, "since");
-		long pid = (long)wsr_json_num(info, "pid", 0);
+		int64_t n = 0; /* the lock file is anyone's to write: no unchecked cast */
+		char pid[24] = "?";
+		if (wsr_json_int_in(info, "pid", 1, INT32_MAX, &n) == 0)
+			snprintf(pid, sizeof(pid), "%lld", (long long)n);
 		char *hint = wsr_strdupf(
 		    "wait for it to finish. The lock is released the moment that process "
-		    "exits, even if it is killed, so it is still running (ps -p %ld on %s); "
+		    "exits, even if it is killed, so it is still running (ps -p %s on %s); "
 		    "there is no stale lock to remove",
 		    pid, host);
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, detail, hint,
-			     "state is locked by pid %ld on host %s (%s, since %s)", pid, host, cmd,
+			     "state is locked by pid %s on host %s (%s, since %s)", pid, host, cmd,
 			     since);
 		free(hint);
 	}

@@ -12,7 +12,8 @@ static int fuzz_yaml(const uint8_t *data, size_t size)
 	wsr_resource_set desired = {0};
 	wsr_diag diag;
 	wsr_diag_init(&diag);
-	if (wsr_spec_files_add(&files, "specs/fuzz.yaml", data ? (const char *)data : "", size) == 0)
+	if (wsr_spec_files_add(&files, "specs/fuzz.yaml", data ? (const char *)data : "", size) ==
+	    0)
 		(void)wsr_load_files(&files, NULL, &desired, &diag);
 	wsr_resource_set_free(&desired);
 	wsr_spec_files_free(&files);

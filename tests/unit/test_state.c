@@ -740,6 +740,17 @@ static void test_lock_held_by_another_process_names_it(void **ctx)
 	free(want);
 	wsr_diag_free(&d);
 
+	/* the lock file is anyone's to write: a pid that is no pid is "?" */
+	char *lockfile = wsr_strdupf("%s.lock", f->path);
+	FILE *lf = fopen(lockfile, "w"); /* same file, the holder's flock stays */
+	assert_non_null(lf);
+	fputs("{\"pid\":1e30,\"host\":\"h\",\"command\":\"wsr apply\",\"since\":\"s\"}\n", lf);
+	fclose(lf);
+	free(lockfile);
+	assert_int_equal(b->ops->lock(b, "wsr plan", &d), WSR_ELOCKED);
+	assert_true(diag_has(&d, "state is locked by pid ? on host h (wsr apply, since s)"));
+	wsr_diag_free(&d);
+
 	/* a write without the lock waits for nobody: it is refused too */
 	wsr_state *s = wsr_state_new();
 	assert_int_equal(b->ops->write(b, s, &d), WSR_ELOCKED);
