@@ -13,6 +13,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/utf8.h"
 
 void wsr_diag_init(wsr_diag *d)
 {
@@ -148,34 +149,6 @@ void wsr_diag_sort(wsr_diag *d)
 	}
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0: no
- * overlongs, surrogates or code points past U+10FFFF. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf; /* range of the second byte */
-	size_t len = c < 0x80		      ? 1
-		     : c >= 0xc2 && c <= 0xdf ? 2
-		     : c >= 0xe0 && c <= 0xef ? 3
-		     : c >= 0xf0 && c <= 0xf4 ? 4
-					      : 0;
-	if (len < 2)
-		return len;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* 1 when the character of k bytes at s is safe to print as it is. */
 static int shown_raw(const unsigned char *s, size_t k)
 {
@@ -194,7 +167,7 @@ const char *wsr_diag_short(char *buf, size_t size, const char *str)
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strlen(str), i = 0, j = 0;
 	while (i < n) {
-		size_t k = utf8_len(s + i, n - i), step = k ? k : 1;
+		size_t k = wsr_utf8_len(s + i, n - i), step = k ? k : 1;
 		if (i + step > WSR_DIAG_ADDRESS_SHOW)
 			break;
 		int raw = shown_raw(s + i, k);

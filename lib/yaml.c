@@ -23,6 +23,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/hmap.h"
+#include "lib/utf8.h"
 
 /* A map switches from a linear duplicate-key scan to a hash index here. */
 #define DUP_SCAN_MAX 8
@@ -64,56 +65,6 @@ static size_t sat_add(size_t a, size_t b)
 
 /* ---- UTF-8 ---------------------------------------------------------- */
 
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 when invalid.
- * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t len;
-	unsigned min;
-	if (c < 0x80)
-		return c ? 1 : 0;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	unsigned cp = c & (0x7F >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-int wsr_utf8_check(const char *s, size_t len, int *line, int *col)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int l = 1, c = 1;
-	for (size_t i = 0; i < len;) {
-		size_t k = utf8_seq(p + i, len - i);
-		if (!k) {
-			*line = l;
-			*col = c;
-			return WSR_EINVAL;
-		}
-		if (p[i] == '\n')
-			l++, c = 1;
-		else
-			c++;
-		i += k;
-	}
-	return 0;
-}
-
 /* Byte offset of 0-based line:column (columns count characters, as
  * libyaml's marks do), or len when past the end. */
 static size_t offset_of(const char *text, size_t len, size_t line, size_t col)
@@ -123,7 +74,7 @@ static size_t offset_of(const char *text, size_t len, size_t line, size_t col)
 		if (text[i++] == '\n')
 			line--;
 	while (col > 0 && i < len && text[i] != '\n') {
-		size_t k = utf8_seq((const unsigned char *)text + i, len - i);
+		size_t k = wsr_utf8_len((const unsigned char *)text + i, len - i);
 		i += k ? k : 1;
 		col--;
 	}

@@ -66,8 +66,4 @@ wsr_pos wsr_node_pos(const wsr_node *n);
 /* Plain-scalar typing as YAML 1.2's core schema does it: null (~, null, ""),
  * true/false, integers, floats; quoted scalars are strings. */
 cJSON *wsr_node_to_json(const wsr_node *n);
-
-/* Checks that len bytes are valid UTF-8 with no NUL; on failure returns
- * WSR_EINVAL and the 1-based line and column of the first bad byte. */
-int wsr_utf8_check(const char *s, size_t len, int *line, int *col);
 #endif

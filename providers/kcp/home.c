@@ -11,44 +11,10 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/utf8.h"
 
 /* How many bytes of a user name an error message shows. */
 #define SHOWN_MAX 40
-
-/* Length of the UTF-8 sequence at s (n bytes left), or 0 when the byte at s
- * does not start a well-formed one. Same acceptance as Go's
- * utf8.DecodeRune, which kcp's regexp uses: no overlongs, surrogates or
- * code points past U+10FFFF; a bad sequence counts as one byte. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
 
 /* A user name or prefix for a message: at most SHOWN_MAX bytes, whole UTF-8
  * characters only, control and invalid bytes as \xNN. */
@@ -58,7 +24,7 @@ static void show(wsr_buf *b, const char *user)
 	size_t n = strlen(user), i = 0;
 	wsr_buf_putc(b, '"');
 	while (i < n && i < SHOWN_MAX) {
-		size_t k = utf8_len(s + i, n - i);
+		size_t k = wsr_utf8_len(s + i, n - i);
 		if (k == 1 && (s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' || s[i] == '\\'))
 			k = 0;
 		if (k)
@@ -179,7 +145,7 @@ static void sanitize(wsr_buf *b, const char *user, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)user;
 	for (size_t i = 0; i < n;) {
-		size_t k = utf8_len(s + i, n - i);
+		size_t k = wsr_utf8_len(s + i, n - i);
 		char c = (char)s[i];
 		int keep = k == 1 && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
 		/* leading characters up to '9' go; after the replacement that is

@@ -15,6 +15,7 @@
 #include "lib/json.h"
 #include "lib/net.h"
 #include "lib/yaml.h"
+#include "lib/utf8.h"
 
 static void test_hmap_many_and_tombstones(void **st)
 {

@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/yaml.h"
+#include "lib/utf8.h"
 
 typedef struct parsed {
 	wsr_yaml_file f;
