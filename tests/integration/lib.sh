@@ -66,6 +66,31 @@ EOC
 
 # run CMD...: runs a command, keeping stdout in $T/stdout, stderr in
 # $T/stderr and the exit status in RC. Never fails by itself.
+# use_kcp DIR [TOKEN] [HOME]: wsr.yaml and a kubeconfig pointing the kcp
+# provider at the emulator (SIM_URL) as TOKEN (default the admin's). HOME is
+# the providers.kcp.home block, default {style: buckets} (the test seed's
+# homes); "" leaves it out, so the provider's default applies.
+use_kcp() {
+	mkdir -p "$1"
+	cat >"$1/kcp.kubeconfig" <<EOC
+apiVersion: v1
+kind: Config
+clusters:
+- name: sim
+  cluster: {server: "$SIM_URL/clusters/root"}
+users:
+- name: me
+  user: {token: "${2:-kcp-admin-token}"}
+contexts:
+- name: sim
+  context: {cluster: sim, user: me}
+current-context: sim
+EOC
+	home=${3-"{style: buckets}"}
+	printf 'apiVersion: wsr.dev/v1\nkind: Config\nproviders:\n  kcp: {endpoint: kubeconfig, kubeconfig: kcp.kubeconfig%s}\n' \
+		"${home:+, home: $home}" >"$1/wsr.yaml"
+}
+
 run() {
 	"$@" >"$T/stdout" 2>"$T/stderr"
 	RC=$?

@@ -159,22 +159,8 @@ users:
   - {name: bob, token: bob-token}
 EOC
 	sim_start "$T/seed.yaml" kcp || return 1
-	mkdir -p specs
-	cat >specs/kcp.kubeconfig <<EOC
-apiVersion: v1
-kind: Config
-clusters:
-- name: sim
-  cluster: {server: "$SIM_URL/clusters/root"}
-users:
-- name: me
-  user: {token: "${1:-kcp-admin-token}"}
-contexts:
-- name: sim
-  context: {cluster: sim, user: me}
-current-context: sim
-EOC
-	printf 'apiVersion: wsr.dev/v1\nkind: Config\nproviders:\n  kcp: {endpoint: kubeconfig, kubeconfig: kcp.kubeconfig}\n' >specs/wsr.yaml
+	# no home block: the provider's default style
+	use_kcp specs "${1:-kcp-admin-token}" ""
 }
 
 home() { printf 'apiVersion: kcp.wsr.dev/v1\nkind: HomeWorkspace\nmetadata: {name: "%s"}\n' "$1" >"specs/$2.yaml"; }

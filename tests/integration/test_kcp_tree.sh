@@ -10,32 +10,6 @@
 # type that initializes for 1.5 s, a `restricted` type only acme-admins use).
 kcp_start() { sim_start "$FIXTURES/kcp-seed.yaml" kcp; }
 
-# use_kcp DIR [TOKEN] [HOME]: wsr.yaml and a kubeconfig for the emulator;
-# HOME is the providers.kcp.home block (the test seed's homes are buckets).
-use_kcp() {
-	mkdir -p "$1"
-	cat >"$1/kcp.kubeconfig" <<EOC
-apiVersion: v1
-kind: Config
-clusters:
-- name: sim
-  cluster: {server: "$SIM_URL/clusters/root"}
-users:
-- name: me
-  user: {token: "${2:-kcp-admin-token}"}
-contexts:
-- name: sim
-  context: {cluster: sim, user: me}
-current-context: sim
-EOC
-	cat >"$1/wsr.yaml" <<EOC
-apiVersion: wsr.dev/v1
-kind: Config
-providers:
-  kcp: {endpoint: kubeconfig, kubeconfig: kcp.kubeconfig, home: ${3:-"{style: buckets}"}}
-EOC
-}
-
 # kws DIR FILE NAME PARENT TYPE: a Workspace spec.
 kws() {
 	mkdir -p "$1"
