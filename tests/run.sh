@@ -3,10 +3,14 @@
 # Prints one line per failing group, and ends with "N passed, N failed".
 # WSR_BIN: folder with wsr and wsr-sim; WSR_UNIT: folder with unit binaries.
 # TESTS=pattern runs only the groups whose name contains pattern.
+# A group that runs longer than GROUP_TIMEOUT seconds (default 600) is
+# killed with every process it started (timeout(1) signals its process
+# group) and counted as failed: a hang fails the suite, it never stalls it.
 set -u
 : "${WSR_BIN:?set WSR_BIN}" "${WSR_UNIT:?set WSR_UNIT}"
 here=$(cd "$(dirname "$0")" && pwd)
 export WSR_BIN
+limit=${GROUP_TIMEOUT:-600}
 passed=0
 failed=0
 log=$(mktemp -d)
@@ -18,8 +22,9 @@ for t in "$WSR_UNIT"/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	want "$name" || continue
-	"$t" >"$log/out" 2>&1
+	timeout -k 10 "$limit" "$t" >"$log/out" 2>&1
 	rc=$?
+	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || echo "(timed out after ${limit}s, or killed)" >>"$log/out"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/out" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/out" | tail -n 1)
 	p=${p:-0}
@@ -40,8 +45,9 @@ for s in "$here"/integration/test_*.sh; do
 	name=$(basename "$s" .sh)
 	want "$name" || continue
 	start=$(date +%s)
-	sh "$s" >"$log/out" 2>&1
+	timeout -k 10 "$limit" sh "$s" >"$log/out" 2>&1
 	rc=$?
+	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || echo "FAIL (timed out after ${limit}s, or killed: the test after the last PASS did not finish)" >>"$log/out"
 	p=$(grep -c '^PASS ' "$log/out")
 	f=$(grep -c '^FAIL ' "$log/out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi

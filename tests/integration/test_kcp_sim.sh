@@ -208,13 +208,17 @@ t_delete_and_the_body_limit() {
 	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
 		-H "Content-Type: $CT" --data-binary @"$T/big" "$SIM_URL$WS")
 	expect_status 413 RequestEntityTooLarge
-	# a 1 MiB path (too long for curl's command line, so bash writes the
-	# request): libmicrohttpd's own 414, and the server goes on
+	# a 64 KiB request line, twice libmicrohttpd's connection buffer: its
+	# own 414, and the server goes on. bash writes the request; the server
+	# may answer and close before the write ends, so a failed write is not
+	# a failure (the line is small enough to sit in the socket buffers,
+	# where the 414 is still read)
 	port=${SIM_URL##*:}
-	bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1
+	bash -c 'trap "" PIPE
+		exec 3<>/dev/tcp/127.0.0.1/$1 || exit 1
 		printf "GET /clusters/root:%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" \
-			"$(head -c 1048576 /dev/zero | tr "\0" a)" >&3
-		head -n 1 <&3' sh "$port" >"$T/stdout" || fail "bash could not send the request"
+			"$(head -c 65536 /dev/zero | tr "\0" a)" >&3 2>/dev/null
+		head -n 1 <&3' sh "$port" >"$T/stdout" || fail "bash could not connect"
 	expect_out '414'
 	api GET "/clusters/root:$(head -c 3000 /dev/zero | tr '\0' a)/apis"
 	expect_status 404 NotFound

@@ -26,7 +26,7 @@ watch_start() {
 
 # status_is FILTER: jq FILTER over GET /status is true.
 status_is() {
-	curl -s "$WATCH_URL/status" | jq -e "$1" >/dev/null 2>&1
+	curl -s -m 30 "$WATCH_URL/status" | jq -e "$1" >/dev/null 2>&1
 }
 
 # within SECONDS CMD...: runs CMD every 20 ms until it succeeds; fails the
@@ -48,7 +48,7 @@ within() {
 # reconciles: the number of reconciles the daemon has finished (0 before
 # the first status).
 reconciles() {
-	curl -s "$WATCH_URL/status" | jq -r '.reconcile.count' 2>/dev/null || echo 0
+	curl -s -m 30 "$WATCH_URL/status" | jq -r '.reconcile.count' 2>/dev/null || echo 0
 }
 
 # reconciled N: at least N reconciles have finished (for `within`, which
@@ -59,12 +59,20 @@ reconciled() {
 
 # ws_state ADDRESS: the workspace's state in /status.
 ws_state() {
-	curl -s "$WATCH_URL/status" | jq -r --arg a "$1" '.workspaces[] | select(.address == $a) | .state'
+	curl -s -m 30 "$WATCH_URL/status" | jq -r --arg a "$1" '.workspaces[] | select(.address == $a) | .state'
 }
 
 # stop_watch: SIGTERM, then wait; sets RC to the daemon's exit status.
+# A daemon still running 60 s after SIGTERM is killed and the test fails.
 stop_watch() {
 	kill -TERM "$WATCH_PID"
+	(
+		sleep 60
+		kill -9 "$WATCH_PID" 2>/dev/null
+	) &
+	dog=$!
 	wait "$WATCH_PID"
 	RC=$?
+	kill "$dog" 2>/dev/null
+	[ "$RC" -ne 137 ] || fail "wsr watch did not stop within 60 s of SIGTERM"
 }
