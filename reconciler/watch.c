@@ -4,7 +4,6 @@
  * apply`. Events and the status document are watch_report.c. */
 #include "reconciler/watch.h"
 
-#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -68,26 +67,6 @@ typedef struct watch {
 	size_t secret_len;
 } watch;
 
-int wsr_watch_duration(int64_t *ms, const char *s)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = s ? strtoll(s, &end, 10) : -1;
-	if (!s || end == s || v < 0 || errno || v > 999999999LL)
-		return WSR_EINVAL;
-	if (strcmp(end, "ms") == 0)
-		*ms = v;
-	else if (strcmp(end, "s") == 0)
-		*ms = v * 1000;
-	else if (strcmp(end, "m") == 0)
-		*ms = v * 60000;
-	else if (strcmp(end, "h") == 0)
-		*ms = v * 3600000;
-	else
-		return WSR_EINVAL;
-	return 0;
-}
-
 /* ---- configuration ---------------------------------------------------- */
 
 static int load_config(wsr_config **out, const wsr_watch_opts *o, wsr_diag *diag)
@@ -103,9 +82,9 @@ static int take_config(watch *w, wsr_config *cfg, wsr_diag *diag)
 {
 	const cJSON *wb = cfg->watch;
 	int64_t interval = 0, initial = 0, max = 0;
-	if (wsr_watch_duration(&interval, wsr_json_str(wb, "interval")) ||
-	    wsr_watch_duration(&initial, wsr_json_str(wsr_json_path(wb, "backoff"), "initial")) ||
-	    wsr_watch_duration(&max, wsr_json_str(wsr_json_path(wb, "backoff"), "max")) ||
+	if (wsr_clock_duration(&interval, wsr_json_str(wb, "interval")) ||
+	    wsr_clock_duration(&initial, wsr_json_str(wsr_json_path(wb, "backoff"), "initial")) ||
+	    wsr_clock_duration(&max, wsr_json_str(wsr_json_path(wb, "backoff"), "max")) ||
 	    interval <= 0 || initial <= 0 || max < initial) {
 		wsr_pos pos = {cfg->file, 0, 0};
 		wsr_diag_add(diag, WSR_SEV_ERROR, cfg->file ? &pos : NULL, NULL, NULL,

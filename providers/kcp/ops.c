@@ -204,9 +204,13 @@ static int home_get(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	free(hdr);
 	if (rc) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, err, NULL,
-			     "cannot reach the kcp server at %s", p->endpoint);
+			     rc == WSR_ELIMIT
+				 ? "the kcp server at %s sent a response that is too large"
+			     : rc == WSR_ETIMEOUT ? "the kcp server at %s did not answer in time"
+						  : "cannot reach the kcp server at %s",
+			     p->endpoint);
 		free(err);
-		return rc == WSR_ELIMIT ? rc : WSR_EHTTP;
+		return rc == WSR_ELIMIT || rc == WSR_ETIMEOUT ? rc : WSR_EHTTP;
 	}
 	if (resp.len)
 		wsr_json_parse(&json, resp.body, resp.len, &why);

@@ -91,6 +91,10 @@ static int lb_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	o.ca_file = wsr_json_str(config, "caFile");
 	o.max_response = LB_MAX_RESPONSE;
 	char *err = NULL;
+	if (wsr_provider_http_limits(&o, config, "providers.loopback", diag)) {
+		wsr_loopback_provider.close(p);
+		return WSR_EINVAL;
+	}
 	rc = p->endpoint ? wsr_http_new(&p->http, &o, &err) : WSR_ENOMEM;
 	if (rc) {
 		if (err)

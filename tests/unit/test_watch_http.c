@@ -217,11 +217,11 @@ static void test_readyz_and_status_follow_publish(void **st)
 	wsr_watch_http_publish(f->h, s1, 0, "source unreachable: connection refused");
 	expect(f, "/readyz", 503, "not ready: source unreachable: connection refused\n");
 	expect(f, "/status", 200, s1);
-	long status;
+	wsr_http_answer ans;
 	cJSON *j = NULL;
 	char *err = NULL;
 	assert_int_equal(
-	    wsr_http_request_json(f->client, &status, &j, "GET", "/status", NULL, NULL, &err), 0);
+	    wsr_http_request_json(f->client, &ans, &j, "GET", "/status", NULL, NULL, &err), 0);
 	assert_string_equal(cJSON_GetObjectItem(j, "format")->valuestring, "wsr.status/v1");
 	cJSON_Delete(j);
 	assert_string_equal(raw(f, "GET", "/status", 0).type, "application/json");

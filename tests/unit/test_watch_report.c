@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "reconciler/watch.h"
 #include "reconciler/watch_report.h"
@@ -18,19 +19,19 @@ static void durations(void **state)
 {
 	(void)state;
 	int64_t ms = -1;
-	assert_int_equal(wsr_watch_duration(&ms, "250ms"), 0);
+	assert_int_equal(wsr_clock_duration(&ms, "250ms"), 0);
 	assert_int_equal(ms, 250);
-	assert_int_equal(wsr_watch_duration(&ms, "30s"), 0);
+	assert_int_equal(wsr_clock_duration(&ms, "30s"), 0);
 	assert_int_equal(ms, 30000);
-	assert_int_equal(wsr_watch_duration(&ms, "5m"), 0);
+	assert_int_equal(wsr_clock_duration(&ms, "5m"), 0);
 	assert_int_equal(ms, 300000);
-	assert_int_equal(wsr_watch_duration(&ms, "999999999h"), 0);
+	assert_int_equal(wsr_clock_duration(&ms, "999999999h"), 0);
 	assert_int_equal(ms, 999999999LL * 3600000);
-	const char *bad[] = {"",    "5",    "m",	   "-1s", "1.5s",
-			     "5 m", "5min", "1000000000s", "1sx", NULL};
+	const char *bad[] = {"",    "5",   "m",	  "-1s", "1.5s",  "5 m", "5min", "1000000000s",
+			     "1sx", "+5s", " 5s", "-0s", "0x10s", NULL};
 	for (int i = 0; bad[i]; i++)
-		assert_int_equal(wsr_watch_duration(&ms, bad[i]), WSR_EINVAL);
-	assert_int_equal(wsr_watch_duration(&ms, NULL), WSR_EINVAL);
+		assert_int_equal(wsr_clock_duration(&ms, bad[i]), WSR_EINVAL);
+	assert_int_equal(wsr_clock_duration(&ms, NULL), WSR_EINVAL);
 }
 
 /* A plan item changing address with one update. */
