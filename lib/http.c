@@ -597,21 +597,36 @@ static int64_t attempt_ms(const wsr_http *h, int64_t start, int64_t now, bound *
 	return ms;
 }
 
+/* A wait for people: "250 ms" below a second, "1.5 s" above. */
+typedef struct span {
+	char s[32];
+} span;
+
+static span spell(int64_t ms)
+{
+	span out;
+	if (ms < 1000)
+		snprintf(out.s, sizeof(out.s), "%lld ms", (long long)(ms < 0 ? 0 : ms));
+	else
+		snprintf(out.s, sizeof(out.s), "%.1f s", (double)ms / 1000);
+	return out;
+}
+
 /* Why an attempt that ran out of time ended, naming what to raise. */
 static char *timed_out(const wsr_http *h, CURL *c, bound by, int64_t ms)
 {
 	curl_off_t connected = 0;
 	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
 	if (connected == 0 && ms > h->connect_timeout_ms)
-		return wsr_strdupf("no connection within %.1f s (%sconnectTimeout)",
-				   (double)h->connect_timeout_ms / 1000, h->limits_hint);
+		return wsr_strdupf("no connection within %s (%sconnectTimeout)",
+				   spell(h->connect_timeout_ms).s, h->limits_hint);
 	if (by == BY_DEADLINE)
 		return wsr_strdupf("no answer before the run's deadline (%s)", h->deadline_hint);
 	if (by == BY_BUDGET)
-		return wsr_strdupf("no answer within the %.1f s left of %sretryBudget",
-				   (double)ms / 1000, h->limits_hint);
-	return wsr_strdupf("no answer within %.1f s (%srequestTimeout)",
-			   (double)h->timeout_ms / 1000, h->limits_hint);
+		return wsr_strdupf("no answer within the %s left of %sretryBudget", spell(ms).s,
+				   h->limits_hint);
+	return wsr_strdupf("no answer within %s (%srequestTimeout)", spell(h->timeout_ms).s,
+			   h->limits_hint);
 }
 
 /* libcurl's own refusal of a header line longer than it buffers (100 KiB):
@@ -636,9 +651,8 @@ static char *failure(const wsr_http *h, const char *method, const char *url, con
 	else if (spent == BY_DEADLINE)
 		snprintf(tail, sizeof(tail), "; no more retries: the run's deadline (%s) is near",
 			 h->deadline_hint);
-	return wsr_strdupf("%s %s: %s (%d attempt%s over %.1f s%s)", method, url, why,
-			   resp->attempts, resp->attempts == 1 ? "" : "s",
-			   (double)resp->elapsed_ms / 1000, tail);
+	return wsr_strdupf("%s %s: %s (%d attempt%s over %s%s)", method, url, why, resp->attempts,
+			   resp->attempts == 1 ? "" : "s", spell(resp->elapsed_ms).s, tail);
 }
 
 static int answer(wsr_http_resp *resp, CURL *c, sink *s)
@@ -788,9 +802,8 @@ int wsr_http_exhausted(const wsr_http_answer *ans)
 
 char *wsr_http_gave_up(const wsr_http_answer *ans)
 {
-	return wsr_strdupf("answered %ld after %d attempt%s over %.1f s", ans->status,
-			   ans->attempts, ans->attempts == 1 ? "" : "s",
-			   (double)ans->elapsed_ms / 1000);
+	return wsr_strdupf("answered %ld after %d attempt%s over %s", ans->status, ans->attempts,
+			   ans->attempts == 1 ? "" : "s", spell(ans->elapsed_ms).s);
 }
 
 void wsr_http_resp_free(wsr_http_resp *r)

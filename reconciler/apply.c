@@ -55,9 +55,17 @@ static void wait_briefly(ctx *c)
 	pthread_cond_timedwait(&c->cv, &c->mu, &ts);
 }
 
+static int past_deadline(const ctx *c)
+{
+	return c->o->deadline_ms && wsr_clock_mono_ms() >= c->o->deadline_ms;
+}
+
+/* level 1: start nothing new; level 2: stop waiting for what runs. The
+ * deadline is both, like a second SIGINT. */
 static int stopping(const ctx *c, int level)
 {
-	return (c->o->stop && *c->o->stop >= level) || (level == 1 && c->write_failed);
+	return (c->o->stop && *c->o->stop >= level) || (level == 1 && c->write_failed) ||
+	       past_deadline(c);
 }
 
 static void progress(const ctx *c, const char *fmt, const char *address, const char *what,
@@ -150,9 +158,11 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 	int64_t deadline = wsr_clock_mono_ms() + (int64_t)ep->timeout_s * 1000;
 	int interval = c->o->poll_min_ms > 0 ? c->o->poll_min_ms : 100;
 	int maxi = c->o->poll_max_ms > 0 ? c->o->poll_max_ms : 2000;
-	for (;;) {
+	for (int first = 1;; first = 0) {
 		int done = 0;
-		rc = ep->ops->poll(ep->p, op, &done, result, c->diag);
+		/* at the deadline a poll could not be answered: stop waiting first */
+		rc = !first && past_deadline(c) ? 0
+						: ep->ops->poll(ep->p, op, &done, result, c->diag);
 		if (rc || done)
 			break;
 		if (*result) { /* one step of several finished: record it now */
@@ -165,7 +175,11 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 			rc = WSR_EINTR;
 			wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, ch->address, NULL,
 				     "the next plan finds its outcome on the platform",
-				     "stopped waiting for %s", wsr_action_name(a));
+				     "stopped waiting for %s%s%s%s", wsr_action_name(a),
+				     past_deadline(c) ? " at the deadline (" : "",
+				     past_deadline(c) && c->o->deadline_hint ? c->o->deadline_hint
+									     : "",
+				     past_deadline(c) ? ")" : "");
 			break;
 		}
 		if (wsr_clock_mono_ms() > deadline) {
@@ -488,6 +502,7 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 		}
 	c.res.skipped -= c.res.succeeded + c.res.failed;
 	c.res.interrupted = opts->stop && *opts->stop;
+	c.res.timed_out = past_deadline(&c) && (c.res.skipped || c.res.failed);
 	*res = c.res;
 	pthread_mutex_destroy(&c.mu);
 	pthread_cond_destroy(&c.cv);
@@ -498,5 +513,7 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 		return WSR_EAPI;
 	if (c.res.interrupted)
 		return WSR_EINTR;
+	if (c.res.timed_out && c.res.skipped)
+		return WSR_ETIMEOUT;
 	return 0;
 }

@@ -26,6 +26,8 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/http.h"
+#include "lib/json.h"
+#include "providers/provider.h"
 
 /* Slack allowed above a bound: curl's timers and a loaded 2-core machine. */
 #define MARGIN_MS 700
@@ -199,8 +201,8 @@ static void test_hung_server_request_timeout(void **state)
 	char *err = NULL;
 	assert_within(get(&l, WSR_ETIMEOUT, &r, &err), 600);
 	assert_has(err, "GET http://127.0.0.1:");
-	assert_has(err, "no answer within 0.6 s (providers.test.requestTimeout)");
-	assert_has(err, "1 attempt over 0.");
+	assert_has(err, "no answer within 600 ms (providers.test.requestTimeout)");
+	assert_has(err, "(1 attempt over ");
 	assert_int_equal(raw.requests, 1);
 	free(err);
 }
@@ -287,7 +289,7 @@ static void test_connect_timeout_is_separate(void **state)
 	wsr_http_resp r;
 	char *err = NULL;
 	assert_within(get(&l, WSR_ETIMEOUT, &r, &err), 500);
-	assert_has(err, "no connection within 0.5 s (providers.test.connectTimeout)");
+	assert_has(err, "no connection within 500 ms (providers.test.connectTimeout)");
 	free(err);
 	for (int i = 0; i < 4; i++)
 		close(fill[i]);
@@ -376,7 +378,7 @@ static void test_exhausted_5xx_says_attempts(void **state)
 	assert_int_equal(ans.attempts, 3);
 	assert_true(wsr_http_exhausted(&ans));
 	char *said = wsr_http_gave_up(&ans);
-	assert_has(said, "answered 503 after 3 attempts over 0.");
+	assert_has(said, "answered 503 after 3 attempts over ");
 	free(said);
 	cJSON_Delete(json);
 	wsr_http_free(h);
@@ -385,6 +387,62 @@ static void test_exhausted_5xx_says_attempts(void **state)
 	assert_false(wsr_http_exhausted(&ans));
 	ans = (wsr_http_answer){404, 3, 0};
 	assert_false(wsr_http_exhausted(&ans));
+}
+
+/* The providers' reader of the limits: each duration from 1 ms to
+ * WSR_HTTP_MAX_WAIT_MS, the boundaries included, anything else an error
+ * naming the key; absent keys keep lib/http's defaults. */
+static int read_limit(const char *key, const char *value, long *got)
+{
+	cJSON *config = cJSON_CreateObject();
+	if (value)
+		cJSON_AddStringToObject(config, key, value);
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	wsr_diag d = WSR_DIAG_INIT;
+	int rc = wsr_provider_http_limits(&o, config, "providers.test", &d);
+	*got = strcmp(key, "connectTimeout") == 0   ? o.connect_timeout_ms
+	       : strcmp(key, "requestTimeout") == 0 ? o.timeout_ms
+						    : o.retry_budget_ms;
+	if (rc) {
+		assert_int_equal(d.n, 1);
+		assert_has(d.v[0].summary, "providers.test: ");
+		assert_has(d.v[0].summary, key);
+		assert_has(d.v[0].summary, "is not a duration from 1ms to 60m");
+	}
+	wsr_diag_free(&d);
+	cJSON_Delete(config);
+	return rc;
+}
+
+static void test_provider_limits_boundaries(void **state)
+{
+	(void)state;
+	static const char *const keys[] = {"connectTimeout", "requestTimeout", "retryBudget"};
+	for (size_t i = 0; i < 3; i++) {
+		long ms;
+		assert_int_equal(read_limit(keys[i], "1ms", &ms), 0);
+		assert_int_equal(ms, 1);
+		assert_int_equal(read_limit(keys[i], "60m", &ms), 0);
+		assert_int_equal(ms, WSR_HTTP_MAX_WAIT_MS);
+		assert_int_equal(read_limit(keys[i], "3600000ms", &ms), 0);
+		assert_int_equal(read_limit(keys[i], "3600001ms", &ms), WSR_EINVAL);
+		assert_int_equal(read_limit(keys[i], "0ms", &ms), WSR_EINVAL);
+		assert_int_equal(read_limit(keys[i], "2h", &ms), WSR_EINVAL);
+		assert_int_equal(read_limit(keys[i], "fast", &ms), WSR_EINVAL);
+		assert_int_equal(read_limit(keys[i], NULL, &ms), 0);
+		assert_int_equal(ms, 0); /* absent: lib/http's default applies */
+	}
+	/* the run's deadline, as the engine adds it */
+	cJSON *config = cJSON_CreateObject();
+	cJSON_AddNumberToObject(config, "deadlineMs", 123456);
+	cJSON_AddStringToObject(config, "deadlineHint", "--timeout 2s");
+	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(wsr_provider_http_limits(&o, config, "providers.test", &d), 0);
+	assert_int_equal(o.deadline_ms, 123456);
+	assert_string_equal(o.deadline_hint, "--timeout 2s");
+	assert_string_equal(o.limits_hint, "providers.test");
+	cJSON_Delete(config);
 }
 
 int main(void)
@@ -400,6 +458,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_header_limit_boundary, teardown),
 	    cmocka_unit_test_teardown(test_giant_header_line_is_too_large, teardown),
 	    cmocka_unit_test_teardown(test_exhausted_5xx_says_attempts, teardown),
+	    cmocka_unit_test(test_provider_limits_boundaries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
