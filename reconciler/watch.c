@@ -164,6 +164,14 @@ static int open_source(watch *w, wsr_diag *diag)
 		return wsr_dir_watch_open(&w->dw, w->o->dir ? w->o->dir : ".", diag);
 	}
 	const cJSON *g = wsr_json_path(w->cfg->watch, "git");
+	int64_t timeout_ms = 0;
+	if (wsr_clock_duration(&timeout_ms, wsr_json_str(g, "timeout")) || timeout_ms < 1000 ||
+	    timeout_ms > (int64_t)WSR_GIT_MAX_TIMEOUT_S * 1000) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, "e.g. timeout: 2m",
+			     "watch.git.timeout is not a duration from 1s to %dm",
+			     WSR_GIT_MAX_TIMEOUT_S / 60);
+		return WSR_EINVAL;
+	}
 	char *cache = wsr_config_path(w->cfg, wsr_json_str(g, "cacheDir"));
 	char *key = wsr_config_path(w->cfg, wsr_json_str(g, "sshKeyFile"));
 	char *token = git_token(w->cfg, diag);
@@ -174,7 +182,7 @@ static int open_source(watch *w, wsr_diag *diag)
 			   .token = token,
 			   .username = wsr_json_str(g, "username"),
 			   .ssh_key = key,
-			   .timeout_s = 60};
+			   .timeout_s = (int)((timeout_ms + 999) / 1000)};
 	int rc = cache ? wsr_git_open(&w->git, &go, diag) : WSR_ENOMEM;
 	if (token)
 		memset(token, 0, strlen(token));

@@ -220,4 +220,22 @@ t_huge_headers_are_too_large_not_retried() {
 	[ "$(cat "$T/requests")" = 1 ] || fail "asked $(cat "$T/requests") times"
 }
 
+# A Git server that accepts and never answers: `wsr watch --git` gives up
+# at watch.git.timeout, naming it (libgit2 1.5 alone would wait forever).
+t_hung_git_server_bounded_by_watch_git_timeout() {
+	listener hang
+	mkdir cfg
+	printf 'apiVersion: wsr.dev/v1\nkind: Config\nwatch:\n  listen: "off"\n  git: {timeout: 2s}\n' >cfg/wsr.yaml
+	timed "$WSR" watch --git "git://127.0.0.1:$PORT/repo.git" --config cfg/wsr.yaml --once
+	expect_rc 1
+	within 2000 2000
+	expect_err "cannot clone git://127.0.0.1:$PORT/repo.git"
+	expect_err "did not finish within the fetch's time limit"
+	expect_err "raise watch.git.timeout"
+	printf 'apiVersion: wsr.dev/v1\nkind: Config\nwatch:\n  listen: "off"\n  git: {timeout: 61m}\n' >cfg/wsr.yaml
+	run "$WSR" watch --git "git://127.0.0.1:$PORT/repo.git" --config cfg/wsr.yaml --once
+	expect_rc 1
+	expect_err "watch.git.timeout is not a duration from 1s to 60m"
+}
+
 run_tests
