@@ -103,7 +103,8 @@ static int set_blocking(int fd)
  * a bound ended the wait (the error is set; try no further). */
 static int connect_one(tcp *t, const struct addrinfo *a)
 {
-	int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+	int fd =
+	    socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
 	if (fd < 0)
 		return -1;
 	t->fd = fd;

@@ -95,6 +95,8 @@ t_a_failed_parent_leaves_its_children_unstarted() {
 	expect_rc 1
 	expect_err "kcp/root:lab:bench: warning: not started: kcp/root:lab did not finish"
 	expect_out "0 succeeded, 1 failed, 1 not started"
+	# a 500 that retries did not get past says how hard wsr tried
+	expect_err "answered 500 after 6 attempts over "
 }
 
 t_use_permission_refused_on_plan() {
