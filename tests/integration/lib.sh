@@ -64,6 +64,16 @@ EOC
 	export LOOPBACK_API_KEY
 }
 
+# many DIR N: N baremetal workspace specs of acme (w001...) in DIR/many.yaml.
+many() {
+	mkdir -p "$1"
+	i=1
+	while [ "$i" -le "$2" ]; do
+		printf -- '---\napiVersion: loopback.wsr.dev/v1\nkind: Workspace\nmetadata: {name: w%03d}\nspec: {organization: acme, project: sandbox, type: baremetal}\n' "$i"
+		i=$((i + 1))
+	done >"$1/many.yaml"
+}
+
 # run CMD...: runs a command, keeping stdout in $T/stdout, stderr in
 # $T/stderr and the exit status in RC. Never fails by itself.
 # use_kcp DIR [TOKEN] [HOME]: wsr.yaml and a kubeconfig pointing the kcp

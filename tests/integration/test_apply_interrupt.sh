@@ -3,16 +3,6 @@
 # state lock, and the embedded platform when no account is configured.
 . "$(dirname "$0")/lib.sh"
 
-# many DIR N: N baremetal workspace specs in one multi-document file.
-many() {
-	mkdir -p "$1"
-	i=1
-	while [ "$i" -le "$2" ]; do
-		printf -- '---\napiVersion: loopback.wsr.dev/v1\nkind: Workspace\nmetadata: {name: w%03d}\nspec: {organization: acme, project: sandbox, type: baremetal}\n' "$i"
-		i=$((i + 1))
-	done >"$1/many.yaml"
-}
-
 count_platform() {
 	n=0
 	cursor=""

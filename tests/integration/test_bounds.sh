@@ -49,16 +49,6 @@ EOF
 	[ -n "$PORT" ] || fail "the listener did not start: $(cat listener.err)"
 }
 
-# spec DIR [N]: N (default 1) baremetal workspaces of acme.
-spec() {
-	mkdir -p "$1"
-	i=1
-	while [ "$i" -le "${2:-1}" ]; do
-		printf -- '---\napiVersion: loopback.wsr.dev/v1\nkind: Workspace\nmetadata: {name: w%03d}\nspec: {organization: acme, project: sandbox, type: baremetal}\n' "$i"
-		i=$((i + 1))
-	done >"$1/ws.yaml"
-}
-
 # config DIR EXTRA: wsr.yaml pointing loopback at SIM_URL, EXTRA added to its block.
 config() {
 	mkdir -p "$1"
@@ -86,7 +76,7 @@ within() {
 t_hung_platform_plan_stops_at_timeout() {
 	listener hang
 	SIM_URL=http://127.0.0.1:$PORT
-	spec specs && config specs
+	many specs 1 && config specs
 	timed "$WSR" plan specs --timeout 2s
 	expect_rc 1
 	within 2000 2000
@@ -103,7 +93,7 @@ t_hung_platform_plan_stops_at_timeout() {
 t_hung_platform_bounded_by_retry_budget() {
 	listener hang
 	SIM_URL=http://127.0.0.1:$PORT
-	spec specs && config specs 'requestTimeout: 500ms, retryBudget: 1500ms'
+	many specs 1 && config specs 'requestTimeout: 500ms, retryBudget: 1500ms'
 	timed "$WSR" plan specs
 	expect_rc 1
 	within 1500 1500
@@ -117,7 +107,7 @@ t_hung_platform_bounded_by_retry_budget() {
 t_hung_platform_import_stops_at_timeout() {
 	listener hang
 	SIM_URL=http://127.0.0.1:$PORT
-	spec specs && config specs
+	many specs 1 && config specs
 	timed "$WSR" import loopback/acme/w001 specs --timeout 1500ms
 	expect_rc 1
 	within 1500 1500
@@ -127,7 +117,7 @@ t_hung_platform_import_stops_at_timeout() {
 }
 
 t_timeout_values() {
-	sim_start && spec specs && config specs
+	sim_start && many specs 1 && config specs
 	for bad in abc 5 -1s 1.5s "5 m" +5s 169h 10d ""; do
 		for cmd in plan apply; do
 			run "$WSR" $cmd specs --timeout "$bad"
@@ -150,7 +140,7 @@ t_timeout_values() {
 }
 
 t_provider_limits_are_checked() {
-	sim_start && spec specs
+	sim_start && many specs 1
 	config specs 'requestTimeout: 61m'
 	run "$WSR" plan specs
 	expect_rc 1
@@ -177,7 +167,7 @@ count_platform() {
 # waits end, every finished step is in state; the next apply converges
 # with nothing lost or duplicated.
 t_apply_stops_at_timeout_state_saved() {
-	sim_start "$FIXTURES/seed-slow.yaml" && spec specs 12 && config specs
+	sim_start "$FIXTURES/seed-slow.yaml" && many specs 12 && config specs
 	timed "$WSR" apply specs --auto-approve --parallelism 2 --timeout 3s
 	expect_rc 1
 	within 3000 3000
@@ -197,7 +187,7 @@ t_apply_stops_at_timeout_state_saved() {
 
 # A 503 that six attempts did not get past says so, with the time spent.
 t_5xx_says_how_many_attempts() {
-	sim_start && spec specs && config specs
+	sim_start && many specs 1 && config specs
 	curl -s -X POST "$SIM_URL/_sim/faults" \
 		-d '{"kind":"respond","method":"GET","path":"/v1/","status":503,"code":"unavailable","count":100}' >/dev/null
 	run "$WSR" plan specs
@@ -211,7 +201,7 @@ t_5xx_says_how_many_attempts() {
 t_huge_headers_are_too_large_not_retried() {
 	listener headers
 	SIM_URL=http://127.0.0.1:$PORT
-	spec specs && config specs
+	many specs 1 && config specs
 	run "$WSR" plan specs
 	expect_rc 1
 	expect_err "sent a response that is too large"
