@@ -615,9 +615,13 @@ static span spell(int64_t ms)
 /* Why an attempt that ran out of time ended, naming what to raise. */
 static char *timed_out(const wsr_http *h, CURL *c, bound by, int64_t ms)
 {
-	curl_off_t connected = 0;
-	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
-	if (connected == 0 && ms > h->connect_timeout_ms)
+	/* connected: TCP up and, for https, the TLS handshake done (both count
+	 * against connectTimeout in libcurl) */
+	curl_off_t tcp = 0, tls = 0;
+	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &tcp);
+	curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &tls);
+	int connected = tcp > 0 && (tls > 0 || strncmp(h->base_url, "https:", 6) != 0);
+	if (!connected && ms > h->connect_timeout_ms)
 		return wsr_strdupf("no connection within %s (%sconnectTimeout)",
 				   spell(h->connect_timeout_ms).s, h->limits_hint);
 	if (by == BY_DEADLINE)

@@ -37,8 +37,8 @@ static void test_timeout_values(void **state)
 	assert_int_equal(cli.timeout_ms, 0);
 	assert_int_equal(parse(&cli, "0s"), 0);
 	assert_int_equal(cli.timeout_ms, 0);
-	static const char *const bad[] = {"", "5", "m", "-1s", "+5s", " 5s", "1.5s", "5 m",
-					  "10d", "5min", "1000000000s", "abc"};
+	static const char *const bad[] = {"",	  "5",	 "m",	"-1s",	"+5s",	       " 5s",
+					  "1.5s", "5 m", "10d", "5min", "1000000000s", "abc"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (parse(&cli, bad[i]) != -1)
 			fail_msg("--timeout '%s' was accepted", bad[i]);

@@ -193,6 +193,21 @@ static void test_connect_timeout_is_separate(void **state)
 	close(fd);
 }
 
+/* A TLS handshake that never completes (the server reads the hello and
+ * keeps silent) is a connection that did not come: connectTimeout. */
+static void test_tls_handshake_hang_is_a_connect_timeout(void **state)
+{
+	(void)state;
+	raw_start(NULL, 0);
+	snprintf(base_url, sizeof(base_url), "https://127.0.0.1:%u", base_port);
+	limits l = {.connect_ms = 500, .request_ms = 20000, .retries = 0};
+	wsr_http_resp r;
+	char *err = NULL;
+	assert_within(get(&l, WSR_ETIMEOUT, &r, &err), 500);
+	assert_has(err, "no connection within 500 ms (providers.test.connectTimeout)");
+	free(err);
+}
+
 /* An answer whose status line and headers take exactly n bytes. */
 static char *answer_with_headers(size_t n, size_t *len)
 {
@@ -352,6 +367,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_deadline_cuts_the_wait, teardown),
 	    cmocka_unit_test_teardown(test_deadline_passed_sends_nothing, teardown),
 	    cmocka_unit_test_teardown(test_connect_timeout_is_separate, teardown),
+	    cmocka_unit_test_teardown(test_tls_handshake_hang_is_a_connect_timeout, teardown),
 	    cmocka_unit_test_teardown(test_header_limit_boundary, teardown),
 	    cmocka_unit_test_teardown(test_giant_header_line_is_too_large, teardown),
 	    cmocka_unit_test_teardown(test_exhausted_5xx_says_attempts, teardown),
