@@ -5,7 +5,9 @@
 #   lib/ schema/ state/ providers/ sim/ reconciler/   -> static archives
 #   reconciler/main.c -> bin/wsr, sim/main.c -> bin/wsr-sim
 #   tests/unit/test_*.c -> one cmocka binary each
-#   tests/fuzz/fuzz_*.c -> one libFuzzer binary each (`make fuzz`)
+#   tests/fuzz/fuzz_*.c -> one libFuzzer binary each (`make fuzz`), and with
+#                          tests/fuzz/replay.c one cmocka binary each
+#                          (test_fuzz_*) replaying its inputs in `make test`
 # SANITIZE=1 builds everything with ASan+UBSan into build/san/ instead (with
 # float-cast-overflow, which gcc leaves out of -fsanitize=undefined: it is how
 # a cast of an API number such as 1e30 to an integer shows);
@@ -51,6 +53,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
+REPLAY_BIN:= $(patsubst tests/fuzz/fuzz_%.c,$(O)/tests/test_fuzz_%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 
 objs = $(patsubst %.c,$(O)/obj/%.o,$(1))
@@ -76,7 +79,7 @@ deps:
 build: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BIN)/wsr $(BIN)/wsr-sim $(UNIT_BIN)
+binaries: $(BIN)/wsr $(BIN)/wsr-sim $(UNIT_BIN) $(REPLAY_BIN)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -115,6 +118,11 @@ $(BIN)/wsr-sim: $(O)/obj/sim/main.o $(A_SIM) $(A_LIB)
 $(O)/tests/%: tests/unit/%.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS) -lcmocka
+
+$(O)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DWSR_FUZZ_NAME='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+		$(ARCHIVES) $(LDLIBS) -lcmocka
 
 demo: build
 	@sh scripts/demo.sh $(BIN)

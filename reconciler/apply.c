@@ -470,11 +470,14 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* running is counted under mu: a worker with nothing to do exits at
+	 * once, and its decrement must not race the increment (a lost update
+	 * here left `wsr watch` waiting forever on an empty plan) */
+	pthread_mutex_lock(&c.mu);
 	for (int i = 0; i < nworkers; i++)
 		if (pthread_create(&tids[i], NULL, worker, &c) == 0)
 			c.running++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_mutex_lock(&c.mu);
 	for (;;) {
 		if (c.pending) {
 			update *list = c.pending;
