@@ -185,6 +185,14 @@ t_apply_stops_at_timeout_state_saved() {
 	[ "$("$WSR" state list --dir specs | wc -l)" -eq 12 ] || fail "state does not hold all 12"
 }
 
+t_apply_json_says_timed_out() {
+	sim_start "$FIXTURES/seed-slow.yaml" && many specs 4 && config specs
+	run "$WSR" apply specs --auto-approve --parallelism 1 --timeout 1500ms --json
+	expect_rc 1
+	expect_json '.result.timedOut == true and .result.interrupted == false'
+	expect_json '.result.succeeded >= 1 and .result.notStarted >= 1'
+}
+
 # A 503 that six attempts did not get past says so, with the time spent.
 t_5xx_says_how_many_attempts() {
 	sim_start && many specs 1 && config specs
