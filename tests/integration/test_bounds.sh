@@ -96,11 +96,13 @@ t_hung_platform_bounded_by_retry_budget() {
 	many specs 1 && config specs 'requestTimeout: 500ms, retryBudget: 1500ms'
 	timed "$WSR" plan specs
 	expect_rc 1
-	within 1500 1500
+	# a retry whose backoff (random, up to 0.2 s, 0.4 s...) would end past
+	# the budget is not made, so the end can come up to that much earlier
+	within 1000 1500
 	expect_err "did not answer in time"
 	expect_err "providers.loopback.retryBudget"
 	n=$(cat "$T/requests")
-	[ "$n" -ge 3 ] && [ "$n" -le 4 ] || fail "$n attempts in a 1.5 s budget of 500 ms attempts"
+	[ "$n" -ge 2 ] && [ "$n" -le 3 ] || fail "$n attempts in a 1.5 s budget of 500 ms attempts"
 	expect_no_err "stopped at its deadline" # the default 5m deadline was far away
 }
 
