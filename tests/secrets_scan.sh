@@ -1,0 +1,110 @@
+#!/bin/sh
+# secrets_scan.sh DIR TESTS: fails when any file under DIR holds one of the
+# API keys, tokens, webhook secrets or private keys the test suite uses.
+# DIR is what the integration harness kept of every test (lib.sh
+# keep_outputs: DIR/<script>/<test>/ with the test's outputs, logs, state
+# and plan files and the /status and /metrics answers of its daemons) and
+# the unit tests' output (DIR/unit/). TESTS is the number of integration
+# tests that ran; the scan refuses to pass vacuously: every one of them must
+# have left its directory, and at least as many non-empty files as tests
+# must have been read.
+#
+# The secrets are collected from tests/fixtures (every apiKeys key and every
+# kcp user token of a seed) plus those the scripts define themselves (the
+# list below). A secret the tests pass on purpose into a place where it
+# belongs is excluded by path (EXCLUDE below), each with its reason.
+set -u
+dir=${1:?usage: secrets_scan.sh DIR TESTS}
+tests=${2:?usage: secrets_scan.sh DIR TESTS}
+here=$(cd "$(dirname "$0")" && pwd)
+# Fewer secrets than this means the collection broke, not that all is well.
+MIN_SECRETS=20
+
+list=$(mktemp)
+trap 'rm -f "$list"' EXIT
+{
+	sed -n 's/.*{key: *\([^,} ]*\).*/\1/p' "$here"/fixtures/*.yaml
+	sed -n 's/.*[{ ]token: *\([^,} ]*\).*/\1/p' "$here"/fixtures/*.yaml
+	# defined by the scripts and unit tests, not by a fixture
+	cat <<'EOF'
+It's a Secret to Everybody
+wrong-token
+test-token
+s3cret-token
+kube-token
+ops-token
+tok-secret
+supersecret-value
+embedded-key
+topsecret
+PRIVATE KEY-----
+EOF
+} | sort -u | sed '/^$/d' >"$list"
+
+# Paths (shell patterns, relative to DIR) where a secret is meant to be.
+EXCLUDE='
+test_secrets/*
+*/sim/data/*
+*/sim-*/data/*
+*/sim/key.pem
+*/sim-*/key.pem
+*.kubeconfig
+*/kubeconfig
+*/hook.secret
+*/seed.yaml
+*/seed-*.yaml
+'
+# test_secrets/*: the scanner's own test plants secrets to see it fail.
+# sim*/data/: the emulators' stores, which hold the keys of their seeds.
+# sim*/key.pem: the emulator's TLS key, made for the test.
+# kubeconfigs, hook.secret, seeds: inputs the tests write to hand a token,
+# the webhook secret or the emulator's users to the programs.
+
+excluded() {
+	set -f # the patterns are for case, not for the shell to expand
+	for p in $EXCLUDE; do
+		# shellcheck disable=SC2254 # the patterns are meant to match
+		case "$1" in $p)
+			set +f
+			return 0
+			;;
+		esac
+	done
+	set +f
+	return 1
+}
+
+secrets=$(wc -l <"$list")
+if [ "$secrets" -lt "$MIN_SECRETS" ]; then
+	echo "secret scan: only $secrets secrets collected (expected at least $MIN_SECRETS): the collection is broken"
+	exit 1
+fi
+kept=$(find "$dir" -mindepth 3 -maxdepth 3 -name .test.log ! -path "$dir/test_secrets/*" | wc -l)
+planted=$(find "$dir" -mindepth 3 -maxdepth 3 -name .test.log -path "$dir/test_secrets/*" | wc -l)
+if [ $((kept + planted)) -lt "$tests" ]; then
+	echo "secret scan: $tests integration tests ran but only $((kept + planted)) kept their outputs"
+	exit 1
+fi
+
+files=0
+leaks=0
+out=$(mktemp)
+cd "$dir" || exit 1
+find . -type f -size +0 | sed 's|^\./||' | sort >"$out"
+while IFS= read -r f; do
+	excluded "$f" && continue
+	files=$((files + 1))
+	grep -qF -f "$list" "$f" || continue
+	leaks=$((leaks + 1))
+	echo "LEAK $f:"
+	grep -noF -f "$list" "$f" | head -n 5 | sed 's/^/    line /'
+done <"$out"
+rm -f "$out"
+
+need=$((tests - planted)) # the planted trees are not read
+if [ "$files" -lt "$need" ]; then
+	echo "secret scan: only $files files read for $need tests: nothing was really scanned"
+	exit 1
+fi
+echo "secret scan: $files files of $kept tests read for $secrets secrets: $leaks with a secret"
+[ "$leaks" -eq 0 ]
