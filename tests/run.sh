@@ -17,8 +17,9 @@ passed=0
 failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
-# What every test produced, for the secret scan at the end (lib.sh keeps it).
-WSR_KEEP_DIR=$log/kept
+# What every test produced, for the secret scan at the end (lib.sh keeps it);
+# set WSR_KEEP_DIR to an empty folder to keep it after the run.
+WSR_KEEP_DIR=${WSR_KEEP_DIR:-$log/kept}
 export WSR_KEEP_DIR
 mkdir -p "$WSR_KEEP_DIR/unit"
 ran=0 # integration tests run

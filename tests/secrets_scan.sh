@@ -41,24 +41,29 @@ PRIVATE KEY-----
 EOF
 } | sort -u | sed '/^$/d' >"$list"
 
-# Paths (shell patterns, relative to DIR) where a secret is meant to be.
+# Paths (shell patterns, relative to DIR) where a secret is meant to be,
+# each with its reason. Nothing wsr writes is on this list.
 EXCLUDE='
 test_secrets/*
-*/sim/data/*
-*/sim-*/data/*
-*/sim/key.pem
-*/sim-*/key.pem
+*/platform.json
+*/key.pem
 *.kubeconfig
 */kubeconfig
 */hook.secret
 */seed.yaml
 */seed-*.yaml
+test_day_two/*/slow.yaml
+test_sim_api/*/slow.yaml
+test_sim_api/*/bad.yaml
+test_kcp_sim/*/ttl.yaml
 '
 # test_secrets/*: the scanner's own test plants secrets to see it fail.
-# sim*/data/: the emulators' stores, which hold the keys of their seeds.
-# sim*/key.pem: the emulator's TLS key, made for the test.
-# kubeconfigs, hook.secret, seeds: inputs the tests write to hand a token,
-# the webhook secret or the emulator's users to the programs.
+# platform.json: the emulators' store (--data), which holds their seeds' keys.
+# key.pem: TLS keys the tests make for the emulators they start.
+# kubeconfigs, hook.secret: inputs that hand a token or the webhook secret
+# to wsr and kubectl.
+# seed*.yaml, slow.yaml, bad.yaml, ttl.yaml: emulator seeds the tests write
+# (the users and keys the emulator accepts).
 
 excluded() {
 	set -f # the patterns are for case, not for the shell to expand

@@ -55,7 +55,7 @@ t_planted_secret_fails_naming_the_file() {
 t_excluded_paths_only() {
 	kept k 2
 	mkdir -p k/test_x/t_0/sim/data
-	printf '{"key": "test-admin-key"}\n' >k/test_x/t_0/sim/data/keys.json
+	printf '{"key": "test-admin-key"}\n' >k/test_x/t_0/sim/data/platform.json
 	printf 'user: {token: kcp-admin-token}\n' >k/test_x/t_0/kcp.kubeconfig
 	run sh "$SCAN" k 2
 	expect_rc 0
