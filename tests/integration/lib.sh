@@ -64,8 +64,6 @@ EOC
 	export LOOPBACK_API_KEY
 }
 
-# run CMD...: runs a command, keeping stdout in $T/stdout, stderr in
-# $T/stderr and the exit status in RC. Never fails by itself.
 # use_kcp DIR [TOKEN] [HOME]: wsr.yaml and a kubeconfig pointing the kcp
 # provider at the emulator (SIM_URL) as TOKEN (default the admin's). HOME is
 # the providers.kcp.home block, default {style: buckets} (the test seed's
@@ -91,9 +89,17 @@ EOC
 		"${home:+, home: $home}" >"$1/wsr.yaml"
 }
 
+# run CMD...: runs a command, keeping stdout in $T/stdout, stderr in
+# $T/stderr and the exit status in RC. Never fails by itself. Under
+# tests/run.sh (WSR_KEEP_DIR) both are also added to $T/.runs.stdout and
+# .runs.stderr, so the secret scan reads every run's output, not the last.
 run() {
 	"$@" >"$T/stdout" 2>"$T/stderr"
 	RC=$?
+	if [ -n "${WSR_KEEP_DIR:-}" ]; then # every run's output, for the secret scan
+		cat "$T/stdout" >>"$T/.runs.stdout"
+		cat "$T/stderr" >>"$T/.runs.stderr"
+	fi
 	return 0
 }
 

@@ -78,7 +78,7 @@ t_reading_too_little_fails() {
 	expect_out "3 integration tests ran but only 2 kept their outputs"
 	# directories kept, but nothing in them was read
 	rm -rf k && kept k 4
-	find k -name stdout -o -name state.json | xargs rm -f
+	find k \( -name stdout -o -name state.json \) -exec rm -f {} +
 	run sh "$SCAN" k 4
 	expect_rc 1
 	expect_out "only 0 files read for 4 tests"
