@@ -331,9 +331,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- who may hold a connection ---- */
 
-/* Who a connection is from, for the per-client limit: the IPv4 address, or
- * the /64 of an IPv6 one (one host is given a whole /64, so counting its
- * addresses one by one would bound nothing). */
+/* Who a connection is from, for the per-client limit: the IPv4 address
+ * (also when it comes IPv4-mapped, ::ffff:a.b.c.d), or the /64 of an IPv6
+ * one (one host is given a whole /64, so counting its addresses one by one
+ * would bound nothing). */
 static void client_key(struct MHD_Connection *c, unsigned char key[17])
 {
 	const union MHD_ConnectionInfo *ci =
@@ -344,15 +345,17 @@ static void client_key(struct MHD_Connection *c, unsigned char key[17])
 		key[0] = 4;
 		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
 	} else if (sa && sa->sa_family == AF_INET6) {
-		key[0] = 6;
-		memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 8);
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		int mapped = IN6_IS_ADDR_V4MAPPED(a6);
+		key[0] = mapped ? 4 : 6;
+		memcpy(key + 1, a6->s6_addr + (mapped ? 12 : 0), mapped ? 4 : 8);
 	}
 }
 
 /* The connection, of those from client (NULL: from anyone), that has
- * waited longest for a request to finish and is not being answered; n,
- * the newest, only when there is no other. Sets *count to how many are
- * open from client, n included. */
+ * waited longest for a request to finish and is not being answered (the
+ * newest, just accepted, only when no other can be); NULL when all are
+ * being answered. Sets *count to how many are open from client. */
 static conn *longest_waiting(wsr_watch_http *h, const unsigned char *client, unsigned *count)
 {
 	conn *best = NULL;
@@ -378,8 +381,8 @@ static void shut(wsr_watch_http *h, conn *k)
 	if (h->closed_log_ms && now - h->closed_log_ms < WSR_WATCH_CLOSED_LOG_MS)
 		return; /* a flood of slow clients must not become a flood of lines */
 	wsr_log(WSR_LOG_WARN,
-		"http: closed %u connection(s) that sent no complete request, to admit newer "
-		"ones (at most %d open from one client, %d in all)",
+		"http: closed %u connection(s) waiting for a request, to admit newer ones (at "
+		"most %d open from one client, %d in all)",
 		h->closed, WSR_WATCH_MAX_CONNECTIONS_PER_CLIENT, WSR_WATCH_MAX_CONNECTIONS);
 	h->closed = 0;
 	h->closed_log_ms = now;
