@@ -9,9 +9,9 @@
 # have left its directory, and at least as many non-empty files as tests
 # must have been read.
 #
-# The secrets are collected from tests/fixtures (every apiKeys key and every
-# kcp user token of a seed) plus those the scripts define themselves (the
-# list below). A secret the tests pass on purpose into a place where it
+# The secrets are collected from the seeds of tests/fixtures and the
+# emulators' built-in ones (every apiKeys key and every kcp user token) plus
+# those the scripts define themselves (the list below). A secret the tests pass on purpose into a place where it
 # belongs is excluded by path (EXCLUDE below), each with its reason.
 set -u
 dir=${1:?usage: secrets_scan.sh DIR TESTS}
@@ -23,8 +23,9 @@ MIN_SECRETS=20
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
 {
-	sed -n 's/.*{key: *\([^,} ]*\).*/\1/p' "$here"/fixtures/*.yaml
-	sed -n 's/.*[{ ]token: *\([^,} ]*\).*/\1/p' "$here"/fixtures/*.yaml
+	seeds="$here/fixtures/*.yaml $here/../sim/loopback/seed.yaml $here/../sim/kcp/seed.yaml"
+	# shellcheck disable=SC2086 # the globs are meant to expand
+	sed -n 's/.*{key: *\([^,} ]*\).*/\1/p; s/.*[{ ]token: *\([^,} ]*\).*/\1/p' $seeds
 	# defined by the scripts and unit tests, not by a fixture
 	cat <<'EOF'
 It's a Secret to Everybody

@@ -31,7 +31,7 @@ t_clean_outputs_pass_and_say_what_was_read() {
 # One planted occurrence of each kind of secret fails the scan, naming the
 # file and the line.
 t_planted_secret_fails_naming_the_file() {
-	for s in test-admin-key day2-transfer-key kcp-admin-token bob-token \
+	for s in test-admin-key day2-transfer-key kcp-admin-token bob-token embedded-admin-key \
 		"It's a Secret to Everybody" "-----BEGIN PRIVATE KEY-----"; do
 		rm -rf k && kept k 2
 		printf 'GET /v1/x\nAuthorization: Bearer %s\n' "$s" >k/test_x/t_1/.wsr/state.json
