@@ -82,6 +82,11 @@ t_reading_too_little_fails() {
 	run sh "$SCAN" k 4
 	expect_rc 1
 	expect_out "only 0 files read for 4 tests"
+	# the unit tests' output does not stand in for the integration tests'
+	mkdir -p k/unit && for i in 1 2 3 4 5; do echo "[  PASSED  ] 1 test" >k/unit/test_$i.out; done
+	run sh "$SCAN" k 4
+	expect_rc 1
+	expect_out "only 0 files read for 4 tests"
 }
 
 # Every key and token of the fixtures' seeds is searched for.
