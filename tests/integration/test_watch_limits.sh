@@ -6,7 +6,7 @@
 # 127/8 is loopback) so that one test has several "client addresses".
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/watch_lib.sh"
-SLOW="python3 $(dirname "$0")/slowclients.py"
+SLOW="/usr/bin/python3 $(dirname "$0")/slowclients.py"
 HEADER=$(dirname "$0")/../../reconciler/watch_http.h
 
 # limit NAME: the value of a #define in watch_http.h, so the test follows it.
