@@ -128,13 +128,15 @@ expect_no_err() { ! grep -qF -- "$1" "$T/stderr" || fail "stderr has: $1"; }
 keep_answers() {
 	[ -n "${WSR_KEEP_DIR:-}" ] && [ -f "$T/.urls" ] || return 0
 	mkdir -p "$T/.answers"
-	n=0
-	for u in $(cat "$T/.urls"); do
-		n=$((n + 1))
-		for e in status metrics; do # a stopped daemon's silence keeps what it said
-			f=$T/.answers/$e-$n
-			curl -s -m 2 "$u/$e" >"$f.new" 2>/dev/null && [ -s "$f.new" ] && mv "$f.new" "$f"
-			rm -f "$f.new"
+	# called mid-test by stop_watch: names of its own, not the test's n or f
+	_ka_n=0
+	for _ka_u in $(cat "$T/.urls"); do
+		_ka_n=$((_ka_n + 1))
+		for _ka_e in status metrics; do # a stopped daemon's silence keeps what it said
+			_ka_f=$T/.answers/$_ka_e-$_ka_n
+			curl -s -m 2 "$_ka_u/$_ka_e" >"$_ka_f.new" 2>/dev/null && [ -s "$_ka_f.new" ] &&
+				mv "$_ka_f.new" "$_ka_f"
+			rm -f "$_ka_f.new"
 		done
 	done
 }
