@@ -6,6 +6,8 @@
 # A group that runs longer than GROUP_TIMEOUT seconds (default 600) is
 # killed with every process it started (timeout(1) signals its process
 # group) and counted as failed: a hang fails the suite, it never stalls it.
+# When integration tests ran, the secret scan (tests/secrets_scan.sh) reads
+# everything they produced and counts as one more test.
 set -u
 : "${WSR_BIN:?set WSR_BIN}" "${WSR_UNIT:?set WSR_UNIT}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +17,12 @@ passed=0
 failed=0
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
+# What every test produced, for the secret scan at the end (lib.sh keeps it);
+# set WSR_KEEP_DIR to an empty folder to keep it after the run.
+WSR_KEEP_DIR=${WSR_KEEP_DIR:-$log/kept}
+export WSR_KEEP_DIR
+mkdir -p "$WSR_KEEP_DIR/unit"
+ran=0 # integration tests run
 
 want() { [ -z "${TESTS:-}" ] || case "$1" in *"$TESTS"*) return 0 ;; *) return 1 ;; esac; }
 
@@ -25,6 +33,7 @@ for t in "$WSR_UNIT"/test_*; do
 	timeout -k 10 "$limit" "$t" >"$log/out" 2>&1
 	rc=$?
 	[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || echo "(timed out after ${limit}s, or killed)" >>"$log/out"
+	cp "$log/out" "$WSR_KEEP_DIR/unit/$name.out"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/out" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/out" | tail -n 1)
 	p=${p:-0}
@@ -53,6 +62,7 @@ for s in "$here"/integration/test_*.sh; do
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	ran=$((ran + p + f))
 	secs=$(($(date +%s) - start))
 	if [ "$f" -ne 0 ]; then
 		echo "FAIL $name (integration, ${secs}s):"
@@ -61,6 +71,19 @@ for s in "$here"/integration/test_*.sh; do
 		echo "ok   $name ($p, ${secs}s)"
 	fi
 done
+
+# No output, log, state, plan file or daemon answer of any test may hold a
+# key, token or secret the tests use (tests/secrets_scan.sh says which).
+if [ "$ran" -gt 0 ]; then
+	if sh "$here/secrets_scan.sh" "$WSR_KEEP_DIR" "$ran" >"$log/out" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok   secret_scan ($(tail -n 1 "$log/out"))"
+	else
+		failed=$((failed + 1))
+		echo "FAIL secret_scan:"
+		sed 's/^/    /' "$log/out" | tail -n 60
+	fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
