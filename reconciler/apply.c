@@ -172,14 +172,14 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 			progress(c, "%s: %s: a step finished\n", ch->address, doing(a), 0);
 		}
 		if (stopping(c, 2)) {
+			int at_deadline = past_deadline(c) && c->o->deadline_hint;
 			rc = WSR_EINTR;
 			wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, ch->address, NULL,
 				     "the next plan finds its outcome on the platform",
 				     "stopped waiting for %s%s%s%s", wsr_action_name(a),
-				     past_deadline(c) ? " at the deadline (" : "",
-				     past_deadline(c) && c->o->deadline_hint ? c->o->deadline_hint
-									     : "",
-				     past_deadline(c) ? ")" : "");
+				     at_deadline ? " at the deadline (" : "",
+				     at_deadline ? c->o->deadline_hint : "",
+				     at_deadline ? ")" : "");
 			break;
 		}
 		if (wsr_clock_mono_ms() > deadline) {
