@@ -74,6 +74,34 @@ many() {
 	done >"$1/many.yaml"
 }
 
+# count_platform: how many workspaces acme has on the emulator at SIM_URL
+# (every page of the listing).
+count_platform() {
+	n=0
+	cursor=""
+	while :; do
+		curl -s -H "Authorization: Bearer test-admin-key" \
+			"$SIM_URL/v1/organizations/acme/workspaces?limit=500$cursor" >page.json
+		n=$((n + $(grep -o '"id":' page.json | wc -l)))
+		next=$(sed -n 's/.*"nextCursor":[ ]*"\([^"]*\)".*/\1/p' page.json)
+		[ -n "$next" ] || break
+		cursor="&cursor=$next"
+	done
+	echo "$n"
+}
+
+# expect_converged DIR N: one more apply of DIR succeeds, the plan after it
+# has no changes, and the emulator and the state each hold exactly N
+# workspaces: nothing lost, nothing duplicated.
+expect_converged() {
+	run "$WSR" apply "$1" --auto-approve --parallelism 8
+	expect_rc 0
+	run "$WSR" plan "$1" --detailed-exitcode
+	expect_rc 0
+	[ "$(count_platform)" -eq "$2" ] || fail "platform has $(count_platform) workspaces, want $2 (none duplicated)"
+	[ "$("$WSR" state list --dir "$1" | wc -l)" -eq "$2" ] || fail "state does not hold all $2"
+}
+
 # use_kcp DIR [TOKEN] [HOME]: wsr.yaml and a kubeconfig pointing the kcp
 # provider at the emulator (SIM_URL) as TOKEN (default the admin's). HOME is
 # the providers.kcp.home block, default {style: buckets} (the test seed's
