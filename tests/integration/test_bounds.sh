@@ -226,6 +226,20 @@ t_hung_git_server_bounded_by_watch_git_timeout() {
 	run "$WSR" watch --git "git://127.0.0.1:$PORT/repo.git" --config cfg/wsr.yaml --once
 	expect_rc 1
 	expect_err "watch.git.timeout is not a duration from 1s to 60m"
+	# the boundaries: 999ms is refused, 1s and 60m are taken (the clone of a
+	# repository that does not exist then fails on its own)
+	for t in 999ms 1s 60m 3600000ms 3600001ms; do
+		printf 'apiVersion: wsr.dev/v1\nkind: Config\nwatch:\n  listen: "off"\n  git: {timeout: %s}\n' "$t" >cfg/wsr.yaml
+		run "$WSR" watch --git "file://$T/nothing.git" --config cfg/wsr.yaml --once
+		expect_rc 1
+		case $t in
+		999ms | 3600001ms) expect_err "watch.git.timeout is not a duration from 1s to 60m" ;;
+		*)
+			expect_no_err "watch.git.timeout is not"
+			expect_err "cannot clone file://$T/nothing.git"
+			;;
+		esac
+	done
 }
 
 run_tests
