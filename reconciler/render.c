@@ -348,6 +348,11 @@ static cJSON *change_json(const wsr_plan *p, const wsr_plan_item *it)
 	cJSON *reasons = cJSON_AddArrayToObject(o, "reasons");
 	for (size_t i = 0; i < c->nreasons; i++)
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(c->reasons[i]));
+	if (c->observed && c->observed->health != WSR_HEALTH_OK)
+		cJSON_AddStringToObject(o, "repair",
+					c->observed->health_why ? c->observed->health_why : "");
+	else
+		cJSON_AddNullToObject(o, "repair");
 	if (c->desired && c->desired->file) {
 		char *src =
 		    wsr_strdupf("%s:%d:%d", c->desired->file, c->desired->line, c->desired->col);

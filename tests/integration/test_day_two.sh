@@ -313,4 +313,79 @@ t_examples_do_not_drift_after_two_applies() {
 	done
 }
 
+# fault JSON: injects a fault into the emulator (docs/api/loopback.md).
+fault() {
+	curl -s -X POST -d "$1" "$SIM_URL/_sim/faults" >/dev/null
+}
+
+t_a_failed_creation_is_never_taken_as_in_sync() {
+	sim_start "$SEED" && use_sim specs day2-admin-key
+	wsfile specs web payments 1.30.2
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "no capacity in fsn1"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	expect_err "the platform's create failed: no capacity in fsn1"
+	expect_err "the next plan replaces it"
+	get web | jq -e '.state == "failed"' >/dev/null || fail "the platform does not show web failed"
+	run "$WSR" state list specs
+	expect_no_out "loopback/acme/web"
+	# plan says it needs repair, in every form
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 2
+	expect_out "-/+ loopback/acme/web"
+	expect_out "# the platform shows the workspace failed (its creation failed)"
+	expect_out "# needs repair: apply deletes it and creates it again"
+	expect_out "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete."
+	expect_no_out "No changes."
+	run "$WSR" plan specs --json
+	expect_json '.changes[0].actions == ["delete", "create"] and (.changes[0].disruptive | not)'
+	expect_json '.changes[0].repair == "the platform shows the workspace failed (its creation failed)"'
+	expect_json '.changes[0].state == null and .diagnostics == []'
+	run "$WSR" plan specs --format markdown
+	expect_out "the platform shows the workspace failed (its creation failed)"
+	# the same creation failing again is still reported, and still not recorded
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "still no capacity"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	expect_err "still no capacity"
+	get web | jq -e '.state == "failed"' >/dev/null || fail "the second creation did not fail"
+	run "$WSR" state list specs
+	expect_no_out "loopback/acme/web"
+	# the platform is healthy again: apply repairs it, and it converges
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_out "loopback/acme/web: deleted"
+	expect_out "loopback/acme/web: created"
+	get web | jq -e '.state == "active"' >/dev/null || fail "not repaired: $(get web)"
+	run "$WSR" state show loopback/acme/web --json specs
+	expect_json '.status.state == "active"'
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+	expect_out "No changes."
+}
+
+t_a_failed_workspace_recorded_as_converged_is_repaired() {
+	sim_start "$SEED" && use_sim specs day2-admin-key
+	wsfile specs web payments 1.30.2
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	# recorded as if converged (an older wsr adopted it so): still repaired
+	run "$WSR" import loopback/acme/web specs
+	expect_rc 0
+	run "$WSR" state show loopback/acme/web --json specs
+	expect_json '.status.state == "failed"'
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 2
+	expect_out "# the platform shows the workspace failed"
+	expect_no_out "No changes."
+	# lifecycle.preventDestroy still holds
+	wsfile specs web payments 1.30.2 'lifecycle: {preventDestroy: true}'
+	run "$WSR" plan specs
+	expect_rc 1
+	expect_err "lifecycle.preventDestroy forbids replacing this workspace, which needs repair"
+	wsfile specs web payments 1.30.2
+	converges
+}
+
 run_tests
