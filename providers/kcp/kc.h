@@ -42,6 +42,9 @@
  * transitively): kcp sets no bound, a hostile server must not make wsr
  * follow extensions forever. */
 #define KC_ALIASES_MAX 16
+/* False conditions an Unavailable workspace's reason names before "and N
+ * more": a hostile server may send thousands. */
+#define KC_CONDITIONS_SHOWN 3
 /* Longest wait a home's 429 Retry-After may ask for between two polls. */
 #define KC_RETRY_AFTER_MAX_S 60
 /* Wait between two polls of a home creation when the 429 names none. */

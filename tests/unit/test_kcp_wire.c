@@ -969,6 +969,117 @@ static void test_read_one_workspace(void **state)
 	wsr_diag_free(&d);
 }
 
+/* A Workspace in a phase with the given status.conditions (JSON array). */
+static char *ws_cond(const char *name, const char *phase, const char *conditions)
+{
+	return wsr_strdupf(
+	    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+	    "\"metadata\":{\"name\":\"%s\",\"resourceVersion\":\"7\"},"
+	    "\"spec\":{\"type\":{\"name\":\"team\",\"path\":\"root\"},\"cluster\":\"c0%s\"},"
+	    "\"status\":{\"phase\":\"%s\",\"conditions\":%s,\"initializers\":[]}}",
+	    name, name, phase, conditions);
+}
+
+#define COND(type, status, reason, msg)                                                            \
+	"{\"type\":\"" type "\",\"status\":\"" status                                              \
+	"\",\"severity\":\"Error\",\"reason\":\"" reason "\",\"message\":\"" msg "\"}"
+
+static wsr_resource *read_ws(wsr_provider *p, const char *name, wsr_diag *d)
+{
+	char addr[64];
+	snprintf(addr, sizeof(addr), "kcp/root:acme:%s", name);
+	wsr_resource *r = NULL;
+	assert_int_equal(ops->read(p, addr, &r, d), 0);
+	assert_non_null(r);
+	return r;
+}
+
+/* Unavailable is kcp's phase for a workspace one of whose Workspace…
+ * conditions is False (workspace_reconcile_phase.go): broken, with kcp's
+ * reason; every other phase is working, on its way, chosen or going. */
+static void test_unavailable_workspace_is_broken_with_kcps_reason(void **state)
+{
+	(void)state;
+	/* a message of 5,000 characters (JSON) holding an escaped line break:
+	 * 4,999 bytes once read */
+	char msg[5001];
+	memset(msg, 'm', 5000);
+	msg[5000] = '\0';
+	msg[10] = '\\';
+	msg[11] = 'n';
+	on_take(
+	    "GET", WS("root:acme") "/sched", NULL, 200,
+	    ws_cond("sched", "Unavailable",
+		    "[" COND("WorkspaceScheduled", "False", "Unschedulable",
+			     "no shard matches") "," COND("Ready", "False", "X",
+							  "not kcp's") ","
+								       "7,\"x\"," COND(
+									   "WorkspaceInitialized",
+									   "True", "", "") "]"),
+	    0);
+	on_take("GET", WS("root:acme") "/none", NULL, 200, ws_cond("none", "Unavailable", "{}"), 0);
+	char *many =
+	    wsr_strdupf("[" COND("WorkspaceA", "False", "A", "a") "," COND(
+			    "WorkspaceB", "False", "B",
+			    "b") "," COND("WorkspaceC", "False", "C",
+					  "c") "," COND("WorkspaceD", "False", "D",
+							"d") ",{\"type\":\"WorkspaceE\",\"status\":"
+							     "\"False\",\"message\":\"%s\"}]",
+			msg);
+	on_take("GET", WS("root:acme") "/many", NULL, 200, ws_cond("many", "Unavailable", many), 0);
+	free(many);
+	char *huge =
+	    wsr_strdupf("[{\"type\":\"WorkspaceE\",\"status\":\"False\",\"message\":\"%s\"}]", msg);
+	on_take("GET", WS("root:acme") "/huge", NULL, 200, ws_cond("huge", "Unavailable", huge), 0);
+	free(huge);
+	static const char *const fine[] = {"Scheduling", "Initializing", "Ready",
+					   "Inactive",	 "Terminating",	 "Deleting"};
+	static const char *const paths[] = {WS("root:acme") "/p0", WS("root:acme") "/p1",
+					    WS("root:acme") "/p2", WS("root:acme") "/p3",
+					    WS("root:acme") "/p4", WS("root:acme") "/p5"};
+	for (int i = 0; i < 6; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", i);
+		on_take(
+		    "GET", paths[i], NULL, 200,
+		    ws_cond(name, fine[i], "[" COND("WorkspaceScheduled", "False", "X", "y") "]"),
+		    0);
+	}
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_resource *r = read_ws(p, "sched", &d);
+	assert_int_equal(r->health, WSR_HEALTH_BROKEN);
+	assert_string_equal(r->health_why, "kcp reports the workspace Unavailable: "
+					   "WorkspaceScheduled is False (Unschedulable: no shard "
+					   "matches)");
+	wsr_resource_free(r);
+	r = read_ws(p, "none", &d);
+	assert_int_equal(r->health, WSR_HEALTH_BROKEN);
+	assert_string_equal(r->health_why, "kcp reports the workspace Unavailable (no Workspace "
+					   "condition says why)");
+	wsr_resource_free(r);
+	r = read_ws(p, "many", &d); /* KC_CONDITIONS_SHOWN, then a count */
+	assert_non_null(strstr(r->health_why, "WorkspaceC is False (C: c); and 2 more"));
+	assert_null(strstr(r->health_why, "WorkspaceD"));
+	wsr_resource_free(r);
+	r = read_ws(p, "huge", &d); /* quoted safely and cut */
+	assert_null(strchr(r->health_why, '\n'));
+	assert_non_null(strstr(r->health_why, "\\x0a"));
+	assert_non_null(strstr(r->health_why, "(4999 bytes)"));
+	wsr_resource_free(r);
+	for (int i = 0; i < 6; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", i);
+		r = read_ws(p, name, &d);
+		assert_int_equal(r->health, WSR_HEALTH_OK);
+		assert_null(r->health_why);
+		wsr_resource_free(r);
+	}
+	assert_int_equal(wsr_diag_errors(&d), 0);
+	ops->close(p);
+	wsr_diag_free(&d);
+}
+
 /* ---- check ------------------------------------------------------------------------------ */
 
 /* kcp's default root configuration (config/root/workspacetype-*.yaml), as
@@ -1813,6 +1924,7 @@ int main(void)
 	    T(test_delete_polls_until_gone),
 	    T(test_transfer_and_upgrade_are_not_kcp_operations),
 	    T(test_read_one_workspace),
+	    T(test_unavailable_workspace_is_broken_with_kcps_reason),
 	    T(test_check_default_types_admit_the_tree),
 	    T(test_check_refusals_in_kcps_words),
 	    T(test_check_use_on_every_alias),
