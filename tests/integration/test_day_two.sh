@@ -373,6 +373,7 @@ t_a_failed_workspace_recorded_as_converged_is_repaired() {
 	# recorded as if converged (an older wsr adopted it so): still repaired
 	run "$WSR" import loopback/acme/web specs
 	expect_rc 0
+	expect_err "warning: imported as the platform has it, which is not working: the platform shows the workspace failed"
 	run "$WSR" state show loopback/acme/web --json specs
 	expect_json '.status.state == "failed"'
 	run "$WSR" plan specs --detailed-exitcode
