@@ -39,8 +39,7 @@ static int fake_start(wsr_provider *p, const wsr_change *c, wsr_action a, wsr_op
 
 /* poll: done; the workspace "sick" comes back as the platform reports a
  * failed creation, every other one working. */
-static int fake_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result,
-		     wsr_diag *diag)
+static int fake_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_diag *diag)
 {
 	(void)p, (void)diag;
 	const char *name = strrchr(op->address, '/') + 1;
@@ -68,9 +67,11 @@ static void fake_close(wsr_provider *p)
 	(void)p;
 }
 
-static const wsr_provider_ops fake_ops = {
-    .name = "loopback", .start = fake_start, .poll = fake_poll, .op_free = fake_op_free,
-    .close = fake_close};
+static const wsr_provider_ops fake_ops = {.name = "loopback",
+					  .start = fake_start,
+					  .poll = fake_poll,
+					  .op_free = fake_op_free,
+					  .close = fake_close};
 
 /* ---- the tests --------------------------------------------------------- */
 
