@@ -428,8 +428,6 @@ void wsr_report_outcome(wsr_report *r, const wsr_run *run, int rc, const int *rc
 		const char *state = "in-sync";
 		if (rcs && rcs[i] != 1) {
 			state = rcs[i] ? "failing" : "in-sync";
-		} else if (needs_repair(it)) {
-			state = "needs-repair"; /* whatever holds it: never in sync */
 		} else if (it->hold) {
 			int window = strstr(it->hold, "maintenance window") != NULL;
 			int heal = strncmp(it->hold, "drift:", 6) == 0;
@@ -438,7 +436,12 @@ void wsr_report_outcome(wsr_report *r, const wsr_run *run, int rc, const int *rc
 			held_backoff += strncmp(it->hold, "backing off", 11) == 0;
 			wsr_report_event(r, "info", "held", "address", address, "reason", it->hold,
 					 WSR_EV_END);
-			state = heal ? "drifted" : failing(r, address) ? "failing" : "held";
+			state = needs_repair(it)      ? "needs-repair" /* whatever holds it */
+				: heal		      ? "drifted"
+				: failing(r, address) ? "failing"
+						      : "held";
+		} else if (needs_repair(it)) {
+			state = "needs-repair"; /* refused: no action, never in sync */
 		} else if (it->change->nactions) {
 			state = "pending"; /* not started: a stop, or what it waits for failed */
 		} else {

@@ -160,6 +160,10 @@ static void failed_and_broken_workspaces_need_repair(void **state)
 			    "kcp reports the workspace Unavailable");
 	cJSON_Delete(o);
 	free(s);
+	/* the held repair still counts as held by its backoff */
+	char *m = wsr_metrics_render(r.metrics);
+	assert_non_null(strstr(m, "wsr_held_changes{reason=\"backoff\"} 1\n"));
+	free(m);
 	/* once the repair ran through, it is in sync */
 	int rcs[2] = {0, 1};
 	wsr_report_outcome(&r, &run, 0, rcs, &d);
