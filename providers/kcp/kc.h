@@ -179,6 +179,11 @@ int kc_subtree(wsr_provider *p, const char *path, const char *address, cJSON **o
 
 /* ---- home workspaces (map.c) ---- */
 
+/* *why: kcp's reason when the Workspace (or LogicalCluster) obj is in
+ * phase Unavailable, naming its False Workspace... conditions (see
+ * docs/providers/kcp.md); NULL in any other phase. WSR_ENOMEM. */
+int kc_unavailable(char **why, const cJSON *obj);
+
 /* The resource of a logicalcluster-style home from the Workspace `~`
  * answered or the LogicalCluster read (status.phase, URL, cluster). */
 int kc_home_resource(wsr_resource **out, const char *user, const cJSON *obj, char **why);

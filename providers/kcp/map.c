@@ -277,13 +277,14 @@ static void say_condition(wsr_buf *b, const cJSON *c)
  * the API: deleting and creating it again would destroy what it holds. The
  * other phases are working or on their way (Scheduling, Initializing),
  * chosen by an administrator (Inactive), or going (Terminating, Deleting). */
-static int kc_health(wsr_resource *r, const cJSON *obj)
+int kc_unavailable(char **why, const cJSON *obj)
 {
 	const cJSON *st = wsr_json_obj(obj, "status"), *c;
 	const cJSON *conds = cJSON_GetObjectItemCaseSensitive(st, "conditions");
 	if (!cJSON_IsArray(conds))
 		conds = NULL;
 	const char *phase = wsr_json_str(st, "phase");
+	*why = NULL;
 	if (!phase || strcmp(phase, "Unavailable") != 0)
 		return 0;
 	wsr_buf b = WSR_BUF_INIT;
@@ -303,9 +304,17 @@ static int kc_health(wsr_resource *r, const cJSON *obj)
 		wsr_buf_printf(&b, "; and %zu more", n - KC_CONDITIONS_SHOWN);
 	if (!n)
 		wsr_buf_puts(&b, " (no Workspace condition says why)");
-	r->health = WSR_HEALTH_BROKEN;
-	r->health_why = wsr_buf_detach(&b);
-	return r->health_why ? 0 : WSR_ENOMEM;
+	*why = wsr_buf_detach(&b);
+	return *why ? 0 : WSR_ENOMEM;
+}
+
+/* Sets r->health from obj's phase: only Unavailable is broken (above). */
+static int kc_health(wsr_resource *r, const cJSON *obj)
+{
+	int rc = kc_unavailable(&r->health_why, obj);
+	if (r->health_why)
+		r->health = WSR_HEALTH_BROKEN;
+	return rc;
 }
 
 int kc_workspace_to_resource(wsr_resource **out, const cJSON *ws, const char *parent, char **why)

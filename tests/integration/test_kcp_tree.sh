@@ -279,6 +279,36 @@ t_unavailable_workspace_is_refused_with_kcps_reason() {
 	expect_rc 0
 }
 
+# A workspace kcp takes out of service while wsr waits for it to be Ready:
+# apply stops at once with kcp's reason instead of waiting out the timeout.
+t_creation_that_kcp_takes_out_of_service_fails_at_once() {
+	printf 'schedulingMs: 3000\n' >seed.yaml
+	sed -n '/^users:/,$p' "$FIXTURES/kcp-seed.yaml" >>seed.yaml
+	sim_start "$T/seed.yaml" kcp && use_kcp specs
+	# a wait for the timeout would fail the test in 20 s, not hang it for 30 min
+	sed -i 's/kubeconfig: kcp.kubeconfig/kubeconfig: kcp.kubeconfig, timeout: 20/' specs/wsr.yaml
+	kws specs acme acme root organization
+	"$WSR" apply specs --auto-approve >"$T/apply.out" 2>"$T/apply.err" &
+	apid=$!
+	i=0
+	until kget root acme | jq -e '.status.phase == "Scheduling"' >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "acme never appeared"
+		sleep 0.05
+	done
+	kstatus root acme '{"phase":"Unavailable","conditions":[{"type":"WorkspaceScheduled","status":"False","reason":"Unschedulable","message":"no shard matches"}]}'
+	t0=$(date +%s)
+	wait $apid
+	RC=$?
+	[ $(($(date +%s) - t0)) -lt 15 ] || fail "apply waited for the timeout"
+	cp "$T/apply.out" "$T/stdout"
+	cp "$T/apply.err" "$T/stderr"
+	expect_rc 1
+	expect_err "workspace root:acme was created, but kcp reports the workspace Unavailable: WorkspaceScheduled is False (Unschedulable: no shard matches)"
+	run "$WSR" state list specs
+	expect_no_out "kcp/root:acme"
+}
+
 # What plan refuses, kcp refuses with the same words: the plan's message
 # is the one the emulator gives when the same create is sent anyway.
 t_plan_refuses_in_the_servers_words() {

@@ -229,6 +229,17 @@ static char *ws(const char *name, const char *type, const char *phase)
 	return ws_full(name, type, phase, "7", "", "");
 }
 
+/* A Workspace in a phase with the given status.conditions (JSON array). */
+static char *ws_cond(const char *name, const char *phase, const char *conditions)
+{
+	return wsr_strdupf(
+	    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+	    "\"metadata\":{\"name\":\"%s\",\"resourceVersion\":\"7\"},"
+	    "\"spec\":{\"type\":{\"name\":\"team\",\"path\":\"root\"},\"cluster\":\"c0%s\"},"
+	    "\"status\":{\"phase\":\"%s\",\"conditions\":%s,\"initializers\":[]}}",
+	    name, name, phase, conditions);
+}
+
 /* A WorkspaceList of the given items (heap strings, taken) and continue token. */
 static char *page(const char *cont, int n, ...)
 {
@@ -694,6 +705,29 @@ static void test_create_waits_through_phases_to_ready(void **state)
 	fixture_free(&f);
 }
 
+static void test_create_stops_when_kcp_takes_the_workspace_out_of_service(void **state)
+{
+	(void)state;
+	on_take("POST", WS("root:acme"), NULL, 201, ws("team-a", "team", "Scheduling"), 0);
+	on_take("GET", WS("root:acme") "/team-a", NULL, 200,
+		ws_cond("team-a", "Unavailable",
+			"[{\"type\":\"WorkspaceScheduled\",\"status\":\"False\",\"reason\":"
+			"\"Unschedulable\",\"message\":\"no shard matches\"}]"),
+		0);
+	fixture f;
+	fixture_init(&f, WSR_ACT_CREATE);
+	int polls = 0;
+	assert_int_equal(fixture_run(&f, &polls), WSR_EAPI);
+	/* at the first answer in that phase, not after the timeout */
+	assert_int_equal(fk.requests, 2);
+	assert_null(f.got);
+	assert_diag_has(&f.d,
+			"workspace root:acme:team-a was created, but kcp reports the "
+			"workspace Unavailable: WorkspaceScheduled is False (Unschedulable: no "
+			"shard matches)");
+	fixture_free(&f);
+}
+
 static void test_create_409_adopts_when_the_type_matches(void **state)
 {
 	(void)state;
@@ -967,17 +1001,6 @@ static void test_read_one_workspace(void **state)
 	assert_diag_has(&d, "not a kcp workspace address");
 	ops->close(p);
 	wsr_diag_free(&d);
-}
-
-/* A Workspace in a phase with the given status.conditions (JSON array). */
-static char *ws_cond(const char *name, const char *phase, const char *conditions)
-{
-	return wsr_strdupf(
-	    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
-	    "\"metadata\":{\"name\":\"%s\",\"resourceVersion\":\"7\"},"
-	    "\"spec\":{\"type\":{\"name\":\"team\",\"path\":\"root\"},\"cluster\":\"c0%s\"},"
-	    "\"status\":{\"phase\":\"%s\",\"conditions\":%s,\"initializers\":[]}}",
-	    name, name, phase, conditions);
 }
 
 #define COND(type, status, reason, msg)                                                            \
@@ -1916,6 +1939,7 @@ int main(void)
 	    T(test_list_stops_at_the_path_limit),
 	    T(test_list_repeated_continue_is_refused),
 	    T(test_create_waits_through_phases_to_ready),
+	    T(test_create_stops_when_kcp_takes_the_workspace_out_of_service),
 	    T(test_create_409_adopts_when_the_type_matches),
 	    T(test_create_sends_the_type_as_the_spec_has_it),
 	    T(test_create_hostile_answers),
