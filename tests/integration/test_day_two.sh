@@ -386,6 +386,13 @@ t_a_failed_workspace_recorded_as_converged_is_repaired() {
 	expect_rc 1
 	expect_err "lifecycle.preventDestroy forbids replacing this workspace, which needs repair"
 	wsfile specs web payments 1.30.2
+	# a saved plan carries the repair
+	run "$WSR" plan specs --out repair.plan
+	expect_rc 0
+	run "$WSR" apply repair.plan
+	expect_rc 0
+	expect_out "loopback/acme/web: created"
+	get web | jq -e '.state == "active"' >/dev/null || fail "not repaired: $(get web)"
 	converges
 }
 
