@@ -364,6 +364,29 @@ t_a_failed_creation_is_never_taken_as_in_sync() {
 	expect_out "No changes."
 }
 
+# The failed workspace is deleted but not created again (a crash between
+# the repair's two steps, or a person on the platform): the plain creation
+# that follows must not replay the failed one's answer.
+t_a_creation_after_a_failed_one_was_deleted_is_not_a_replay() {
+	sim_start "$SEED" && use_sim specs day2-admin-key
+	wsfile specs web payments 1.30.2
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "no capacity in fsn1"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	curl -s -X DELETE -H "Authorization: Bearer day2-admin-key" \
+		"$SIM_URL/v1/organizations/acme/workspaces/web" >/dev/null
+	get web | jq -e '.error.code == "not_found"' >/dev/null || fail "not deleted: $(get web)"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 2
+	expect_out "+   loopback/acme/web"
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_no_err "no capacity in fsn1"
+	get web | jq -e '.state == "active"' >/dev/null || fail "the replayed failure won: $(get web)"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+}
+
 t_a_failed_workspace_recorded_as_converged_is_repaired() {
 	sim_start "$SEED" && use_sim specs day2-admin-key
 	wsfile specs web payments 1.30.2
