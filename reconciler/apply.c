@@ -214,6 +214,17 @@ static int run_item(ctx *c, wsr_plan_item *it)
 			progress(c, "%s: %s failed\n", ch->address, doing(a), 0);
 			return rc;
 		}
+		if (r && r->health != WSR_HEALTH_OK) {
+			/* the platform answered but the workspace is not working:
+			 * recorded as converged it would be adopted as in sync */
+			wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, ch->address, NULL,
+				     "the next plan shows what repairs it",
+				     "after the %s, %s; nothing is recorded", wsr_action_name(a),
+				     r->health_why ? r->health_why : "it is broken");
+			wsr_resource_free(r);
+			progress(c, "%s: %s failed\n", ch->address, doing(a), 0);
+			return WSR_EAPI;
+		}
 		double secs = (double)(wsr_clock_mono_ms() - t0) / 1000.0;
 		progress(c, "%s: %s (%.1fs)\n", ch->address, done_word(a), secs);
 		if (a == WSR_ACT_DELETE || !r) {

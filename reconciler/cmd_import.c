@@ -128,6 +128,11 @@ static int record(wsr_engine *e, const char *address, const char *provider,
 	wsr_resource *r = NULL;
 	if ((rc = read_platform(&r, e, provider, address, diag)))
 		return rc;
+	if (r->health != WSR_HEALTH_OK) /* recorded all the same: import takes it over as it is */
+		wsr_diag_add(diag, WSR_SEV_WARNING, NULL, address, NULL,
+			     "run wsr plan: it shows the repair, or refuses it with the reason",
+			     "imported as the platform has it, which is not working: %s",
+			     r->health_why ? r->health_why : "it is broken");
 	wsr_state_entry *s = wsr_apply_entry(r, r->spec, wsr_resource_set_find(desired, address));
 	wsr_resource_free(r);
 	if (!s)

@@ -42,6 +42,9 @@
  * transitively): kcp sets no bound, a hostile server must not make wsr
  * follow extensions forever. */
 #define KC_ALIASES_MAX 16
+/* False conditions an Unavailable workspace's reason names before "and N
+ * more": a hostile server may send thousands. */
+#define KC_CONDITIONS_SHOWN 3
 /* Longest wait a home's 429 Retry-After may ask for between two polls. */
 #define KC_RETRY_AFTER_MAX_S 60
 /* Wait between two polls of a home creation when the 429 names none. */
@@ -175,6 +178,11 @@ void kc_facts_free(wsr_provider *p);
 int kc_subtree(wsr_provider *p, const char *path, const char *address, cJSON **out, wsr_diag *diag);
 
 /* ---- home workspaces (map.c) ---- */
+
+/* *why: kcp's reason when the Workspace (or LogicalCluster) obj is in
+ * phase Unavailable, naming its False Workspace... conditions (see
+ * docs/providers/kcp.md); NULL in any other phase. WSR_ENOMEM. */
+int kc_unavailable(char **why, const cJSON *obj);
 
 /* The resource of a logicalcluster-style home from the Workspace `~`
  * answered or the LogicalCluster read (status.phase, URL, cluster). */

@@ -167,6 +167,24 @@ t_failing_workspace_backs_off_alone() {
 		fail "failures not counted: $(curl -s "$WATCH_URL/metrics" | grep changes_applied)"
 }
 
+t_failed_creation_shows_as_needing_repair_then_is_repaired() {
+	sim_start && use_sim specs
+	curl -s -X POST -d '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "no capacity in fsn1"}' \
+		"$SIM_URL/_sim/faults" >/dev/null
+	# the retry after the failure waits 2 s: long enough to read the status
+	printf 'watch: {backoff: {initial: 2s, max: 2s}}\n' >>specs/wsr.yaml
+	ws specs shaky
+	watch_start specs --interval 200ms
+	within 10 platform_has shaky '.state == "failed"'
+	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/shaky") | .state == "needs-repair" and (.reason | test("the platform shows the workspace failed")) and .pending == ["delete", "create"] and (.lastError | test("no capacity in fsn1"))'
+	[ ! -f specs/.wsr/state.json ] || state_has '.resources | map(.address) | index("loopback/acme/shaky") | not' ||
+		fail "the failed workspace was recorded: $(cat specs/.wsr/state.json)"
+	within 10 platform_has shaky '.state == "active"'
+	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/shaky") | .state == "in-sync" and .failures == 0'
+	state_has '.resources[] | select(.address == "loopback/acme/shaky") | .status.state == "active"' ||
+		fail "the repaired workspace was not recorded: $(cat specs/.wsr/state.json)"
+}
+
 t_sigterm_during_apply_leaves_state_consistent() {
 	sim_start "$FIXTURES/seed-slow.yaml" && use_sim specs
 	for n in s1 s2 s3 s4 s5 s6; do ws specs $n; done
