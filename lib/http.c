@@ -611,26 +611,6 @@ int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const
 	return rc;
 }
 
-int wsr_http_request_json(wsr_http *h, long *status, cJSON **json, const char *method,
-			  const char *path, const char *const *headers, const char *body,
-			  char **err)
-{
-	wsr_http_resp resp;
-	char *why = NULL;
-	*json = NULL;
-	int rc = wsr_http_request(h, &resp, method, path, headers, body, err);
-	*status = resp.status;
-	if (!rc && resp.len > 0 && wsr_json_parse(json, resp.body, resp.len, &why) != 0 &&
-	    resp.status / 100 == 2) {
-		*err = wsr_strdupf("%s %s answered %ld: %s", method, path, resp.status,
-				   why ? why : "not JSON");
-		rc = WSR_EINVAL;
-	}
-	free(why);
-	wsr_http_resp_free(&resp);
-	return rc;
-}
-
 void wsr_http_resp_free(wsr_http_resp *r)
 {
 	if (!r)
