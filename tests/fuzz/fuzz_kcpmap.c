@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/diag.h"
 #include "lib/json.h"
+#include "providers/kcp/home.h"
 #include "providers/kcp/kc.h"
 #include "providers/kcp/kcp.h"
 #include "tests/fuzz/fuzz.h"
@@ -26,6 +28,11 @@
 
 #define ADDRESS "kcp/root:acme:team"
 #define HOME "kcp/user:alice"
+#define USER "alice"
+
+/* What an op is about: a workspace, a logical-cluster home, or a home in
+ * buckets (providers.kcp.home.style: buckets, under root:users). */
+enum { WORKSPACE, LC_HOME, BUCKET_HOME };
 
 /* The workspace the changes are about, as the server answers it. */
 static const char OBSERVED[] =
@@ -66,7 +73,7 @@ static wsr_resource *desired_at(const char *address, int home)
 {
 	wsr_resource *r =
 	    wsr_resource_new(address, "kcp", home ? WSR_KCP_KIND_HOME : WSR_KCP_KIND_WORKSPACE,
-			     strrchr(address, ':') + 1);
+			     home ? USER : strrchr(address, ':') + 1);
 	if (r && !(r->spec = home ? cJSON_CreateObject() : parse(DESIRED))) {
 		wsr_resource_free(r);
 		return NULL;
@@ -102,6 +109,7 @@ static void run_op(wsr_provider *p, const wsr_change *c, wsr_diag *diag)
 		int done = 0;
 		wsr_resource *r = NULL;
 		int rc = wsr_kcp_provider.poll(p, op, &done, &r, diag);
+		fake_same_address(r, c->address);
 		wsr_resource_free(r);
 		if (rc || done)
 			break;
@@ -114,26 +122,36 @@ static const struct {
 	char key;
 	kcpmap_kind kind;
 	wsr_action action;
-	int home;
+	int of;
 } OPS[] = {
-    {'l', OP_LIST, 0, 0},
-    {'r', OP_READ, 0, 0},
-    {'h', OP_READ, 0, 1},
-    {'k', OP_CHECK, WSR_ACT_CREATE, 0},
-    {'H', OP_CHECK, WSR_ACT_CREATE, 1},
-    {'x', OP_CHECK, WSR_ACT_DELETE, 0},
-    {'c', OP_APPLY, WSR_ACT_CREATE, 0},
-    {'e', OP_APPLY, WSR_ACT_CREATE, 1},
-    {'u', OP_APPLY, WSR_ACT_UPDATE, 0},
-    {'d', OP_APPLY, WSR_ACT_DELETE, 0},
+    {'l', OP_LIST, 0, WORKSPACE},
+    {'r', OP_READ, 0, WORKSPACE},
+    {'h', OP_READ, 0, LC_HOME},
+    {'k', OP_CHECK, WSR_ACT_CREATE, WORKSPACE},
+    {'H', OP_CHECK, WSR_ACT_CREATE, LC_HOME},
+    {'b', OP_CHECK, WSR_ACT_CREATE, BUCKET_HOME},
+    {'x', OP_CHECK, WSR_ACT_DELETE, WORKSPACE},
+    {'c', OP_APPLY, WSR_ACT_CREATE, WORKSPACE},
+    {'e', OP_APPLY, WSR_ACT_CREATE, LC_HOME},
+    {'B', OP_APPLY, WSR_ACT_CREATE, BUCKET_HOME},
+    {'u', OP_APPLY, WSR_ACT_UPDATE, WORKSPACE},
+    {'d', OP_APPLY, WSR_ACT_DELETE, WORKSPACE},
 };
 #define NOPS (sizeof(OPS) / sizeof(OPS[0]))
 
 static void run(wsr_provider *p, size_t which, wsr_diag *diag)
 {
-	int home = OPS[which].home;
+	int home = OPS[which].of != WORKSPACE;
 	wsr_action a = OPS[which].action;
-	const char *address = home ? HOME : ADDRESS;
+	wsr_kcp_home_opts buckets = WSR_KCP_HOME_OPTS_INIT;
+	char *path = NULL, *bucketed = NULL; /* the home rule's path of USER, as an address */
+	if (OPS[which].of == BUCKET_HOME && (wsr_kcp_home_path(&path, &buckets, USER, diag) ||
+					     !(bucketed = wsr_strdupf("kcp/%s", path)))) {
+		free(path);
+		return;
+	}
+	free(path);
+	const char *address = bucketed ? bucketed : home ? HOME : ADDRESS;
 	wsr_resource *desired = desired_at(address, home);
 	wsr_resource *observed = home ? NULL : observed_ws();
 	wsr_change *c = change(address, home, a, a == WSR_ACT_DELETE ? NULL : desired,
@@ -144,8 +162,8 @@ static void run(wsr_provider *p, size_t which, wsr_diag *diag)
 		; /* out of memory: nothing to run */
 	else if (OPS[which].kind == OP_LIST)
 		(void)wsr_kcp_provider.list(p, &set, diag);
-	else if (OPS[which].kind == OP_READ)
-		(void)wsr_kcp_provider.read(p, address, &r, diag);
+	else if (OPS[which].kind == OP_READ && wsr_kcp_provider.read(p, address, &r, diag) == 0)
+		fake_same_address(r, address);
 	else if (OPS[which].kind == OP_CHECK && wsr_kcp_provider.list(p, &set, diag) == 0)
 		(void)wsr_kcp_provider.check(p, c, diag); /* as plan does: list, then check */
 	else
@@ -155,6 +173,7 @@ static void run(wsr_provider *p, size_t which, wsr_diag *diag)
 	wsr_change_free(c);
 	wsr_resource_free(desired);
 	wsr_resource_free(observed);
+	free(bucketed);
 }
 
 static int fuzz_kcpmap(const uint8_t *data, size_t size)
@@ -171,6 +190,9 @@ static int fuzz_kcpmap(const uint8_t *data, size_t size)
 	cJSON *config = cJSON_CreateObject();
 	cJSON_AddStringToObject(config, "endpoint", "https://kcp.invalid");
 	cJSON_AddStringToObject(config, "apiKey", "fuzz-token");
+	if (OPS[which].of == BUCKET_HOME)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(config, "home"), "style",
+					"buckets");
 	wsr_diag diag;
 	wsr_diag_init(&diag);
 	wsr_provider *p = NULL;

@@ -89,6 +89,7 @@ static void run_op(wsr_provider *p, const wsr_change *c, wsr_action a, wsr_diag 
 		int done = 0;
 		wsr_resource *r = NULL;
 		int rc = wsr_loopback_provider.poll(p, op, &done, &r, diag);
+		fake_same_address(r, c->address);
 		wsr_resource_free(r);
 		if (rc || done)
 			break;
@@ -130,6 +131,7 @@ static void run(wsr_provider *p, size_t which, const wsr_resource *desired,
 	switch (OPS[which].kind) {
 	case OP_READ:
 		(void)wsr_loopback_provider.read(p, "loopback/acme/team-a", &r, diag);
+		fake_same_address(r, "loopback/acme/team-a");
 		break;
 	case OP_LIST:
 		(void)wsr_loopback_provider.list(p, &set, diag);

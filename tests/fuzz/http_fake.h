@@ -25,6 +25,7 @@
 #include "lib/diag.h"
 #include "lib/err.h"
 #include "lib/http.h"
+#include "providers/resource.h"
 
 /* The separator line between two answers of a script. */
 #define FAKE_SEPARATOR "\n---\n"
@@ -60,6 +61,19 @@ static void fake_trace(const char *what, const wsr_diag *diag)
 	for (size_t i = 0; i < diag->n; i++)
 		fprintf(stderr, "  %s: %s (%s)\n", diag->v[i].severity ? "note" : "error",
 			diag->v[i].summary, diag->v[i].detail ? diag->v[i].detail : "");
+}
+
+/* What a user relies on whatever a server answers: a read or a finished
+ * operation yields the resource it was asked about (or none), never one
+ * at another address, which the engine would record as that one. A
+ * violation aborts, so libFuzzer keeps the input. */
+static void fake_same_address(const wsr_resource *r, const char *address)
+{
+	if (r && strcmp(r->address, address) != 0) {
+		fprintf(stderr, "fuzz: asked about %s, got a resource at %s\n", address,
+			r->address);
+		abort();
+	}
 }
 
 int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
