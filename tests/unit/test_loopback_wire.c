@@ -697,6 +697,25 @@ static void test_create_task_failure_is_reported(void **state)
 	fixture_free(&f);
 }
 
+/* A platform answering the workspace's read with another one (found by the
+ * property fuzz_lbmap checks): the create fails naming the answer, and no
+ * resource at another address comes back for the engine to record. */
+static void test_create_answered_with_another_workspace(void **state)
+{
+	(void)state;
+	static char other[] = WS_KUBE;
+	memcpy(strstr(other, "payments-prod"), "payments-test", 13);
+	on("POST", WS_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"t8\",\"state\":\"succeeded\"}}", 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, other, 0);
+	fixture f;
+	fixture_init(&f);
+	assert_null(create(&f, WSR_EAPI));
+	assert_diag_has(&f.d, "the platform answered with another workspace");
+	assert_string_equal(f.d.v[0].address, "loopback/acme/payments-prod");
+	fixture_free(&f);
+}
+
 static void test_create_refusal_names_platform_code(void **state)
 {
 	(void)state;
@@ -1917,6 +1936,7 @@ int main(void)
 	    T(test_open_refuses_hostile_timeout),
 	    T(test_create_polls_task_then_reads_workspace),
 	    T(test_create_task_failure_is_reported),
+	    T(test_create_answered_with_another_workspace),
 	    T(test_create_refusal_names_platform_code),
 	    T(test_create_409_adopts_existing),
 	    T(test_stale_replay_creates_again),
