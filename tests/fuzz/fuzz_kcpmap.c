@@ -100,6 +100,12 @@ static wsr_change *change(const char *address, int home, wsr_action a, const wsr
 	return c;
 }
 
+static int address_ok(const char *address)
+{
+	char parent[KC_PATH_MAX + 1], name[KC_NAME_MAX + 1];
+	return kc_split_address(address, parent, name) == 0;
+}
+
 static void run_op(wsr_provider *p, const wsr_change *c, wsr_diag *diag)
 {
 	wsr_op *op = NULL;
@@ -160,8 +166,8 @@ static void run(wsr_provider *p, size_t which, wsr_diag *diag)
 	wsr_resource *r = NULL;
 	if (!c || !desired || (!home && !observed))
 		; /* out of memory: nothing to run */
-	else if (OPS[which].kind == OP_LIST)
-		(void)wsr_kcp_provider.list(p, &set, diag);
+	else if (OPS[which].kind == OP_LIST && wsr_kcp_provider.list(p, &set, diag) == 0)
+		fake_listed(&set, address_ok);
 	else if (OPS[which].kind == OP_READ && wsr_kcp_provider.read(p, address, &r, diag) == 0)
 		fake_same_address(r, address);
 	else if (OPS[which].kind == OP_CHECK && wsr_kcp_provider.list(p, &set, diag) == 0)

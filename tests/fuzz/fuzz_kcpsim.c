@@ -61,6 +61,20 @@ static int tracing(void)
 	return getenv("WSR_FUZZ_TRACE") != NULL; /* what a seed exercises */
 }
 
+/* What a client relies on whatever it sent: an answer with a status and,
+ * when it has a body, a JSON one (every answer of the API is). A violation
+ * aborts, so libFuzzer keeps the input. */
+static void answered_json(const wsr_sim_resp *r, const char *method, const char *path)
+{
+	cJSON *v = r->body && r->body[0] ? cJSON_Parse(r->body) : NULL;
+	if (r->status < 100 || r->status > 599 || (r->body && r->body[0] && !v)) {
+		fprintf(stderr, "fuzz: %s %s answered %d with %.200s\n", method, path, r->status,
+			r->body ? r->body : "no body");
+		abort();
+	}
+	cJSON_Delete(v);
+}
+
 /* One request to k as the built-in administrator; the answer is dropped. */
 static void request(wsr_kcpsim *k, const char *method, const char *path, const char *ctype,
 		    const char *const *query, const char *body, size_t len)
@@ -73,6 +87,7 @@ static void request(wsr_kcpsim *k, const char *method, const char *path, const c
 	if (tracing())
 		fprintf(stderr, "%s %s: %d %.300s\n", method, path, resp.status,
 			resp.body ? resp.body : "");
+	answered_json(&resp, method, path);
 	wsr_sim_resp_free(&resp);
 }
 

@@ -79,6 +79,12 @@ static wsr_change *change(const wsr_action *acts, int n, const wsr_resource *des
 	return c;
 }
 
+static int address_ok(const char *address)
+{
+	char org[64], name[64];
+	return lb_parse_address(address, org, name) == 0;
+}
+
 /* Starts one action and polls it until it finishes, fails or gives up. */
 static void run_op(wsr_provider *p, const wsr_change *c, wsr_action a, wsr_diag *diag)
 {
@@ -134,7 +140,8 @@ static void run(wsr_provider *p, size_t which, const wsr_resource *desired,
 		fake_same_address(r, "loopback/acme/team-a");
 		break;
 	case OP_LIST:
-		(void)wsr_loopback_provider.list(p, &set, diag);
+		if (wsr_loopback_provider.list(p, &set, diag) == 0)
+			fake_listed(&set, address_ok);
 		break;
 	case OP_PROFILES:
 		(void)wsr_loopback_provider.profiles(p, "loopback/acme/team-a", &profiles, diag);

@@ -49,6 +49,20 @@ static const struct {
 };
 #define NOPS (sizeof(OPS) / sizeof(OPS[0]))
 
+/* What a client relies on whatever it sent: an answer with a status and,
+ * when it has a body, a JSON one (every answer of the API is). A violation
+ * aborts, so libFuzzer keeps the input. */
+static void answered_json(const wsr_sim_resp *r, const char *method, const char *path)
+{
+	cJSON *v = r->body && r->body[0] ? cJSON_Parse(r->body) : NULL;
+	if (r->status < 100 || r->status > 599 || (r->body && r->body[0] && !v)) {
+		fprintf(stderr, "fuzz: %s %s answered %d with %.200s\n", method, path, r->status,
+			r->body ? r->body : "no body");
+		abort();
+	}
+	cJSON_Delete(v);
+}
+
 /* One request to l; the answer is dropped (only a crash or leak counts). */
 static void request(wsr_lbsim *l, int sim, const char *method, const char *path, const char *body,
 		    size_t len)
@@ -59,6 +73,7 @@ static void request(wsr_lbsim *l, int sim, const char *method, const char *path,
 	if (getenv("WSR_FUZZ_TRACE")) /* what a seed exercises */
 		fprintf(stderr, "%s %s: %d %.300s\n", method, path, resp.status,
 			resp.body ? resp.body : "");
+	answered_json(&resp, method, path);
 	wsr_sim_resp_free(&resp);
 }
 

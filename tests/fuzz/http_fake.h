@@ -76,6 +76,18 @@ static void fake_same_address(const wsr_resource *r, const char *address)
 	}
 }
 
+/* A listing yields only addresses the provider itself accepts (ok), each
+ * once: what plan and apply later split, read and record. */
+static void fake_listed(const wsr_resource_set *set, int (*ok)(const char *address))
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!ok(set->v[i]->address)) {
+			fprintf(stderr, "fuzz: listed an address the provider refuses: %s\n",
+				set->v[i]->address);
+			abort();
+		}
+}
+
 int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 {
 	(void)opts;
