@@ -143,7 +143,6 @@ static const struct {
     {'u', OP_APPLY, WSR_ACT_UPDATE, WORKSPACE},
     {'d', OP_APPLY, WSR_ACT_DELETE, WORKSPACE},
 };
-#define NOPS (sizeof(OPS) / sizeof(OPS[0]))
 
 static void run(wsr_provider *p, size_t which, wsr_diag *diag)
 {
@@ -186,12 +185,7 @@ static int fuzz_kcpmap(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	size_t which = NOPS;
-	for (size_t i = 0; i < NOPS; i++)
-		if (OPS[i].key == (char)data[0])
-			which = i;
-	if (which == NOPS)
-		which = data[0] % NOPS;
+	size_t which = WSR_FUZZ_PICK(data[0], OPS);
 	fake_script((const char *)data + 1, size - 1);
 	cJSON *config = cJSON_CreateObject();
 	cJSON_AddStringToObject(config, "endpoint", "https://kcp.invalid");

@@ -25,6 +25,7 @@
 #include "sim/kcp/selector.h"
 #include "sim/server.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/sim_answer.h"
 
 #define WS "/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces"
 /* The separator line of a JSON patch input: document, then patch. */
@@ -54,26 +55,6 @@ static const struct {
     {'L', K_SELECTOR, NULL, NULL, NULL},
     {'J', K_PATCH, NULL, NULL, NULL},
 };
-#define NOPS (sizeof(OPS) / sizeof(OPS[0]))
-
-static int tracing(void)
-{
-	return getenv("WSR_FUZZ_TRACE") != NULL; /* what a seed exercises */
-}
-
-/* What a client relies on whatever it sent: an answer with a status and,
- * when it has a body, a JSON one (every answer of the API is). A violation
- * aborts, so libFuzzer keeps the input. */
-static void answered_json(const wsr_sim_resp *r, const char *method, const char *path)
-{
-	cJSON *v = r->body && r->body[0] ? cJSON_Parse(r->body) : NULL;
-	if (r->status < 100 || r->status > 599 || (r->body && r->body[0] && !v)) {
-		fprintf(stderr, "fuzz: %s %s answered %d with %.200s\n", method, path, r->status,
-			r->body ? r->body : "no body");
-		abort();
-	}
-	cJSON_Delete(v);
-}
 
 /* One request to k as the built-in administrator; the answer is dropped. */
 static void request(wsr_kcpsim *k, const char *method, const char *path, const char *ctype,
@@ -84,11 +65,7 @@ static void request(wsr_kcpsim *k, const char *method, const char *path, const c
 	wsr_sim_req req = {method, path, body, len, NULL, headers, query};
 	wsr_sim_resp resp = {0};
 	wsr_kcpsim_handle(k, &req, &resp);
-	if (tracing())
-		fprintf(stderr, "%s %s: %d %.300s\n", method, path, resp.status,
-			resp.body ? resp.body : "");
-	answered_json(&resp, method, path);
-	wsr_sim_resp_free(&resp);
+	sim_answered(&resp, method, path);
 }
 
 static void run_api(size_t which, const char *body, size_t len)
@@ -129,7 +106,7 @@ static void run_selector(char *text)
 			(void)wsr_kcpsim_selector_match(copy, "w", l);
 			cJSON_Delete(l);
 		}
-	} else if (sel && copy && tracing()) {
+	} else if (sel && copy && sim_tracing()) {
 		fprintf(stderr, "selector: %s\n", why);
 	}
 	free(sel);
@@ -149,7 +126,7 @@ static void run_patch(const char *text, size_t len)
 	    wsr_json_parse(&patch, text + skip, len - skip, &err) == 0) {
 		int rc = wsr_sim_json_patch(&doc, patch, why);
 		char *out = cJSON_PrintUnformatted(doc);
-		if (tracing())
+		if (sim_tracing())
 			fprintf(stderr, "patch: %d %s\n", rc, rc ? why : out);
 		free(out);
 	}
@@ -162,22 +139,15 @@ static int fuzz_kcpsim(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	size_t which = NOPS;
-	for (size_t i = 0; i < NOPS; i++)
-		if (OPS[i].key == (char)data[0])
-			which = i;
-	if (which == NOPS)
-		which = data[0] % NOPS;
-	/* a request body is NUL-terminated (wsr_sim_req), and so is a selector */
-	char *text = malloc(size);
+	size_t which = WSR_FUZZ_PICK(data[0], OPS);
+	char *text = sim_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data + 1, size - 1);
-	text[size - 1] = '\0';
 	cJSON *seed = NULL;
 	char *err = NULL;
 	if (OPS[which].kind == K_SEED) {
-		if (wsr_kcpsim_seed_parse(&seed, "seed.yaml", text, size - 1, &err) && tracing())
+		if (wsr_kcpsim_seed_parse(&seed, "seed.yaml", text, size - 1, &err) &&
+		    sim_tracing())
 			fprintf(stderr, "seed: %s\n", err ? err : "?");
 	} else if (OPS[which].kind == K_SELECTOR) {
 		run_selector(text);

@@ -22,6 +22,7 @@
 #include "sim/loopback/store.h"
 #include "sim/server.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/sim_answer.h"
 
 #define WS "/v1/organizations/acme/workspaces"
 /* The workspace the PATCH, upgrade and transfer bodies go to. */
@@ -47,21 +48,6 @@ static const struct {
     {'S', K_SEED, NULL, NULL},
     {'m', K_BODY, NULL, NULL}, /* a create body as a member (not admin) sends it */
 };
-#define NOPS (sizeof(OPS) / sizeof(OPS[0]))
-
-/* What a client relies on whatever it sent: an answer with a status and,
- * when it has a body, a JSON one (every answer of the API is). A violation
- * aborts, so libFuzzer keeps the input. */
-static void answered_json(const wsr_sim_resp *r, const char *method, const char *path)
-{
-	cJSON *v = r->body && r->body[0] ? cJSON_Parse(r->body) : NULL;
-	if (r->status < 100 || r->status > 599 || (r->body && r->body[0] && !v)) {
-		fprintf(stderr, "fuzz: %s %s answered %d with %.200s\n", method, path, r->status,
-			r->body ? r->body : "no body");
-		abort();
-	}
-	cJSON_Delete(v);
-}
 
 /* One request to l; the answer is dropped (only a crash or leak counts). */
 static void request(wsr_lbsim *l, int sim, const char *method, const char *path, const char *body,
@@ -70,11 +56,7 @@ static void request(wsr_lbsim *l, int sim, const char *method, const char *path,
 	wsr_sim_req req = {method, path, body, len, NULL, HEADERS, NULL};
 	wsr_sim_resp resp = {0};
 	(sim ? wsr_lbsim_handle_sim : wsr_lbsim_handle)(l, &req, &resp);
-	if (getenv("WSR_FUZZ_TRACE")) /* what a seed exercises */
-		fprintf(stderr, "%s %s: %d %.300s\n", method, path, resp.status,
-			resp.body ? resp.body : "");
-	answered_json(&resp, method, path);
-	wsr_sim_resp_free(&resp);
+	sim_answered(&resp, method, path);
 }
 
 /* The built-in seed's platform in memory, provisioning at once, so that web
@@ -129,23 +111,14 @@ static int fuzz_lbsim(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	size_t which = NOPS;
-	for (size_t i = 0; i < NOPS; i++)
-		if (OPS[i].key == (char)data[0])
-			which = i;
-	if (which == NOPS)
-		which = data[0] % NOPS;
-	/* a request body is NUL-terminated (wsr_sim_req) */
-	char *body = malloc(size);
+	size_t which = WSR_FUZZ_PICK(data[0], OPS);
+	char *body = sim_text(data, size);
 	if (!body)
 		return 0;
-	memcpy(body, data + 1, size - 1);
-	body[size - 1] = '\0';
 	cJSON *seed = NULL;
 	char *err = NULL;
 	if (OPS[which].kind == K_SEED) {
-		if (wsr_lbsim_seed_parse(&seed, "seed.yaml", body, size - 1, &err) &&
-		    getenv("WSR_FUZZ_TRACE"))
+		if (wsr_lbsim_seed_parse(&seed, "seed.yaml", body, size - 1, &err) && sim_tracing())
 			fprintf(stderr, "seed: %s\n", err ? err : "?");
 	} else if (OPS[which].kind == K_BODY)
 		run_body(body, size - 1);
