@@ -335,6 +335,29 @@ static char *swap(const char *text, const char *from, const char *to)
 	return wsr_strdupf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 }
 
+/* Names wsr could not read or change afterwards (found by fuzz_lbmap): a
+ * listing that holds one is refused, naming the rule. */
+static void test_list_refuses_names_wsr_cannot_use(void **state)
+{
+	(void)state;
+	const char *names[] = {"m0123456789012345678901234567890123456789012345678901234567890123",
+			       "Upper",
+			       "a/b",
+			       "x@y",
+			       "a b",
+			       "-a",
+			       ""};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *q = wsr_strdupf("\"%s\"", names[i]);
+		char *w = swap(WS_BARE("zz"), "\"zz\"", q);
+		char *page = wsr_strdupf("{\"items\":[%s],\"nextCursor\":null}", w);
+		expect_list_error(page, 200, "is not a Loopback name");
+		free(page);
+		free(w);
+		free(q);
+	}
+}
+
 /* Numbers no whole hour can be: each would have been cast to an integer
  * (undefined behaviour past its range) and is now an answer refused by name. */
 static const char *const hostile_numbers[] = {"1e30", "-1e30", "1e400", "-1", "2.5", "24", "\"3\""};
@@ -1927,6 +1950,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_list_follows_cursors_one_request_per_page),
 	    T(test_list_hostile_answers_become_diagnostics),
+	    T(test_list_refuses_names_wsr_cannot_use),
 	    T(test_list_hostile_numbers_are_named),
 	    T(test_list_page_limit_boundary),
 	    T(test_list_repeated_cursor_is_refused),
