@@ -779,26 +779,6 @@ int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const
 	return rc;
 }
 
-int wsr_http_request_json(wsr_http *h, wsr_http_answer *ans, cJSON **json, const char *method,
-			  const char *path, const char *const *headers, const char *body,
-			  char **err)
-{
-	wsr_http_resp resp;
-	char *why = NULL;
-	*json = NULL;
-	int rc = wsr_http_request(h, &resp, method, path, headers, body, err);
-	*ans = (wsr_http_answer){resp.status, resp.attempts, resp.elapsed_ms};
-	if (!rc && resp.len > 0 && wsr_json_parse(json, resp.body, resp.len, &why) != 0 &&
-	    resp.status / 100 == 2) {
-		*err = wsr_strdupf("%s %s answered %ld: %s", method, path, resp.status,
-				   why ? why : "not JSON");
-		rc = WSR_EINVAL;
-	}
-	free(why);
-	wsr_http_resp_free(&resp);
-	return rc;
-}
-
 int wsr_http_exhausted(const wsr_http_answer *ans)
 {
 	return ans->attempts > 1 && retryable_status(ans->status);

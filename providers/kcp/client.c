@@ -193,6 +193,19 @@ int kc_paginate(wsr_provider *p, const char *path, kc_each_fn each, void *ctx, l
 	return WSR_ELIMIT;
 }
 
+int kc_is_named(wsr_diag *diag, const char *address, const char *what, const cJSON *ws,
+		const char *name)
+{
+	const char *got = wsr_json_str(wsr_json_obj(ws, "metadata"), "name");
+	if (!got || strcmp(got, name) == 0)
+		return 0; /* a missing name is the mapping's to report */
+	char *why = wsr_strdupf("asked for workspace %.63s, the answer is workspace %.63s%s", name,
+				got, strlen(got) > 63 ? "..." : "");
+	kc_malformed(diag, address, what, why ? why : "the answer is another workspace");
+	free(why);
+	return WSR_EAPI;
+}
+
 int kc_get_workspace(wsr_provider *p, cJSON **ws, long *status, const char *address,
 		     const char *parent, const char *name, const char *what, wsr_diag *diag)
 {
@@ -203,6 +216,8 @@ int kc_get_workspace(wsr_provider *p, cJSON **ws, long *status, const char *addr
 	free(path);
 	if (!rc && *status == 200 && !cJSON_IsObject(json))
 		rc = kc_malformed(diag, address, what, "a Workspace must be a JSON object");
+	else if (!rc && *status == 200)
+		rc = kc_is_named(diag, address, what, json, name);
 	else if (!rc && *status != 200 && *status != 404)
 		rc = kc_refused(p, diag, address, what, *status, json);
 	if (!rc && *status == 200) {

@@ -114,8 +114,16 @@ int kc_paginate(wsr_provider *p, const char *path, kc_each_fn each, void *ctx, l
  * are then safe in a URL as they are). NULL on allocation failure. */
 char *kc_api_path(const char *path, const char *resource, const char *name);
 
+/* 0 when the Workspace answer ws is the workspace name (or has no name for
+ * the mapping to refuse); else WSR_EAPI, reported on address as what's
+ * malformed answer. A server answering with another workspace must not
+ * make wsr record that one under the address it asked about. */
+int kc_is_named(wsr_diag *diag, const char *address, const char *what, const cJSON *ws,
+		const char *name);
+
 /* GET one workspace (parent path, name) into *ws (NULL on 404). Other
- * answers are errors on address, what saying what for. */
+ * answers, and a Workspace of another name, are errors on address, what
+ * saying what for. */
 int kc_get_workspace(wsr_provider *p, cJSON **ws, long *status, const char *address,
 		     const char *parent, const char *name, const char *what, wsr_diag *diag);
 

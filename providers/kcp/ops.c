@@ -162,6 +162,7 @@ static int post(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	int rc = url && what ? kc_call(p, &status, &json, op->address, "POST", url, s->body, diag)
 			     : WSR_ENOMEM;
 	if (!rc && status / 100 == 2 && cJSON_IsObject(json) &&
+	    !(rc = kc_is_named(diag, op->address, "creating the workspace", json, s->name)) &&
 	    !(rc = type_matches(op, json, diag)))
 		rc = reached(op, json, diag);
 	else if (!rc && status / 100 == 2)
@@ -457,7 +458,8 @@ static int update_once(wsr_provider *p, wsr_op *op, const cJSON *want, int *conf
 	else if (!rc && !cJSON_IsObject(now))
 		rc = kc_malformed(diag, op->address, "updating the workspace",
 				  "the answer is not a Workspace object");
-	else if (!rc) {
+	else if (!rc &&
+		 !(rc = kc_is_named(diag, op->address, "updating the workspace", now, s->name))) {
 		char *why = NULL;
 		if ((rc = kc_workspace_to_resource(&op->result, now, s->parent, &why)) == WSR_EAPI)
 			kc_malformed(diag, op->address, "updating the workspace", why);

@@ -157,7 +157,9 @@ static int start_create(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_di
 	return op->idem_key ? post_create(p, op, diag) : WSR_ENOMEM;
 }
 
-/* Maps a Workspace answer into op->result and marks the op done. */
+/* Maps a Workspace answer into op->result and marks the op done. Another
+ * workspace than the op's is refused, as lb_read refuses it: the engine
+ * would record it under the op's address. */
 static int take_workspace(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 {
 	char *why = NULL;
@@ -165,6 +167,12 @@ static int take_workspace(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 	if (rc == WSR_EAPI)
 		lb_malformed(diag, op->address, "reading the workspace", why);
 	free(why);
+	if (!rc && strcmp(op->result->address, op->address) != 0) {
+		rc = lb_malformed(diag, op->address, "reading the workspace",
+				  "the platform answered with another workspace");
+		wsr_resource_free(op->result);
+		op->result = NULL;
+	}
 	if (!rc)
 		op->state = OP_DONE;
 	return rc;

@@ -13,6 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* For a target that does several things: the entry of its table (n
+ * entries, stride bytes apart, each starting with its letter) the input's
+ * first byte chooses: the one with that letter, else entry byte % n, so
+ * every byte chooses one. */
+static inline size_t wsr_fuzz_pick(uint8_t byte, const void *table, size_t n, size_t stride)
+{
+	for (size_t i = 0; i < n; i++)
+		if (*((const char *)table + i * stride) == (char)byte)
+			return i;
+	return byte % n;
+}
+#define WSR_FUZZ_PICK(byte, table)                                                                 \
+	wsr_fuzz_pick((byte), (table), sizeof(table) / sizeof((table)[0]), sizeof((table)[0]))
+
 #ifdef WSR_FUZZ_LIBFUZZER
 #define WSR_FUZZ_TARGET(fn)                                                                        \
 	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);                              \

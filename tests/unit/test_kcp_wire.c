@@ -1103,6 +1103,32 @@ static void test_unavailable_workspace_is_broken_with_kcps_reason(void **state)
 	wsr_diag_free(&d);
 }
 
+/* A server answering with another workspace than the one asked for (found
+ * by fuzz_kcpmap): an error naming both, never a resource at the other
+ * address for the engine to record. */
+static void test_answered_with_another_workspace(void **state)
+{
+	(void)state;
+	on_take("GET", WS("root:acme") "/team-a", NULL, 200, ws("team-b", "team", "Ready"), 0);
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_resource *r = NULL;
+	assert_int_equal(ops->read(p, "kcp/root:acme:team-a", &r, &d), WSR_EAPI);
+	assert_null(r);
+	assert_diag_has(&d, "asked for workspace team-a, the answer is workspace team-b");
+	ops->close(p);
+	wsr_diag_free(&d);
+	fake_reset();
+	on_take("POST", WS("root:acme"), NULL, 201, ws("team-b", "team", "Ready"), 0);
+	fixture f;
+	fixture_init(&f, WSR_ACT_CREATE);
+	int polls = 0;
+	assert_int_equal(fixture_run(&f, &polls), WSR_EAPI);
+	assert_null(f.got);
+	assert_diag_has(&f.d, "asked for workspace team-a, the answer is workspace team-b");
+	fixture_free(&f);
+}
+
 /* ---- check ------------------------------------------------------------------------------ */
 
 /* kcp's default root configuration (config/root/workspacetype-*.yaml), as
@@ -1949,6 +1975,7 @@ int main(void)
 	    T(test_transfer_and_upgrade_are_not_kcp_operations),
 	    T(test_read_one_workspace),
 	    T(test_unavailable_workspace_is_broken_with_kcps_reason),
+	    T(test_answered_with_another_workspace),
 	    T(test_check_default_types_admit_the_tree),
 	    T(test_check_refusals_in_kcps_words),
 	    T(test_check_use_on_every_alias),

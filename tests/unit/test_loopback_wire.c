@@ -335,6 +335,29 @@ static char *swap(const char *text, const char *from, const char *to)
 	return wsr_strdupf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 }
 
+/* Names wsr could not read or change afterwards (found by fuzz_lbmap): a
+ * listing that holds one is refused, naming the rule. */
+static void test_list_refuses_names_wsr_cannot_use(void **state)
+{
+	(void)state;
+	const char *names[] = {"m0123456789012345678901234567890123456789012345678901234567890123",
+			       "Upper",
+			       "a/b",
+			       "x@y",
+			       "a b",
+			       "-a",
+			       ""};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *q = wsr_strdupf("\"%s\"", names[i]);
+		char *w = swap(WS_BARE("zz"), "\"zz\"", q);
+		char *page = wsr_strdupf("{\"items\":[%s],\"nextCursor\":null}", w);
+		expect_list_error(page, 200, "is not a Loopback name");
+		free(page);
+		free(w);
+		free(q);
+	}
+}
+
 /* Numbers no whole hour can be: each would have been cast to an integer
  * (undefined behaviour past its range) and is now an answer refused by name. */
 static const char *const hostile_numbers[] = {"1e30", "-1e30", "1e400", "-1", "2.5", "24", "\"3\""};
@@ -828,6 +851,25 @@ static void test_state_becomes_health(void **state)
 	assert_int_equal(wsr_diag_errors(&d), 0);
 	wsr_diag_free(&d);
 	ops->close(p);
+}
+
+/* A platform answering the workspace's read with another one (found by the
+ * property fuzz_lbmap checks): the create fails naming the answer, and no
+ * resource at another address comes back for the engine to record. */
+static void test_create_answered_with_another_workspace(void **state)
+{
+	(void)state;
+	static char other[] = WS_KUBE;
+	memcpy(strstr(other, "payments-prod"), "payments-test", 13);
+	on("POST", WS_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"t8\",\"state\":\"succeeded\"}}", 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, other, 0);
+	fixture f;
+	fixture_init(&f);
+	assert_null(create(&f, WSR_EAPI));
+	assert_diag_has(&f.d, "the platform answered with another workspace");
+	assert_string_equal(f.d.v[0].address, "loopback/acme/payments-prod");
+	fixture_free(&f);
 }
 
 static void test_create_refusal_names_platform_code(void **state)
@@ -2041,6 +2083,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_list_follows_cursors_one_request_per_page),
 	    T(test_list_hostile_answers_become_diagnostics),
+	    T(test_list_refuses_names_wsr_cannot_use),
 	    T(test_list_hostile_numbers_are_named),
 	    T(test_list_page_limit_boundary),
 	    T(test_list_repeated_cursor_is_refused),
@@ -2054,6 +2097,7 @@ int main(void)
 	    T(test_stale_replays_are_followed_a_bounded_number_of_times),
 	    T(test_replacement_never_replays_the_replaced_creation),
 	    T(test_state_becomes_health),
+	    T(test_create_answered_with_another_workspace),
 	    T(test_create_refusal_names_platform_code),
 	    T(test_create_409_adopts_existing),
 	    T(test_stale_replay_creates_again),
