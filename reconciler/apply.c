@@ -6,6 +6,7 @@
 #include "reconciler/apply.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -456,11 +457,13 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* running is counted under mu: a worker with nothing to do may finish
+	 * (and count itself out) before the next one is created */
+	pthread_mutex_lock(&c.mu);
 	for (int i = 0; i < nworkers; i++)
 		if (pthread_create(&tids[i], NULL, worker, &c) == 0)
 			c.running++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_mutex_lock(&c.mu);
 	for (;;) {
 		if (c.pending) {
 			update *list = c.pending;

@@ -15,7 +15,7 @@
  * operations in flight and saves state; *stop >= 2 stops waiting for them. */
 #ifndef WSR_RECONCILER_APPLY_H
 #define WSR_RECONCILER_APPLY_H
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "lib/diag.h"
@@ -24,11 +24,14 @@
 #include "state/state.h"
 
 typedef struct wsr_apply_opts {
-	int parallelism;	     /* workers; at least 1 */
-	volatile sig_atomic_t *stop; /* may be NULL */
-	FILE *progress;		     /* one line per started/finished step; may be NULL */
-	int poll_min_ms;	     /* first polling interval (default 100) */
-	int poll_max_ms;	     /* longest polling interval (default 2000) */
+	int parallelism; /* workers; at least 1 */
+	/* may be NULL. Set by a signal handler on the calling thread and read
+	 * by the workers: an atomic, since volatile sig_atomic_t is only safe
+	 * within one thread (a data race under ThreadSanitizer otherwise). */
+	atomic_int *stop;
+	FILE *progress;	      /* one line per started/finished step; may be NULL */
+	int poll_min_ms;      /* first polling interval (default 100) */
+	int poll_max_ms;      /* longest polling interval (default 2000) */
 	const char *revision; /* source revision recorded with every entry written; may be NULL */
 	/* called (serialized, from a worker) when an item finished: rc 0 or its error */
 	void (*on_item)(void *arg, const wsr_plan_item *it, int rc);
