@@ -138,6 +138,16 @@ $(O)/fuzz/%: tests/fuzz/%.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DWSR_FUZZ_LIBFUZZER -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
 
+# Every unit test and one end-to-end plan/apply against `wsr-sim serve`, wsr
+# and wsr-sim under valgrind's memcheck (tests/valgrind/run.sh): fails on any
+# memory error or definite leak. Uses the ordinary build (bin/, build/std/);
+# valgrind comes from `make deps` with VALGRIND=1.
+.PHONY: valgrind
+valgrind:
+	@VALGRIND=1 sh scripts/deps.sh
+	@$(MAKE) --no-print-directory SANITIZE=0 binaries
+	@WSR_BIN=$(abspath bin) WSR_UNIT=$(abspath build/std/tests) sh tests/valgrind/run.sh
+
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
