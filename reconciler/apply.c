@@ -6,6 +6,7 @@
 #include "reconciler/apply.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -20,6 +20,7 @@
 #ifndef WSR_RECONCILER_APPLY_H
 #define WSR_RECONCILER_APPLY_H
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,11 +30,14 @@
 #include "state/state.h"
 
 typedef struct wsr_apply_opts {
-	int parallelism;	     /* workers; at least 1 */
-	volatile sig_atomic_t *stop; /* may be NULL */
-	FILE *progress;		     /* one line per started/finished step; may be NULL */
-	int poll_min_ms;	     /* first polling interval (default 100) */
-	int poll_max_ms;	     /* longest polling interval (default 2000) */
+	int parallelism; /* workers; at least 1 */
+	/* may be NULL. Set by a signal handler on the calling thread and read
+	 * by the workers: an atomic, since volatile sig_atomic_t is only safe
+	 * within one thread (a data race under ThreadSanitizer otherwise). */
+	atomic_int *stop;
+	FILE *progress;	      /* one line per started/finished step; may be NULL */
+	int poll_min_ms;      /* first polling interval (default 100) */
+	int poll_max_ms;      /* longest polling interval (default 2000) */
 	const char *revision; /* source revision recorded with every entry written; may be NULL */
 	int64_t deadline_ms;  /* a wsr_clock_mono_ms() time to stop at; 0: none */
 	const char *deadline_hint; /* what set it ("--timeout 30m"), for messages */

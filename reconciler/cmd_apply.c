@@ -1,5 +1,6 @@
 /* cmd_apply: `wsr apply` — plan under the state lock, confirm, carry out. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,10 @@ static const char usage[] =
     "  --timeout DURATION     stop after this long, e.g. 30m: nothing new starts,\n"
     "                         state keeps every finished step (default: none)\n";
 
-static volatile sig_atomic_t stop;
+/* atomic: the apply workers read it (reconciler/apply.h); lock-free, so
+ * the handler may change it */
+static atomic_int stop;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only use lock-free atomics");
 
 static void on_signal(int sig)
 {

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,9 @@
 #define DEBOUNCE_MAX_MS 100  /* ... or after this long, whichever comes first */
 #define TICK_MS 1000	     /* the loop wakes at least this often (heartbeat) */
 
-static volatile sig_atomic_t stop_flag, hup_flag;
+/* stop_flag is read by the apply workers too: an atomic (reconciler/apply.h) */
+static atomic_int stop_flag;
+static volatile sig_atomic_t hup_flag;
 
 static void on_stop(int sig)
 {

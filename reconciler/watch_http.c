@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,8 +67,9 @@ struct wsr_watch_http {
 typedef struct request {
 	wsr_buf body;
 	int answered;	  /* a response was queued before the body ended */
-	int too_large;	  /* the body passed WSR_WATCH_MAX_HOOK_BODY: 413 at its end */
-	size_t discarded; /* bytes dropped since */
+	unsigned refused; /* the status to answer when the body ends (0: none) */
+	char why[64];	  /* ... and why */
+	size_t discarded; /* bytes dropped since it was refused */
 } request;
 
 static conn *conn_of(struct MHD_Connection *c)
@@ -144,6 +146,30 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* Whether a request refused from its headers is answered before its body.
+ * A client that sent "Expect: 100-continue" waits for the answer and sends
+ * no body; so does one whose Content-Length passes what is drained anyway.
+ * Any other client is sending the body already: this libmicrohttpd (0.9.75)
+ * stops reading once an answer is queued and then closes, and a close with
+ * bytes unread resets the connection, so depending on timing the client
+ * lost the answer ("broken pipe" instead of 413). Its body is read and
+ * dropped, and the answer follows it. */
+static int answer_now(struct MHD_Connection *c, const char *cl)
+{
+	const char *expect = header(c, MHD_HTTP_HEADER_EXPECT);
+	if (expect && strcasecmp(expect, "100-continue") == 0)
+		return 1;
+	return cl && strtoull(cl, NULL, 10) > WSR_WATCH_MAX_HOOK_BODY + WSR_WATCH_MAX_HOOK_DRAIN;
+}
+
+/* The rest of the body is dropped unread, and answered status, why, at its end. */
+static void refuse_at_end(request *rq, unsigned status, const char *why)
+{
+	rq->refused = status;
+	snprintf(rq->why, sizeof(rq->why), "%s", why);
+	wsr_buf_free(&rq->body);
+}
+
 /* What can be refused from the headers alone, before reading any body. */
 static enum MHD_Result hook_headers(wsr_watch_http *h, struct MHD_Connection *c, request *rq)
 {
@@ -160,8 +186,13 @@ static enum MHD_Result hook_headers(wsr_watch_http *h, struct MHD_Connection *c,
 	}
 	if (!why)
 		return MHD_YES; /* read the body */
-	rq->answered = 1;
-	return refuse(h, c, status, why);
+	if (answer_now(c, cl)) {
+		rq->answered = 1;
+		return refuse(h, c, status, why);
+	}
+	note_refusal(h, c, status, why);
+	refuse_at_end(rq, status, why);
+	return MHD_YES;
 }
 
 static enum MHD_Result hook_body(wsr_watch_http *h, struct MHD_Connection *c, request *rq)
@@ -281,20 +312,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		if (rq->answered) /* libmicrohttpd discards the rest */
 			return MHD_YES;
-		if (rq->too_large) {
+		if (rq->refused) {
 			rq->discarded += n;
 			/* not a webhook: stop reading rather than drain it forever */
 			return rq->discarded > WSR_WATCH_MAX_HOOK_DRAIN ? MHD_NO : MHD_YES;
 		}
 		if (rq->body.len + n > WSR_WATCH_MAX_HOOK_BODY) {
-			/* A body without Content-Length (chunked) passed the limit.
-			 * This libmicrohttpd (0.9.75) cannot answer before the body
-			 * ends, so the rest is dropped unread and answered then. */
-			rq->too_large = 1;
-			rq->discarded = n;
-			wsr_buf_free(&rq->body);
+			/* A body without Content-Length (chunked) passed the limit:
+			 * dropped and answered at its end (answer_now says why). */
 			char why[64];
 			note_refusal(h, c, MHD_HTTP_CONTENT_TOO_LARGE, too_large(why, sizeof(why)));
+			refuse_at_end(rq, MHD_HTTP_CONTENT_TOO_LARGE, why);
+			rq->discarded = n;
 			return MHD_YES;
 		}
 		wsr_buf_add(&rq->body, upload, n);
@@ -303,10 +332,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (rq->answered)
 		return MHD_YES;
 	rq->answered = 1;
-	if (rq->too_large) { /* counted and logged when it passed the limit */
-		char why[64], body[72];
-		snprintf(body, sizeof(body), "%s\n", too_large(why, sizeof(why)));
-		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, TEXT, body, NULL);
+	if (rq->refused) { /* counted and logged when it was refused */
+		char body[sizeof(rq->why) + 1];
+		snprintf(body, sizeof(body), "%s\n", rq->why);
+		return reply(c, rq->refused, TEXT, body, NULL);
 	}
 	return hook_body(h, c, rq);
 }

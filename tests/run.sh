@@ -2,12 +2,17 @@
 # Runs every test: each cmocka unit binary, then each integration script.
 # Prints one line per failing group, and ends with "N passed, N failed".
 # WSR_BIN: folder with wsr and wsr-sim; WSR_UNIT: folder with unit binaries.
-# TESTS=pattern runs only the groups whose name contains pattern.
+# TESTS="pattern ..." runs only the groups whose name contains one of the
+# patterns (blank-separated).
 # A group that runs longer than GROUP_TIMEOUT seconds (default 600) is
 # killed with every process it started (timeout(1) signals its process
 # group) and counted as failed: a hang fails the suite, it never stalls it.
 # When integration tests ran, the secret scan (tests/secrets_scan.sh) reads
 # everything they produced and counts as one more test.
+# WSR_SANITIZER_LOGS: a folder where the sanitizer writes its reports
+# (log_path, as `make test SANITIZE=thread` sets it), so a report from any
+# process, an emulator in the background too, is seen: a group after which
+# a new report is there fails, and the report is printed.
 set -u
 : "${WSR_BIN:?set WSR_BIN}" "${WSR_UNIT:?set WSR_UNIT}"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +29,33 @@ export WSR_KEEP_DIR
 mkdir -p "$WSR_KEEP_DIR/unit"
 ran=0 # integration tests run
 
-want() { [ -z "${TESTS:-}" ] || case "$1" in *"$TESTS"*) return 0 ;; *) return 1 ;; esac; }
+want() {
+	[ -z "${TESTS:-}" ] && return 0
+	for pat in $TESTS; do
+		case "$1" in *"$pat"*) return 0 ;; esac
+	done
+	return 1
+}
+
+logs=${WSR_SANITIZER_LOGS:-}
+if [ -n "$logs" ]; then
+	rm -rf "$logs"
+	mkdir -p "$logs/seen"
+fi
+
+# reports: the number of sanitizer reports the last group left; their
+# beginnings go to $log/san, and each moves to $logs/seen to be read whole.
+reports() {
+	n=0
+	: >"$log/san"
+	for r in ${logs:+"$logs"/*}; do
+		[ -f "$r" ] || continue
+		n=$((n + 1))
+		{ echo "--- $logs/seen/$(basename "$r"):" && head -n 50 "$r"; } >>"$log/san"
+		mv "$r" "$logs/seen/"
+	done
+	echo "$n"
+}
 
 for t in "$WSR_UNIT"/test_*; do
 	[ -x "$t" ] || continue
@@ -39,11 +70,14 @@ for t in "$WSR_UNIT"/test_*; do
 	p=${p:-0}
 	f=${f:-0}
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed before reporting
+	san=$(reports)
+	[ "$san" -eq 0 ] || f=$((f + san))
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
 		echo "FAIL $name (unit):"
 		sed 's/^/    /' "$log/out" | tail -n 40
+		sed 's/^/    /' "$log/san"
 	else
 		echo "ok   $name ($p)"
 	fi
@@ -60,6 +94,8 @@ for s in "$here"/integration/test_*.sh; do
 	p=$(grep -c '^PASS ' "$log/out")
 	f=$(grep -c '^FAIL ' "$log/out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	san=$(reports)
+	[ "$san" -eq 0 ] || f=$((f + san))
 	passed=$((passed + p))
 	failed=$((failed + f))
 	ran=$((ran + p + f))
@@ -67,6 +103,7 @@ for s in "$here"/integration/test_*.sh; do
 	if [ "$f" -ne 0 ]; then
 		echo "FAIL $name (integration, ${secs}s):"
 		sed 's/^/    /' "$log/out" | tail -n 60
+		sed 's/^/    /' "$log/san"
 	else
 		echo "ok   $name ($p, ${secs}s)"
 	fi

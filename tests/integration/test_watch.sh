@@ -59,7 +59,10 @@ t_directory_edit_reconciled_within_200ms() {
 	done
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	echo "edit reconciled in ${ms} ms"
-	[ "$ms" -le 200 ] || fail "edit took ${ms} ms to reconcile (more than 200)"
+	# the bound holds for the ordinary build; under ThreadSanitizer
+	# (WSR_TEST_UNTIMED=1) the edit must still be reconciled, not as fast
+	[ "${WSR_TEST_UNTIMED:-0}" = 1 ] || [ "$ms" -le 200 ] ||
+		fail "edit took ${ms} ms to reconcile (more than 200)"
 	platform_has edge '.maintenance.schedule."1" == 5' || fail "platform not updated"
 	# a new subdirectory is followed too
 	mkdir specs/team
