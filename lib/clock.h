@@ -20,6 +20,8 @@ void wsr_sleep_ms(int64_t ms, volatile int *stop);
 /* Formats ms as RFC 3339 UTC ("2026-11-21T09:15:00Z") into out (>= 32 bytes). */
 char *wsr_time_format(int64_t ms, char *out, unsigned long outlen);
 
-/* Parses RFC 3339 UTC ("...Z"); returns 0 and *ms, or WSR_EINVAL. */
+/* Parses RFC 3339 UTC ("...Z", years 0-9999); returns 0 and *ms, or
+ * WSR_EINVAL, also for a time that does not exist (February 30, a leap
+ * second: wsr never writes one). */
 int wsr_time_parse(int64_t *ms, const char *s);
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/diag.h"
 #include "lib/err.h"
 #include "lib/hmap.h"
@@ -16,6 +17,40 @@
 #include "lib/net.h"
 #include "lib/yaml.h"
 #include "lib/utf8.h"
+
+/* Every time accepted is one wsr_time_format writes back the same; a time
+ * that does not exist is refused, not moved (found by fuzz_parse:
+ * 9999-12-31T23:59:60Z became the year 10000, unreadable once written). */
+static void test_time_parse_only_what_exists(void **st)
+{
+	(void)st;
+	static const char *const ok[] = {"2026-11-21T09:15:00Z", "1970-01-01T00:00:00Z",
+					 "1969-12-31T23:59:59Z", "2024-02-29T12:00:00Z",
+					 "9999-12-31T23:59:59Z"};
+	static const char *const bad[] = {"9999-12-31T23:59:60Z",
+					  "2026-02-30T00:00:00Z",
+					  "2025-02-29T00:00:00Z",
+					  "2026-04-31T00:00:00Z",
+					  "2026-11-21T09:15:61Z",
+					  "2026-11-21T24:00:00Z",
+					  "2026-11-21T09:15:00+01:00",
+					  "2026-11-21T09:15:00Z ",
+					  "",
+					  "yesterday"};
+	char buf[40];
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int64_t ms = -1;
+		assert_int_equal(wsr_time_parse(&ms, ok[i]), 0);
+		assert_string_equal(wsr_time_format(ms, buf, sizeof(buf)), ok[i]);
+	}
+	assert_int_equal(wsr_time_parse(&(int64_t){0}, "1970-01-01T00:00:01Z"), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t ms = 42;
+		assert_int_equal(wsr_time_parse(&ms, bad[i]), WSR_EINVAL);
+		assert_int_equal(ms, 42); /* untouched */
+	}
+	assert_int_equal(wsr_time_parse(&(int64_t){0}, NULL), WSR_EINVAL);
+}
 
 static void test_hmap_many_and_tombstones(void **st)
 {
@@ -328,6 +363,7 @@ static void test_net_parse_listen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_time_parse_only_what_exists),
 	    cmocka_unit_test(test_hmap_many_and_tombstones),
 	    cmocka_unit_test(test_diag_format_sort_and_cap),
 	    cmocka_unit_test(test_diag_short_cuts_at_the_limit),
