@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/json.h"
@@ -90,6 +91,18 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	if (rc) {
 		rc = bad(diag, path, err ? err : "invalid JSON");
 		free(err);
+		wsr_planfile_free(pf);
+		return rc;
+	}
+	/* cJSON_Compare would find such a plan stale even against itself,
+	 * and say the platform changed when the file is what is wrong */
+	const char *twice = wsr_json_repeated_key(pf->doc);
+	if (twice) {
+		char shown[64]; /* a key from the file: shown short and terminal-safe */
+		char *why = wsr_strdupf("the key \"%s\" appears twice in one object",
+					wsr_diag_short(shown, sizeof(shown), twice));
+		rc = bad(diag, path, why ? why : "a key appears twice in one object");
+		free(why);
 		wsr_planfile_free(pf);
 		return rc;
 	}

@@ -247,6 +247,46 @@ static void test_json_bounds(void **st)
 	cJSON_Delete(v);
 }
 
+/* A key repeated in any object, at any depth, is found; the same key in
+ * two different objects is not a repeat (found by fuzz_planfile). */
+static void test_json_repeated_key(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *text, *key;
+	} cases[] = {
+	    {"{\"a\":1,\"b\":2}", NULL},
+	    {"{\"a\":{\"x\":1},\"b\":{\"x\":1}}", NULL},
+	    {"[{\"x\":1},{\"x\":2}]", NULL},
+	    {"7", NULL},
+	    {"{\"a\":1,\"a\":2}", "a"},
+	    {"{\"p\":{\"c\":[{\"k\":1,\"d\":{\"z\":0,\"z\":0}}]}}", "z"},
+	    {"[[{\"\":1,\"\":1}]]", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *v = NULL;
+		assert_int_equal(wsr_json_parse(&v, cases[i].text, strlen(cases[i].text), NULL), 0);
+		const char *got = wsr_json_repeated_key(v);
+		if (cases[i].key)
+			assert_string_equal(got, cases[i].key);
+		else
+			assert_null(got);
+		cJSON_Delete(v);
+	}
+	assert_null(wsr_json_repeated_key(NULL));
+	/* many keys in one object: found through the index, not a scan per key */
+	wsr_buf b = WSR_BUF_INIT;
+	wsr_buf_putc(&b, '{');
+	for (int i = 0; i < 20000; i++)
+		wsr_buf_printf(&b, "\"k%d\":0,", i);
+	wsr_buf_puts(&b, "\"k19999\":1}");
+	cJSON *v = NULL;
+	assert_int_equal(wsr_json_parse(&v, b.data, b.len, NULL), 0);
+	assert_string_equal(wsr_json_repeated_key(v), "k19999");
+	cJSON_Delete(v);
+	wsr_buf_free(&b);
+}
+
 static void test_json_set_path(void **st)
 {
 	(void)st;
@@ -370,6 +410,7 @@ int main(void)
 	    cmocka_unit_test(test_diag_short_is_terminal_safe),
 	    cmocka_unit_test(test_diag_renders_a_huge_address_short),
 	    cmocka_unit_test(test_json_bounds),
+	    cmocka_unit_test(test_json_repeated_key),
 	    cmocka_unit_test(test_json_set_path),
 	    cmocka_unit_test(test_json_int_in_boundaries),
 	    cmocka_unit_test(test_buf),
