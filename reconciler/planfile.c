@@ -124,6 +124,10 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	    : serial_rc == WSR_EINVAL ? "state.serial is not a whole number of 0 or more"
 	    : !pf->dir || !pf->lineage || pf->serial < 0 ? "missing state or directory"
 	    : !pf->plan					 ? "missing plan"
+	    /* what wsr_planfile_check compares: without them even an unchanged
+	       platform would make it "stale", blaming the wrong thing */
+	    : !wsr_json_arr(pf->plan, "changes") || !wsr_json_arr(pf->plan, "drift")
+		? "the plan lacks its changes or drift list"
 	    : read_list(pf->targets, &pf->ntargets, wsr_json_arr(o, "targets")) ||
 		    read_list(pf->selectors, &pf->nselectors, wsr_json_arr(o, "selectors"))
 		? "bad options"
