@@ -12,20 +12,7 @@
 #include "providers/kcp/kubeconfig.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fuzz_util.h"
-
-/* A self-signed certificate (tests/unit/test_kcp_kubeconfig.c's CERT_A). */
-#define CERT_A                                                                                     \
-	"-----BEGIN CERTIFICATE-----\n"                                                            \
-	"MIIBgTCCASegAwIBAgIUHli7tp8vcxunRbU/NGgl5iV2XcIwCgYIKoZIzj0EAwIw\n"                       \
-	"FTETMBEGA1UEAwwKd3NyIHRlc3QgYTAgFw0yNjExMjExMDQzMDRaGA8yMTI2MTAy\n"                       \
-	"ODEwNDMwNFowFTETMBEGA1UEAwwKd3NyIHRlc3QgYTBZMBMGByqGSM49AgEGCCqG\n"                       \
-	"SM49AwEHA0IABAvcu4oPGwD4UUtMRDfsgWdYBB4/ftv/MN9bwGVGhwy5MhYH+ukD\n"                       \
-	"+BiqBaqNQXy6sC4d0d7pHHVTugVXrRyjpzujUzBRMB0GA1UdDgQWBBQUsC6yuHUG\n"                       \
-	"ipxDDg3oj4UbDsb7xzAfBgNVHSMEGDAWgBQUsC6yuHUGipxDDg3oj4UbDsb7xzAP\n"                       \
-	"BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQChph8dLmXwZOohYlMs\n"                       \
-	"1LTdKJMOKrmJGqsudtXaBEa5kAIgejnVLHp0ylo3NLpHZgCbszB0FFF5Wyc/A2ZX\n"                       \
-	"VjwwNDQ=\n"                                                                               \
-	"-----END CERTIFICATE-----\n"
+#include "tests/unit/kubeconfig_pem.h"
 
 /* Shorter tokens may occur in a message by chance ("a", "ab"). */
 #define SECRET_CHECK_MIN 8
