@@ -79,13 +79,25 @@ int wsr_clock_duration(int64_t *ms, const char *s)
 	return 0;
 }
 
+/* strptime takes any day 1-31 of any month and seconds up to 61, and
+ * timegm then moves them on silently: 2026-02-30 became 2026-03-02, and
+ * 9999-12-31T23:59:60Z became the year 10000, which wsr_time_format
+ * writes and this refuses, so a state that loaded could be written back
+ * unreadable. A time is taken only when it names an instant that exists,
+ * as wsr_time_format would write it. */
 int wsr_time_parse(int64_t *ms, const char *s)
 {
-	struct tm tm;
+	struct tm tm, back;
 	memset(&tm, 0, sizeof(tm));
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
 	if (!end || *end)
 		return WSR_EINVAL;
-	*ms = (int64_t)timegm(&tm) * 1000;
+	struct tm want = tm;
+	time_t t = timegm(&tm);
+	if (!gmtime_r(&t, &back) || back.tm_year != want.tm_year || back.tm_mon != want.tm_mon ||
+	    back.tm_mday != want.tm_mday || back.tm_hour != want.tm_hour ||
+	    back.tm_min != want.tm_min || back.tm_sec != want.tm_sec)
+		return WSR_EINVAL;
+	*ms = (int64_t)t * 1000;
 	return 0;
 }

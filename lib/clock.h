@@ -29,6 +29,8 @@ char *wsr_time_format(int64_t ms, char *out, unsigned long outlen);
  * WSR_EINVAL (nothing else before the digits: no sign, no space). */
 int wsr_clock_duration(int64_t *ms, const char *s);
 
-/* Parses RFC 3339 UTC ("...Z"); returns 0 and *ms, or WSR_EINVAL. */
+/* Parses RFC 3339 UTC ("...Z", years 0-9999); returns 0 and *ms, or
+ * WSR_EINVAL, also for a time that does not exist (February 30, a leap
+ * second: wsr never writes one). */
 int wsr_time_parse(int64_t *ms, const char *s);
 #endif

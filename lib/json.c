@@ -7,6 +7,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/hmap.h"
 
 static int depth_ok(const char *s, size_t n)
 {
@@ -66,6 +67,28 @@ int wsr_json_parse(cJSON **out, const char *text, size_t len, char **err)
 	}
 	*out = v;
 	return 0;
+}
+
+const char *wsr_json_repeated_key(const cJSON *v)
+{
+	if (!v)
+		return NULL;
+	const char *found = NULL;
+	wsr_hmap seen = WSR_HMAP_INIT;
+	const cJSON *c;
+	for (c = v->child; c && !found; c = c->next) {
+		if (cJSON_IsObject(v)) {
+			if (wsr_hmap_get(&seen, c->string)) {
+				found = c->string;
+				break;
+			}
+			if (wsr_hmap_put(&seen, c->string, (void *)c) != 0)
+				break;
+		}
+		found = wsr_json_repeated_key(c); /* nesting is bounded by the parse */
+	}
+	wsr_hmap_free(&seen);
+	return found;
 }
 
 const char *wsr_json_str(const cJSON *obj, const char *key)

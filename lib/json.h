@@ -19,6 +19,14 @@
  * or nesting deeper than WSR_JSON_MAX_DEPTH. */
 int wsr_json_parse(cJSON **out, const char *text, size_t len, char **err);
 
+/* The first key found twice in one object anywhere inside v, or NULL
+ * (also when out of memory: the caller then reads the document as cJSON
+ * does, first key wins). cJSON keeps both members of {"a":1,"a":2}; a
+ * document that says two things must be refused where what it says is
+ * compared or trusted (a saved plan), not read one way here and another
+ * way there. Borrowed from v. */
+const char *wsr_json_repeated_key(const cJSON *v);
+
 /* Typed getters: NULL / def when the key is absent or of another type. */
 const char *wsr_json_str(const cJSON *obj, const char *key);
 const cJSON *wsr_json_obj(const cJSON *obj, const char *key);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "lib/json.h"
@@ -93,6 +94,18 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 		wsr_planfile_free(pf);
 		return rc;
 	}
+	/* cJSON_Compare would find such a plan stale even against itself,
+	 * and say the platform changed when the file is what is wrong */
+	const char *twice = wsr_json_repeated_key(pf->doc);
+	if (twice) {
+		char shown[64]; /* a key from the file: shown short and terminal-safe */
+		char *why = wsr_strdupf("the key \"%s\" appears twice in one object",
+					wsr_diag_short(shown, sizeof(shown), twice));
+		rc = bad(diag, path, why ? why : "a key appears twice in one object");
+		free(why);
+		wsr_planfile_free(pf);
+		return rc;
+	}
 	const char *format = wsr_json_str(pf->doc, "format");
 	const cJSON *st = wsr_json_obj(pf->doc, "state"), *o = wsr_json_obj(pf->doc, "options");
 	pf->dir = wsr_json_str(pf->doc, "dir");
@@ -111,6 +124,10 @@ int wsr_planfile_read(wsr_planfile **out, const char *path, wsr_diag *diag)
 	    : serial_rc == WSR_EINVAL ? "state.serial is not a whole number of 0 or more"
 	    : !pf->dir || !pf->lineage || pf->serial < 0 ? "missing state or directory"
 	    : !pf->plan					 ? "missing plan"
+	    /* what wsr_planfile_check compares: without them even an unchanged
+	       platform would make it "stale", blaming the wrong thing */
+	    : !wsr_json_arr(pf->plan, "changes") || !wsr_json_arr(pf->plan, "drift")
+		? "the plan lacks its changes or drift list"
 	    : read_list(pf->targets, &pf->ntargets, wsr_json_arr(o, "targets")) ||
 		    read_list(pf->selectors, &pf->nselectors, wsr_json_arr(o, "selectors"))
 		? "bad options"

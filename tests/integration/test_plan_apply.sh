@@ -216,6 +216,31 @@ t_saved_plan_with_hostile_serial_is_refused() {
 	[ ! -e specs/.wsr/state.json ] || fail "state written from a refused plan file"
 }
 
+# A plan file with a key written twice was compared as cJSON keeps it and
+# found "stale: the platform or the specs changed", which blamed the
+# wrong thing (found by fuzz_planfile); it is now refused as a bad file.
+# So is one whose plan lacks what the staleness check compares.
+t_saved_plan_with_a_repeated_key_or_no_changes_is_refused() {
+	sim_start && use_sim specs && ws specs alpha
+	run "$WSR" plan specs --out p.json
+	expect_rc 0
+	sed 's/"changes":\[{"address"/"changes":[{"address":"x","address"/' p.json >bad.json
+	cmp -s p.json bad.json && fail "the test did not repeat a key"
+	run "$WSR" apply bad.json
+	expect_rc 1
+	expect_err "bad.json is not a usable wsr plan file: the key \"address\" appears twice"
+	expect_no_err "stale"
+	# so was one without its changes or drift list
+	for part in changes drift; do
+		jq "del(.plan.$part)" p.json >bad.json
+		run "$WSR" apply bad.json
+		expect_rc 1
+		expect_err "bad.json is not a usable wsr plan file: the plan lacks its changes or drift list"
+		expect_no_err "stale"
+	done
+	[ ! -e specs/.wsr/state.json ] || fail "state written from a refused plan file"
+}
+
 t_apply_needs_confirmation_without_tty() {
 	sim_start && use_sim specs && ws specs alpha
 	run sh -c "echo yes | '$WSR' apply specs"

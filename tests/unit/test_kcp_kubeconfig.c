@@ -24,27 +24,8 @@
 #include "lib/fs.h"
 #include "providers/kcp/kcp.h"
 #include "providers/kcp/kubeconfig.h"
+#include "tests/unit/kubeconfig_pem.h"
 
-/* Two self-signed EC certificates and their keys (openssl req -x509
- * -newkey ec, 100 years); B's key does not belong to A's certificate. */
-#define CERT_A                                                                                     \
-	"-----BEGIN CERTIFICATE-----\n"                                                            \
-	"MIIBgTCCASegAwIBAgIUHli7tp8vcxunRbU/NGgl5iV2XcIwCgYIKoZIzj0EAwIw\n"                       \
-	"FTETMBEGA1UEAwwKd3NyIHRlc3QgYTAgFw0yNjExMjExMDQzMDRaGA8yMTI2MTAy\n"                       \
-	"ODEwNDMwNFowFTETMBEGA1UEAwwKd3NyIHRlc3QgYTBZMBMGByqGSM49AgEGCCqG\n"                       \
-	"SM49AwEHA0IABAvcu4oPGwD4UUtMRDfsgWdYBB4/ftv/MN9bwGVGhwy5MhYH+ukD\n"                       \
-	"+BiqBaqNQXy6sC4d0d7pHHVTugVXrRyjpzujUzBRMB0GA1UdDgQWBBQUsC6yuHUG\n"                       \
-	"ipxDDg3oj4UbDsb7xzAfBgNVHSMEGDAWgBQUsC6yuHUGipxDDg3oj4UbDsb7xzAP\n"                       \
-	"BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQChph8dLmXwZOohYlMs\n"                       \
-	"1LTdKJMOKrmJGqsudtXaBEa5kAIgejnVLHp0ylo3NLpHZgCbszB0FFF5Wyc/A2ZX\n"                       \
-	"VjwwNDQ=\n"                                                                               \
-	"-----END CERTIFICATE-----\n"
-#define KEY_A                                                                                      \
-	"-----BEGIN PRIVATE KEY-----\n"                                                            \
-	"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQggzMmTwYlx/cnEZQ9\n"                       \
-	"kmCMYQLm0CK5YrcYP2zUfmBESDOhRANCAAQL3LuKDxsA+FFLTEQ37IFnWAQeP37b\n"                       \
-	"/zDfW8BlRocMuTIWB/rpA/gYqgWqjUF8urAuHdHe6Rx1U7oFV60co6c7\n"                               \
-	"-----END PRIVATE KEY-----\n"
 #define TOKEN "s3cret-T0KEN-value"
 #define FILE_TOKEN "f1le-T0KEN-value"
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/diag.h"
 #include "lib/err.h"
 #include "lib/hmap.h"
@@ -16,6 +17,40 @@
 #include "lib/net.h"
 #include "lib/yaml.h"
 #include "lib/utf8.h"
+
+/* Every time accepted is one wsr_time_format writes back the same; a time
+ * that does not exist is refused, not moved (found by fuzz_parse:
+ * 9999-12-31T23:59:60Z became the year 10000, unreadable once written). */
+static void test_time_parse_only_what_exists(void **st)
+{
+	(void)st;
+	static const char *const ok[] = {"2026-11-21T09:15:00Z", "1970-01-01T00:00:00Z",
+					 "1969-12-31T23:59:59Z", "2024-02-29T12:00:00Z",
+					 "9999-12-31T23:59:59Z"};
+	static const char *const bad[] = {"9999-12-31T23:59:60Z",
+					  "2026-02-30T00:00:00Z",
+					  "2025-02-29T00:00:00Z",
+					  "2026-04-31T00:00:00Z",
+					  "2026-11-21T09:15:61Z",
+					  "2026-11-21T24:00:00Z",
+					  "2026-11-21T09:15:00+01:00",
+					  "2026-11-21T09:15:00Z ",
+					  "",
+					  "yesterday"};
+	char buf[40];
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int64_t ms = -1;
+		assert_int_equal(wsr_time_parse(&ms, ok[i]), 0);
+		assert_string_equal(wsr_time_format(ms, buf, sizeof(buf)), ok[i]);
+	}
+	assert_int_equal(wsr_time_parse(&(int64_t){0}, "1970-01-01T00:00:01Z"), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int64_t ms = 42;
+		assert_int_equal(wsr_time_parse(&ms, bad[i]), WSR_EINVAL);
+		assert_int_equal(ms, 42); /* untouched */
+	}
+	assert_int_equal(wsr_time_parse(&(int64_t){0}, NULL), WSR_EINVAL);
+}
 
 static void test_hmap_many_and_tombstones(void **st)
 {
@@ -212,6 +247,46 @@ static void test_json_bounds(void **st)
 	cJSON_Delete(v);
 }
 
+/* A key repeated in any object, at any depth, is found; the same key in
+ * two different objects is not a repeat (found by fuzz_planfile). */
+static void test_json_repeated_key(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *text, *key;
+	} cases[] = {
+	    {"{\"a\":1,\"b\":2}", NULL},
+	    {"{\"a\":{\"x\":1},\"b\":{\"x\":1}}", NULL},
+	    {"[{\"x\":1},{\"x\":2}]", NULL},
+	    {"7", NULL},
+	    {"{\"a\":1,\"a\":2}", "a"},
+	    {"{\"p\":{\"c\":[{\"k\":1,\"d\":{\"z\":0,\"z\":0}}]}}", "z"},
+	    {"[[{\"\":1,\"\":1}]]", ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *v = NULL;
+		assert_int_equal(wsr_json_parse(&v, cases[i].text, strlen(cases[i].text), NULL), 0);
+		const char *got = wsr_json_repeated_key(v);
+		if (cases[i].key)
+			assert_string_equal(got, cases[i].key);
+		else
+			assert_null(got);
+		cJSON_Delete(v);
+	}
+	assert_null(wsr_json_repeated_key(NULL));
+	/* many keys in one object: found through the index, not a scan per key */
+	wsr_buf b = WSR_BUF_INIT;
+	wsr_buf_putc(&b, '{');
+	for (int i = 0; i < 20000; i++)
+		wsr_buf_printf(&b, "\"k%d\":0,", i);
+	wsr_buf_puts(&b, "\"k19999\":1}");
+	cJSON *v = NULL;
+	assert_int_equal(wsr_json_parse(&v, b.data, b.len, NULL), 0);
+	assert_string_equal(wsr_json_repeated_key(v), "k19999");
+	cJSON_Delete(v);
+	wsr_buf_free(&b);
+}
+
 static void test_json_set_path(void **st)
 {
 	(void)st;
@@ -328,12 +403,14 @@ static void test_net_parse_listen(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_time_parse_only_what_exists),
 	    cmocka_unit_test(test_hmap_many_and_tombstones),
 	    cmocka_unit_test(test_diag_format_sort_and_cap),
 	    cmocka_unit_test(test_diag_short_cuts_at_the_limit),
 	    cmocka_unit_test(test_diag_short_is_terminal_safe),
 	    cmocka_unit_test(test_diag_renders_a_huge_address_short),
 	    cmocka_unit_test(test_json_bounds),
+	    cmocka_unit_test(test_json_repeated_key),
 	    cmocka_unit_test(test_json_set_path),
 	    cmocka_unit_test(test_json_int_in_boundaries),
 	    cmocka_unit_test(test_buf),

@@ -351,6 +351,12 @@ static const struct bad_case {
     {"id number", HEAD RES(APPLIED ",\"id\":7"), "\"id\" must be a string, not a number", NULL},
     {"bad time", HEAD RES(APPLIED ",\"created\":\"yesterday\""), "\"created\" is not an RFC 3339",
      NULL},
+    /* a day that does not exist was moved on silently; and a leap second
+     * in 9999 became the year 10000, which the next write made unreadable */
+    {"impossible day", HEAD RES(APPLIED ",\"updated\":\"2026-02-30T00:00:00Z\""),
+     "\"updated\" is not an RFC 3339", NULL},
+    {"leap second", HEAD RES(APPLIED ",\"created\":\"9999-12-31T23:59:60Z\""),
+     "\"created\" is not an RFC 3339", NULL},
     {"bad source", HEAD RES(APPLIED ",\"source\":{\"file\":\"a.yaml\",\"line\":-2}"),
      "\"line\" must be a whole number", NULL},
     {"unknown entry field", HEAD RES(APPLIED ",\"obsreved\":{}"), "unknown field \"obsreved\"",
