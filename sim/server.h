@@ -49,6 +49,11 @@ typedef struct wsr_sim_resp {
 	wsr_sim_stream_fn stream;
 	void *stream_ctx;
 	void (*stream_free)(void *ctx);
+	/* Injected faults: seconds of a Retry-After header (0: the server's
+	 * own rule), and "close the connection without answering" (a reset:
+	 * the client reads nothing, and cannot tell whether it was served). */
+	unsigned retry_after;
+	int reset;
 } wsr_sim_resp;
 
 /* Stops and restarts the calls of a stream's function (no-ops for NULL).
