@@ -3,7 +3,9 @@
 # emulator and a 200-workspace apply (SOAK_WORKSPACES) that is SIGKILLed at
 # a uniformly random time within the length of an uninterrupted apply
 # (measured first); then SOAK_SIM_TRIALS times (default 20) the emulator
-# itself is SIGKILLed mid-apply and restarted on its --data directory. Each
+# itself is SIGKILLed mid-apply and restarted, 0 to 3 s later, on the same
+# port and --data directory (the apply in flight rides it out on its
+# retries, or fails and is run again). Each
 # trial is followed by `wsr apply` and `wsr plan --detailed-exitcode`, which
 # must be 0, and is judged by the emulator's own listing, not by wsr:
 #   corrupt      the state (or its backup) cannot be read after the kill
@@ -19,7 +21,7 @@ TRIALS=${SOAK_TRIALS:-100}
 SIM_TRIALS=${SOAK_SIM_TRIALS:-20}
 N=${SOAK_WORKSPACES:-200}
 PAR=${SOAK_PARALLELISM:-8}
-corrupt=0 lost=0 dup=0 unconverged=0 partial=0 finished=0 sim_survived=0
+corrupt=0 lost=0 dup=0 unconverged=0 partial=0 finished=0 sim_survived=0 recorded_sum=0
 
 fresh_platform() {
 	[ -z "${SIM_PID:-}" ] || { kill -9 "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; }
@@ -57,13 +59,16 @@ check_listing() {
 	wc -l <"$1" | tr -d ' '
 }
 
-# converge_and_judge: the apply and plan after a crash, then the checks.
+# converge_and_judge apply|sim: the apply and plan after a crash, then the checks.
 converge_and_judge() {
 	check_state "after the kill" || return
 	platform_list "$T/before" || { violation "trial $trial: cannot list the platform"; return; }
 	listed=$(check_listing "$T/before")
-	[ "$listed" -gt 0 ] && [ "$listed" -lt "$N" ] && partial=$((partial + 1))
-	[ "$listed" -eq "$N" ] && finished=$((finished + 1))
+	if [ "$1" = apply ]; then
+		[ "$listed" -gt 0 ] && [ "$listed" -lt "$N" ] && partial=$((partial + 1))
+		[ "$listed" -eq "$N" ] && finished=$((finished + 1))
+		recorded_sum=$((recorded_sum + $(wc -l <"$T/recorded")))
+	fi
 	run "$WSR" apply "$T/specs" --auto-approve --parallelism "$PAR"
 	ok=$RC
 	cp "$T/stderr" "$T/apply2.err"
@@ -112,7 +117,7 @@ while [ "$trial" -le "$TRIALS" ]; do
 	sleep "$(ms_to_s "$at")"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	converge_and_judge
+	converge_and_judge apply
 	trial=$((trial + 1))
 done
 
@@ -122,7 +127,7 @@ while [ "$sim_trials_done" -lt "$SIM_TRIALS" ]; do
 	fresh_platform
 	port=${SIM_URL##*:}
 	rand_ms at "$D"
-	rand_ms down 1000
+	rand_ms down 3000
 	"$WSR" apply "$T/specs" --auto-approve --parallelism "$PAR" >"$T/apply.out" 2>&1 &
 	pid=$!
 	sleep "$(ms_to_s "$at")"
@@ -140,7 +145,7 @@ while [ "$sim_trials_done" -lt "$SIM_TRIALS" ]; do
 	fi
 	wait "$pid"
 	[ $? -ne 0 ] || sim_survived=$((sim_survived + 1))
-	converge_and_judge
+	converge_and_judge sim
 	trial=$((trial + 1))
 	sim_trials_done=$((sim_trials_done + 1))
 done
@@ -150,6 +155,7 @@ figure "  kill time ms (min / median / max)" "$(echo "$kills_ms" | tr ' ' '\n' |
 	awk '{ v[NR] = $1 } END { if (NR) printf "%d / %d / %d", v[1], v[int((NR + 1) / 2)], v[NR] }')"
 figure "  killed part-way (0 < listed < $N)" "$partial"
 figure "  killed after the platform had all" "$finished"
+figure "  recorded in state at the kill (mean)" "$((recorded_sum / TRIALS)) of $N"
 figure "emulator kills and restarts" "$SIM_TRIALS"
 figure "  apply rode out the restart (exit 0)" "$sim_survived"
 figure "corrupt states" "$corrupt"

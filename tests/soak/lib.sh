@@ -7,6 +7,9 @@
 # Only 127.0.0.1 is ever contacted.
 
 SOAK_HERE=$(cd "$(dirname "$0")" && pwd)
+# the binaries: `make soak` passes them; run by hand, the tree's bin/
+WSR_BIN=${WSR_BIN:-$(cd "$SOAK_HERE/../.." && pwd)/bin}
+export WSR_BIN
 # shellcheck source=../integration/lib.sh
 . "$SOAK_HERE/../integration/lib.sh"
 
