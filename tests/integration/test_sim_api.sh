@@ -571,6 +571,13 @@ t_slow_fault_delays_the_answer() {
 	expect_out 'retryAfter must be a whole number from 0 to 3600'
 	sim_fault '{"kind":"reset","method":"GET","path":"/","ms":5}'
 	expect_error 400 invalid_request
+	# the limits themselves are accepted (and removed unused)
+	sim_fault '{"kind":"slow","method":"DELETE","path":"/","ms":60000}'
+	expect_code 201
+	sim_fault '{"kind":"respond","method":"DELETE","path":"/","status":429,"code":"x","retryAfter":3600}'
+	expect_code 201
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X DELETE "$SIM_URL/_sim/faults")
+	expect_code 200
 }
 
 t_percent_fault_applies_to_about_that_share() {

@@ -118,6 +118,7 @@ while [ "$trial" -le "$TRIALS" ]; do
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	converge_and_judge apply
+	[ $((trial % 20)) -ne 0 ] || echo "   ... $trial of $TRIALS apply kills"
 	trial=$((trial + 1))
 done
 
