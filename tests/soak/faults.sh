@@ -142,7 +142,7 @@ figure "duplicated" "$dup"
 figure "double upgrade hops" "$hops"
 figure "did not converge" "$unconverged"
 if [ -s "$T/errors" ]; then
-	echo "   errors of the failed applies (first line each, up to 10 distinct):"
-	sed 's/ [0-9][0-9]* attempts/ N attempts/' "$T/errors" | sort | uniq -c | sort -rn | head -n 10 | sed 's/^/     /'
+	echo "   errors of the failed applies (first line each, up to 30 distinct):"
+	sed 's/ [0-9][0-9]* attempts/ N attempts/' "$T/errors" | sort | uniq -c | sort -rn | head -n 30 | sed 's/^/     /'
 fi
 soak_end
