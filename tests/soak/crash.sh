@@ -46,8 +46,8 @@ check_state() {
 	fi
 }
 
-# check_listing FILE: no name or id twice, nothing no spec asks for;
-# prints how many are listed.
+# check_listing FILE: no name or id twice, nothing no spec asks for; sets
+# LISTED to how many are listed (not printed: a $(...) would lose the counts).
 check_listing() {
 	d=$(awk '{print $1}' "$1" | sort | uniq -d | wc -l)
 	di=$(awk '{print $2}' "$1" | sort | uniq -d | wc -l)
@@ -56,14 +56,15 @@ check_listing() {
 		dup=$((dup + d + di + extra))
 		violation "trial $trial: listing has $d names and $di ids twice, $extra unasked"
 	fi
-	wc -l <"$1" | tr -d ' '
+	LISTED=$(wc -l <"$1" | tr -d ' ')
 }
 
 # converge_and_judge apply|sim: the apply and plan after a crash, then the checks.
 converge_and_judge() {
 	check_state "after the kill" || return
 	platform_list "$T/before" || { violation "trial $trial: cannot list the platform"; return; }
-	listed=$(check_listing "$T/before")
+	check_listing "$T/before"
+	listed=$LISTED
 	if [ "$1" = apply ]; then
 		[ "$listed" -gt 0 ] && [ "$listed" -lt "$N" ] && partial=$((partial + 1))
 		[ "$listed" -eq "$N" ] && finished=$((finished + 1))
@@ -79,7 +80,7 @@ converge_and_judge() {
 	fi
 	check_state "after the re-apply" || return
 	platform_list "$T/after" || { violation "trial $trial: cannot list the platform"; return; }
-	listed=$(check_listing "$T/after")
+	check_listing "$T/after"
 	missing=$((N - $(awk '{print $1}' "$T/after" | sort -u | wc -l)))
 	unrecorded=$((N - $(wc -l <"$T/recorded")))
 	if [ "$missing" -ne 0 ] || [ "$unrecorded" -ne 0 ]; then
