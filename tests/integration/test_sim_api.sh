@@ -499,20 +499,22 @@ sim_fault() {
 	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST --data-binary "$1" "$SIM_URL/_sim/faults")
 }
 
+# reset_create NAME WHEN: a reset fault WHEN serving the next create, then
+# a create of NAME, which gets no answer at all.
+reset_create() {
+	sim_fault '{"kind":"reset","method":"POST","path":"/v1/organizations/acme/workspaces","when":"'"$2"'"}'
+	expect_code 201
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
+		--data-binary '{"name":"'"$1"'","project":"payments","type":"baremetal"}' "$SIM_URL$WS")
+	[ "$CODE" = 000 ] || fail "a reset answered $CODE"
+}
+
 t_reset_fault_before_and_after_serving() {
 	sim_start || exit 1
-	sim_fault '{"kind":"reset","method":"POST","path":"/v1/organizations/acme/workspaces"}'
-	expect_code 201
-	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
-		--data-binary '{"name":"early","project":"payments","type":"baremetal"}' "$SIM_URL$WS")
-	[ "$CODE" = 000 ] || fail "a reset answered $CODE"
+	reset_create early before
 	api GET $WS/early
 	expect_error 404 not_found # before: nothing was done
-	sim_fault '{"kind":"reset","method":"POST","path":"/v1/organizations/acme/workspaces","when":"after"}'
-	expect_code 201
-	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
-		--data-binary '{"name":"late","project":"payments","type":"baremetal"}' "$SIM_URL$WS")
-	[ "$CODE" = 000 ] || fail "a reset answered $CODE"
+	reset_create late after
 	api GET $WS/late
 	expect_code 200 # after: served, the answer lost
 	grep -q '^wsr-sim: POST /v1/organizations/acme/workspaces reset$' "$SIM_DIR/err" ||
