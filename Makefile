@@ -5,11 +5,16 @@
 #   lib/ schema/ state/ providers/ sim/ reconciler/   -> static archives
 #   reconciler/main.c -> bin/wsr, sim/main.c -> bin/wsr-sim
 #   tests/unit/test_*.c -> one cmocka binary each
-#   tests/fuzz/fuzz_*.c -> one libFuzzer binary each (`make fuzz`)
+#   tests/fuzz/fuzz_*.c -> one libFuzzer binary each (`make fuzz`), and with
+#                          tests/fuzz/replay.c one cmocka binary each
+#                          (test_fuzz_*) replaying its inputs in `make test`
 # SANITIZE=1 builds everything with ASan+UBSan into build/san/ instead (with
 # float-cast-overflow, which gcc leaves out of -fsanitize=undefined: it is how
 # a cast of an API number such as 1e30 to an integer shows);
 # SANITIZE=fuzz with clang, ASan, UBSan and libFuzzer's coverage into build/fuzz/.
+# SANITIZE=thread with ThreadSanitizer into build/tsan/; `make test
+# SANITIZE=thread` runs the groups in TSAN_TESTS (those whose code runs on
+# several threads) unless TESTS names others.
 
 PKGS     := yaml-0.1 libcurl libcjson libmicrohttpd openssl libgit2
 CC       ?= cc
@@ -27,6 +32,24 @@ BIN      := build/fuzz/bin
 CC       := clang
 SANFLAGS := -fsanitize=address,undefined,float-cast-overflow,fuzzer-no-link -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
+else ifeq ($(SANITIZE),thread)
+O        := build/tsan
+BIN      := build/tsan/bin
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+# Unit binaries and integration groups that run code on several threads
+# (docs/reliability.md, "Valgrind and ThreadSanitizer", says which threads).
+TSAN_TESTS := test_http test_fs test_metrics test_kcp_wire test_loopback_wire \
+              test_loopback_sim test_kcpsim test_sim_api test_sim_stream test_watch_http \
+              test_plan_apply test_apply_interrupt test_day_two test_kcp_tree test_watch
+export TESTS ?= $(TSAN_TESTS)
+# Every process's reports go to one folder, which tests/run.sh checks after
+# each group; tests/tsan.supp holds third-party races only.
+export WSR_SANITIZER_LOGS := $(abspath build/tsan/reports)
+export TSAN_OPTIONS := log_path=$(WSR_SANITIZER_LOGS)/tsan second_deadlock_stack=1 \
+                       suppressions=$(abspath tests/tsan.supp)
+# 5 to 15 times slower: the tests check what is done, and time bounds only
+# in the ordinary build (tests/unit/test_state.c, tests/integration/test_watch.sh)
+export WSR_TEST_UNTIMED := 1
 else
 O        := build/std
 BIN      := bin
@@ -51,6 +74,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZ_SRC))
+REPLAY_BIN:= $(patsubst tests/fuzz/fuzz_%.c,$(O)/tests/test_fuzz_%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 
 objs = $(patsubst %.c,$(O)/obj/%.o,$(1))
@@ -76,7 +100,7 @@ deps:
 build: deps
 	@$(MAKE) --no-print-directory binaries
 
-binaries: $(BIN)/wsr $(BIN)/wsr-sim $(UNIT_BIN)
+binaries: $(BIN)/wsr $(BIN)/wsr-sim $(UNIT_BIN) $(REPLAY_BIN)
 
 $(O)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -116,6 +140,11 @@ $(O)/tests/%: tests/unit/%.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS) -lcmocka
 
+$(O)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(ARCHIVES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DWSR_FUZZ_NAME='"$*"' $(LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+		$(ARCHIVES) $(LDLIBS) -lcmocka
+
 demo: build
 	@sh scripts/demo.sh $(BIN)
 
@@ -143,6 +172,16 @@ fuzzers: $(FUZZ_BIN)
 $(O)/fuzz/%: tests/fuzz/%.c $(ARCHIVES)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DWSR_FUZZ_LIBFUZZER -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(ARCHIVES) $(LDLIBS)
+
+# Every unit test and one end-to-end plan/apply against `wsr-sim serve`, wsr
+# and wsr-sim under valgrind's memcheck (tests/valgrind/run.sh): fails on any
+# memory error or definite leak. Uses the ordinary build (bin/, build/std/);
+# valgrind comes from `make deps` with VALGRIND=1.
+.PHONY: valgrind
+valgrind:
+	@VALGRIND=1 sh scripts/deps.sh
+	@$(MAKE) --no-print-directory SANITIZE=0 binaries
+	@WSR_BIN=$(abspath bin) WSR_UNIT=$(abspath build/std/tests) sh tests/valgrind/run.sh
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -2,6 +2,7 @@
 #include "lib/clock.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,6 +55,28 @@ char *wsr_time_format(int64_t ms, char *out, unsigned long outlen)
 	gmtime_r(&t, &tm);
 	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return out;
+}
+
+int wsr_clock_duration(int64_t *ms, const char *s)
+{
+	if (!s || *s < '0' || *s > '9')
+		return WSR_EINVAL;
+	char *end = NULL;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || v > WSR_CLOCK_DURATION_MAX)
+		return WSR_EINVAL;
+	if (strcmp(end, "ms") == 0)
+		*ms = v;
+	else if (strcmp(end, "s") == 0)
+		*ms = v * 1000;
+	else if (strcmp(end, "m") == 0)
+		*ms = v * 60000;
+	else if (strcmp(end, "h") == 0)
+		*ms = v * 3600000;
+	else
+		return WSR_EINVAL;
+	return 0;
 }
 
 int wsr_time_parse(int64_t *ms, const char *s)

@@ -20,6 +20,15 @@ void wsr_sleep_ms(int64_t ms, volatile int *stop);
 /* Formats ms as RFC 3339 UTC ("2026-11-21T09:15:00Z") into out (>= 32 bytes). */
 char *wsr_time_format(int64_t ms, char *out, unsigned long outlen);
 
+/* The largest number a duration may have before its unit. */
+#define WSR_CLOCK_DURATION_MAX 999999999LL
+
+/* Parses a duration: a whole number of at most WSR_CLOCK_DURATION_MAX
+ * followed by ms, s, m or h ("250ms", "30s", "5m", "1h"; the pattern
+ * schema/config.json gives every duration). Returns 0 and *ms, or
+ * WSR_EINVAL (nothing else before the digits: no sign, no space). */
+int wsr_clock_duration(int64_t *ms, const char *s);
+
 /* Parses RFC 3339 UTC ("...Z"); returns 0 and *ms, or WSR_EINVAL. */
 int wsr_time_parse(int64_t *ms, const char *s);
 #endif

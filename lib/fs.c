@@ -14,6 +14,11 @@
 
 int wsr_fs_read(char **out, size_t *len, const char *path, size_t max)
 {
+	return wsr_fs_read_stat(out, len, path, max, NULL);
+}
+
+int wsr_fs_read_stat(char **out, size_t *len, const char *path, size_t max, struct stat *stat_out)
+{
 	*out = NULL;
 	if (len)
 		*len = 0;
@@ -25,6 +30,8 @@ int wsr_fs_read(char **out, size_t *len, const char *path, size_t max)
 		close(fd);
 		return WSR_EIO;
 	}
+	if (stat_out)
+		*stat_out = st;
 	if ((unsigned long long)st.st_size > max) {
 		close(fd);
 		return WSR_ELIMIT;

@@ -3,12 +3,18 @@
 #ifndef WSR_LIB_FS_H
 #define WSR_LIB_FS_H
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Reads a whole regular file. Fails with WSR_ELIMIT when it is larger than
  * max bytes, WSR_ENOTFOUND when it does not exist, WSR_EIO otherwise. The
  * result is NUL-terminated (len excludes the NUL). */
 int wsr_fs_read(char **out, size_t *len, const char *path, size_t max);
+
+/* wsr_fs_read that also fills *st (when not NULL) with the fstat of the
+ * file it opened, so a check of owner or mode is about the very bytes read,
+ * not a file swapped in between a stat and the open. */
+int wsr_fs_read_stat(char **out, size_t *len, const char *path, size_t max, struct stat *st);
 
 /* Writes data to path atomically: a temporary file in the same directory,
  * fsync, rename over path, fsync of the directory. The file gets mode.

@@ -28,7 +28,15 @@
  * - Retries: connection errors, 429 and 5xx, with exponential backoff and
  *   full jitter (a random wait in [0, min(max, base * 2^attempt)]), or the
  *   server's Retry-After when it sent one (capped by backoff_max_ms). Every
- *   method is retried: creates carry an Idempotency-Key.
+ *   method is retried: creates carry an Idempotency-Key. Oversized answers
+ *   (body or headers) are not retried: the next attempt gets the same.
+ * - Bounded waits: an attempt may take timeout_ms, but never past the end
+ *   of the request's retry budget or the run's deadline; a retry whose
+ *   wait would end past either is not made. So a platform that accepts and
+ *   never answers costs one request at most retry_budget_ms, and a run at
+ *   most its deadline, and the message names the limit that ended it. The
+ *   connection has its own shorter bound, so an address that does not
+ *   answer at all is retried quickly instead of costing a whole attempt.
  * - Secrecy: the Authorization header is built once and never logged; error
  *   messages name method and URL only. */
 #include "lib/http.h"
@@ -39,6 +47,7 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -56,8 +65,6 @@
 #include "lib/json.h"
 #include "lib/log.h"
 
-#define DEFAULT_CONNECT_TIMEOUT_MS 5000L
-#define DEFAULT_TIMEOUT_MS 30000L
 #define DEFAULT_MAX_RETRIES 5
 #define DEFAULT_BACKOFF_BASE_MS 200L
 #define DEFAULT_BACKOFF_MAX_MS 10000L
@@ -73,7 +80,10 @@ struct wsr_http {
 	char *ca_pem, *cert_file, *cert_pem, *key_file;
 	char *key_pem; /* never logged; scrubbed */
 	char *user_agent;
-	long connect_timeout_ms, timeout_ms, backoff_base_ms, backoff_max_ms;
+	long connect_timeout_ms, timeout_ms, backoff_base_ms, backoff_max_ms, retry_budget_ms;
+	int64_t deadline_ms;
+	char *deadline_hint;
+	char *limits_hint; /* "providers.kcp." or "": the prefix of the limits' keys */
 	int max_retries;
 	size_t max_response;
 	pthread_mutex_t mu; /* guards pool */
@@ -269,9 +279,12 @@ int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 		*err = wsr_strdupf("http client: options missing or of an unknown version");
 		return WSR_EINVAL;
 	}
-	/* a version-1 caller's struct ends before the TLS options */
+	/* an older caller's struct ends before the options of later versions */
 	wsr_http_opts o = WSR_HTTP_OPTS_INIT;
-	memcpy(&o, opts, opts->version == 1 ? offsetof(wsr_http_opts, ca_pem) : sizeof(o));
+	memcpy(&o, opts,
+	       opts->version == 1   ? offsetof(wsr_http_opts, ca_pem)
+	       : opts->version == 2 ? offsetof(wsr_http_opts, retry_budget_ms)
+				    : sizeof(o));
 	opts = &o;
 	int rc = check_base_url(opts->base_url, err);
 	if (!rc)
@@ -287,8 +300,10 @@ int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 		return WSR_ENOMEM;
 	pthread_mutex_init(&h->mu, NULL);
 	atomic_init(&h->requests, 0);
-	h->connect_timeout_ms = or_default(opts->connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
-	h->timeout_ms = or_default(opts->timeout_ms, DEFAULT_TIMEOUT_MS);
+	h->connect_timeout_ms = or_default(opts->connect_timeout_ms, WSR_HTTP_CONNECT_TIMEOUT_MS);
+	h->timeout_ms = or_default(opts->timeout_ms, WSR_HTTP_REQUEST_TIMEOUT_MS);
+	h->retry_budget_ms = or_default(opts->retry_budget_ms, WSR_HTTP_RETRY_BUDGET_MS);
+	h->deadline_ms = opts->deadline_ms > 0 ? opts->deadline_ms : 0;
 	h->max_retries = opts->max_retries >= 0 ? opts->max_retries : DEFAULT_MAX_RETRIES;
 	h->backoff_base_ms = or_default(opts->backoff_base_ms, DEFAULT_BACKOFF_BASE_MS);
 	h->backoff_max_ms = or_default(opts->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
@@ -297,6 +312,9 @@ int wsr_http_new(wsr_http **out, const wsr_http_opts *opts, char **err)
 	    dup_opt(&h->ca_pem, opts->ca_pem) || dup_opt(&h->cert_file, opts->cert_file) ||
 	    dup_opt(&h->cert_pem, opts->cert_pem) || dup_opt(&h->key_file, opts->key_file) ||
 	    dup_opt(&h->key_pem, opts->key_pem) ||
+	    dup_opt(&h->deadline_hint, opts->deadline_hint ? opts->deadline_hint : "--timeout") ||
+	    !(h->limits_hint = wsr_strdupf("%s%s", opts->limits_hint ? opts->limits_hint : "",
+					   opts->limits_hint ? "." : "")) ||
 	    dup_opt(&h->user_agent, opts->user_agent ? opts->user_agent : DEFAULT_USER_AGENT) ||
 	    (opts->bearer &&
 	     !(h->auth_header = wsr_strdupf("Authorization: Bearer %s", opts->bearer)))) {
@@ -331,6 +349,8 @@ void wsr_http_free(wsr_http *h)
 	free(h->cert_pem);
 	free(h->key_file);
 	free(h->user_agent);
+	free(h->deadline_hint);
+	free(h->limits_hint);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
@@ -357,12 +377,27 @@ static void pool_put(wsr_http *h, CURL *c)
 		curl_easy_cleanup(c);
 }
 
-/* One attempt's body, bounded by max. */
+/* One attempt's body, bounded by max, and its headers' size. */
 typedef struct sink {
 	wsr_buf buf;
 	size_t max;
 	int too_large;
+	size_t header_bytes;
+	int headers_too_large;
 } sink;
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
+{
+	(void)data;
+	sink *s = arg;
+	size_t n = size * nmemb;
+	s->header_bytes += n;
+	if (s->header_bytes > WSR_HTTP_MAX_HEADERS) {
+		s->headers_too_large = 1;
+		return 0; /* aborts the transfer */
+	}
+	return n;
+}
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -459,7 +494,7 @@ static void setup_tls(const wsr_http *h, CURL *c)
 }
 
 static void setup(const wsr_http *h, CURL *c, const char *method, const char *url, const char *body,
-		  struct curl_slist *hdrs, sink *s, char *errbuf)
+		  struct curl_slist *hdrs, sink *s, char *errbuf, long timeout_ms)
 {
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -472,13 +507,15 @@ static void setup(const wsr_http *h, CURL *c, const char *method, const char *ur
 		trust_ca_file(c, h->ca_file);
 	setup_tls(h, c);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_response);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {
@@ -540,53 +577,184 @@ static long wait_ms(const wsr_http *h, CURL *c, int attempt)
 	return backoff_ms(h, attempt);
 }
 
+/* Which limit bounds an attempt, for the message when it runs out. */
+typedef enum { BY_REQUEST, BY_BUDGET, BY_DEADLINE } bound;
+
+/* How long an attempt starting at now may take: timeout_ms, cut to what is
+ * left of the request's retry budget and of the run's deadline. */
+static int64_t attempt_ms(const wsr_http *h, int64_t start, int64_t now, bound *by)
+{
+	int64_t ms = h->timeout_ms, left = start + h->retry_budget_ms - now;
+	*by = BY_REQUEST;
+	if (left < ms) {
+		ms = left;
+		*by = BY_BUDGET;
+	}
+	if (h->deadline_ms && h->deadline_ms - now < ms) {
+		ms = h->deadline_ms - now;
+		*by = BY_DEADLINE;
+	}
+	return ms;
+}
+
+/* A wait for people: "250 ms" below a second, "1.5 s" above. */
+typedef struct span {
+	char s[32];
+} span;
+
+static span spell(int64_t ms)
+{
+	span out;
+	if (ms < 1000)
+		snprintf(out.s, sizeof(out.s), "%lld ms", (long long)(ms < 0 ? 0 : ms));
+	else
+		snprintf(out.s, sizeof(out.s), "%.1f s", (double)ms / 1000);
+	return out;
+}
+
+/* Why an attempt that ran out of time ended, naming what to raise. */
+static char *timed_out(const wsr_http *h, CURL *c, bound by, int64_t ms)
+{
+	/* connected: TCP up and, for https, the TLS handshake done (both count
+	 * against connectTimeout in libcurl) */
+	curl_off_t tcp = 0, tls = 0;
+	curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &tcp);
+	curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &tls);
+	int connected = tcp > 0 && (tls > 0 || strncmp(h->base_url, "https:", 6) != 0);
+	if (!connected && ms > h->connect_timeout_ms)
+		return wsr_strdupf("no connection within %s (%sconnectTimeout)",
+				   spell(h->connect_timeout_ms).s, h->limits_hint);
+	if (by == BY_DEADLINE)
+		return wsr_strdupf("no answer before the run's deadline (%s)", h->deadline_hint);
+	if (by == BY_BUDGET)
+		return wsr_strdupf("no answer within the %s left of %sretryBudget", spell(ms).s,
+				   h->limits_hint);
+	return wsr_strdupf("no answer within %s (%srequestTimeout)", spell(h->timeout_ms).s,
+			   h->limits_hint);
+}
+
+/* libcurl's own refusal of a header line longer than it buffers (100 KiB):
+ * on_header never saw the line. libcurl 7.88 says "out of memory" without
+ * a message, later versions a receive error naming the headers; after the
+ * status line arrived, either means the headers, not the machine. */
+static int curl_refused_headers(CURLcode rc, const char *errbuf, const sink *s)
+{
+	return (rc == CURLE_OUT_OF_MEMORY && s->header_bytes > 0 && s->buf.len == 0) ||
+	       (rc == CURLE_RECV_ERROR && strcasestr(errbuf, "header"));
+}
+
+/* The attempt's error, with how many attempts over how long and why no
+ * further one was made. */
+static char *failure(const wsr_http *h, const char *method, const char *url, const char *why,
+		     const wsr_http_resp *resp, bound spent)
+{
+	char tail[160] = "";
+	if (spent == BY_BUDGET)
+		snprintf(tail, sizeof(tail), "; no more retries: %sretryBudget is spent",
+			 h->limits_hint);
+	else if (spent == BY_DEADLINE)
+		snprintf(tail, sizeof(tail), "; no more retries: the run's deadline (%s) is near",
+			 h->deadline_hint);
+	return wsr_strdupf("%s %s: %s (%d attempt%s over %s%s)", method, url, why, resp->attempts,
+			   resp->attempts == 1 ? "" : "s", spell(resp->elapsed_ms).s, tail);
+}
+
+static int answer(wsr_http_resp *resp, CURL *c, sink *s)
+{
+	curl_off_t after = 0;
+	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+		resp->retry_after_s = after > LONG_MAX ? LONG_MAX : (long)after;
+	if (wsr_buf_putc(&s->buf, '\0')) { /* the body is always a string */
+		wsr_buf_free(&s->buf);
+		return WSR_ENOMEM;
+	}
+	resp->len = s->buf.len - 1;
+	resp->body = wsr_buf_detach(&s->buf);
+	return 0;
+}
+
+/* An answer too large to take: never retried, the next one is the same. */
+static int oversized(const wsr_http *h, const char *method, const char *url, const sink *s,
+		     CURLcode rc, const char *errbuf, char **err)
+{
+	if (s->too_large || rc == CURLE_FILESIZE_EXCEEDED)
+		*err = wsr_strdupf("%s %s: response larger than %zu bytes", method, url,
+				   h->max_response);
+	else if (s->headers_too_large)
+		*err = wsr_strdupf("%s %s: the response headers are larger than %u bytes "
+				   "(not retried)",
+				   method, url, WSR_HTTP_MAX_HEADERS);
+	else if (curl_refused_headers(rc, errbuf, s))
+		*err = wsr_strdupf("%s %s: the response headers are too large: a line is longer "
+				   "than libcurl takes%s%s (not retried)",
+				   method, url, errbuf[0] ? ": " : "", errbuf);
+	return *err ? WSR_ELIMIT : 0;
+}
+
+/* Whether a retry after wait_ms still fits the budget and the deadline:
+ * BY_REQUEST when it does, else the limit it would overrun. */
+static bound room_for_retry(const wsr_http *h, int64_t start, long wait)
+{
+	int64_t at = wsr_clock_mono_ms() + wait;
+	if (h->deadline_ms && at >= h->deadline_ms)
+		return BY_DEADLINE;
+	return at >= start + h->retry_budget_ms ? BY_BUDGET : BY_REQUEST;
+}
+
 /* Sends attempts until one is final. Returns 0 with resp filled, or an error. */
 static int perform(wsr_http *h, CURL *c, wsr_http_resp *resp, const char *method, const char *url,
 		   const char *body, struct curl_slist *hdrs, char **err)
 {
 	char errbuf[CURL_ERROR_SIZE];
+	int64_t start = wsr_clock_mono_ms();
 	for (int attempt = 0;; attempt++) {
-		sink s = {WSR_BUF_INIT, h->max_response, 0};
+		bound by;
+		int64_t ms = attempt_ms(h, start, wsr_clock_mono_ms(), &by);
+		if (ms <= 0) { /* only a deadline can have passed before the first attempt */
+			*err = wsr_strdupf("%s %s: not sent: the run's deadline (%s) has passed",
+					   method, url, h->deadline_hint);
+			return WSR_ETIMEOUT;
+		}
+		sink s = {WSR_BUF_INIT, h->max_response, 0, 0, 0};
 		errbuf[0] = '\0';
-		setup(h, c, method, url, body, hdrs, &s, errbuf);
+		setup(h, c, method, url, body, hdrs, &s, errbuf, (long)ms);
 		CURLcode rc = curl_easy_perform(c);
 		curl_off_t sent = 0;
 		if (curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent > 0)
 			atomic_fetch_add(&h->requests, 1);
 		resp->attempts = attempt + 1;
+		resp->elapsed_ms = (long)(wsr_clock_mono_ms() - start);
 		resp->status = 0;
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-		int last = attempt >= h->max_retries;
-		if (s.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+		int lim = oversized(h, method, url, &s, rc, errbuf, err);
+		if (lim) {
 			wsr_buf_free(&s.buf);
-			*err = wsr_strdupf("%s %s: response larger than %zu bytes", method, url,
-					   h->max_response);
-			return WSR_ELIMIT;
+			return lim;
 		}
-		if (rc == CURLE_OK && (last || !retryable_status(resp->status))) {
-			curl_off_t after = 0;
-			if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &after) == CURLE_OK &&
-			    after > 0)
-				resp->retry_after_s = after > LONG_MAX ? LONG_MAX : (long)after;
-			if (wsr_buf_putc(&s.buf, '\0')) { /* the body is always a string */
-				wsr_buf_free(&s.buf);
-				return WSR_ENOMEM;
-			}
-			resp->len = s.buf.len - 1;
-			resp->body = wsr_buf_detach(&s.buf);
-			return 0;
-		}
+		int retry = rc == CURLE_OK ? retryable_status(resp->status) : retryable_curl(rc);
+		long wait = retry ? wait_ms(h, c, attempt) : 0;
+		/* an attempt cut short by the budget or the deadline is the last */
+		bound spent = rc == CURLE_OPERATION_TIMEDOUT && by != BY_REQUEST ? by
+			      : retry && attempt < h->max_retries ? room_for_retry(h, start, wait)
+								  : BY_REQUEST;
+		int last = !retry || attempt >= h->max_retries || spent != BY_REQUEST;
+		if (rc == CURLE_OK && last)
+			return answer(resp, c, &s);
 		wsr_buf_free(&s.buf);
-		if (rc != CURLE_OK && (last || !retryable_curl(rc))) {
-			*err = wsr_strdupf("%s %s: %s (%d attempt%s)", method, url,
-					   errbuf[0] ? errbuf : curl_easy_strerror(rc), attempt + 1,
-					   attempt ? "s" : "");
-			return WSR_EHTTP;
+		if (rc != CURLE_OK && last) {
+			char *why = rc == CURLE_OPERATION_TIMEDOUT
+					? timed_out(h, c, by, ms)
+					: strdup(errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			*err = why ? failure(h, method, url, why, resp,
+					     spent == by ? BY_REQUEST : spent)
+				   : NULL;
+			free(why);
+			return rc == CURLE_OPERATION_TIMEDOUT || spent == BY_DEADLINE ? WSR_ETIMEOUT
+										      : WSR_EHTTP;
 		}
-		long ms = wait_ms(h, c, attempt);
 		wsr_log(WSR_LOG_DEBUG, "http: %s %s: %s, retrying in %ld ms", method, url,
-			rc == CURLE_OK ? "retryable status" : curl_easy_strerror(rc), ms);
-		wsr_sleep_ms(ms, NULL);
+			rc == CURLE_OK ? "retryable status" : curl_easy_strerror(rc), wait);
+		wsr_sleep_ms(wait, NULL);
 	}
 }
 
@@ -611,24 +779,15 @@ int wsr_http_request(wsr_http *h, wsr_http_resp *resp, const char *method, const
 	return rc;
 }
 
-int wsr_http_request_json(wsr_http *h, long *status, cJSON **json, const char *method,
-			  const char *path, const char *const *headers, const char *body,
-			  char **err)
+int wsr_http_exhausted(const wsr_http_answer *ans)
 {
-	wsr_http_resp resp;
-	char *why = NULL;
-	*json = NULL;
-	int rc = wsr_http_request(h, &resp, method, path, headers, body, err);
-	*status = resp.status;
-	if (!rc && resp.len > 0 && wsr_json_parse(json, resp.body, resp.len, &why) != 0 &&
-	    resp.status / 100 == 2) {
-		*err = wsr_strdupf("%s %s answered %ld: %s", method, path, resp.status,
-				   why ? why : "not JSON");
-		rc = WSR_EINVAL;
-	}
-	free(why);
-	wsr_http_resp_free(&resp);
-	return rc;
+	return ans->attempts > 1 && retryable_status(ans->status);
+}
+
+char *wsr_http_gave_up(const wsr_http_answer *ans)
+{
+	return wsr_strdupf("answered %ld after %d attempt%s over %s", ans->status, ans->attempts,
+			   ans->attempts == 1 ? "" : "s", spell(ans->elapsed_ms).s);
 }
 
 void wsr_http_resp_free(wsr_http_resp *r)

@@ -18,6 +18,7 @@
 #include <cJSON.h>
 
 #include "lib/diag.h"
+#include "lib/http.h"
 #include "providers/resource.h"
 
 typedef struct wsr_provider wsr_provider; /* defined by each provider */
@@ -28,7 +29,9 @@ typedef struct wsr_provider_ops {
 
 	/* Opens a provider from its config object (the providers.<name> block of
 	 * wsr.yaml, defaults filled, "endpoint" already resolved to a URL; the
-	 * engine may add "apiKey" for the embedded platform). Problems go to diag. */
+	 * engine may add "apiKey" for the embedded platform, and "deadlineMs"
+	 * (a wsr_clock_mono_ms() time) with "deadlineHint" ("--timeout 5m") when
+	 * the run has a deadline). Problems go to diag. */
 	int (*open)(wsr_provider **out, const cJSON *config, wsr_diag *diag);
 
 	/* Adds every resource the credentials can see, in canonical shape with
@@ -103,6 +106,15 @@ typedef struct wsr_provider_ops {
  * 9 + 63 + 1 + 63 bytes; a kcp one is "kcp/" and a path of at most 1024
  * bytes (docs/api/kcp.md). */
 #define WSR_ADDRESS_MAX 1028
+
+/* Fills the bounded waits of o from a provider's config object: the
+ * durations connectTimeout, requestTimeout and retryBudget of the block
+ * (each from 1 ms to WSR_HTTP_MAX_WAIT_MS; absent: lib/http's defaults),
+ * the run's deadline the engine added, and block ("providers.kcp") as the
+ * place messages tell the user to change them. Strings stay the config's.
+ * Returns 0, or WSR_EINVAL with an error in diag. */
+int wsr_provider_http_limits(wsr_http_opts *o, const cJSON *config, const char *block,
+			     wsr_diag *diag);
 
 /* The providers wsr knows, by name; NULL when unknown. */
 const wsr_provider_ops *wsr_provider_find(const char *name);

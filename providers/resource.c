@@ -40,9 +40,11 @@ wsr_resource *wsr_resource_dup(const wsr_resource *r)
 		return NULL;
 	c->line = r->line;
 	c->col = r->col;
-	if ((r->id && !(c->id = strdup(r->id))) || (r->file && !(c->file = strdup(r->file))) ||
-	    dup_json(&c->spec, r->spec) || dup_json(&c->labels, r->labels) ||
-	    dup_json(&c->status, r->status)) {
+	c->health = r->health;
+	if ((r->id && !(c->id = strdup(r->id))) ||
+	    (r->health_why && !(c->health_why = strdup(r->health_why))) ||
+	    (r->file && !(c->file = strdup(r->file))) || dup_json(&c->spec, r->spec) ||
+	    dup_json(&c->labels, r->labels) || dup_json(&c->status, r->status)) {
 		wsr_resource_free(c);
 		return NULL;
 	}
@@ -61,6 +63,7 @@ void wsr_resource_free(wsr_resource *r)
 	cJSON_Delete(r->spec);
 	cJSON_Delete(r->labels);
 	cJSON_Delete(r->status);
+	free(r->health_why);
 	free(r->file);
 	free(r);
 }

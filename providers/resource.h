@@ -12,16 +12,30 @@
 
 #include "lib/hmap.h"
 
+/* How the platform reports an existing resource, as its provider reads the
+ * platform's own words (a state, a phase, conditions). The engine never
+ * takes an unhealthy resource as in sync (reconciler/plan.c). */
+typedef enum {
+	WSR_HEALTH_OK = 0,  /* working, or on its way (a task still running) */
+	WSR_HEALTH_REPLACE, /* broken, and deleting it and creating it again repairs it
+			       losing nothing (a creation that failed: nothing runs on it) */
+	WSR_HEALTH_BROKEN,  /* broken in a way wsr cannot repair through the API */
+} wsr_health;
+
 typedef struct wsr_resource {
-	char *address;	/* "loopback/acme/payments-prod" */
-	char *provider; /* "loopback" */
-	char *kind;	/* "loopback.wsr.dev/v1/Workspace": apiVersion "/" kind */
-	char *name;	/* metadata.name */
-	char *id;	/* the platform's identifier (observed, recorded); may be NULL */
-	cJSON *spec;	/* canonical spec; owned */
-	cJSON *labels;	/* wsr-side labels (desired, recorded); owned; may be NULL */
-	cJSON *status;	/* what the platform reports beyond the spec (phase, ...); may be NULL */
-	char *file;	/* source of a desired resource; may be NULL */
+	char *address;	   /* "loopback/acme/payments-prod" */
+	char *provider;	   /* "loopback" */
+	char *kind;	   /* "loopback.wsr.dev/v1/Workspace": apiVersion "/" kind */
+	char *name;	   /* metadata.name */
+	char *id;	   /* the platform's identifier (observed, recorded); may be NULL */
+	cJSON *spec;	   /* canonical spec; owned */
+	cJSON *labels;	   /* wsr-side labels (desired, recorded); owned; may be NULL */
+	cJSON *status;	   /* what the platform reports beyond the spec (phase, ...); may be NULL */
+	wsr_health health; /* observed resources: set by the provider's mapping */
+	char *health_why;  /* owned; when not OK: what the platform reports, for people
+			      ("the platform shows the workspace failed ..."); every word
+			      the platform supplied in it is quoted by wsr_diag_short */
+	char *file;	   /* source of a desired resource; may be NULL */
 	int line, col;
 } wsr_resource;
 

@@ -6,6 +6,7 @@
 #include "reconciler/apply.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,9 +56,17 @@ static void wait_briefly(ctx *c)
 	pthread_cond_timedwait(&c->cv, &c->mu, &ts);
 }
 
+static int past_deadline(const ctx *c)
+{
+	return c->o->deadline_ms && wsr_clock_mono_ms() >= c->o->deadline_ms;
+}
+
+/* level 1: start nothing new; level 2: stop waiting for what runs. The
+ * deadline is both, like a second SIGINT. */
 static int stopping(const ctx *c, int level)
 {
-	return (c->o->stop && *c->o->stop >= level) || (level == 1 && c->write_failed);
+	return (c->o->stop && *c->o->stop >= level) || (level == 1 && c->write_failed) ||
+	       past_deadline(c);
 }
 
 static void progress(const ctx *c, const char *fmt, const char *address, const char *what,
@@ -150,9 +159,11 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 	int64_t deadline = wsr_clock_mono_ms() + (int64_t)ep->timeout_s * 1000;
 	int interval = c->o->poll_min_ms > 0 ? c->o->poll_min_ms : 100;
 	int maxi = c->o->poll_max_ms > 0 ? c->o->poll_max_ms : 2000;
-	for (;;) {
+	for (int first = 1;; first = 0) {
 		int done = 0;
-		rc = ep->ops->poll(ep->p, op, &done, result, c->diag);
+		/* at the deadline a poll could not be answered: stop waiting first */
+		rc = !first && past_deadline(c) ? 0
+						: ep->ops->poll(ep->p, op, &done, result, c->diag);
 		if (rc || done)
 			break;
 		if (*result) { /* one step of several finished: record it now */
@@ -162,10 +173,14 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 			progress(c, "%s: %s: a step finished\n", ch->address, doing(a), 0);
 		}
 		if (stopping(c, 2)) {
+			int at_deadline = past_deadline(c) && c->o->deadline_hint;
 			rc = WSR_EINTR;
 			wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, ch->address, NULL,
 				     "the next plan finds its outcome on the platform",
-				     "stopped waiting for %s", wsr_action_name(a));
+				     "stopped waiting for %s%s%s%s", wsr_action_name(a),
+				     at_deadline ? " at the deadline (" : "",
+				     at_deadline ? c->o->deadline_hint : "",
+				     at_deadline ? ")" : "");
 			break;
 		}
 		if (wsr_clock_mono_ms() > deadline) {
@@ -199,6 +214,17 @@ static int run_item(ctx *c, wsr_plan_item *it)
 			wsr_resource_free(r);
 			progress(c, "%s: %s failed\n", ch->address, doing(a), 0);
 			return rc;
+		}
+		if (r && r->health != WSR_HEALTH_OK) {
+			/* the platform answered but the workspace is not working:
+			 * recorded as converged it would be adopted as in sync */
+			wsr_diag_add(c->diag, WSR_SEV_ERROR, NULL, ch->address, NULL,
+				     "the next plan shows what repairs it",
+				     "after the %s, %s; nothing is recorded", wsr_action_name(a),
+				     r->health_why ? r->health_why : "it is broken");
+			wsr_resource_free(r);
+			progress(c, "%s: %s failed\n", ch->address, doing(a), 0);
+			return WSR_EAPI;
 		}
 		double secs = (double)(wsr_clock_mono_ms() - t0) / 1000.0;
 		progress(c, "%s: %s (%.1fs)\n", ch->address, done_word(a), secs);
@@ -456,11 +482,14 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/* running is counted under mu: a worker with nothing to do exits at
+	 * once, and its decrement must not race the increment (a lost update
+	 * here left `wsr watch` waiting forever on an empty plan) */
+	pthread_mutex_lock(&c.mu);
 	for (int i = 0; i < nworkers; i++)
 		if (pthread_create(&tids[i], NULL, worker, &c) == 0)
 			c.running++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_mutex_lock(&c.mu);
 	for (;;) {
 		if (c.pending) {
 			update *list = c.pending;
@@ -488,6 +517,7 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 		}
 	c.res.skipped -= c.res.succeeded + c.res.failed;
 	c.res.interrupted = opts->stop && *opts->stop;
+	c.res.timed_out = past_deadline(&c) && (c.res.skipped || c.res.failed);
 	*res = c.res;
 	pthread_mutex_destroy(&c.mu);
 	pthread_cond_destroy(&c.cv);
@@ -498,5 +528,7 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 		return WSR_EAPI;
 	if (c.res.interrupted)
 		return WSR_EINTR;
+	if (c.res.timed_out && c.res.skipped)
+		return WSR_ETIMEOUT;
 	return 0;
 }

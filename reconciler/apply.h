@@ -12,10 +12,16 @@
  * plan records them), never duplicated.
  *
  * Stopping: *stop = 1 (first SIGINT/SIGTERM) starts nothing new, finishes the
- * operations in flight and saves state; *stop >= 2 stops waiting for them. */
+ * operations in flight and saves state; *stop >= 2 stops waiting for them.
+ * Reaching deadline_ms is a second SIGINT: the run ends by the deadline
+ * (requests in flight end then too, lib/http has the same deadline), every
+ * finished step is in state, and the next plan finds the outcome of what
+ * was cut short on the platform. */
 #ifndef WSR_RECONCILER_APPLY_H
 #define WSR_RECONCILER_APPLY_H
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "lib/diag.h"
@@ -24,12 +30,17 @@
 #include "state/state.h"
 
 typedef struct wsr_apply_opts {
-	int parallelism;	     /* workers; at least 1 */
-	volatile sig_atomic_t *stop; /* may be NULL */
-	FILE *progress;		     /* one line per started/finished step; may be NULL */
-	int poll_min_ms;	     /* first polling interval (default 100) */
-	int poll_max_ms;	     /* longest polling interval (default 2000) */
+	int parallelism; /* workers; at least 1 */
+	/* may be NULL. Set by a signal handler on the calling thread and read
+	 * by the workers: an atomic, since volatile sig_atomic_t is only safe
+	 * within one thread (a data race under ThreadSanitizer otherwise). */
+	atomic_int *stop;
+	FILE *progress;	      /* one line per started/finished step; may be NULL */
+	int poll_min_ms;      /* first polling interval (default 100) */
+	int poll_max_ms;      /* longest polling interval (default 2000) */
 	const char *revision; /* source revision recorded with every entry written; may be NULL */
+	int64_t deadline_ms;  /* a wsr_clock_mono_ms() time to stop at; 0: none */
+	const char *deadline_hint; /* what set it ("--timeout 30m"), for messages */
 	/* called (serialized, from a worker) when an item finished: rc 0 or its error */
 	void (*on_item)(void *arg, const wsr_plan_item *it, int rc);
 	void *arg;
@@ -42,6 +53,7 @@ typedef struct wsr_apply_result {
 	int held;      /* resources not started because they are held (wsr_plan_item.hold) */
 	int state_writes;
 	int interrupted;
+	int timed_out; /* stopped at deadline_ms */
 } wsr_apply_result;
 
 /* The state entry recording r as the platform has it, with applied as

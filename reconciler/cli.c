@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 
 static const struct {
@@ -25,6 +26,7 @@ static const struct {
     {{"allow-cascade", no_argument, NULL, 'C'}, WSR_CLI_MODE},
     {{"refresh-only", no_argument, NULL, 'F'}, WSR_CLI_MODE},
     {{"format", required_argument, NULL, 'f'}, WSR_CLI_FORMAT},
+    {{"timeout", required_argument, NULL, 'T'}, WSR_CLI_TIMEOUT},
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -36,6 +38,23 @@ static int add_list(const char **v, size_t *n, const char *s, const char *flag)
 		return -1;
 	}
 	v[(*n)++] = s;
+	return 0;
+}
+
+/* --timeout: a duration (lib/clock's one parser) up to a week; 0 or 0s for none. */
+static int parse_timeout(wsr_cli *cli, const char *arg)
+{
+	int64_t ms = 0;
+	if (strcmp(arg, "0") != 0 &&
+	    (wsr_clock_duration(&ms, arg) || ms > WSR_CLI_TIMEOUT_MAX_MS)) {
+		fprintf(stderr,
+			"error: --timeout wants a duration like 90s, 5m or 2h (at most %lldh; 0 "
+			"for none), got '%.40s'\n",
+			WSR_CLI_TIMEOUT_MAX_MS / 3600000, arg);
+		return -1;
+	}
+	cli->timeout = arg;
+	cli->timeout_ms = ms;
 	return 0;
 }
 
@@ -76,6 +95,8 @@ static int parse_one(wsr_cli *cli, int c, const char *arg)
 		return 0;
 	case 't':
 		return add_list(cli->targets, &cli->ntargets, arg, "target");
+	case 'T':
+		return parse_timeout(cli, arg);
 	case 'l':
 		if (!strchr(arg, '=') || arg[0] == '=') {
 			fprintf(stderr, "error: --selector wants key=value, got '%s'\n", arg);
@@ -144,10 +165,52 @@ wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli)
 			       .refresh_only = cli->refresh_only};
 }
 
-/* Parses `ADDRESS [PATH] [--json]`: the first positional argument is the
- * address, the next one goes to cli->path. Only flags without a value are
- * allowed, so that every argument not starting with '-' is positional.
- * Returns like wsr_cli_parse. */
+/* "5m" for 300000: the largest unit that divides ms. */
+static void format_duration(char *out, size_t n, int64_t ms)
+{
+	static const struct {
+		int64_t ms;
+		const char *unit;
+	} units[] = {{3600000, "h"}, {60000, "m"}, {1000, "s"}, {1, "ms"}};
+	size_t i = 0;
+	while (ms % units[i].ms)
+		i++;
+	snprintf(out, n, "%lld%s", (long long)(ms / units[i].ms), units[i].unit);
+}
+
+wsr_deadline wsr_cli_deadline(const wsr_cli *cli, int64_t default_ms)
+{
+	wsr_deadline d = {0};
+	int64_t ms = cli->timeout ? cli->timeout_ms : default_ms;
+	if (ms <= 0)
+		return d;
+	d.after_ms = ms;
+	d.at_ms = wsr_clock_mono_ms() + ms;
+	char given[32];
+	format_duration(given, sizeof(given), ms);
+	if (cli->timeout)
+		snprintf(d.hint, sizeof(d.hint), "--timeout %s", given);
+	else
+		snprintf(d.hint, sizeof(d.hint), "--timeout, %s by default", given);
+	return d;
+}
+
+void wsr_cli_deadline_report(const wsr_deadline *d, const char *verb, int failed, wsr_diag *diag)
+{
+	if (!failed || !d->at_ms || wsr_clock_mono_ms() < d->at_ms)
+		return;
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
+		     "the errors above name the request that was waiting; give the run longer "
+		     "with --timeout (e.g. --timeout 15m), or no deadline with --timeout 0",
+		     "wsr %s stopped at its deadline after %.1f s (%s)", verb,
+		     (double)d->after_ms / 1000, d->hint);
+}
+
+/* Parses `ADDRESS [PATH] [--json] [--timeout D]`: the first positional
+ * argument is the address, the next one goes to cli->path. Besides
+ * --timeout (whose value is taken with it) only flags without a value are
+ * allowed, so that every other argument not starting with '-' is
+ * positional. Returns like wsr_cli_parse. */
 static int parse_address(const char **address, wsr_cli *cli, int argc, char **argv,
 			 const char *usage_text)
 {
@@ -163,11 +226,16 @@ static int parse_address(const char **address, wsr_cli *cli, int argc, char **ar
 			*address = s;
 			continue;
 		}
+		if (flag && strcmp(s, "--timeout") == 0 && i + 1 < argc) {
+			rest[n++] = argv[i++];
+			rest[n++] = argv[i];
+			continue;
+		}
 		if (i > 0 && strcmp(s, "--") == 0)
 			positional = 1;
 		rest[n++] = argv[i];
 	}
-	int rc = wsr_cli_parse(cli, n, rest, WSR_CLI_JSON, usage_text);
+	int rc = wsr_cli_parse(cli, n, rest, WSR_CLI_JSON | WSR_CLI_TIMEOUT, usage_text);
 	free(rest);
 	if (rc == 0 && !*address) {
 		fprintf(stderr, "error: missing ADDRESS\n%s", usage_text);
@@ -177,7 +245,8 @@ static int parse_address(const char **address, wsr_cli *cli, int argc, char **ar
 }
 
 int wsr_cli_run_address(int argc, char **argv, const char *usage_text,
-			int (*fn)(const char *address, const char *dir, int json, wsr_diag *diag))
+			int (*fn)(const char *address, const char *dir, int json,
+				  const wsr_deadline *deadline, wsr_diag *diag))
 {
 	wsr_cli cli;
 	const char *address;
@@ -186,7 +255,9 @@ int wsr_cli_run_address(int argc, char **argv, const char *usage_text,
 		return rc > 0 ? 0 : 1;
 	wsr_diag diag;
 	wsr_diag_init(&diag);
-	rc = fn(address, cli.path ? cli.path : ".", cli.json, &diag);
+	wsr_deadline dl = wsr_cli_deadline(&cli, WSR_CLI_TIMEOUT_READ_MS);
+	rc = fn(address, cli.path ? cli.path : ".", cli.json, &dl, &diag);
+	wsr_cli_deadline_report(&dl, argv[0], rc || wsr_diag_errors(&diag), &diag);
 	if (rc == WSR_ENOMEM)
 		fprintf(stderr, "wsr %s: out of memory\n", argv[0]);
 	int failed = rc || wsr_diag_errors(&diag);

@@ -4,9 +4,17 @@
 #include <stddef.h>
 
 #include "lib/diag.h"
+#include "reconciler/engine.h"
 #include "reconciler/plan.h"
 
 #define WSR_CLI_MAX_LIST 64 /* --target / --selector given at most this often */
+/* The longest --timeout accepted: a week; an apply longer than that is
+ * better run without a deadline (--timeout 0). */
+#define WSR_CLI_TIMEOUT_MAX_MS (7LL * 24 * 3600 * 1000)
+/* --timeout of the read-only commands (plan, import, profiles) when none is
+ * given: far above a 10,000-workspace plan (bench/plan.sh, seconds), short
+ * enough that a hung platform fails CI in minutes, not hours. */
+#define WSR_CLI_TIMEOUT_READ_MS (5LL * 60 * 1000)
 
 enum {
 	WSR_CLI_JSON = 1 << 0,
@@ -17,6 +25,7 @@ enum {
 	WSR_CLI_APPLY = 1 << 5,	   /* --auto-approve, --dry-run, --parallelism N */
 	WSR_CLI_MODE = 1 << 6,	   /* --allow-replace, --allow-cascade, --refresh-only */
 	WSR_CLI_FORMAT = 1 << 7,   /* --format NAME (the command checks NAME) */
+	WSR_CLI_TIMEOUT = 1 << 8,  /* --timeout DURATION (0: none) */
 };
 
 typedef struct wsr_cli {
@@ -29,7 +38,9 @@ typedef struct wsr_cli {
 	    refresh_only;
 	int parallelism; /* 0: from the config */
 	const char *out;
-	const char *format; /* --format's value, or NULL */
+	const char *format;  /* --format's value, or NULL */
+	const char *timeout; /* --timeout as given, or NULL */
+	int64_t timeout_ms;  /* its value; 0: no deadline */
 } wsr_cli;
 
 /* Parses argv (argv[0] is the verb) for the flags in `allowed`. Prints the
@@ -37,12 +48,24 @@ typedef struct wsr_cli {
  * returns -1 for bad flags (caller exits 1), returns 0 otherwise. */
 int wsr_cli_parse(wsr_cli *cli, int argc, char **argv, unsigned allowed, const char *usage);
 
-/* Runs `wsr <verb> ADDRESS [PATH] [--json]` (import, profiles): parses the
- * arguments (the first positional one is the address; only flags without a
- * value), calls fn(address, dir, json, diag), prints the diagnostics and
- * returns the exit status (0, or 1 on any error). */
+/* The deadline --timeout asks for, counted from now; default_ms (0: none)
+ * when the flag was not given. */
+wsr_deadline wsr_cli_deadline(const wsr_cli *cli, int64_t default_ms);
+
+/* After a run that failed with its deadline passed: an error in diag
+ * saying that `wsr <verb>` stopped there, after how long, and what to
+ * change. */
+void wsr_cli_deadline_report(const wsr_deadline *d, const char *verb, int failed, wsr_diag *diag);
+
+/* Runs `wsr <verb> ADDRESS [PATH] [--json] [--timeout DURATION]` (import,
+ * profiles): parses the arguments (the first positional one is the
+ * address; besides --timeout only flags without a value), calls fn(address,
+ * dir, json, deadline, diag) with the deadline of --timeout (default
+ * WSR_CLI_TIMEOUT_READ_MS), prints the diagnostics and returns the exit
+ * status (0, or 1 on any error). */
 int wsr_cli_run_address(int argc, char **argv, const char *usage_text,
-			int (*fn)(const char *address, const char *dir, int json, wsr_diag *diag));
+			int (*fn)(const char *address, const char *dir, int json,
+				  const wsr_deadline *deadline, wsr_diag *diag));
 
 /* The planning options the flags ask for (prune is or-ed with the config's later). */
 wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli);

@@ -1,5 +1,6 @@
 /* cmd_apply: `wsr apply` — plan under the state lock, confirm, carry out. */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +29,14 @@ static const char usage[] =
     "                         planned for deletion themselves (kcp)\n"
     "  --refresh-only         record drift in state; change nothing on the platforms\n"
     "  --target ADDRESS       only this resource (repeatable)\n"
-    "  --selector key=value   only resources with this label (repeatable)\n";
+    "  --selector key=value   only resources with this label (repeatable)\n"
+    "  --timeout DURATION     stop after this long, e.g. 30m: nothing new starts,\n"
+    "                         state keeps every finished step (default: none)\n";
 
-static volatile sig_atomic_t stop;
+/* atomic: the apply workers read it (reconciler/apply.h); lock-free, so
+ * the handler may change it */
+static atomic_int stop;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler may only use lock-free atomics");
 
 static void on_signal(int sig)
 {
@@ -73,6 +79,7 @@ static void print_json(const cJSON *plan, const wsr_apply_result *res, const wsr
 	cJSON_AddNumberToObject(r, "failed", res->failed);
 	cJSON_AddNumberToObject(r, "notStarted", res->skipped);
 	cJSON_AddBoolToObject(r, "interrupted", res->interrupted);
+	cJSON_AddBoolToObject(r, "timedOut", res->timed_out);
 	cJSON_AddItemToObject(o, "diagnostics", wsr_diag_to_json(diag));
 	wsr_json_fputs(stdout, o);
 	cJSON_Delete(o);
@@ -84,7 +91,8 @@ typedef struct outcome {
 	wsr_apply_result res;
 } outcome;
 
-static void execute(outcome *out, const wsr_cli *cli, wsr_run *r, int from_file, wsr_diag *diag)
+static void execute(outcome *out, const wsr_cli *cli, wsr_run *r, int from_file,
+		    const wsr_deadline *dl, wsr_diag *diag)
 {
 	if (!wsr_plan_has_changes(r->plan)) {
 		if (!cli->json)
@@ -108,14 +116,19 @@ static void execute(outcome *out, const wsr_cli *cli, wsr_run *r, int from_file,
 	ao.parallelism = cli->parallelism ? cli->parallelism : r->engine->cfg->parallelism;
 	ao.stop = &stop;
 	ao.progress = cli->json ? stderr : stdout;
+	ao.deadline_ms = dl->at_ms;
+	ao.deadline_hint = dl->hint;
 	int rc = wsr_apply_run(&out->res, r->engine, r->plan, r->state, &ao, diag);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	out->applied = 1;
 	if (!cli->json)
 		printf("\nApply %s: %d succeeded, %d failed, %d not started; state serial %lld.\n",
-		       rc ? "incomplete" : "complete", out->res.succeeded, out->res.failed,
-		       out->res.skipped, (long long)r->state->serial);
+		       out->res.timed_out ? "stopped at its deadline"
+		       : rc		  ? "incomplete"
+					  : "complete",
+		       out->res.succeeded, out->res.failed, out->res.skipped,
+		       (long long)r->state->serial);
 	if (out->res.interrupted)
 		out->code = 130;
 	else if (rc)
@@ -125,9 +138,10 @@ static void execute(outcome *out, const wsr_cli *cli, wsr_run *r, int from_file,
 int wsr_cmd_apply(int argc, char **argv)
 {
 	wsr_cli cli;
-	int rc = wsr_cli_parse(
-	    &cli, argc, argv,
-	    WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY | WSR_CLI_MODE, usage);
+	int rc = wsr_cli_parse(&cli, argc, argv,
+			       WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY |
+				   WSR_CLI_MODE | WSR_CLI_TIMEOUT,
+			       usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
 	wsr_diag diag;
@@ -138,6 +152,7 @@ int wsr_cmd_apply(int argc, char **argv)
 			   .lock = !cli.dry_run,
 			   .command = cli.dry_run ? "wsr apply --dry-run" : "wsr apply"};
 	ro.plan = wsr_cli_plan_opts(&cli);
+	ro.deadline = wsr_cli_deadline(&cli, 0);
 	if (from_file) {
 		if (wsr_planfile_read(&pf, cli.path, &diag) == 0) {
 			ro.dir = pf->dir;
@@ -163,7 +178,8 @@ int wsr_cmd_apply(int argc, char **argv)
 	if (rc || wsr_diag_errors(&diag))
 		out.code = 1;
 	else
-		execute(&out, &cli, r, from_file, &diag);
+		execute(&out, &cli, r, from_file, &ro.deadline, &diag);
+	wsr_cli_deadline_report(&ro.deadline, "apply", out.code != 0, &diag);
 	if (cli.json)
 		print_json(json, &out.res, &diag, out.applied);
 	wsr_diag_sort(&diag);

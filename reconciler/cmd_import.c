@@ -33,12 +33,14 @@
 #include "state/state.h"
 
 static const char usage[] =
-    "usage: wsr import ADDRESS [PATH] [--json]\n"
+    "usage: wsr import ADDRESS [PATH] [--json] [--timeout DURATION]\n"
     "Adopts a workspace that already exists on the platform: records it in state\n"
     "as the platform has it, so the next plan compares it with its spec.\n"
     "Changes nothing on the platform.\n\n"
     "  ADDRESS   loopback/<organization>/<workspace>\n"
     "  PATH      the spec directory holding wsr.yaml (default: .)\n"
+    "  --timeout DURATION  give up talking to the platform after this long\n"
+    "            (default 5m; 0: never)\n"
     "  --json    print the recorded state entry as JSON\n";
 
 /* ---- import ------------------------------------------------------------ */
@@ -126,6 +128,11 @@ static int record(wsr_engine *e, const char *address, const char *provider,
 	wsr_resource *r = NULL;
 	if ((rc = read_platform(&r, e, provider, address, diag)))
 		return rc;
+	if (r->health != WSR_HEALTH_OK) /* recorded all the same: import takes it over as it is */
+		wsr_diag_add(diag, WSR_SEV_WARNING, NULL, address, NULL,
+			     "run wsr plan: it shows the repair, or refuses it with the reason",
+			     "imported as the platform has it, which is not working: %s",
+			     r->health_why ? r->health_why : "it is broken");
 	wsr_state_entry *s = wsr_apply_entry(r, r->spec, wsr_resource_set_find(desired, address));
 	wsr_resource_free(r);
 	if (!s)
@@ -142,7 +149,8 @@ static int record(wsr_engine *e, const char *address, const char *provider,
 	return 0;
 }
 
-static int import(const char *address, const char *dir, int json, wsr_diag *diag)
+static int import(const char *address, const char *dir, int json, const wsr_deadline *deadline,
+		  wsr_diag *diag)
 {
 	const wsr_provider_ops *ops = wsr_provider_for_address(address, diag);
 	if (!ops)
@@ -172,6 +180,7 @@ static int import(const char *address, const char *dir, int json, wsr_diag *diag
 		wsr_resource_set_free(&desired);
 		return rc;
 	}
+	e->deadline = *deadline;
 	wsr_state_backend *b = e->backend;
 	char *command = wsr_strdupf("wsr import %s", address);
 	rc = command ? b->ops->lock(b, command, diag) : WSR_ENOMEM;

@@ -25,7 +25,9 @@ static const char usage[] =
     "                         planned for deletion themselves (kcp)\n"
     "  --refresh-only         only show drift; apply then records it in state\n"
     "  --target ADDRESS       only this resource (repeatable)\n"
-    "  --selector key=value   only resources with this label (repeatable)\n";
+    "  --selector key=value   only resources with this label (repeatable)\n"
+    "  --timeout DURATION     give up after this long, e.g. 90s or 10m (default 5m;\n"
+    "                         0: never)\n";
 
 enum { FMT_TEXT, FMT_JSON, FMT_MARKDOWN };
 
@@ -60,7 +62,7 @@ int wsr_cmd_plan(int argc, char **argv)
 	wsr_cli cli;
 	int rc = wsr_cli_parse(&cli, argc, argv,
 			       WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_DETAILED |
-				   WSR_CLI_OUT | WSR_CLI_MODE | WSR_CLI_FORMAT,
+				   WSR_CLI_OUT | WSR_CLI_MODE | WSR_CLI_FORMAT | WSR_CLI_TIMEOUT,
 			       usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
@@ -69,10 +71,12 @@ int wsr_cmd_plan(int argc, char **argv)
 		return 1;
 	wsr_run_opts ro = {.dir = cli.path ? cli.path : "."};
 	ro.plan = wsr_cli_plan_opts(&cli);
+	ro.deadline = wsr_cli_deadline(&cli, WSR_CLI_TIMEOUT_READ_MS);
 	wsr_diag diag;
 	wsr_diag_init(&diag);
 	wsr_run *r = NULL;
 	rc = wsr_run_plan(&r, &ro, &diag);
+	wsr_cli_deadline_report(&ro.deadline, "plan", rc || wsr_diag_errors(&diag), &diag);
 	/* the JSON rendering copies every spec: build it only when it is wanted */
 	cJSON *json =
 	    fmt == FMT_JSON || cli.out ? wsr_render_json(r ? r->plan : NULL, &diag) : NULL;

@@ -28,11 +28,13 @@
 #define UNAVAILABLE_MAX 200
 
 static const char usage[] =
-    "usage: wsr profiles ADDRESS [PATH] [--json]\n"
+    "usage: wsr profiles ADDRESS [PATH] [--json] [--timeout DURATION]\n"
     "Shows the compute profiles the workspace at ADDRESS can use, with their prices.\n"
     "The workspace must exist on the platform. Changes nothing.\n\n"
     "  ADDRESS   loopback/<organization>/<workspace>\n"
     "  PATH      the spec directory holding wsr.yaml (default: .)\n"
+    "  --timeout DURATION  give up talking to the platform after this long\n"
+    "            (default 5m; 0: never)\n"
     "  --json    print the provider's document: {\"address\", \"computeProvider\",\n"
     "            \"profiles\": [{\"name\", \"serverType\", \"cpu\", \"memoryGiB\", \"available\",\n"
     "            \"unavailableReason\", \"prices\", \"priceSource\"}]}\n";
@@ -206,7 +208,8 @@ static int fetch(cJSON **doc, wsr_engine_provider *ep, const char *address, cons
 	return rc;
 }
 
-static int profiles(const char *address, const char *dir, int json, wsr_diag *diag)
+static int profiles(const char *address, const char *dir, int json, const wsr_deadline *deadline,
+		    wsr_diag *diag)
 {
 	const wsr_provider_ops *ops = wsr_provider_for_address(address, diag);
 	if (!ops)
@@ -219,8 +222,8 @@ static int profiles(const char *address, const char *dir, int json, wsr_diag *di
 	wsr_config *cfg = NULL;
 	int rc = wsr_config_load(&cfg, dir, diag);
 	wsr_engine *e = NULL;
-	if (!rc)
-		rc = wsr_engine_new(&e, cfg, diag);
+	if (!rc && !(rc = wsr_engine_new(&e, cfg, diag)))
+		e->deadline = *deadline;
 	wsr_engine_provider *ep = NULL;
 	if (!rc)
 		rc = wsr_engine_provider_open(e, ops->name, &ep, diag);

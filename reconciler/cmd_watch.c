@@ -104,7 +104,7 @@ int wsr_cmd_watch(int argc, char **argv)
 			o.config_file = optarg;
 			break;
 		case O_INTERVAL:
-			if (wsr_watch_duration(&o.interval_ms, optarg) || o.interval_ms <= 0)
+			if (wsr_clock_duration(&o.interval_ms, optarg) || o.interval_ms <= 0)
 				return bad("--interval wants a duration like 30s or 5m, got '%s'",
 					   optarg);
 			break;

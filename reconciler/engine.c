@@ -114,6 +114,12 @@ int wsr_engine_provider_open(wsr_engine *e, const char *name, wsr_engine_provide
 		cJSON_Delete(config);
 		return WSR_ENOMEM;
 	}
+	if (e->deadline.at_ms &&
+	    (!cJSON_AddNumberToObject(config, "deadlineMs", (double)e->deadline.at_ms) ||
+	     !cJSON_AddStringToObject(config, "deadlineHint", e->deadline.hint))) {
+		cJSON_Delete(config);
+		return WSR_ENOMEM;
+	}
 	const char *endpoint = wsr_json_str(config, "endpoint");
 	if (endpoint && strcmp(endpoint, "embedded") == 0)
 		rc = start_embedded(e, name, config, &ep->sim, diag);

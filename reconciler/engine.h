@@ -4,6 +4,8 @@
  * the provider a URL, so no provider knows whether its platform is real. */
 #ifndef WSR_RECONCILER_ENGINE_H
 #define WSR_RECONCILER_ENGINE_H
+#include <stdint.h>
+
 #include "lib/diag.h"
 #include "providers/provider.h"
 #include "reconciler/config.h"
@@ -19,8 +21,17 @@ typedef struct wsr_engine_provider {
 	int timeout_s;	     /* how long one async operation may take */
 } wsr_engine_provider;
 
+/* A run's deadline (`--timeout`): every request and wait of the run ends
+ * by it, and apply stops there as at a second SIGINT. */
+typedef struct wsr_deadline {
+	int64_t at_ms;	  /* a wsr_clock_mono_ms() time; 0: none */
+	int64_t after_ms; /* the duration it was set to, for messages */
+	char hint[64];	  /* what set it: "--timeout 2s" or "--timeout, 5m by default" */
+} wsr_deadline;
+
 typedef struct wsr_engine {
-	wsr_config *cfg; /* owned */
+	wsr_config *cfg;       /* owned */
+	wsr_deadline deadline; /* handed to each provider opened */
 	wsr_state_backend *backend;
 	wsr_engine_provider prov[WSR_ENGINE_MAX_PROVIDERS];
 	int nprov;

@@ -248,6 +248,41 @@ static void refuse_replace(const wsr_change *c, wsr_diag *diag)
 	wsr_buf_free(&fields);
 }
 
+/* A resource the platform reports broken is never in sync, whatever its
+ * spec says, and never adopted as it is. One whose creation failed is
+ * replaced: nothing runs on it, so the replacement loses nothing, needs no
+ * --allow-replace and interrupts nothing (lifecycle.preventDestroy still
+ * holds). One the API cannot repair is refused with the platform's reason. */
+static void plan_repair(wsr_change *c, wsr_plan_item *it, wsr_diag *diag)
+{
+	const wsr_resource *o = c->observed;
+	const char *why = o->health_why ? o->health_why : "the platform reports it broken";
+	it->record = WSR_REC_NONE;
+	c->nactions = 0;
+	c->disruptive = 0;
+	wsr_change_add_reason(c, "%s", why);
+	if (o->health != WSR_HEALTH_REPLACE) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL,
+			     "repair it on the platform; once it works again, the next plan shows "
+			     "what is left to do",
+			     "%s; wsr cannot repair that through the platform's API, so nothing "
+			     "is planned for it",
+			     why);
+		return;
+	}
+	push_action(c, WSR_ACT_DELETE);
+	push_action(c, WSR_ACT_CREATE);
+	wsr_change_add_reason(c, "needs repair: apply deletes it and creates it again from the "
+				 "spec (nothing runs on it, so this needs no --allow-replace)");
+	if (prevent_destroy(c->desired->spec))
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, c->address, NULL,
+			     "set lifecycle.preventDestroy to false to let wsr replace it, or "
+			     "delete it on the platform",
+			     "lifecycle.preventDestroy forbids replacing this workspace, which "
+			     "needs repair: %s",
+			     why);
+}
+
 static int plan_wanted(wsr_change *c, wsr_plan_item *it, const cJSON *schema,
 		       const wsr_plan_opts *opts, wsr_diag *diag)
 {
@@ -266,6 +301,10 @@ static int plan_wanted(wsr_change *c, wsr_plan_item *it, const cJSON *schema,
 	if (rc)
 		return rc;
 	mark_drift(c, it->recorded);
+	if (o->health != WSR_HEALTH_OK) {
+		plan_repair(c, it, diag);
+		return 0;
+	}
 	classify(c);
 	if (c->nactions && c->actions[0] == WSR_ACT_DELETE) {
 		if (prevent_destroy(c->desired->spec))

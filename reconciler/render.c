@@ -16,6 +16,14 @@ static int is_replace(const wsr_change *c)
 	       c->actions[1] == WSR_ACT_CREATE;
 }
 
+/* A workspace the platform reports broken that the plan does not repair
+ * (it cannot: the plan refused it). Shown, so no plan calls it in sync. */
+static int unrepaired(const wsr_plan_item *it)
+{
+	const wsr_resource *o = it->change->observed;
+	return o && o->health != WSR_HEALTH_OK && !it->change->nactions;
+}
+
 const char *wsr_render_symbol(const wsr_plan_item *it)
 {
 	const wsr_change *c = it->change;
@@ -35,6 +43,8 @@ const char *wsr_render_symbol(const wsr_plan_item *it)
 		return "<=";
 	if (it->record == WSR_REC_FORGET)
 		return "x";
+	if (unrepaired(it))
+		return "!";
 	return " ";
 }
 
@@ -188,7 +198,7 @@ static void print_item(FILE *f, const wsr_plan *p, const wsr_plan_item *it, int 
 
 static int shown_item(const wsr_plan_item *it)
 {
-	return it->change->nactions || it->record != WSR_REC_NONE || it->orphan;
+	return it->change->nactions || it->record != WSR_REC_NONE || it->orphan || unrepaired(it);
 }
 
 /* Whether the items shown come from more than one provider: then each
@@ -231,6 +241,16 @@ static void summary_sentence(wsr_buf *b, const wsr_plan *p, const char *lead)
 			wsr_buf_puts(b, "No drift. State matches what the platforms report.");
 		return;
 	}
+	int broken = 0;
+	for (size_t i = 0; i < p->n; i++)
+		broken += unrepaired(&p->items[i]);
+	if (!wsr_plan_has_changes(p) && broken) {
+		wsr_buf_printf(b,
+			       "No changes can be planned: %d workspace%s need%s a repair wsr "
+			       "cannot make (see the errors).",
+			       broken, broken == 1 ? "" : "s", broken == 1 ? "s" : "");
+		return;
+	}
 	if (!wsr_plan_has_changes(p)) {
 		wsr_buf_printf(b, "No changes. The platform matches the specs (%d workspaces).",
 			       s.noop);
@@ -245,6 +265,9 @@ static void summary_sentence(wsr_buf *b, const wsr_plan *p, const char *lead)
 	int held = held_count(p);
 	if (held)
 		wsr_buf_printf(b, "; %d held", held);
+	if (broken)
+		wsr_buf_printf(b, "; %d need%s a repair wsr cannot make", broken,
+			       broken == 1 ? "s" : "");
 	wsr_buf_putc(b, '.');
 }
 
@@ -348,6 +371,11 @@ static cJSON *change_json(const wsr_plan *p, const wsr_plan_item *it)
 	cJSON *reasons = cJSON_AddArrayToObject(o, "reasons");
 	for (size_t i = 0; i < c->nreasons; i++)
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(c->reasons[i]));
+	if (c->observed && c->observed->health != WSR_HEALTH_OK)
+		cJSON_AddStringToObject(o, "repair",
+					c->observed->health_why ? c->observed->health_why : "");
+	else
+		cJSON_AddNullToObject(o, "repair");
 	if (c->desired && c->desired->file) {
 		char *src =
 		    wsr_strdupf("%s:%d:%d", c->desired->file, c->desired->line, c->desired->col);

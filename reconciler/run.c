@@ -139,6 +139,7 @@ int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 	}
 	if ((rc = wsr_engine_new(&r->engine, cfg, diag)))
 		return rc;
+	r->engine->deadline = opts->deadline;
 	wsr_state_backend *b = r->engine->backend;
 	if (opts->lock) {
 		if ((rc = b->ops->lock(b, opts->command, diag)))

@@ -12,10 +12,11 @@
 #include "state/state.h"
 
 typedef struct wsr_run_opts {
-	const char *dir;     /* spec directory ("." by default) */
-	wsr_plan_opts plan;  /* targets, selectors; prune is or-ed with the config's */
-	int lock;	     /* take the state lock first (apply) */
-	const char *command; /* recorded with the lock ("wsr apply") */
+	const char *dir;       /* spec directory ("." by default) */
+	wsr_plan_opts plan;    /* targets, selectors; prune is or-ed with the config's */
+	int lock;	       /* take the state lock first (apply) */
+	const char *command;   /* recorded with the lock ("wsr apply") */
+	wsr_deadline deadline; /* --timeout; at_ms 0: none */
 	/* wsr watch: */
 	const char *config_file;     /* this wsr.yaml instead of dir's (it must exist) */
 	const wsr_spec_files *files; /* specs in memory (a Git commit) instead of dir's files */

@@ -32,6 +32,7 @@
 #include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "reconciler/git_stream.h"
 
 #define REFSPEC_HEADS "+refs/heads/*:refs/remotes/origin/*"
 #define REFSPEC_TAGS "+refs/tags/*:refs/tags/*"
@@ -52,10 +53,12 @@ struct wsr_git {
 	char *ref, *path, *dir, *token, *username, *ssh_key, *ssh_pub;
 	char *default_branch; /* the remote's HEAD branch name, from the last fetch */
 	int timeout_s;
+	long connect_ms, stall_ms;
 	/* per network operation */
 	int attempts;
 	int64_t deadline_ms; /* 0: none */
 	int timed_out;
+	wsr_git_bounds bounds; /* what the stream obeys during the operation */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -64,7 +67,7 @@ static int init_rc;
 /* Never paired with git_libgit2_shutdown: see the header. */
 static void init_libgit2(void)
 {
-	init_rc = git_libgit2_init() < 0 ? -1 : 0;
+	init_rc = git_libgit2_init() < 0 || wsr_git_stream_register() ? -1 : 0;
 }
 
 /* ---- secrets out of text ----------------------------------------------- */
@@ -243,7 +246,7 @@ static int past_deadline(wsr_git *g)
 	if (!g->deadline_ms || wsr_clock_mono_ms() < g->deadline_ms)
 		return 0;
 	g->timed_out = 1;
-	git_error_set_str(GIT_ERROR_NET, "the transfer took longer than the timeout");
+	git_error_set_str(GIT_ERROR_NET, "the transfer took longer than its time limit");
 	return GIT_EUSER;
 }
 
@@ -271,13 +274,24 @@ static void begin_op(wsr_git *g, git_remote_callbacks *cb)
 	g->attempts = 0;
 	g->timed_out = 0;
 	g->deadline_ms = g->timeout_s > 0 ? wsr_clock_mono_ms() + (int64_t)g->timeout_s * 1000 : 0;
+	g->bounds = (wsr_git_bounds){
+	    .deadline_ms = g->deadline_ms, .connect_ms = g->connect_ms, .stall_ms = g->stall_ms};
+	wsr_git_stream_bounds(&g->bounds);
+}
+
+/* The operation begun by begin_op is over: the stream's bounds go. */
+static void end_op(wsr_git *g)
+{
+	(void)g;
+	wsr_git_stream_bounds(NULL);
 }
 
 /* Why a network operation failed, for people. */
 static const char *net_hint(const wsr_git *g)
 {
-	if (g->timed_out)
-		return "the server was too slow; a larger timeout may help";
+	if (g->timed_out || g->bounds.timed_out)
+		return "the Git server did not answer in time; if it is only slow, raise "
+		       "watch.git.timeout in wsr.yaml";
 	if (g->attempts > WSR_GIT_MAX_AUTH_ATTEMPTS)
 		return "check the token (watch.git.tokenEnv / tokenFile) or the ssh key "
 		       "(watch.git.sshKeyFile)";
@@ -333,8 +347,9 @@ static int clone_cache(wsr_git *g, wsr_diag *diag)
 	proxy_auto(&co.fetch_opts.proxy_opts);
 	co.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* the refspec has them */
 	co.fetch_opts.update_fetchhead = 0;
-	if (git_clone(&g->repo, g->stored, g->dir, &co) == 0 &&
-	    git_remote_lookup(&g->origin, g->repo, "origin") == 0)
+	int rc = git_clone(&g->repo, g->stored, g->dir, &co);
+	end_op(g);
+	if (rc == 0 && git_remote_lookup(&g->origin, g->repo, "origin") == 0)
 		return 0;
 	fail(g, diag, net_hint(g), "cannot clone %s: %s", g->shown, git_msg());
 	git_repository_free(g->repo);
@@ -408,6 +423,8 @@ int wsr_git_open(wsr_git **out, const wsr_git_opts *o, wsr_diag *diag)
 	g->username = dup_or_null(o->username, &oom);
 	g->ssh_key = dup_or_null(o->ssh_key, &oom);
 	g->timeout_s = o->timeout_s;
+	g->connect_ms = o->connect_ms > 0 ? o->connect_ms : WSR_GIT_CONNECT_MS;
+	g->stall_ms = o->stall_ms > 0 ? o->stall_ms : WSR_GIT_STALL_MS;
 	if (oom || !g->path || split_url(g, o->url) != 0) {
 		wsr_git_free(g);
 		return WSR_ENOMEM;
@@ -592,6 +609,7 @@ int wsr_git_fetch(wsr_git *g, char rev[41], wsr_diag *diag)
 		fo.update_fetchhead = 0;
 		rc = git_remote_fetch(remote, &refspecs, &fo, "wsr: fetch");
 	}
+	end_op(g);
 	if (rc != 0) {
 		fail(g, diag, net_hint(g), "cannot fetch %s: %s", g->shown, git_msg());
 		git_remote_disconnect(remote); /* when connect worked and the fetch did not */

@@ -43,8 +43,17 @@ typedef struct wsr_git_opts {
 	const char *token; /* https token (already read from env/file by the caller); may be NULL */
 	const char *username; /* for the token; NULL: "x-access-token" */
 	const char *ssh_key;  /* private key file for ssh; may be NULL (then ssh-agent) */
-	int timeout_s;	      /* network timeout where libgit2 allows it; 0: none (see below) */
+	int timeout_s;	      /* the longest network operation (clone, fetch); 0: none */
+	long connect_ms;      /* the longest connection; 0: WSR_GIT_CONNECT_MS */
+	long stall_ms;	      /* the longest silence of the server; 0: WSR_GIT_STALL_MS */
 } wsr_git_opts;
+
+/* Defaults of the bounds below: a connection is quick or not coming, and
+ * a server that sends nothing for half a minute is not going to. */
+#define WSR_GIT_CONNECT_MS 10000L
+/* The longest watch.git.timeout accepted, in seconds: an hour. */
+#define WSR_GIT_MAX_TIMEOUT_S 3600
+#define WSR_GIT_STALL_MS 30000L
 
 /**
  * Opens the bare cache repository of o->url under o->cache_dir, cloning it
@@ -52,10 +61,12 @@ typedef struct wsr_git_opts {
  * cloned) or whose origin is another URL is removed and cloned again.
  * Every string of o is copied; o may be freed after the call.
  *
- * timeout_s: libgit2 1.5 has no socket timeouts, so the limit is checked in
- * its progress and credential callbacks: a transfer that is still running
- * after timeout_s seconds is aborted, a server that sends nothing at all is
- * left to TCP.
+ * Bounded waits: libgit2 1.5 has no socket timeouts, so wsr's own TCP
+ * stream (reconciler/git_stream.h) waits in poll(): connecting may take
+ * connect_ms, the server may stay silent for stall_ms, and a clone or
+ * fetch ends after timeout_s in all, also checked in libgit2's progress
+ * callbacks. A server that accepts and never answers is reported after
+ * stall_ms (or timeout_s if shorter), naming the bound.
  *
  * @param out the handle (NULL on failure); free with wsr_git_free
  * @param o options; url and cache_dir are required

@@ -4,10 +4,10 @@
  * apply`. Events and the status document are watch_report.c. */
 #include "reconciler/watch.h"
 
-#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,9 @@
 #define DEBOUNCE_MAX_MS 100  /* ... or after this long, whichever comes first */
 #define TICK_MS 1000	     /* the loop wakes at least this often (heartbeat) */
 
-static volatile sig_atomic_t stop_flag, hup_flag;
+/* stop_flag is read by the apply workers too: an atomic (reconciler/apply.h) */
+static atomic_int stop_flag;
+static volatile sig_atomic_t hup_flag;
 
 static void on_stop(int sig)
 {
@@ -68,26 +70,6 @@ typedef struct watch {
 	size_t secret_len;
 } watch;
 
-int wsr_watch_duration(int64_t *ms, const char *s)
-{
-	char *end = NULL;
-	errno = 0;
-	long long v = s ? strtoll(s, &end, 10) : -1;
-	if (!s || end == s || v < 0 || errno || v > 999999999LL)
-		return WSR_EINVAL;
-	if (strcmp(end, "ms") == 0)
-		*ms = v;
-	else if (strcmp(end, "s") == 0)
-		*ms = v * 1000;
-	else if (strcmp(end, "m") == 0)
-		*ms = v * 60000;
-	else if (strcmp(end, "h") == 0)
-		*ms = v * 3600000;
-	else
-		return WSR_EINVAL;
-	return 0;
-}
-
 /* ---- configuration ---------------------------------------------------- */
 
 static int load_config(wsr_config **out, const wsr_watch_opts *o, wsr_diag *diag)
@@ -103,9 +85,9 @@ static int take_config(watch *w, wsr_config *cfg, wsr_diag *diag)
 {
 	const cJSON *wb = cfg->watch;
 	int64_t interval = 0, initial = 0, max = 0;
-	if (wsr_watch_duration(&interval, wsr_json_str(wb, "interval")) ||
-	    wsr_watch_duration(&initial, wsr_json_str(wsr_json_path(wb, "backoff"), "initial")) ||
-	    wsr_watch_duration(&max, wsr_json_str(wsr_json_path(wb, "backoff"), "max")) ||
+	if (wsr_clock_duration(&interval, wsr_json_str(wb, "interval")) ||
+	    wsr_clock_duration(&initial, wsr_json_str(wsr_json_path(wb, "backoff"), "initial")) ||
+	    wsr_clock_duration(&max, wsr_json_str(wsr_json_path(wb, "backoff"), "max")) ||
 	    interval <= 0 || initial <= 0 || max < initial) {
 		wsr_pos pos = {cfg->file, 0, 0};
 		wsr_diag_add(diag, WSR_SEV_ERROR, cfg->file ? &pos : NULL, NULL, NULL,
@@ -185,6 +167,14 @@ static int open_source(watch *w, wsr_diag *diag)
 		return wsr_dir_watch_open(&w->dw, w->o->dir ? w->o->dir : ".", diag);
 	}
 	const cJSON *g = wsr_json_path(w->cfg->watch, "git");
+	int64_t timeout_ms = 0;
+	if (wsr_clock_duration(&timeout_ms, wsr_json_str(g, "timeout")) || timeout_ms < 1000 ||
+	    timeout_ms > (int64_t)WSR_GIT_MAX_TIMEOUT_S * 1000) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, "e.g. timeout: 2m",
+			     "watch.git.timeout is not a duration from 1s to %dm",
+			     WSR_GIT_MAX_TIMEOUT_S / 60);
+		return WSR_EINVAL;
+	}
 	char *cache = wsr_config_path(w->cfg, wsr_json_str(g, "cacheDir"));
 	char *key = wsr_config_path(w->cfg, wsr_json_str(g, "sshKeyFile"));
 	char *token = git_token(w->cfg, diag);
@@ -195,7 +185,7 @@ static int open_source(watch *w, wsr_diag *diag)
 			   .token = token,
 			   .username = wsr_json_str(g, "username"),
 			   .ssh_key = key,
-			   .timeout_s = 60};
+			   .timeout_s = (int)((timeout_ms + 999) / 1000)};
 	int rc = cache ? wsr_git_open(&w->git, &go, diag) : WSR_ENOMEM;
 	if (token)
 		memset(token, 0, strlen(token));

@@ -31,7 +31,4 @@ typedef struct wsr_watch_opts {
  * Returns the exit status: 0 after a clean stop; with once 0 (no changes),
  * 2 (changes were planned) or 1 (an error, a failed change). */
 int wsr_watch_run(const wsr_watch_opts *o);
-
-/* Parses a duration ("250ms", "30s", "5m", "1h"): 0 and *ms, or WSR_EINVAL. */
-int wsr_watch_duration(int64_t *ms, const char *s);
 #endif

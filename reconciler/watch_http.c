@@ -1,8 +1,10 @@
-/* watch_http: the endpoints of `wsr watch` on libmicrohttpd. One internal
- * polling thread serves every connection (the answers are tiny and the
- * hook only wakes the loop), so requests never run concurrently with each
- * other; the loop publishes under a mutex. Separate from watch.c so the
- * loop knows nothing of HTTP and this file nothing of reconciling. */
+/* watch_http: the endpoints of `wsr watch` on libmicrohttpd, and who may
+ * hold a connection to them. One internal polling thread serves every
+ * connection (the answers are tiny and the hook only wakes the loop), so
+ * requests never run concurrently with each other and the connection table
+ * is the server thread's alone; the loop publishes under a mutex. Separate
+ * from watch.c so the loop knows nothing of HTTP and this file nothing of
+ * reconciling. */
 #include "reconciler/watch_http.h"
 
 #include <arpa/inet.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,8 +33,22 @@
 #define TEXT "text/plain; charset=utf-8"
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
+/* One open connection, from its accept to its close (libmicrohttpd's
+ * socket context). Touched only by the server thread. */
+typedef struct conn {
+	struct conn *prev, *next;
+	int fd;
+	unsigned char client[17]; /* family, then the IPv4 address or IPv6 /64 */
+	int64_t waiting_ms;	  /* monotonic: accepted, or its last answer ended */
+	int answering;		  /* a response is queued: not to be closed */
+	int closing;		  /* shut down by admit(), not yet closed by MHD */
+} conn;
+
 struct wsr_watch_http {
 	struct MHD_Daemon *d;
+	conn *conns, *conns_tail; /* oldest first; the server thread's */
+	unsigned closed;	  /* closed by admit() since the last log line */
+	int64_t closed_log_ms;	  /* when that line was written */
 	int port;
 	char *secret; /* NULL: hooks are refused */
 	size_t secret_len;
@@ -50,13 +67,24 @@ struct wsr_watch_http {
 typedef struct request {
 	wsr_buf body;
 	int answered;	  /* a response was queued before the body ended */
-	int too_large;	  /* the body passed WSR_WATCH_MAX_HOOK_BODY: 413 at its end */
-	size_t discarded; /* bytes dropped since */
+	unsigned refused; /* the status to answer when the body ends (0: none) */
+	char why[64];	  /* ... and why */
+	size_t discarded; /* bytes dropped since it was refused */
 } request;
+
+static conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
 			     const char *body, const char *allow)
 {
+	conn *k = conn_of(c);
+	if (k)
+		k->answering = 1;
 	struct MHD_Response *r =
 	    MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (!r)
@@ -118,6 +146,30 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+/* Whether a request refused from its headers is answered before its body.
+ * A client that sent "Expect: 100-continue" waits for the answer and sends
+ * no body; so does one whose Content-Length passes what is drained anyway.
+ * Any other client is sending the body already: this libmicrohttpd (0.9.75)
+ * stops reading once an answer is queued and then closes, and a close with
+ * bytes unread resets the connection, so depending on timing the client
+ * lost the answer ("broken pipe" instead of 413). Its body is read and
+ * dropped, and the answer follows it. */
+static int answer_now(struct MHD_Connection *c, const char *cl)
+{
+	const char *expect = header(c, MHD_HTTP_HEADER_EXPECT);
+	if (expect && strcasecmp(expect, "100-continue") == 0)
+		return 1;
+	return cl && strtoull(cl, NULL, 10) > WSR_WATCH_MAX_HOOK_BODY + WSR_WATCH_MAX_HOOK_DRAIN;
+}
+
+/* The rest of the body is dropped unread, and answered status, why, at its end. */
+static void refuse_at_end(request *rq, unsigned status, const char *why)
+{
+	rq->refused = status;
+	snprintf(rq->why, sizeof(rq->why), "%s", why);
+	wsr_buf_free(&rq->body);
+}
+
 /* What can be refused from the headers alone, before reading any body. */
 static enum MHD_Result hook_headers(wsr_watch_http *h, struct MHD_Connection *c, request *rq)
 {
@@ -134,8 +186,13 @@ static enum MHD_Result hook_headers(wsr_watch_http *h, struct MHD_Connection *c,
 	}
 	if (!why)
 		return MHD_YES; /* read the body */
-	rq->answered = 1;
-	return refuse(h, c, status, why);
+	if (answer_now(c, cl)) {
+		rq->answered = 1;
+		return refuse(h, c, status, why);
+	}
+	note_refusal(h, c, status, why);
+	refuse_at_end(rq, status, why);
+	return MHD_YES;
 }
 
 static enum MHD_Result hook_body(wsr_watch_http *h, struct MHD_Connection *c, request *rq)
@@ -255,20 +312,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		if (rq->answered) /* libmicrohttpd discards the rest */
 			return MHD_YES;
-		if (rq->too_large) {
+		if (rq->refused) {
 			rq->discarded += n;
 			/* not a webhook: stop reading rather than drain it forever */
 			return rq->discarded > WSR_WATCH_MAX_HOOK_DRAIN ? MHD_NO : MHD_YES;
 		}
 		if (rq->body.len + n > WSR_WATCH_MAX_HOOK_BODY) {
-			/* A body without Content-Length (chunked) passed the limit.
-			 * This libmicrohttpd (0.9.75) cannot answer before the body
-			 * ends, so the rest is dropped unread and answered then. */
-			rq->too_large = 1;
-			rq->discarded = n;
-			wsr_buf_free(&rq->body);
+			/* A body without Content-Length (chunked) passed the limit:
+			 * dropped and answered at its end (answer_now says why). */
 			char why[64];
 			note_refusal(h, c, MHD_HTTP_CONTENT_TOO_LARGE, too_large(why, sizeof(why)));
+			refuse_at_end(rq, MHD_HTTP_CONTENT_TOO_LARGE, why);
+			rq->discarded = n;
 			return MHD_YES;
 		}
 		wsr_buf_add(&rq->body, upload, n);
@@ -277,10 +332,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (rq->answered)
 		return MHD_YES;
 	rq->answered = 1;
-	if (rq->too_large) { /* counted and logged when it passed the limit */
-		char why[64], body[72];
-		snprintf(body, sizeof(body), "%s\n", too_large(why, sizeof(why)));
-		return reply(c, MHD_HTTP_CONTENT_TOO_LARGE, TEXT, body, NULL);
+	if (rq->refused) { /* counted and logged when it was refused */
+		char body[sizeof(rq->why) + 1];
+		snprintf(body, sizeof(body), "%s\n", rq->why);
+		return reply(c, rq->refused, TEXT, body, NULL);
 	}
 	return hook_body(h, c, rq);
 }
@@ -289,14 +344,129 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode t)
 {
 	(void)cls;
-	(void)c;
 	(void)t;
+	conn *k = conn_of(c);
+	if (k) { /* a kept-alive connection waits for its next request from now */
+		k->answering = 0;
+		k->waiting_ms = wsr_clock_mono_ms();
+	}
 	request *rq = *con_cls;
 	if (rq) {
 		wsr_buf_free(&rq->body);
 		free(rq);
 	}
 	*con_cls = NULL;
+}
+
+/* ---- who may hold a connection ---- */
+
+/* Who a connection is from, for the per-client limit: the IPv4 address
+ * (also when it comes IPv4-mapped, ::ffff:a.b.c.d), or the /64 of an IPv6
+ * one (one host is given a whole /64, so counting its addresses one by one
+ * would bound nothing). */
+static void client_key(struct MHD_Connection *c, unsigned char key[17])
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	memset(key, 0, 17);
+	if (sa && sa->sa_family == AF_INET) {
+		key[0] = 4;
+		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		int mapped = IN6_IS_ADDR_V4MAPPED(a6);
+		key[0] = mapped ? 4 : 6;
+		memcpy(key + 1, a6->s6_addr + (mapped ? 12 : 0), mapped ? 4 : 8);
+	}
+}
+
+/* The connection, of those from client (NULL: from anyone), that has
+ * waited longest for a request to finish and is not being answered (the
+ * newest, just accepted, only when no other can be); NULL when all are
+ * being answered. Sets *count to how many are open from client. */
+static conn *longest_waiting(wsr_watch_http *h, const unsigned char *client, unsigned *count)
+{
+	conn *best = NULL;
+	*count = 0;
+	for (conn *k = h->conns; k; k = k->next) {
+		if (k->closing || (client && memcmp(k->client, client, sizeof(k->client)) != 0))
+			continue;
+		++*count;
+		if (!k->answering && (!best || k->waiting_ms < best->waiting_ms))
+			best = k;
+	}
+	return best;
+}
+
+static void shut(wsr_watch_http *h, conn *k)
+{
+	/* libmicrohttpd sees the end of the stream and closes it as usual;
+	 * close(2) here would free the descriptor under its feet */
+	shutdown(k->fd, SHUT_RDWR);
+	k->closing = 1;
+	h->closed++;
+	int64_t now = wsr_clock_mono_ms();
+	if (h->closed_log_ms && now - h->closed_log_ms < WSR_WATCH_CLOSED_LOG_MS)
+		return; /* a flood of slow clients must not become a flood of lines */
+	wsr_log(WSR_LOG_WARN,
+		"http: closed %u connection(s) waiting for a request, to admit newer ones (at "
+		"most %d open from one client, %d in all)",
+		h->closed, WSR_WATCH_MAX_CONNECTIONS_PER_CLIENT, WSR_WATCH_MAX_CONNECTIONS);
+	h->closed = 0;
+	h->closed_log_ms = now;
+}
+
+/* Makes room for the newly accepted n. A client past its share, or the
+ * server past its total, loses the connection that has waited longest for
+ * a request: one that trickles or sends nothing can hold a place only
+ * while nobody else needs it, so /healthz answers whoever holds the other
+ * places. (libmicrohttpd's own per-IP limit would refuse the newcomer
+ * instead: a probe from the attacker's address, a shared node or NAT, would
+ * fail while the stalled connections stay.) */
+static void admit(wsr_watch_http *h, conn *n)
+{
+	unsigned count;
+	conn *k = longest_waiting(h, n->client, &count);
+	if (count > WSR_WATCH_MAX_CONNECTIONS_PER_CLIENT)
+		shut(h, k ? k : n);
+	if (n->closing)
+		return;
+	k = longest_waiting(h, NULL, &count);
+	if (count > WSR_WATCH_MAX_CONNECTIONS)
+		shut(h, k ? k : n);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	wsr_watch_http *h = cls;
+	conn *k = *socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (!k)
+			return;
+		*(k->prev ? &k->prev->next : &h->conns) = k->next;
+		*(k->next ? &k->next->prev : &h->conns_tail) = k->prev;
+		free(k);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!ci)
+		return;
+	if (!(k = calloc(1, sizeof(*k)))) { /* untracked, it could never be evicted */
+		shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	k->fd = ci->connect_fd;
+	client_key(c, k->client);
+	k->waiting_ms = wsr_clock_mono_ms();
+	k->prev = h->conns_tail;
+	*(h->conns_tail ? &h->conns_tail->next : &h->conns) = k;
+	h->conns_tail = k;
+	*socket_context = k;
+	admit(h, k);
 }
 
 /* libmicrohttpd says only that it failed (its error log is off: it would
@@ -359,9 +529,11 @@ int wsr_watch_http_start(wsr_watch_http **out, const wsr_watch_http_opts *o, wsr
 	h->d = MHD_start_daemon(
 	    MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | (a.ipv6 ? MHD_USE_IPv6 : 0), 0, NULL,
 	    NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WSR_WATCH_MAX_CONNECTIONS,
+	    /* one more than ours, so the one that makes room is accepted */
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WSR_WATCH_MAX_CONNECTIONS + 1,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WSR_WATCH_CONNECTION_TIMEOUT_S,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, h, MHD_OPTION_END);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	const union MHD_DaemonInfo *info =
 	    h->d ? MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT) : NULL;

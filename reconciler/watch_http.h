@@ -10,18 +10,32 @@
 #include "lib/diag.h"
 #include "reconciler/metrics.h"
 
-/* Largest webhook body kept; a larger one is answered 413 at once when its
- * Content-Length says so, else nothing more is kept once the bytes
- * received pass it. */
+/* Largest webhook body kept; a larger one is answered 413, from its
+ * Content-Length when it has one, else once the bytes received pass it. */
 #define WSR_WATCH_MAX_HOOK_BODY (1024 * 1024)
-/* A chunked body past the limit is read and dropped until it ends (then
- * answered 413); past this many dropped bytes the connection is closed. */
+/* A hook refused before its body ended (too large, unsigned, no secret) is
+ * answered at once only when the client waits for it (Expect:
+ * 100-continue) or its Content-Length passes this much more than the
+ * limit; otherwise the body is read and dropped and the answer follows it,
+ * so the client reliably sees the answer. Past this many dropped bytes the
+ * connection is closed. */
 #define WSR_WATCH_MAX_HOOK_DRAIN (8 * 1024 * 1024)
 /* /healthz fails when the loop has not called wsr_watch_http_beat for this
  * long: the loop is stuck. */
 #define WSR_WATCH_STALE_MS (10 * 60 * 1000)
+/* Connections open at once, in all and from one client (an IPv4 address,
+ * or an IPv6 /64). A connection past either limit makes room by closing
+ * the one, from that client or from anyone, that has waited longest for a
+ * request and is not being answered (itself when all are being answered):
+ * clients that connect and send nothing, or a byte a second, can hold
+ * places only while no one else needs them, so /healthz still answers. */
 #define WSR_WATCH_MAX_CONNECTIONS 64
+#define WSR_WATCH_MAX_CONNECTIONS_PER_CLIENT 16
+/* A connection that sends and reads nothing for this long is closed. */
 #define WSR_WATCH_CONNECTION_TIMEOUT_S 10
+/* At most one log line this often says how many connections were closed
+ * to make room. */
+#define WSR_WATCH_CLOSED_LOG_MS (60 * 1000)
 
 typedef struct wsr_watch_http wsr_watch_http;
 

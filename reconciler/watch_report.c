@@ -322,6 +322,16 @@ static const char *metric_action(const wsr_change *c)
 	return wsr_action_name(c->actions[c->nactions - 1]);
 }
 
+/* What the platform reports about a workspace that is failed or out of
+ * service, or NULL when it works. */
+static const char *needs_repair(const wsr_plan_item *it)
+{
+	const wsr_resource *o = it->change->observed;
+	if (!o || o->health == WSR_HEALTH_OK)
+		return NULL;
+	return o->health_why ? o->health_why : "the platform reports it broken";
+}
+
 /* One workspace of the status. */
 static cJSON *workspace(const wsr_report *r, const wsr_run *run, const wsr_plan_item *it,
 			const char *state)
@@ -339,7 +349,10 @@ static cJSON *workspace(const wsr_report *r, const wsr_run *run, const wsr_plan_
 		for (int i = 0; pending && i < c->nactions; i++)
 			cJSON_AddItemToArray(pending,
 					     cJSON_CreateString(wsr_action_name(c->actions[i])));
-	set_str(o, "reason", it->hold);
+	const char *repair = strcmp(state, "needs-repair") == 0 ? needs_repair(it) : NULL;
+	char *both = repair && it->hold ? wsr_strdupf("%s; %s", repair, it->hold) : NULL;
+	set_str(o, "reason", both ? both : repair ? repair : it->hold);
+	free(both);
 	const failure *f = failing(r, c->address);
 	set_str(o, "lastError", f ? f->error : NULL);
 	set_num(o, "failures", f ? f->failures : 0);
@@ -423,7 +436,12 @@ void wsr_report_outcome(wsr_report *r, const wsr_run *run, int rc, const int *rc
 			held_backoff += strncmp(it->hold, "backing off", 11) == 0;
 			wsr_report_event(r, "info", "held", "address", address, "reason", it->hold,
 					 WSR_EV_END);
-			state = heal ? "drifted" : failing(r, address) ? "failing" : "held";
+			state = needs_repair(it)      ? "needs-repair" /* whatever holds it */
+				: heal		      ? "drifted"
+				: failing(r, address) ? "failing"
+						      : "held";
+		} else if (needs_repair(it)) {
+			state = "needs-repair"; /* refused: no action, never in sync */
 		} else if (it->change->nactions) {
 			state = "pending"; /* not started: a stop, or what it waits for failed */
 		} else {

@@ -9,6 +9,10 @@ time util-linux jq python3-prometheus-client"
 if [ "${FUZZ:-0}" = 1 ]; then
 	PKGS="$PKGS clang libclang-rt-dev"
 fi
+# `make valgrind` also needs valgrind.
+if [ "${VALGRIND:-0}" = 1 ]; then
+	PKGS="$PKGS valgrind"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

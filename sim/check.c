@@ -123,15 +123,10 @@ int wsr_check_has(const cJSON *arr, const char *s)
 	return 0;
 }
 
-int wsr_check_list(wsr_check *c, const cJSON *obj, const char *key, int (*valid)(const char *),
-		   const char *what, cJSON **out)
+/* The entries of the list v into out (wsr_check_list's checks). */
+static int list_entries(wsr_check *c, const cJSON *v, const char *key, int (*valid)(const char *),
+			const char *what, cJSON *out)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	*out = cJSON_CreateArray();
-	if (!*out)
-		return WSR_ENOMEM;
-	if (!v || cJSON_IsNull(v))
-		return 0;
 	if (!cJSON_IsArray(v))
 		return wsr_check_fail(c, key, "%s must be a list", key);
 	wsr_check_push(c, key, 0);
@@ -142,13 +137,27 @@ int wsr_check_list(wsr_check *c, const cJSON *obj, const char *key, int (*valid)
 			rc = wsr_check_fail(c, NULL, "%s entries must be non-empty strings", key);
 		else if (valid && !valid(it->valuestring))
 			rc = wsr_check_fail(c, NULL, "%s is not %s", it->valuestring, what);
-		else if (wsr_check_has(*out, it->valuestring))
+		else if (wsr_check_has(out, it->valuestring))
 			rc = wsr_check_fail(c, NULL, "%s is listed twice", it->valuestring);
-		else if (!cJSON_AddItemToArray(*out, cJSON_CreateString(it->valuestring)))
+		else if (!cJSON_AddItemToArray(out, cJSON_CreateString(it->valuestring)))
 			rc = WSR_ENOMEM;
 		wsr_check_pop(c);
 	}
 	wsr_check_pop(c);
+	return rc;
+}
+
+int wsr_check_list(wsr_check *c, const cJSON *obj, const char *key, int (*valid)(const char *),
+		   const char *what, cJSON **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	int rc = (*out = cJSON_CreateArray()) ? 0 : WSR_ENOMEM;
+	if (!rc && v && !cJSON_IsNull(v))
+		rc = list_entries(c, v, key, valid, what, *out);
+	if (rc) { /* a refused list is the caller's to report, not to free */
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 

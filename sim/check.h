@@ -61,7 +61,8 @@ int wsr_check_whole(wsr_check *c, const cJSON *obj, const char *key, double lo, 
 		    double def, double *out);
 
 /* A list of distinct non-empty strings into a new array *out; absent or null
- * is []. valid (NULL: any string) refuses an entry as "X is not <what>". */
+ * is []. valid (NULL: any string) refuses an entry as "X is not <what>".
+ * On failure *out is NULL: nothing is left for the caller to free. */
 int wsr_check_list(wsr_check *c, const cJSON *obj, const char *key, int (*valid)(const char *),
 		   const char *what, cJSON **out);
 

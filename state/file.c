@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,12 +53,60 @@ static void io_error(wsr_diag *diag, const char *what, const char *path, int err
 		     strerror(err));
 }
 
+/* "name (uid N)", or "uid N" when the user has no name. */
+static void user_label(char *out, size_t n, uid_t uid)
+{
+	const struct passwd *pw = getpwuid(uid);
+	if (pw && pw->pw_name)
+		snprintf(out, n, "%s (uid %u)", pw->pw_name, (unsigned)uid);
+	else
+		snprintf(out, n, "uid %u", (unsigned)uid);
+}
+
+/* The state says what wsr owns, so whoever can write it can make wsr adopt
+ * or delete workspaces. Like ssh with a key, wsr refuses a file that anyone
+ * but the user running it could have written: owned by another user, or
+ * writable by its group or the world. */
+static int check_private(const file_backend *fb, const struct stat *st, wsr_diag *diag)
+{
+	if (st->st_uid != geteuid()) {
+		char owner[96], me[96], hint[160];
+		user_label(owner, sizeof(owner), st->st_uid);
+		user_label(me, sizeof(me), geteuid());
+		snprintf(
+		    hint, sizeof(hint),
+		    "run wsr as its owner, or, if the file is yours, chown %u and chmod 600 it",
+		    (unsigned)geteuid());
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+			     "state file %s is owned by %s, not by %s who runs wsr: refusing to "
+			     "trust it",
+			     fb->path, owner, me);
+		return WSR_EINVAL;
+	}
+	mode_t loose = st->st_mode & (S_IWGRP | S_IWOTH);
+	if (loose) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
+			     "chmod 600 the file (wsr writes it 0600)",
+			     "state file %s is %s (mode %04o): refusing to trust it", fb->path,
+			     (loose & S_IWOTH) ? "world-writable" : "group-writable",
+			     (unsigned)(st->st_mode & 07777));
+		return WSR_EINVAL;
+	}
+	return 0;
+}
+
 /* Reads the state file's bytes. WSR_ENOTFOUND (no diagnostic) when there is
  * none yet. */
 static int load(file_backend *fb, char **text, size_t *len, wsr_diag *diag)
 {
-	int rc = wsr_fs_read(text, len, fb->path, WSR_STATE_MAX_BYTES);
+	struct stat st;
+	int rc = wsr_fs_read_stat(text, len, fb->path, WSR_STATE_MAX_BYTES, &st);
 	int err = errno;
+	if (rc == 0 && (rc = check_private(fb, &st, diag)) != 0) {
+		free(*text);
+		*text = NULL;
+		return rc;
+	}
 	if (rc == WSR_ELIMIT)
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL,
 			     "the limit is WSR_STATE_MAX_BYTES; wsr never replaces such a file",

@@ -11,20 +11,44 @@
 #include "lib/json.h"
 #include "providers/kcp/kc.h"
 
+/* A 429 or 5xx that retries did not get past: the server is failing, and
+ * the message says how hard wsr tried. */
+static int gave_up(wsr_provider *p, wsr_diag *diag, const char *address, const char *method,
+		   const char *path, const wsr_http_answer *ans, const cJSON *json)
+{
+	char *tried = wsr_http_gave_up(ans);
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, address, wsr_json_str(json, "message"),
+		     "try again later, or raise providers.kcp.retryBudget if the server "
+		     "recovers slowly",
+		     "%s %s: the kcp server at %s %s", method, path, p->endpoint,
+		     tried ? tried : "failed");
+	free(tried);
+	return WSR_EAPI;
+}
+
 int kc_call(wsr_provider *p, long *status, cJSON **json, const char *address, const char *method,
 	    const char *path, const char *body, wsr_diag *diag)
 {
 	char *err = NULL;
-	int rc = wsr_http_request_json(p->http, status, json, method, path, NULL, body, &err);
+	wsr_http_answer ans;
+	int rc = wsr_http_request_json(p->http, &ans, json, method, path, NULL, body, &err);
+	*status = ans.status;
 	if (rc)
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, address, err, NULL,
 			     rc == WSR_ELIMIT
 				 ? "the kcp server at %s sent a response that is too large"
 			     : rc == WSR_EINVAL
 				 ? "the kcp server at %s answered with something that is not JSON"
-				 : "cannot reach the kcp server at %s",
+			     : rc == WSR_ETIMEOUT ? "the kcp server at %s did not answer in time"
+						  : "cannot reach the kcp server at %s",
 			     p->endpoint);
 	free(err);
+	if (!rc && wsr_http_exhausted(&ans)) {
+		rc = gave_up(p, diag, address, method, path, &ans, *json);
+		cJSON_Delete(*json); /* callers own a body only when 0 is returned */
+		*json = NULL;
+		return rc;
+	}
 	return rc == WSR_EINVAL ? WSR_EAPI : rc;
 }
 
@@ -169,6 +193,19 @@ int kc_paginate(wsr_provider *p, const char *path, kc_each_fn each, void *ctx, l
 	return WSR_ELIMIT;
 }
 
+int kc_is_named(wsr_diag *diag, const char *address, const char *what, const cJSON *ws,
+		const char *name)
+{
+	const char *got = wsr_json_str(wsr_json_obj(ws, "metadata"), "name");
+	if (!got || strcmp(got, name) == 0)
+		return 0; /* a missing name is the mapping's to report */
+	char *why = wsr_strdupf("asked for workspace %.63s, the answer is workspace %.63s%s", name,
+				got, strlen(got) > 63 ? "..." : "");
+	kc_malformed(diag, address, what, why ? why : "the answer is another workspace");
+	free(why);
+	return WSR_EAPI;
+}
+
 int kc_get_workspace(wsr_provider *p, cJSON **ws, long *status, const char *address,
 		     const char *parent, const char *name, const char *what, wsr_diag *diag)
 {
@@ -179,6 +216,8 @@ int kc_get_workspace(wsr_provider *p, cJSON **ws, long *status, const char *addr
 	free(path);
 	if (!rc && *status == 200 && !cJSON_IsObject(json))
 		rc = kc_malformed(diag, address, what, "a Workspace must be a JSON object");
+	else if (!rc && *status == 200)
+		rc = kc_is_named(diag, address, what, json, name);
 	else if (!rc && *status != 200 && *status != 404)
 		rc = kc_refused(p, diag, address, what, *status, json);
 	if (!rc && *status == 200) {

@@ -42,6 +42,9 @@
  * transitively): kcp sets no bound, a hostile server must not make wsr
  * follow extensions forever. */
 #define KC_ALIASES_MAX 16
+/* False conditions an Unavailable workspace's reason names before "and N
+ * more": a hostile server may send thousands. */
+#define KC_CONDITIONS_SHOWN 3
 /* Longest wait a home's 429 Retry-After may ask for between two polls. */
 #define KC_RETRY_AFTER_MAX_S 60
 /* Wait between two polls of a home creation when the 429 names none. */
@@ -111,8 +114,16 @@ int kc_paginate(wsr_provider *p, const char *path, kc_each_fn each, void *ctx, l
  * are then safe in a URL as they are). NULL on allocation failure. */
 char *kc_api_path(const char *path, const char *resource, const char *name);
 
+/* 0 when the Workspace answer ws is the workspace name (or has no name for
+ * the mapping to refuse); else WSR_EAPI, reported on address as what's
+ * malformed answer. A server answering with another workspace must not
+ * make wsr record that one under the address it asked about. */
+int kc_is_named(wsr_diag *diag, const char *address, const char *what, const cJSON *ws,
+		const char *name);
+
 /* GET one workspace (parent path, name) into *ws (NULL on 404). Other
- * answers are errors on address, what saying what for. */
+ * answers, and a Workspace of another name, are errors on address, what
+ * saying what for. */
 int kc_get_workspace(wsr_provider *p, cJSON **ws, long *status, const char *address,
 		     const char *parent, const char *name, const char *what, wsr_diag *diag);
 
@@ -175,6 +186,11 @@ void kc_facts_free(wsr_provider *p);
 int kc_subtree(wsr_provider *p, const char *path, const char *address, cJSON **out, wsr_diag *diag);
 
 /* ---- home workspaces (map.c) ---- */
+
+/* *why: kcp's reason when the Workspace (or LogicalCluster) obj is in
+ * phase Unavailable, naming its False Workspace... conditions (see
+ * docs/providers/kcp.md); NULL in any other phase. WSR_ENOMEM. */
+int kc_unavailable(char **why, const cJSON *obj);
 
 /* The resource of a logicalcluster-style home from the Workspace `~`
  * answered or the LogicalCluster read (status.phase, URL, cluster). */

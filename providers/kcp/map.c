@@ -250,6 +250,73 @@ static int map_status(cJSON **out, const cJSON *ws, const char **cluster, char *
 	return 0;
 }
 
+/* One condition kcp counts against a workspace: a "Workspace…" condition
+ * whose status is "False" (kcp's updateTerminalConditionPhase). */
+static int condition_against(const cJSON *c)
+{
+	const char *type = wsr_json_str(c, "type"), *status = wsr_json_str(c, "status");
+	return type && status && strncmp(type, "Workspace", 9) == 0 && strcmp(status, "False") == 0;
+}
+
+/* Appends what one condition says: `WorkspaceScheduled is False
+ * (Unschedulable: no shard matches)`, each part quoted safely. */
+static void say_condition(wsr_buf *b, const cJSON *c)
+{
+	char t[WSR_DIAG_SHORT_SIZE], r[WSR_DIAG_SHORT_SIZE], m[WSR_DIAG_SHORT_SIZE];
+	const char *reason = wsr_json_str(c, "reason"), *msg = wsr_json_str(c, "message");
+	wsr_buf_printf(b, "%s is False", wsr_diag_short(t, sizeof(t), wsr_json_str(c, "type")));
+	if (reason || msg)
+		wsr_buf_printf(b, " (%s%s%s)", wsr_diag_short(r, sizeof(r), reason),
+			       reason && msg ? ": " : "", wsr_diag_short(m, sizeof(m), msg));
+}
+
+/* kcp's phase Unavailable: a workspace kcp took out of service because one
+ * of its Workspace… conditions is False (kcp-dev/kcp
+ * pkg/reconciler/tenancy/workspace/workspace_reconcile_phase.go), and that
+ * kcp returns to Ready by itself once none is. wsr cannot repair it through
+ * the API: deleting and creating it again would destroy what it holds. The
+ * other phases are working or on their way (Scheduling, Initializing),
+ * chosen by an administrator (Inactive), or going (Terminating, Deleting). */
+int kc_unavailable(char **why, const cJSON *obj)
+{
+	const cJSON *st = wsr_json_obj(obj, "status"), *c;
+	const cJSON *conds = cJSON_GetObjectItemCaseSensitive(st, "conditions");
+	if (!cJSON_IsArray(conds))
+		conds = NULL;
+	const char *phase = wsr_json_str(st, "phase");
+	*why = NULL;
+	if (!phase || strcmp(phase, "Unavailable") != 0)
+		return 0;
+	wsr_buf b = WSR_BUF_INIT;
+	size_t n = 0;
+	wsr_buf_puts(&b, "kcp reports the workspace Unavailable");
+	cJSON_ArrayForEach(c, conds)
+	{
+		if (!condition_against(c))
+			continue;
+		if (n < KC_CONDITIONS_SHOWN) {
+			wsr_buf_puts(&b, n ? "; " : ": ");
+			say_condition(&b, c);
+		}
+		n++;
+	}
+	if (n > KC_CONDITIONS_SHOWN)
+		wsr_buf_printf(&b, "; and %zu more", n - KC_CONDITIONS_SHOWN);
+	if (!n)
+		wsr_buf_puts(&b, " (no Workspace condition says why)");
+	*why = wsr_buf_detach(&b);
+	return *why ? 0 : WSR_ENOMEM;
+}
+
+/* Sets r->health from obj's phase: only Unavailable is broken (above). */
+static int kc_health(wsr_resource *r, const cJSON *obj)
+{
+	int rc = kc_unavailable(&r->health_why, obj);
+	if (r->health_why)
+		r->health = WSR_HEALTH_BROKEN;
+	return rc;
+}
+
 int kc_workspace_to_resource(wsr_resource **out, const cJSON *ws, const char *parent, char **why)
 {
 	*out = NULL;
@@ -287,6 +354,8 @@ int kc_workspace_to_resource(wsr_resource **out, const cJSON *ws, const char *pa
 		rc = map_status(&r->status, ws, &cluster, why);
 	if (!rc && cluster && !(r->id = strdup(cluster)))
 		rc = WSR_ENOMEM;
+	if (!rc)
+		rc = kc_health(r, ws);
 	if (rc) {
 		if (*why) { /* name the workspace the bad field belongs to */
 			char *w = wsr_strdupf("workspace %s:%s: %s", parent, name, *why);
@@ -361,6 +430,8 @@ int kc_home_resource(wsr_resource **out, const char *user, const cJSON *obj, cha
 		    (cluster && (!cJSON_AddStringToObject(r->status, "cluster", cluster) ||
 				 !(r->id = strdup(cluster))))))
 		rc = WSR_ENOMEM;
+	if (!rc)
+		rc = kc_health(r, obj);
 	free(address);
 	if (rc) {
 		wsr_resource_free(r);

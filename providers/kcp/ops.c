@@ -101,6 +101,26 @@ static int type_matches(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 	return WSR_EAPI;
 }
 
+/* A workspace kcp took out of service (Unavailable) ends the step with
+ * kcp's reason: waiting for Ready would take the whole timeout, and kcp
+ * leaves that phase only when the condition behind it clears. */
+static int out_of_service(wsr_op *op, const cJSON *ws, wsr_diag *diag)
+{
+	char *why = NULL;
+	if (kc_unavailable(&why, ws))
+		return WSR_ENOMEM;
+	if (!why)
+		return 0;
+	char *path = step_path(cur(op));
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, NULL,
+		     "kcp makes it Ready again once the condition clears; until then the plan "
+		     "refuses it with this reason",
+		     "workspace %s was created, but %s", path ? path : cur(op)->name, why);
+	free(path);
+	free(why);
+	return WSR_EAPI;
+}
+
 /* A step's workspace answered: finished when Ready (the next step, or the
  * result after the last), else wait for it. */
 static int reached(wsr_op *op, const cJSON *ws, wsr_diag *diag)
@@ -110,6 +130,9 @@ static int reached(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 		return kc_malformed(diag, op->address, "reading the workspace",
 				    "field status.phase is missing or not a string");
 	snprintf(op->phase, sizeof(op->phase), "%s", phase);
+	int rc = out_of_service(op, ws, diag);
+	if (rc)
+		return rc;
 	if (strcmp(phase, "Ready") != 0) {
 		op->state = ST_WAIT;
 		return 0;
@@ -120,7 +143,7 @@ static int reached(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 		return 0;
 	}
 	char *why = NULL;
-	int rc = kc_workspace_to_resource(&op->result, ws, cur(op)->parent, &why);
+	rc = kc_workspace_to_resource(&op->result, ws, cur(op)->parent, &why);
 	if (rc == WSR_EAPI)
 		kc_malformed(diag, op->address, "reading the workspace", why);
 	free(why);
@@ -139,6 +162,7 @@ static int post(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	int rc = url && what ? kc_call(p, &status, &json, op->address, "POST", url, s->body, diag)
 			     : WSR_ENOMEM;
 	if (!rc && status / 100 == 2 && cJSON_IsObject(json) &&
+	    !(rc = kc_is_named(diag, op->address, "creating the workspace", json, s->name)) &&
 	    !(rc = type_matches(op, json, diag)))
 		rc = reached(op, json, diag);
 	else if (!rc && status / 100 == 2)
@@ -204,9 +228,13 @@ static int home_get(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	free(hdr);
 	if (rc) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, err, NULL,
-			     "cannot reach the kcp server at %s", p->endpoint);
+			     rc == WSR_ELIMIT
+				 ? "the kcp server at %s sent a response that is too large"
+			     : rc == WSR_ETIMEOUT ? "the kcp server at %s did not answer in time"
+						  : "cannot reach the kcp server at %s",
+			     p->endpoint);
 		free(err);
-		return rc == WSR_ELIMIT ? rc : WSR_EHTTP;
+		return rc == WSR_ELIMIT || rc == WSR_ETIMEOUT ? rc : WSR_EHTTP;
 	}
 	if (resp.len)
 		wsr_json_parse(&json, resp.body, resp.len, &why);
@@ -430,7 +458,8 @@ static int update_once(wsr_provider *p, wsr_op *op, const cJSON *want, int *conf
 	else if (!rc && !cJSON_IsObject(now))
 		rc = kc_malformed(diag, op->address, "updating the workspace",
 				  "the answer is not a Workspace object");
-	else if (!rc) {
+	else if (!rc &&
+		 !(rc = kc_is_named(diag, op->address, "updating the workspace", now, s->name))) {
 		char *why = NULL;
 		if ((rc = kc_workspace_to_resource(&op->result, now, s->parent, &why)) == WSR_EAPI)
 			kc_malformed(diag, op->address, "updating the workspace", why);

@@ -139,7 +139,8 @@ static int kc_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 		o.key_pem = c.key_pem;
 		o.max_response = KC_MAX_RESPONSE;
 		char *err = NULL;
-		if (!(rc = wsr_http_new(&p->http, &o, &err))) {
+		rc = wsr_provider_http_limits(&o, config, "providers.kcp", diag);
+		if (!rc && !(rc = wsr_http_new(&p->http, &o, &err))) {
 			o.max_retries = 0;
 			rc = wsr_http_new(&p->http_once, &o, &err);
 		}

@@ -11,11 +11,29 @@
 #include "lib/json.h"
 #include "providers/loopback/lb.h"
 
+/* A 429 or 5xx that retries did not get past: the platform is failing, and
+ * the message says how hard wsr tried. */
+static int gave_up(wsr_provider *p, wsr_diag *diag, const char *address, const char *method,
+		   const char *path, const wsr_http_answer *ans, const cJSON *json)
+{
+	char *tried = wsr_http_gave_up(ans);
+	const char *msg = wsr_json_str(wsr_json_obj(json, "error"), "message");
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, address, msg,
+		     "try again later, or raise providers.loopback.retryBudget if the platform "
+		     "recovers slowly",
+		     "%s %s: the Loopback platform at %s %s", method, path, p->endpoint,
+		     tried ? tried : "failed");
+	free(tried);
+	return WSR_EAPI;
+}
+
 int lb_call(wsr_provider *p, long *status, cJSON **json, const char *address, const char *method,
 	    const char *path, const char *const *headers, const char *body, wsr_diag *diag)
 {
 	char *err = NULL;
-	int rc = wsr_http_request_json(p->http, status, json, method, path, headers, body, &err);
+	wsr_http_answer ans;
+	int rc = wsr_http_request_json(p->http, &ans, json, method, path, headers, body, &err);
+	*status = ans.status;
 	if (rc)
 		wsr_diag_add(
 		    diag, WSR_SEV_ERROR, NULL, address, err, NULL,
@@ -24,9 +42,16 @@ int lb_call(wsr_provider *p, long *status, cJSON **json, const char *address, co
 		    : rc == WSR_EINVAL
 			? "the Loopback platform at %s answered with something that is not "
 			  "JSON"
-			: "cannot reach the Loopback platform at %s",
+		    : rc == WSR_ETIMEOUT ? "the Loopback platform at %s did not answer in time"
+					 : "cannot reach the Loopback platform at %s",
 		    p->endpoint);
 	free(err);
+	if (!rc && wsr_http_exhausted(&ans)) {
+		rc = gave_up(p, diag, address, method, path, &ans, *json);
+		cJSON_Delete(*json); /* callers own a body only when 0 is returned */
+		*json = NULL;
+		return rc;
+	}
 	return rc == WSR_EINVAL ? WSR_EAPI : rc;
 }
 

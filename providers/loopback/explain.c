@@ -84,6 +84,13 @@ int lb_explain_delete(wsr_change *c)
 		return 0;
 	const cJSON *s = r->spec, *k = wsr_json_obj(s, "kubernetes");
 	const char *org = str_or(wsr_json_str(s, "organization"), "?");
+	if (r->health == WSR_HEALTH_REPLACE) { /* a creation that failed holds nothing */
+		cJSON *destroys = cJSON_CreateArray();
+		line(destroys,
+		     "the failed workspace %s/%s: its creation failed, nothing runs on it", org,
+		     r->name);
+		return lb_set_extra(c, "destroys", destroys);
+	}
 	const char *type = wsr_json_str(s, "type");
 	int kube = type && strcmp(type, "kubernetes") == 0;
 	char *dns = dns_text(wsr_json_obj(s, "dns"));

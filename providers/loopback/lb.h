@@ -31,6 +31,12 @@
  * bound that keeps a hostile count (1e30) from being converted at all. */
 #define LB_PROFILE_CPU_MAX 65536
 
+/* Stale replays one create posts again before it reports the replayed
+ * failure: each failed creation an address had, that was deleted since
+ * without the replacement that salts its key (a crash between the two),
+ * adds one to the chain. */
+#define LB_CREATE_REPOSTS_MAX 16
+
 struct wsr_provider {
 	wsr_http *http;
 	char *endpoint;

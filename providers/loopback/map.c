@@ -257,6 +257,39 @@ static int map_status(cJSON **out, const cJSON *ws, char **why)
 	return rc;
 }
 
+/* The states docs/api/loopback.md gives a workspace that works or is on
+ * its way there (a task running); the platform ends each on its own. */
+static const char *const lb_states_ok[] = {"active",	   "initializing", "upgrading",
+					   "transferring", "deleting",	   NULL};
+
+/* Sets r->health and r->health_why from the state in r->status (see
+ * wsr_health): `failed` is repaired by a replacement; a state the API does
+ * not document is broken, so no plan takes it as in sync. */
+static int lb_health(wsr_resource *r)
+{
+	const char *state = wsr_json_str(r->status, "state");
+	for (int i = 0; state && lb_states_ok[i]; i++)
+		if (strcmp(state, lb_states_ok[i]) == 0)
+			return 0;
+	char q[WSR_DIAG_SHORT_SIZE];
+	if (state && strcmp(state, "failed") == 0) {
+		/* `failed` only ever follows a creation that failed: nothing runs on
+		 * the workspace and PATCH, upgrade and transfer refuse it, but it
+		 * can be deleted, and a new creation then starts afresh */
+		r->health = WSR_HEALTH_REPLACE;
+		r->health_why = wsr_strdupf("the platform shows the workspace failed "
+					    "(its creation failed)");
+	} else {
+		r->health = WSR_HEALTH_BROKEN;
+		r->health_why = wsr_strdupf(
+		    "the platform reports the workspace in state \"%s\", which is not one "
+		    "of the states wsr knows (%s)",
+		    wsr_diag_short(q, sizeof(q), state ? state : ""),
+		    "active, initializing, upgrading, transferring, deleting, failed");
+	}
+	return r->health_why ? 0 : WSR_ENOMEM;
+}
+
 int lb_workspace_to_resource(wsr_resource **out, const cJSON *ws, char **why)
 {
 	*out = NULL;
@@ -276,6 +309,8 @@ int lb_workspace_to_resource(wsr_resource **out, const cJSON *ws, char **why)
 		rc = map_spec(r->spec, ws, why);
 	if (!rc)
 		rc = map_status(&r->status, ws, why);
+	if (!rc)
+		rc = lb_health(r);
 	if (rc) {
 		if (*why) { /* name the workspace the bad field belongs to */
 			char *w = wsr_strdupf("workspace %s/%s: %s", org, name, *why);

@@ -9,7 +9,13 @@
  * Creates survive crashes: the Idempotency-Key is derived from the address
  * and the canonical body, so a re-run after a crash replays the first
  * answer instead of creating twice, and a 409 already_exists adopts the
- * workspace a lost answer had created.
+ * workspace a lost answer had created. A replayed answer can be stale: its
+ * task (succeeded or failed) made a workspace that is gone since. Then the
+ * create is posted again under a key salted with that task, a chain that
+ * stays deterministic across crashes. The creation that replaces a
+ * workspace (a failed one, or one whose immutable field changed) salts its
+ * key with the id of the workspace it replaces, so it never replays the
+ * answer that made that one.
  *
  * An upgrade walks its path one hop at a time (the platform upgrades one
  * hop per request) and reports the workspace after every hop but the last
@@ -42,10 +48,10 @@ struct wsr_op {
 	char *task_id;
 	char *body;	/* create: the POST body, kept for a re-post */
 	char *idem_key; /* create: "Idempotency-Key: ..." */
-	int reposted;
-	cJSON *path;   /* upgrade: the versions, current first */
-	int hop;       /* upgrade: index in path of the version the running hop goes to */
-	char *project; /* transfer: the destination */
+	int reposts;	/* create: stale replays posted again (LB_CREATE_REPOSTS_MAX) */
+	cJSON *path;	/* upgrade: the versions, current first */
+	int hop;	/* upgrade: index in path of the version the running hop goes to */
+	char *project;	/* transfer: the destination */
 	int64_t started_ms;
 	wsr_resource *result;
 };
@@ -141,13 +147,19 @@ static int start_create(wsr_provider *p, wsr_op *op, const wsr_change *c, wsr_di
 	cJSON *body = lb_create_body(c->desired);
 	op->body = body ? wsr_json_print(body, 0) : NULL;
 	cJSON_Delete(body);
-	char *seed = op->body ? wsr_strdupf("%s\n%s", op->address, op->body) : NULL;
+	const char *replaces = c->observed && c->observed->id ? c->observed->id : NULL;
+	char *seed = !op->body ? NULL
+		     : replaces
+			 ? wsr_strdupf("%s\n%s\nreplaces %s", op->address, op->body, replaces)
+			 : wsr_strdupf("%s\n%s", op->address, op->body);
 	op->idem_key = seed ? idempotency_header(seed) : NULL;
 	free(seed);
 	return op->idem_key ? post_create(p, op, diag) : WSR_ENOMEM;
 }
 
-/* Maps a Workspace answer into op->result and marks the op done. */
+/* Maps a Workspace answer into op->result and marks the op done. Another
+ * workspace than the op's is refused, as lb_read refuses it: the engine
+ * would record it under the op's address. */
 static int take_workspace(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 {
 	char *why = NULL;
@@ -155,6 +167,12 @@ static int take_workspace(wsr_op *op, const cJSON *ws, wsr_diag *diag)
 	if (rc == WSR_EAPI)
 		lb_malformed(diag, op->address, "reading the workspace", why);
 	free(why);
+	if (!rc && strcmp(op->result->address, op->address) != 0) {
+		rc = lb_malformed(diag, op->address, "reading the workspace",
+				  "the platform answered with another workspace");
+		wsr_resource_free(op->result);
+		op->result = NULL;
+	}
 	if (!rc)
 		op->state = OP_DONE;
 	return rc;
@@ -359,9 +377,10 @@ int lb_start(wsr_provider *p, const wsr_change *change, wsr_action action, wsr_o
 	return 0;
 }
 
-/* A replayed create whose workspace is gone (created and deleted since, by
- * an earlier life of this address): post once more under a key salted with
- * the old task, which stays deterministic for a crash during this re-post. */
+/* A replayed create whose workspace is gone (created, or failed, and
+ * deleted since, by an earlier life of this address): post once more under
+ * a key salted with the old task, which stays deterministic for a crash
+ * during this re-post. */
 static int repost(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 {
 	char *seed = wsr_strdupf("%s\n%s", op->idem_key, op->task_id);
@@ -371,7 +390,7 @@ static int repost(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 		return WSR_ENOMEM;
 	free(op->idem_key);
 	op->idem_key = key;
-	op->reposted = 1;
+	op->reposts++;
 	return post_create(p, op, diag);
 }
 
@@ -400,7 +419,7 @@ static int fetch_workspace(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	if (!rc && status == 200)
 		rc = take_workspace(op, json, diag);
 	else if (!rc && status == 404 && op->action == WSR_ACT_CREATE && op->task_id &&
-		 !op->reposted)
+		 op->reposts < LB_CREATE_REPOSTS_MAX)
 		rc = repost(p, op, diag);
 	else if (!rc)
 		rc = lb_refused(p, diag, op->address,
@@ -433,11 +452,34 @@ static int task_failed(wsr_op *op, const cJSON *task, wsr_diag *diag)
 	else if (op->action == WSR_ACT_TRANSFER)
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail, NULL,
 			     "transfer to project %s failed: %s", op->project, msg);
+	else if (op->action == WSR_ACT_CREATE)
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail,
+			     "the platform leaves the workspace failed and wsr records nothing; "
+			     "the next plan replaces it (deletes it and creates it again)",
+			     "the platform's create failed: %s", msg);
 	else
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, op->address, detail, NULL,
 			     "the platform's %s failed: %s", wsr_action_name(op->action), msg);
 	free(detail);
 	return WSR_EAPI;
+}
+
+/* A create's task failed. When its workspace is gone the answer was a
+ * stale replay (see repost); else the creation really failed. */
+static int create_failed(wsr_provider *p, wsr_op *op, const cJSON *task, wsr_diag *diag)
+{
+	long status = 0;
+	cJSON *json = NULL;
+	int rc =
+	    op->reposts < LB_CREATE_REPOSTS_MAX
+		? op_call(p, op, &status, &json, "GET", workspaces_path(op, 1), NULL, NULL, diag)
+		: 0;
+	cJSON_Delete(json);
+	if (rc)
+		return rc;
+	if (op->reposts < LB_CREATE_REPOSTS_MAX && status == 404)
+		return repost(p, op, diag);
+	return task_failed(op, task, diag);
 }
 
 static int poll_task(wsr_provider *p, wsr_op *op, wsr_diag *diag)
@@ -454,6 +496,8 @@ static int poll_task(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	else if (!rc && !state)
 		rc = lb_malformed(diag, op->address, "reading the task",
 				  "task.state is not a string");
+	else if (!rc && strcmp(state, "failed") == 0 && op->action == WSR_ACT_CREATE)
+		rc = create_failed(p, op, json, diag);
 	else if (!rc && strcmp(state, "failed") == 0)
 		rc = task_failed(op, json, diag);
 	else if (!rc && strcmp(state, "succeeded") == 0)

@@ -91,6 +91,10 @@ static int lb_open(wsr_provider **out, const cJSON *config, wsr_diag *diag)
 	o.ca_file = wsr_json_str(config, "caFile");
 	o.max_response = LB_MAX_RESPONSE;
 	char *err = NULL;
+	if (wsr_provider_http_limits(&o, config, "providers.loopback", diag)) {
+		wsr_loopback_provider.close(p);
+		return WSR_EINVAL;
+	}
 	rc = p->endpoint ? wsr_http_new(&p->http, &o, &err) : WSR_ENOMEM;
 	if (rc) {
 		if (err)
@@ -119,6 +123,17 @@ typedef struct list_ctx {
 	const char *org;
 } list_ctx;
 
+/* 1 when a listed workspace's address is one wsr can use afterwards: its
+ * name a Loopback name (the platform only makes sanitized ones), the whole
+ * address one lb_parse_address accepts (read, start). */
+static int listed_address_ok(const wsr_resource *r)
+{
+	char org[64], name[64], clean[WSR_LOOPBACK_NAME_MAX + 1];
+	return r->name[0] &&
+	       strcmp(wsr_loopback_sanitize_name(r->name, clean, sizeof(clean)), r->name) == 0 &&
+	       lb_parse_address(r->address, org, name) == 0;
+}
+
 static int add_workspace(void *arg, const cJSON *item, wsr_diag *diag)
 {
 	list_ctx *c = arg;
@@ -133,6 +148,10 @@ static int add_workspace(void *arg, const cJSON *item, wsr_diag *diag)
 		rc = lb_malformed(
 		    diag, r->address, "listing workspaces",
 		    "the workspace belongs to another organization than the one listed");
+	} else if (!listed_address_ok(r)) {
+		rc = lb_malformed(diag, NULL, "listing workspaces",
+				  "a workspace's name is not a Loopback name (at most 63 of "
+				  "a-z, 0-9 and '-')");
 	} else if ((rc = wsr_resource_set_add(c->set, r)) == WSR_ECONFLICT) {
 		rc = lb_malformed(diag, r->address, "listing workspaces",
 				  "the workspace is listed twice");

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Runs every fuzz target built in DIR (make fuzz) for FUZZ_SECONDS each, from
-# a seed corpus of real inputs (examples/ and tests/fixtures/) plus what
+# a seed corpus of real inputs (its tests/fuzz/<name>.seeds) plus what
 # earlier runs found, with the target's dictionary when it has one. A crash,
 # leak, timeout or out-of-memory fails the run; libFuzzer writes the input
 # into tests/fuzz/regressions/<target>/, which `make test` then replays
-# (tests/unit/test_fuzz_replay.c): fix the defect and commit the file.
+# (test_fuzz_<name>, tests/fuzz/replay.c): fix the defect and commit the file.
 # Prints each target's runs so docs/reliability.md can record them.
 set -u
 dir=${1:?usage: run.sh DIR}
@@ -13,12 +13,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 failed=0
 
-# seeds NAME CORPUS: copies the real inputs a target starts from.
+# seeds SHORT CORPUS: copies the real inputs a target starts from, named by
+# its seed list tests/fuzz/SHORT.seeds (lines "DIR GLOB"; replay.c reads
+# the same list in `make test`).
 seeds() {
-	case "$1" in
-	fuzz_yaml) find "$top/examples" "$top/tests/fixtures" -name '*.yaml' -type f ;;
-	fuzz_json) find "$top/examples" "$top/tests/fixtures" -name '*.json' -type f ;;
-	esac | while read -r f; do cp "$f" "$2/" 2>/dev/null; done
+	grep -v '^#' "$here/$1.seeds" | while read -r d g; do
+		find "$top/$d" -name "$g" -type f
+	done | while read -r f; do cp "$f" "$2/" 2>/dev/null; done
 }
 
 for bin in "$dir"/fuzz_*; do
@@ -28,7 +29,7 @@ for bin in "$dir"/fuzz_*; do
 	corpus="$top/build/fuzz/corpus/$name"
 	regress="$here/regressions/$short"
 	mkdir -p "$corpus" "$regress"
-	seeds "$name" "$corpus"
+	seeds "$short" "$corpus"
 	dict=""
 	[ -f "$here/$short.dict" ] && dict="-dict=$here/$short.dict"
 	log="$top/build/fuzz/$name.log"

@@ -64,8 +64,44 @@ EOC
 	export LOOPBACK_API_KEY
 }
 
-# run CMD...: runs a command, keeping stdout in $T/stdout, stderr in
-# $T/stderr and the exit status in RC. Never fails by itself.
+# many DIR N: N baremetal workspace specs of acme (w001...) in DIR/many.yaml.
+many() {
+	mkdir -p "$1"
+	i=1
+	while [ "$i" -le "$2" ]; do
+		printf -- '---\napiVersion: loopback.wsr.dev/v1\nkind: Workspace\nmetadata: {name: w%03d}\nspec: {organization: acme, project: sandbox, type: baremetal}\n' "$i"
+		i=$((i + 1))
+	done >"$1/many.yaml"
+}
+
+# count_platform: how many workspaces acme has on the emulator at SIM_URL
+# (every page of the listing).
+count_platform() {
+	n=0
+	cursor=""
+	while :; do
+		curl -s -H "Authorization: Bearer test-admin-key" \
+			"$SIM_URL/v1/organizations/acme/workspaces?limit=500$cursor" >page.json
+		n=$((n + $(grep -o '"id":' page.json | wc -l)))
+		next=$(sed -n 's/.*"nextCursor":[ ]*"\([^"]*\)".*/\1/p' page.json)
+		[ -n "$next" ] || break
+		cursor="&cursor=$next"
+	done
+	echo "$n"
+}
+
+# expect_converged DIR N: one more apply of DIR succeeds, the plan after it
+# has no changes, and the emulator and the state each hold exactly N
+# workspaces: nothing lost, nothing duplicated.
+expect_converged() {
+	run "$WSR" apply "$1" --auto-approve --parallelism 8
+	expect_rc 0
+	run "$WSR" plan "$1" --detailed-exitcode
+	expect_rc 0
+	[ "$(count_platform)" -eq "$2" ] || fail "platform has $(count_platform) workspaces, want $2 (none duplicated)"
+	[ "$("$WSR" state list --dir "$1" | wc -l)" -eq "$2" ] || fail "state does not hold all $2"
+}
+
 # use_kcp DIR [TOKEN] [HOME]: wsr.yaml and a kubeconfig pointing the kcp
 # provider at the emulator (SIM_URL) as TOKEN (default the admin's). HOME is
 # the providers.kcp.home block, default {style: buckets} (the test seed's
@@ -91,9 +127,17 @@ EOC
 		"${home:+, home: $home}" >"$1/wsr.yaml"
 }
 
+# run CMD...: runs a command, keeping stdout in $T/stdout, stderr in
+# $T/stderr and the exit status in RC. Never fails by itself. Under
+# tests/run.sh (WSR_KEEP_DIR) both are also added to $T/.runs.stdout and
+# .runs.stderr, so the secret scan reads every run's output, not the last.
 run() {
 	"$@" >"$T/stdout" 2>"$T/stderr"
 	RC=$?
+	if [ -n "${WSR_KEEP_DIR:-}" ]; then # every run's output, for the secret scan
+		cat "$T/stdout" >>"$T/.runs.stdout"
+		cat "$T/stderr" >>"$T/.runs.stderr"
+	fi
 	return 0
 }
 
@@ -116,12 +160,43 @@ expect_no_out() { ! grep -qF -- "$1" "$T/stdout" || fail "stdout has: $1"; }
 expect_json() { jq -e "$1" "$T/stdout" >/dev/null 2>&1 || fail "stdout JSON fails: $1"; }
 expect_no_err() { ! grep -qF -- "$1" "$T/stderr" || fail "stderr has: $1"; }
 
+# keep_answers: what each daemon of the test (watch_start lists its URL in
+# $T/.urls) answers on /status and /metrics as the test ends, kept in
+# $T/.answers/ for the secret scan (tests/secrets_scan.sh).
+keep_answers() {
+	[ -n "${WSR_KEEP_DIR:-}" ] && [ -f "$T/.urls" ] || return 0
+	mkdir -p "$T/.answers"
+	# called mid-test by stop_watch: names of its own, not the test's n or f
+	_ka_n=0
+	for _ka_u in $(cat "$T/.urls"); do
+		_ka_n=$((_ka_n + 1))
+		for _ka_e in status metrics; do # a stopped daemon's silence keeps what it said
+			_ka_f=$T/.answers/$_ka_e-$_ka_n
+			curl -s -m 2 "$_ka_u/$_ka_e" >"$_ka_f.new" 2>/dev/null && [ -s "$_ka_f.new" ] &&
+				mv "$_ka_f.new" "$_ka_f"
+			rm -f "$_ka_f.new"
+		done
+	done
+}
+
+# keep_outputs NAME: with WSR_KEEP_DIR set (tests/run.sh sets it), copies
+# what test NAME left in $T, and its own log, to
+# $WSR_KEEP_DIR/<script>/NAME/ before $T is deleted, so the secret scan
+# reads every output, state, plan and log file the suite produced. Git
+# object stores are left out: compressed, they hide nothing a grep finds.
+keep_outputs() {
+	[ -n "${WSR_KEEP_DIR:-}" ] || return 0
+	dest=$WSR_KEEP_DIR/$(basename "$0" .sh)/$1
+	mkdir -p "$dest" && cp "$T.log" "$dest/.test.log"
+	(cd "$T" && find . -type f ! -path '*/objects/*' -print0 | xargs -0 -r cp --parents -t "$dest")
+}
+
 run_tests() {
 	for t in $(grep -o '^t_[a-zA-Z0-9_]*' "$0"); do
 		T=$(mktemp -d)
 		(
 			cd "$T" || exit 1
-			trap 'for p in $(cat "$T/.pids" 2>/dev/null); do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done' EXIT
+			trap 'keep_answers; for p in $(cat "$T/.pids" 2>/dev/null); do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done' EXIT
 			$t
 		) 2>"$T.log"
 		if [ $? -eq 0 ]; then
@@ -130,6 +205,7 @@ run_tests() {
 			echo "FAIL $t"
 			sed 's/^/    /' "$T.log"
 		fi
+		keep_outputs "$t"
 		rm -rf "$T" "$T.log"
 	done
 }

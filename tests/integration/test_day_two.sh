@@ -313,4 +313,110 @@ t_examples_do_not_drift_after_two_applies() {
 	done
 }
 
+# fault JSON: injects a fault into the emulator (docs/api/loopback.md).
+fault() {
+	curl -s -X POST -d "$1" "$SIM_URL/_sim/faults" >/dev/null
+}
+
+t_a_failed_creation_is_never_taken_as_in_sync() {
+	sim_start "$SEED" && use_sim specs day2-admin-key
+	wsfile specs web payments 1.30.2
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "no capacity in fsn1"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	expect_err "the platform's create failed: no capacity in fsn1"
+	expect_err "the next plan replaces it"
+	get web | jq -e '.state == "failed"' >/dev/null || fail "the platform does not show web failed"
+	run "$WSR" state list specs
+	expect_no_out "loopback/acme/web"
+	# plan says it needs repair, in every form
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 2
+	expect_out "-/+ loopback/acme/web"
+	expect_out "# the platform shows the workspace failed (its creation failed)"
+	expect_out "# needs repair: apply deletes it and creates it again"
+	expect_out "Plan: 0 to create, 0 to update, 1 to replace, 0 to delete."
+	expect_no_out "No changes."
+	run "$WSR" plan specs --json
+	expect_json '.changes[0].actions == ["delete", "create"] and (.changes[0].disruptive | not)'
+	expect_json '.changes[0].repair == "the platform shows the workspace failed (its creation failed)"'
+	expect_json '.changes[0].state == null and .diagnostics == []'
+	run "$WSR" plan specs --format markdown
+	expect_out "the platform shows the workspace failed (its creation failed)"
+	# the same creation failing again is still reported, and still not recorded
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "still no capacity"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	expect_err "still no capacity"
+	get web | jq -e '.state == "failed"' >/dev/null || fail "the second creation did not fail"
+	run "$WSR" state list specs
+	expect_no_out "loopback/acme/web"
+	# the platform is healthy again: apply repairs it, and it converges
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_out "loopback/acme/web: deleted"
+	expect_out "loopback/acme/web: created"
+	get web | jq -e '.state == "active"' >/dev/null || fail "not repaired: $(get web)"
+	run "$WSR" state show loopback/acme/web --json specs
+	expect_json '.status.state == "active"'
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+	expect_out "No changes."
+}
+
+# The failed workspace is deleted but not created again (a crash between
+# the repair's two steps, or a person on the platform): the plain creation
+# that follows must not replay the failed one's answer.
+t_a_creation_after_a_failed_one_was_deleted_is_not_a_replay() {
+	sim_start "$SEED" && use_sim specs day2-admin-key
+	wsfile specs web payments 1.30.2
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "no capacity in fsn1"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	curl -s -X DELETE -H "Authorization: Bearer day2-admin-key" \
+		"$SIM_URL/v1/organizations/acme/workspaces/web" >/dev/null
+	get web | jq -e '.error.code == "not_found"' >/dev/null || fail "not deleted: $(get web)"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 2
+	expect_out "+   loopback/acme/web"
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_no_err "no capacity in fsn1"
+	get web | jq -e '.state == "active"' >/dev/null || fail "the replayed failure won: $(get web)"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+}
+
+t_a_failed_workspace_recorded_as_converged_is_repaired() {
+	sim_start "$SEED" && use_sim specs day2-admin-key
+	wsfile specs web payments 1.30.2
+	fault '{"kind": "failTask", "type": "create", "code": "provisioning_failed"}'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	# recorded as if converged (an older wsr adopted it so): still repaired
+	run "$WSR" import loopback/acme/web specs
+	expect_rc 0
+	expect_err "warning: imported as the platform has it, which is not working: the platform shows the workspace failed"
+	run "$WSR" state show loopback/acme/web --json specs
+	expect_json '.status.state == "failed"'
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 2
+	expect_out "# the platform shows the workspace failed"
+	expect_no_out "No changes."
+	# lifecycle.preventDestroy still holds
+	wsfile specs web payments 1.30.2 'lifecycle: {preventDestroy: true}'
+	run "$WSR" plan specs
+	expect_rc 1
+	expect_err "lifecycle.preventDestroy forbids replacing this workspace, which needs repair"
+	wsfile specs web payments 1.30.2
+	# a saved plan carries the repair
+	run "$WSR" plan specs --out repair.plan
+	expect_rc 0
+	run "$WSR" apply repair.plan
+	expect_rc 0
+	expect_out "loopback/acme/web: created"
+	get web | jq -e '.state == "active"' >/dev/null || fail "not repaired: $(get web)"
+	converges
+}
+
 run_tests

@@ -345,8 +345,22 @@ t_dry_run_writes_nothing() {
 	expect_out 'dryRun: Unsupported value'
 }
 
+# poll_json SECONDS PATH FILTER: GETs PATH every 50 ms until jq FILTER holds
+# over the answer (then returns 0) or SECONDS pass (then fails the test).
+poll_json() {
+	end=$(($(date +%s%N) + $1 * 1000000000))
+	while :; do
+		api GET "$2"
+		jq -e "$3" "$T/stdout" >/dev/null 2>&1 && return 0
+		[ "$(date +%s%N)" -lt "$end" ] || fail "not within $1 s: $2 $3"
+		sleep 0.05
+	done
+}
+
 t_delete_cascades_with_its_phases() {
-	printf 'terminatingMs: 300\ndeletionMs: 300\n' >"$T/seed.yaml"
+	# phases of 1.5 s each: wide enough that a loaded machine still sees
+	# every one of them by polling, never by sleeping a guessed time
+	printf 'terminatingMs: 1500\ndeletionMs: 1500\n' >"$T/seed.yaml"
 	sed -n '/^users:/,$p' "$SEED" >>"$T/seed.yaml"
 	start "$T/seed.yaml"
 	api POST $WS "$(ws p)"
@@ -357,14 +371,10 @@ t_delete_cascades_with_its_phases() {
 	expect_json '.status.phase == "Terminating" and .metadata.deletionTimestamp != null'
 	api GET /clusters/root:p/apis/tenancy.kcp.io/v1alpha1/workspaces/c
 	expect_json '.status.phase == "Ready"'
-	sleep 0.4
-	api GET $WS/p
-	expect_json '.status.phase == "Deleting"'
+	poll_json 5 $WS/p '.status.phase == "Deleting"'
 	api GET /clusters/root:p/apis/tenancy.kcp.io/v1alpha1/workspaces/c
 	expect_json '.status.phase == "Deleting" and .metadata.deletionTimestamp != null'
-	sleep 0.4
-	api GET $WS/p
-	expect_status 404 NotFound
+	poll_json 5 $WS/p '.code == 404 and .reason == "NotFound"'
 	api GET /clusters/root:p:c/apis/tenancy.kcp.io/v1alpha1/workspaces
 	expect_status 404 NotFound
 }

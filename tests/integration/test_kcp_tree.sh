@@ -95,6 +95,8 @@ t_a_failed_parent_leaves_its_children_unstarted() {
 	expect_rc 1
 	expect_err "kcp/root:lab:bench: warning: not started: kcp/root:lab did not finish"
 	expect_out "0 succeeded, 1 failed, 1 not started"
+	# a 500 that retries did not get past says how hard wsr tried
+	expect_err "answered 500 after 6 attempts over "
 }
 
 t_use_permission_refused_on_plan() {
@@ -235,6 +237,78 @@ EOC
 	run "$WSR" plan specs
 	expect_rc 1
 	expect_err 'kcp/root:acme:team-a:app:x: error: workspaces.tenancy.kcp.io "x" is forbidden: spec.defaultChildWorkspaceType of workspace type %s:%s must be set'
+}
+
+# kstatus PATH NAME STATUS-JSON: writes the workspace's status through the
+# status subresource, as a kcp controller does.
+kstatus() {
+	curl -s -X PUT -H "Authorization: Bearer kcp-admin-token" -H "Content-Type: application/json" \
+		-d "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\",\"metadata\":{\"name\":\"$2\"},\"status\":$3}" \
+		"$SIM_URL/clusters/$1/apis/tenancy.kcp.io/v1alpha1/workspaces/$2/status" >/dev/null
+}
+
+# kcp takes a workspace out of service (phase Unavailable) while one of its
+# Workspace… conditions is False: wsr cannot repair that through the API
+# (recreating it destroys its contents), so plan refuses it with kcp's
+# reason and never calls it in sync.
+t_unavailable_workspace_is_refused_with_kcps_reason() {
+	kcp_start && use_kcp specs
+	kws specs acme acme root organization
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	kstatus root acme '{"phase":"Unavailable","conditions":[{"type":"WorkspaceInitialized","status":"False","severity":"Error","reason":"WorkspaceDisappeared","message":"LogicalCluster disappeared"}]}'
+	kget root acme | jq -e '.status.phase == "Unavailable"' >/dev/null || fail "status not written: $(kget root acme)"
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 1
+	expect_err "kcp/root:acme: error: kcp reports the workspace Unavailable: WorkspaceInitialized is False (WorkspaceDisappeared: LogicalCluster disappeared); wsr cannot repair that"
+	expect_no_out "No changes."
+	expect_out "!   kcp/root:acme"
+	expect_out "# kcp reports the workspace Unavailable: WorkspaceInitialized is False"
+	expect_out "No changes can be planned: 1 workspace needs a repair wsr cannot make (see the errors)."
+	run "$WSR" plan specs --format markdown
+	expect_out "No changes can be planned: 1 workspace needs a repair wsr cannot make"
+	expect_out "kcp reports the workspace Unavailable"
+	run "$WSR" plan specs --json
+	expect_json '.changes[0].repair | test("Unavailable: WorkspaceInitialized is False")'
+	expect_json '.changes[0].actions == [] and .changes[0].state == null'
+	run "$WSR" apply specs --auto-approve
+	expect_rc 1
+	run "$WSR" state show kcp/root:acme --json specs
+	expect_json '.status.phase == "Ready"'
+	# kcp makes it Ready again once the condition clears: so does the plan
+	kstatus root acme '{"phase":"Ready","conditions":[{"type":"WorkspaceInitialized","status":"True"}]}'
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+}
+
+# A workspace kcp takes out of service while wsr waits for it to be Ready:
+# apply stops at once with kcp's reason instead of waiting out the timeout.
+t_creation_that_kcp_takes_out_of_service_fails_at_once() {
+	printf 'schedulingMs: 3000\n' >seed.yaml
+	sed -n '/^users:/,$p' "$FIXTURES/kcp-seed.yaml" >>seed.yaml
+	sim_start "$T/seed.yaml" kcp && use_kcp specs
+	# a wait for the timeout would fail the test in 20 s, not hang it for 30 min
+	sed -i 's/kubeconfig: kcp.kubeconfig/kubeconfig: kcp.kubeconfig, timeout: 20/' specs/wsr.yaml
+	kws specs acme acme root organization
+	"$WSR" apply specs --auto-approve >"$T/apply.out" 2>"$T/apply.err" &
+	apid=$!
+	i=0
+	until kget root acme | jq -e '.status.phase == "Scheduling"' >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "acme never appeared"
+		sleep 0.05
+	done
+	kstatus root acme '{"phase":"Unavailable","conditions":[{"type":"WorkspaceScheduled","status":"False","reason":"Unschedulable","message":"no shard matches"}]}'
+	t0=$(date +%s)
+	wait $apid
+	RC=$?
+	[ $(($(date +%s) - t0)) -lt 15 ] || fail "apply waited for the timeout"
+	cp "$T/apply.out" "$T/stdout"
+	cp "$T/apply.err" "$T/stderr"
+	expect_rc 1
+	expect_err "workspace root:acme was created, but kcp reports the workspace Unavailable: WorkspaceScheduled is False (Unschedulable: no shard matches)"
+	run "$WSR" state list specs
+	expect_no_out "kcp/root:acme"
 }
 
 # What plan refuses, kcp refuses with the same words: the plan's message

@@ -249,6 +249,77 @@ t_state_file_written_safely() {
 	expect_out "ws-"
 }
 
+# mode PATH: its permission bits in octal, as stat prints them.
+mode() { stat -c %a "$1"; }
+
+# State, backup, lock and plan files are 0600 and the state directory wsr
+# creates is 0700 whatever the umask: they hold what wsr owns and applied.
+t_state_lock_and_plan_files_are_private() {
+	sim_start && use_sim specs && ws specs alpha
+	umask 000
+	run "$WSR" plan specs --out p.json
+	expect_rc 0
+	run "$WSR" apply p.json
+	expect_rc 0
+	ws specs beta
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	for f in specs/.wsr/state.json specs/.wsr/state.json.backup specs/.wsr/state.json.lock p.json; do
+		[ "$(mode "$f")" = 600 ] || fail "$f has mode $(mode "$f"), expected 600"
+	done
+	[ "$(mode specs/.wsr)" = 700 ] || fail "specs/.wsr has mode $(mode specs/.wsr), expected 700"
+}
+
+# A state file its group or the world can write is refused before it is
+# trusted, naming the file and its mode; nothing is sent to the platform.
+t_group_or_world_writable_state_is_refused() {
+	sim_start && use_sim specs && ws specs alpha
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	cp specs/.wsr/state.json before.json
+	for m in 620 602; do
+		chmod "$m" specs/.wsr/state.json
+		n=$(sim_requests)
+		run "$WSR" plan specs
+		expect_rc 1
+		case $m in
+		620) expect_err "state file specs/.wsr/state.json is group-writable (mode 0620): refusing to trust it" ;;
+		*) expect_err "state file specs/.wsr/state.json is world-writable (mode 0602): refusing to trust it" ;;
+		esac
+		expect_err "chmod 600"
+		run "$WSR" apply specs --auto-approve
+		expect_rc 1
+		expect_err "refusing to trust it"
+		[ "$(sim_requests)" = "$n" ] || fail "requests were sent with an untrusted state"
+		cmp -s before.json specs/.wsr/state.json || fail "the refused state was changed"
+	done
+	chmod 640 specs/.wsr/state.json # readable by the group is not a risk to wsr
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+}
+
+# A state file owned by another user is refused (needs root to chown one).
+t_state_owned_by_another_user_is_refused() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "  skipped: not root, so no file of another user can be made" >&2
+		return 0
+	fi
+	sim_start && use_sim specs && ws specs alpha
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	chown nobody specs/.wsr/state.json
+	run "$WSR" plan specs
+	expect_rc 1
+	expect_err "state file specs/.wsr/state.json is owned by nobody (uid $(id -u nobody)), not by root (uid 0) who runs wsr: refusing to trust it"
+	run "$WSR" state list --dir specs
+	expect_rc 1
+	expect_err "is owned by nobody"
+	chown 0 specs/.wsr/state.json
+	run "$WSR" state list --dir specs
+	expect_rc 0
+	expect_out "loopback/acme/alpha"
+}
+
 t_missing_api_key_names_variable() {
 	sim_start && use_sim specs && ws specs alpha
 	unset LOOPBACK_API_KEY

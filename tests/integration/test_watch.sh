@@ -59,7 +59,10 @@ t_directory_edit_reconciled_within_200ms() {
 	done
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	echo "edit reconciled in ${ms} ms"
-	[ "$ms" -le 200 ] || fail "edit took ${ms} ms to reconcile (more than 200)"
+	# the bound holds for the ordinary build; under ThreadSanitizer
+	# (WSR_TEST_UNTIMED=1) the edit must still be reconciled, not as fast
+	[ "${WSR_TEST_UNTIMED:-0}" = 1 ] || [ "$ms" -le 200 ] ||
+		fail "edit took ${ms} ms to reconcile (more than 200)"
 	platform_has edge '.maintenance.schedule."1" == 5' || fail "platform not updated"
 	# a new subdirectory is followed too
 	mkdir specs/team
@@ -165,6 +168,24 @@ t_failing_workspace_backs_off_alone() {
 	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/flaky") | .state == "in-sync" and .failures == 0'
 	curl -s "$WATCH_URL/metrics" | grep -q '^wsr_changes_applied_total{action="create",result="failed"} 1' ||
 		fail "failures not counted: $(curl -s "$WATCH_URL/metrics" | grep changes_applied)"
+}
+
+t_failed_creation_shows_as_needing_repair_then_is_repaired() {
+	sim_start && use_sim specs
+	curl -s -X POST -d '{"kind": "failTask", "type": "create", "code": "provisioning_failed", "message": "no capacity in fsn1"}' \
+		"$SIM_URL/_sim/faults" >/dev/null
+	# the retry after the failure waits 2 s: long enough to read the status
+	printf 'watch: {backoff: {initial: 2s, max: 2s}}\n' >>specs/wsr.yaml
+	ws specs shaky
+	watch_start specs --interval 200ms
+	within 10 platform_has shaky '.state == "failed"'
+	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/shaky") | .state == "needs-repair" and (.reason | test("the platform shows the workspace failed")) and .pending == ["delete", "create"] and (.lastError | test("no capacity in fsn1"))'
+	[ ! -f specs/.wsr/state.json ] || state_has '.resources | map(.address) | index("loopback/acme/shaky") | not' ||
+		fail "the failed workspace was recorded: $(cat specs/.wsr/state.json)"
+	within 10 platform_has shaky '.state == "active"'
+	within 5 status_is '.workspaces[] | select(.address == "loopback/acme/shaky") | .state == "in-sync" and .failures == 0'
+	state_has '.resources[] | select(.address == "loopback/acme/shaky") | .status.state == "active"' ||
+		fail "the repaired workspace was not recorded: $(cat specs/.wsr/state.json)"
 }
 
 t_sigterm_during_apply_leaves_state_consistent() {

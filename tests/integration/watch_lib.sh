@@ -13,6 +13,7 @@ watch_start() {
 		port=$(grep 'listen' "$T/watch.log" | grep -o 'port[=":]*[0-9]*' | grep -o '[0-9]*$' | head -n 1)
 		if [ -n "$port" ]; then
 			WATCH_URL=http://127.0.0.1:$port
+			echo "$WATCH_URL" >>"$T/.urls" # for keep_answers
 			return 0
 		fi
 		kill -0 "$WATCH_PID" 2>/dev/null || break
@@ -65,6 +66,7 @@ ws_state() {
 # stop_watch: SIGTERM, then wait; sets RC to the daemon's exit status.
 # A daemon still running 60 s after SIGTERM is killed and the test fails.
 stop_watch() {
+	keep_answers
 	kill -TERM "$WATCH_PID"
 	(
 		sleep 60

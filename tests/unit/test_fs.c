@@ -107,6 +107,26 @@ static void test_concurrent_writers_never_tear(void **st)
 	free(p);
 }
 
+/* The stat is that of the file read: a check of its mode and owner is
+ * about those bytes. */
+static void test_read_stat_describes_the_file_read(void **st)
+{
+	(void)st;
+	char *p = wsr_path_join(dir, "s");
+	assert_int_equal(wsr_fs_write_atomic(p, "abc", 3, 0620), 0);
+	struct stat s;
+	memset(&s, 0, sizeof(s));
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(wsr_fs_read_stat(&text, &len, p, 16, &s), 0);
+	assert_string_equal(text, "abc");
+	assert_int_equal(s.st_mode & 07777, 0620);
+	assert_int_equal(s.st_uid, geteuid());
+	assert_int_equal(s.st_size, 3);
+	free(text);
+	free(p);
+}
+
 static void test_paths(void **st)
 {
 	(void)st;
@@ -135,6 +155,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_atomic_write_mode_and_no_leftovers, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_writers_never_tear, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_read_stat_describes_the_file_read, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -820,7 +820,9 @@ static int json_get(unsigned status, const char *text, long *got, cJSON **json, 
 	const answer s[] = {{status, NULL, 0, text, 0}};
 	serve(s, 1);
 	wsr_http *h = client(1, 5, 0, 0);
-	int rc = wsr_http_request_json(h, got, json, "GET", "/v1/x", NULL, NULL, err);
+	wsr_http_answer ans;
+	int rc = wsr_http_request_json(h, &ans, json, "GET", "/v1/x", NULL, NULL, err);
+	*got = ans.status;
 	wsr_http_free(h);
 	teardown(NULL);
 	return rc;

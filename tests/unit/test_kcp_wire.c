@@ -229,6 +229,17 @@ static char *ws(const char *name, const char *type, const char *phase)
 	return ws_full(name, type, phase, "7", "", "");
 }
 
+/* A Workspace in a phase with the given status.conditions (JSON array). */
+static char *ws_cond(const char *name, const char *phase, const char *conditions)
+{
+	return wsr_strdupf(
+	    "{\"apiVersion\":\"tenancy.kcp.io/v1alpha1\",\"kind\":\"Workspace\","
+	    "\"metadata\":{\"name\":\"%s\",\"resourceVersion\":\"7\"},"
+	    "\"spec\":{\"type\":{\"name\":\"team\",\"path\":\"root\"},\"cluster\":\"c0%s\"},"
+	    "\"status\":{\"phase\":\"%s\",\"conditions\":%s,\"initializers\":[]}}",
+	    name, name, phase, conditions);
+}
+
 /* A WorkspaceList of the given items (heap strings, taken) and continue token. */
 static char *page(const char *cont, int n, ...)
 {
@@ -694,6 +705,29 @@ static void test_create_waits_through_phases_to_ready(void **state)
 	fixture_free(&f);
 }
 
+static void test_create_stops_when_kcp_takes_the_workspace_out_of_service(void **state)
+{
+	(void)state;
+	on_take("POST", WS("root:acme"), NULL, 201, ws("team-a", "team", "Scheduling"), 0);
+	on_take("GET", WS("root:acme") "/team-a", NULL, 200,
+		ws_cond("team-a", "Unavailable",
+			"[{\"type\":\"WorkspaceScheduled\",\"status\":\"False\",\"reason\":"
+			"\"Unschedulable\",\"message\":\"no shard matches\"}]"),
+		0);
+	fixture f;
+	fixture_init(&f, WSR_ACT_CREATE);
+	int polls = 0;
+	assert_int_equal(fixture_run(&f, &polls), WSR_EAPI);
+	/* at the first answer in that phase, not after the timeout */
+	assert_int_equal(fk.requests, 2);
+	assert_null(f.got);
+	assert_diag_has(&f.d,
+			"workspace root:acme:team-a was created, but kcp reports the "
+			"workspace Unavailable: WorkspaceScheduled is False (Unschedulable: no "
+			"shard matches)");
+	fixture_free(&f);
+}
+
 static void test_create_409_adopts_when_the_type_matches(void **state)
 {
 	(void)state;
@@ -967,6 +1001,132 @@ static void test_read_one_workspace(void **state)
 	assert_diag_has(&d, "not a kcp workspace address");
 	ops->close(p);
 	wsr_diag_free(&d);
+}
+
+#define COND(type, status, reason, msg)                                                            \
+	"{\"type\":\"" type "\",\"status\":\"" status                                              \
+	"\",\"severity\":\"Error\",\"reason\":\"" reason "\",\"message\":\"" msg "\"}"
+
+static wsr_resource *read_ws(wsr_provider *p, const char *name, wsr_diag *d)
+{
+	char addr[64];
+	snprintf(addr, sizeof(addr), "kcp/root:acme:%s", name);
+	wsr_resource *r = NULL;
+	assert_int_equal(ops->read(p, addr, &r, d), 0);
+	assert_non_null(r);
+	return r;
+}
+
+/* Unavailable is kcp's phase for a workspace one of whose Workspace…
+ * conditions is False (workspace_reconcile_phase.go): broken, with kcp's
+ * reason; every other phase is working, on its way, chosen or going. */
+static void test_unavailable_workspace_is_broken_with_kcps_reason(void **state)
+{
+	(void)state;
+	/* a message of 5,000 characters (JSON) holding an escaped line break:
+	 * 4,999 bytes once read */
+	char msg[5001];
+	memset(msg, 'm', 5000);
+	msg[5000] = '\0';
+	msg[10] = '\\';
+	msg[11] = 'n';
+	on_take(
+	    "GET", WS("root:acme") "/sched", NULL, 200,
+	    ws_cond("sched", "Unavailable",
+		    "[" COND("WorkspaceScheduled", "False", "Unschedulable",
+			     "no shard matches") "," COND("Ready", "False", "X",
+							  "not kcp's") ","
+								       "7,\"x\"," COND(
+									   "WorkspaceInitialized",
+									   "True", "", "") "]"),
+	    0);
+	on_take("GET", WS("root:acme") "/none", NULL, 200, ws_cond("none", "Unavailable", "{}"), 0);
+	char *many =
+	    wsr_strdupf("[" COND("WorkspaceA", "False", "A", "a") "," COND(
+			    "WorkspaceB", "False", "B",
+			    "b") "," COND("WorkspaceC", "False", "C",
+					  "c") "," COND("WorkspaceD", "False", "D",
+							"d") ",{\"type\":\"WorkspaceE\",\"status\":"
+							     "\"False\",\"message\":\"%s\"}]",
+			msg);
+	on_take("GET", WS("root:acme") "/many", NULL, 200, ws_cond("many", "Unavailable", many), 0);
+	free(many);
+	char *huge =
+	    wsr_strdupf("[{\"type\":\"WorkspaceE\",\"status\":\"False\",\"message\":\"%s\"}]", msg);
+	on_take("GET", WS("root:acme") "/huge", NULL, 200, ws_cond("huge", "Unavailable", huge), 0);
+	free(huge);
+	static const char *const fine[] = {"Scheduling", "Initializing", "Ready",
+					   "Inactive",	 "Terminating",	 "Deleting"};
+	static const char *const paths[] = {WS("root:acme") "/p0", WS("root:acme") "/p1",
+					    WS("root:acme") "/p2", WS("root:acme") "/p3",
+					    WS("root:acme") "/p4", WS("root:acme") "/p5"};
+	for (int i = 0; i < 6; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", i);
+		on_take(
+		    "GET", paths[i], NULL, 200,
+		    ws_cond(name, fine[i], "[" COND("WorkspaceScheduled", "False", "X", "y") "]"),
+		    0);
+	}
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_resource *r = read_ws(p, "sched", &d);
+	assert_int_equal(r->health, WSR_HEALTH_BROKEN);
+	assert_string_equal(r->health_why, "kcp reports the workspace Unavailable: "
+					   "WorkspaceScheduled is False (Unschedulable: no shard "
+					   "matches)");
+	wsr_resource_free(r);
+	r = read_ws(p, "none", &d);
+	assert_int_equal(r->health, WSR_HEALTH_BROKEN);
+	assert_string_equal(r->health_why, "kcp reports the workspace Unavailable (no Workspace "
+					   "condition says why)");
+	wsr_resource_free(r);
+	r = read_ws(p, "many", &d); /* KC_CONDITIONS_SHOWN, then a count */
+	assert_non_null(strstr(r->health_why, "WorkspaceC is False (C: c); and 2 more"));
+	assert_null(strstr(r->health_why, "WorkspaceD"));
+	wsr_resource_free(r);
+	r = read_ws(p, "huge", &d); /* quoted safely and cut */
+	assert_null(strchr(r->health_why, '\n'));
+	assert_non_null(strstr(r->health_why, "\\x0a"));
+	assert_non_null(strstr(r->health_why, "(4999 bytes)"));
+	wsr_resource_free(r);
+	for (int i = 0; i < 6; i++) {
+		char name[8];
+		snprintf(name, sizeof(name), "p%d", i);
+		r = read_ws(p, name, &d);
+		assert_int_equal(r->health, WSR_HEALTH_OK);
+		assert_null(r->health_why);
+		wsr_resource_free(r);
+	}
+	assert_int_equal(wsr_diag_errors(&d), 0);
+	ops->close(p);
+	wsr_diag_free(&d);
+}
+
+/* A server answering with another workspace than the one asked for (found
+ * by fuzz_kcpmap): an error naming both, never a resource at the other
+ * address for the engine to record. */
+static void test_answered_with_another_workspace(void **state)
+{
+	(void)state;
+	on_take("GET", WS("root:acme") "/team-a", NULL, 200, ws("team-b", "team", "Ready"), 0);
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_resource *r = NULL;
+	assert_int_equal(ops->read(p, "kcp/root:acme:team-a", &r, &d), WSR_EAPI);
+	assert_null(r);
+	assert_diag_has(&d, "asked for workspace team-a, the answer is workspace team-b");
+	ops->close(p);
+	wsr_diag_free(&d);
+	fake_reset();
+	on_take("POST", WS("root:acme"), NULL, 201, ws("team-b", "team", "Ready"), 0);
+	fixture f;
+	fixture_init(&f, WSR_ACT_CREATE);
+	int polls = 0;
+	assert_int_equal(fixture_run(&f, &polls), WSR_EAPI);
+	assert_null(f.got);
+	assert_diag_has(&f.d, "asked for workspace team-a, the answer is workspace team-b");
+	fixture_free(&f);
 }
 
 /* ---- check ------------------------------------------------------------------------------ */
@@ -1805,6 +1965,7 @@ int main(void)
 	    T(test_list_stops_at_the_path_limit),
 	    T(test_list_repeated_continue_is_refused),
 	    T(test_create_waits_through_phases_to_ready),
+	    T(test_create_stops_when_kcp_takes_the_workspace_out_of_service),
 	    T(test_create_409_adopts_when_the_type_matches),
 	    T(test_create_sends_the_type_as_the_spec_has_it),
 	    T(test_create_hostile_answers),
@@ -1813,6 +1974,8 @@ int main(void)
 	    T(test_delete_polls_until_gone),
 	    T(test_transfer_and_upgrade_are_not_kcp_operations),
 	    T(test_read_one_workspace),
+	    T(test_unavailable_workspace_is_broken_with_kcps_reason),
+	    T(test_answered_with_another_workspace),
 	    T(test_check_default_types_admit_the_tree),
 	    T(test_check_refusals_in_kcps_words),
 	    T(test_check_use_on_every_alias),

@@ -57,6 +57,11 @@ static void mistakes_are_refused_at_their_position(void **state)
 				"a}, {name: c}]}\n",
 			  "seed.yaml:4:43: types[1].allowedParents[1]: workspace type root:c is "
 			  "not defined");
+	/* a refused list of strings (found leaking by fuzz_kcpsim): SANITIZE=1 checks the rest */
+	expect_seed_error(USERS "types:\n  - {name: a, use: system:authenticated}\n",
+			  "seed.yaml:3:20: types[0].use: use must be a list");
+	expect_seed_error(USERS "homeCreatorGroups: [a, a]\n",
+			  "seed.yaml:2:24: homeCreatorGroups[1]: a is listed twice");
 	expect_seed_error(USERS "types:\n  - {name: a, path: \"root:x\"}\n",
 			  "seed.yaml:3:21: types[0].path: workspace root:x is not in workspaces");
 	expect_seed_error(USERS "types:\n  - {name: a, noChildren: true, allowedChildren: "

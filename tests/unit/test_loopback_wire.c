@@ -335,6 +335,29 @@ static char *swap(const char *text, const char *from, const char *to)
 	return wsr_strdupf("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
 }
 
+/* Names wsr could not read or change afterwards (found by fuzz_lbmap): a
+ * listing that holds one is refused, naming the rule. */
+static void test_list_refuses_names_wsr_cannot_use(void **state)
+{
+	(void)state;
+	const char *names[] = {"m0123456789012345678901234567890123456789012345678901234567890123",
+			       "Upper",
+			       "a/b",
+			       "x@y",
+			       "a b",
+			       "-a",
+			       ""};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *q = wsr_strdupf("\"%s\"", names[i]);
+		char *w = swap(WS_BARE("zz"), "\"zz\"", q);
+		char *page = wsr_strdupf("{\"items\":[%s],\"nextCursor\":null}", w);
+		expect_list_error(page, 200, "is not a Loopback name");
+		free(page);
+		free(w);
+		free(q);
+	}
+}
+
 /* Numbers no whole hour can be: each would have been cast to an integer
  * (undefined behaviour past its range) and is now an answer refused by name. */
 static const char *const hostile_numbers[] = {"1e30", "-1e30", "1e400", "-1", "2.5", "24", "\"3\""};
@@ -679,20 +702,172 @@ static void test_create_polls_task_then_reads_workspace(void **state)
 	wsr_diag_free(&d);
 }
 
+#define TASK_FAILED(id)                                                                            \
+	"{\"id\":\"" id "\",\"state\":\"failed\",\"error\":{\"code\":\"provisioning_failed\","     \
+	"\"message\":\"no capacity in fsn1\"}}"
+
 static void test_create_task_failure_is_reported(void **state)
 {
 	(void)state;
 	on("POST", WS_PATH, NULL, 202,
 	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"t9\",\"state\":\"running\"}}", 0);
-	on("GET", "/v1/tasks/t9", NULL, 200,
-	   "{\"id\":\"t9\",\"state\":\"failed\",\"error\":{\"code\":\"provisioning_failed\","
-	   "\"message\":\"no capacity in fsn1\"}}",
+	on("GET", "/v1/tasks/t9", NULL, 200, TASK_FAILED("t9"), 0);
+	/* the workspace the failed task made is there, failed: a real failure */
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE_AT("1.30.2", "payments", "failed"),
 	   0);
 	fixture f;
 	fixture_init(&f);
 	assert_null(create(&f, WSR_EAPI));
 	assert_diag_has(&f.d, "no capacity in fsn1");
 	assert_diag_has(&f.d, "provisioning_failed");
+	assert_diag_has(&f.d, "the next plan replaces it");
+	assert_string_equal(f.d.v[0].address, "loopback/acme/payments-prod");
+	assert_int_equal(fk.requests, 3); /* POST, the task, the workspace: no re-post */
+	fixture_free(&f);
+}
+
+static void test_stale_failed_replay_creates_again(void **state)
+{
+	(void)state;
+	/* the key replays a creation that failed, whose workspace was deleted
+	 * since (a crash between a repair's deletion and its creation) */
+	on("POST", WS_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"old\",\"state\":\"failed\"}}", 1);
+	on("GET", "/v1/tasks/old", NULL, 200, TASK_FAILED("old"), 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 404,
+	   "{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}", 1);
+	on("POST", WS_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"new\",\"state\":\"succeeded\"}}", 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE, 0);
+	fixture f;
+	fixture_init(&f);
+	wsr_resource *got = create(&f, 0);
+	assert_non_null(got);
+	assert_int_equal(got->health, WSR_HEALTH_OK);
+	assert_string_equal(fk.log[3].method, "POST");
+	assert_string_not_equal(fk.log[3].idem, fk.log[0].idem);
+	assert_int_equal(wsr_diag_errors(&f.d), 0);
+	wsr_resource_free(got);
+	fixture_free(&f);
+}
+
+static void test_stale_replays_are_followed_a_bounded_number_of_times(void **state)
+{
+	(void)state;
+	/* a platform that replays a failed task for every key and never has the
+	 * workspace: wsr re-posts LB_CREATE_REPOSTS_MAX times, then reports it */
+	on("POST", WS_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"t\",\"state\":\"failed\"}}", 0);
+	on("GET", "/v1/tasks/t", NULL, 200, TASK_FAILED("t"), 0);
+	fixture f;
+	fixture_init(&f);
+	assert_null(create(&f, WSR_EAPI));
+	assert_diag_has(&f.d, "no capacity in fsn1");
+	assert_int_equal(fk.requests, 3 * LB_CREATE_REPOSTS_MAX + 2);
+	int posts = 0;
+	for (unsigned i = 0; i < fk.requests && i < MAX_LOG; i++)
+		posts += strcmp(fk.log[i].method, "POST") == 0;
+	assert_int_equal(posts, LB_CREATE_REPOSTS_MAX + 1);
+	fixture_free(&f);
+}
+
+static void test_replacement_never_replays_the_replaced_creation(void **state)
+{
+	(void)state;
+	on("POST", WS_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"t1\",\"state\":\"succeeded\"}}", 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE, 0);
+	fixture f;
+	fixture_init(&f);
+	wsr_resource_free(create(&f, 0));
+	char plain[128];
+	strcpy(plain, fk.log[0].idem);
+	/* the same body creating the workspace that replaces a failed one */
+	wsr_resource *failed = resource("payments-prod", SPEC_KUBE);
+	failed->id = strdup("ws-failed-1");
+	wsr_change *c = change("payments-prod", WSR_ACT_CREATE, f.want, failed, NULL);
+	wsr_resource *got;
+	int polls;
+	fk.requests = 0;
+	assert_int_equal(run_op(f.p, c, WSR_ACT_CREATE, &got, &polls, &f.d), 0);
+	assert_string_not_equal(fk.log[0].idem, plain);
+	char first[128];
+	strcpy(first, fk.log[0].idem);
+	wsr_resource_free(got);
+	/* deterministic: a re-run after a crash sends the same key */
+	fk.requests = 0;
+	assert_int_equal(run_op(f.p, c, WSR_ACT_CREATE, &got, &polls, &f.d), 0);
+	assert_string_equal(fk.log[0].idem, first);
+	wsr_resource_free(got);
+	wsr_change_free(c);
+	wsr_resource_free(failed);
+	fixture_free(&f);
+}
+
+/* A workspace whose state is 10,000 bytes (built once: route bodies are copied). */
+static char long_state_ws[16384];
+
+/* The state a listing or a read reports becomes the resource's health. */
+static void test_state_becomes_health(void **state)
+{
+	(void)state;
+	on("GET", WS_PATH "/payments-prod", NULL, 200, WS_KUBE_AT("1.30.2", "payments", "failed"),
+	   1);
+	on("GET", WS_PATH "/payments-prod", NULL, 200,
+	   WS_KUBE_AT("1.30.2", "payments", "initializing"), 1);
+	on("GET", WS_PATH "/payments-prod", NULL, 200,
+	   WS_KUBE_AT("1.30.2", "payments", "degraded\\n"), 1);
+	char st[10001];
+	memset(st, 'x', 10000);
+	st[10000] = '\0';
+	const char *tmpl = WS_KUBE_AT("1.30.2", "payments", "@");
+	const char *at = strchr(tmpl, '@');
+	snprintf(long_state_ws, sizeof(long_state_ws), "%.*s%s%s", (int)(at - tmpl), tmpl, st,
+		 at + 1);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, long_state_ws, 1);
+	wsr_provider *p = open_provider();
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_resource *r;
+	assert_int_equal(ops->read(p, "loopback/acme/payments-prod", &r, &d), 0);
+	assert_int_equal(r->health, WSR_HEALTH_REPLACE);
+	assert_non_null(strstr(r->health_why, "failed (its creation failed)"));
+	wsr_resource_free(r);
+	assert_int_equal(ops->read(p, "loopback/acme/payments-prod", &r, &d), 0);
+	assert_int_equal(r->health, WSR_HEALTH_OK); /* on its way: not broken */
+	assert_null(r->health_why);
+	wsr_resource_free(r);
+	/* a state the API does not document: broken, quoted safely */
+	assert_int_equal(ops->read(p, "loopback/acme/payments-prod", &r, &d), 0);
+	assert_int_equal(r->health, WSR_HEALTH_BROKEN);
+	assert_non_null(strstr(r->health_why, "state \"degraded\\x0a\""));
+	assert_null(strchr(r->health_why, '\n'));
+	wsr_resource_free(r);
+	/* a state of 10,000 bytes costs a short line */
+	assert_int_equal(ops->read(p, "loopback/acme/payments-prod", &r, &d), 0);
+	assert_int_equal(r->health, WSR_HEALTH_BROKEN);
+	assert_non_null(strstr(r->health_why, "(10000 bytes)"));
+	assert_true(strlen(r->health_why) < WSR_DIAG_SHORT_SIZE + 200);
+	wsr_resource_free(r);
+	assert_int_equal(wsr_diag_errors(&d), 0);
+	wsr_diag_free(&d);
+	ops->close(p);
+}
+
+/* A platform answering the workspace's read with another one (found by the
+ * property fuzz_lbmap checks): the create fails naming the answer, and no
+ * resource at another address comes back for the engine to record. */
+static void test_create_answered_with_another_workspace(void **state)
+{
+	(void)state;
+	static char other[] = WS_KUBE;
+	memcpy(strstr(other, "payments-prod"), "payments-test", 13);
+	on("POST", WS_PATH, NULL, 202,
+	   "{\"workspace\":" WS_KUBE ",\"task\":{\"id\":\"t8\",\"state\":\"succeeded\"}}", 0);
+	on("GET", WS_PATH "/payments-prod", NULL, 200, other, 0);
+	fixture f;
+	fixture_init(&f);
+	assert_null(create(&f, WSR_EAPI));
+	assert_diag_has(&f.d, "the platform answered with another workspace");
 	assert_string_equal(f.d.v[0].address, "loopback/acme/payments-prod");
 	fixture_free(&f);
 }
@@ -1908,6 +2083,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_list_follows_cursors_one_request_per_page),
 	    T(test_list_hostile_answers_become_diagnostics),
+	    T(test_list_refuses_names_wsr_cannot_use),
 	    T(test_list_hostile_numbers_are_named),
 	    T(test_list_page_limit_boundary),
 	    T(test_list_repeated_cursor_is_refused),
@@ -1917,6 +2093,11 @@ int main(void)
 	    T(test_open_refuses_hostile_timeout),
 	    T(test_create_polls_task_then_reads_workspace),
 	    T(test_create_task_failure_is_reported),
+	    T(test_stale_failed_replay_creates_again),
+	    T(test_stale_replays_are_followed_a_bounded_number_of_times),
+	    T(test_replacement_never_replays_the_replaced_creation),
+	    T(test_state_becomes_health),
+	    T(test_create_answered_with_another_workspace),
 	    T(test_create_refusal_names_platform_code),
 	    T(test_create_409_adopts_existing),
 	    T(test_stale_replay_creates_again),

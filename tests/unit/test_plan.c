@@ -151,6 +151,79 @@ static void test_replace_and_prevent_destroy(void **st)
 	wsr_plan_free(p);
 }
 
+/* An observed resource the provider reports unhealthy (health, why). */
+static wsr_resource *unhealthy(const char *name, const char *spec, wsr_health h, const char *why)
+{
+	wsr_resource *r = res(name, spec, NULL);
+	r->health = h;
+	r->health_why = strdup(why);
+	return r;
+}
+
+static void test_failed_workspace_is_replaced_never_in_sync(void **st)
+{
+	fx *f = *st;
+	/* the same spec as desired: without health it would be "no changes" */
+	wsr_resource_set_add(&f->desired, res("unrecorded", spec_a, NULL));
+	wsr_resource_set_add(&f->observed, unhealthy("unrecorded", spec_a, WSR_HEALTH_REPLACE,
+						     "its creation failed"));
+	wsr_resource_set_add(&f->desired, res("recorded", spec_a, NULL));
+	wsr_resource_set_add(
+	    &f->observed, unhealthy("recorded", spec_a, WSR_HEALTH_REPLACE, "its creation failed"));
+	record(f, "recorded", spec_a);
+	wsr_plan *p = build(f, 0); /* no --allow-replace: a failed workspace holds nothing */
+	for (int i = 0; i < 2; i++) {
+		const wsr_plan_item *it = item(p, i ? "recorded" : "unrecorded");
+		assert_int_equal(it->change->nactions, 2);
+		assert_int_equal(it->change->actions[0], WSR_ACT_DELETE);
+		assert_int_equal(it->change->actions[1], WSR_ACT_CREATE);
+		assert_false(it->change->disruptive);
+		assert_int_equal(it->record, WSR_REC_NONE); /* never adopted as it is */
+		assert_string_equal(it->change->reasons[0], "its creation failed");
+		assert_non_null(strstr(it->change->reasons[1], "needs repair"));
+	}
+	wsr_plan_summary s = wsr_plan_summarize(p);
+	assert_int_equal(s.replace, 2);
+	assert_int_equal(s.adopt, 0);
+	assert_true(wsr_plan_has_changes(p));
+	assert_int_equal(wsr_diag_errors(&f->diag), 0);
+	wsr_plan_free(p);
+}
+
+static void test_failed_workspace_keeps_prevent_destroy(void **st)
+{
+	fx *f = *st;
+	const char *guarded = "{\"organization\":\"acme\",\"project\":\"payments\","
+			      "\"type\":\"baremetal\",\"lifecycle\":{\"preventDestroy\":true}}";
+	wsr_resource_set_add(&f->desired, res("g", guarded, NULL));
+	wsr_resource_set_add(&f->observed,
+			     unhealthy("g", spec_a, WSR_HEALTH_REPLACE, "its creation failed"));
+	wsr_plan *p = build(f, 0);
+	assert_int_equal(wsr_diag_errors(&f->diag), 1);
+	assert_non_null(strstr(f->diag.v[0].summary, "preventDestroy"));
+	assert_non_null(strstr(f->diag.v[0].summary, "its creation failed"));
+	wsr_plan_free(p);
+}
+
+static void test_broken_workspace_is_refused_with_the_reason(void **st)
+{
+	fx *f = *st;
+	wsr_resource_set_add(&f->desired, res("b", spec_a, NULL));
+	wsr_resource_set_add(
+	    &f->observed, unhealthy("b", spec_a, WSR_HEALTH_BROKEN, "kcp reports it Unavailable"));
+	record(f, "b", spec_a);
+	wsr_plan *p = build(f, 0);
+	const wsr_plan_item *it = item(p, "b");
+	assert_int_equal(it->change->nactions, 0);
+	assert_int_equal(it->record, WSR_REC_NONE);
+	assert_string_equal(it->change->reasons[0], "kcp reports it Unavailable");
+	assert_int_equal(wsr_diag_errors(&f->diag), 1);
+	assert_string_equal(f->diag.v[0].address, "loopback/acme/b");
+	assert_non_null(strstr(f->diag.v[0].summary, "kcp reports it Unavailable"));
+	assert_non_null(strstr(f->diag.v[0].summary, "cannot repair"));
+	wsr_plan_free(p);
+}
+
 static void test_adopt_forget_orphan_prune(void **st)
 {
 	fx *f = *st;
@@ -368,6 +441,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_create_update_noop, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replace_and_prevent_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_workspace_is_replaced_never_in_sync, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_workspace_keeps_prevent_destroy, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_broken_workspace_is_refused_with_the_reason, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_adopt_forget_orphan_prune, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_target_and_selector, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replacement_needs_allow_replace, setup, teardown),

@@ -166,6 +166,48 @@ static void test_text_without_holds_unchanged(void **st)
 	    strstr(out, "Plan: 1 to create, 1 to update, 0 to replace, 0 to delete.\n"));
 }
 
+/* An observed workspace the platform reports broken in a way wsr cannot
+ * repair: the plan refuses it; the rendering must not call it in sync. */
+static void add_broken(fx *f, const char *name)
+{
+	wsr_resource *o = res(name, spec_a);
+	o->health = WSR_HEALTH_BROKEN;
+	o->health_why = strdup("kcp reports the workspace Unavailable");
+	wsr_resource_set_add(&f->desired, res(name, spec_a));
+	wsr_resource_set_add(&f->observed, o);
+	record(f, name, spec_a);
+}
+
+static void test_text_never_calls_a_broken_workspace_in_sync(void **st)
+{
+	fx *f = *st;
+	add_broken(f, "sick");
+	plan(f);
+	const char *out = render(f, TEXT, f->plan);
+	assert_null(strstr(out, "No changes."));
+	assert_non_null(strstr(out, "!   loopback/acme/sick\n"
+				    "      # kcp reports the workspace Unavailable\n"));
+	assert_non_null(strstr(out, "No changes can be planned: 1 workspace needs a repair wsr "
+				    "cannot make (see the errors).\n"));
+	out = render(f, MARKDOWN, f->plan);
+	assert_non_null(strstr(out, "No changes can be planned"));
+	assert_non_null(strstr(out, "kcp reports the workspace Unavailable"));
+	/* beside other changes, the summary still counts it */
+	add_edited(f);
+	plan(f);
+	out = render(f, TEXT, f->plan);
+	assert_non_null(strstr(out, "Plan: 0 to create, 1 to update, 0 to replace, 0 to delete; "
+				    "1 needs a repair wsr cannot make.\n"));
+	cJSON *j = wsr_render_json(f->plan, &f->diag);
+	const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "changes"), 1);
+	assert_string_equal(cJSON_GetObjectItem(c, "address")->valuestring, "loopback/acme/sick");
+	assert_string_equal(cJSON_GetObjectItem(c, "repair")->valuestring,
+			    "kcp reports the workspace Unavailable");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(j, "changes"), 0), "repair")));
+	cJSON_Delete(j);
+}
+
 static void test_json_held_and_until(void **st)
 {
 	fx *f = *st;
@@ -375,6 +417,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_text_shows_held, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_text_without_holds_unchanged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_json_held_and_until, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_text_never_calls_a_broken_workspace_in_sync, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_markdown_summary_table_details, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_markdown_escapes_user_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_markdown_diff_cannot_close_fence_nor_leak, setup,

@@ -22,10 +22,12 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/fs.h"
 #include "reconciler/load.h"
 #include "reconciler/source_git.h"
+#include "tests/unit/hung_server.h"
 
 /* libgit2 1.5's git_regexp_match leaks pcre2's match data on every
  * non-match (upstream bb65da7d5, fixed in 1.6): a few per config lookup,
@@ -841,6 +843,78 @@ static void test_reopen_reuses_cache_and_recovers(void **st)
 	free(dir);
 }
 
+/* ---- bounded waits --------------------------------------------------------------- */
+
+/* Slack above a bound for a loaded machine; missing a bound by more fails. */
+#define MARGIN_MS 700
+
+/* Clones git://127.0.0.1:<port>/repo.git with the bounds; asserts it
+ * fails within bound_ms (+ margin) with a message holding needle and the
+ * hint naming the key to raise. */
+static void expect_bounded(const wsr_git_opts *bounds, int64_t bound_ms, const char *needle)
+{
+	char *u = wsr_strdupf("git://127.0.0.1:%u/repo.git", base_port);
+	wsr_git_opts o = *bounds;
+	o.url = u;
+	o.cache_dir = cache;
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_git *g = NULL;
+	int64_t t0 = wsr_clock_mono_ms();
+	assert_int_equal(wsr_git_open(&g, &o, &d), WSR_EIO);
+	int64_t took = wsr_clock_mono_ms() - t0;
+	if (took < bound_ms - 50 || took > bound_ms + MARGIN_MS)
+		fail_msg("took %lld ms, bound %lld ms", (long long)took, (long long)bound_ms);
+	if (!diag_has(&d, needle) || !diag_has(&d, "raise watch.git.timeout")) {
+		wsr_diag_print(&d, stderr, 0);
+		fail_msg("the message lacks '%s' or the hint", needle);
+	}
+	wsr_diag_free(&d);
+	free(u);
+}
+
+/* A Git server that accepts, reads the request and never answers: libgit2
+ * 1.5 alone would wait forever; the stall bound ends it. */
+static void test_silent_server_is_bounded_by_stall(void **st)
+{
+	(void)st;
+	raw.any_bytes = 1;
+	raw_start(NULL, 0);
+	wsr_git_opts o = {.timeout_s = 30, .stall_ms = 600};
+	expect_bounded(&o, 600, "reading from 127.0.0.1:");
+	raw_stop();
+}
+
+/* The operation's time limit ends a silence shorter than the stall bound. */
+static void test_silent_server_is_bounded_by_timeout(void **st)
+{
+	(void)st;
+	raw.any_bytes = 1;
+	raw_start(NULL, 0);
+	wsr_git_opts o = {.timeout_s = 1};
+	expect_bounded(&o, 1000, "did not finish within the fetch's time limit");
+	raw_stop();
+}
+
+/* A listener that never accepts (its backlog full): the connect bound. */
+static void test_connection_never_accepted_is_bounded(void **st)
+{
+	(void)st;
+	int fd = listen_on(0), fill[4];
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	for (int i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	usleep(100 * 1000);
+	wsr_git_opts o = {.timeout_s = 30, .connect_ms = 500};
+	expect_bounded(&o, 500, "connecting to 127.0.0.1:");
+	for (int i = 0; i < 4; i++)
+		close(fill[i]);
+	close(fd);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -860,6 +934,9 @@ int main(void)
 	    T(test_refused_credentials_give_up),
 	    T(test_git_daemon_and_password_not_stored),
 	    T(test_reopen_reuses_cache_and_recovers),
+	    T(test_silent_server_is_bounded_by_stall),
+	    T(test_silent_server_is_bounded_by_timeout),
+	    T(test_connection_never_accepted_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,16 @@
 
 /* ---- helpers ---- */
 
+/* 0 under memcheck or ThreadSanitizer (tests/valgrind/run.sh and
+ * `make test SANITIZE=thread` set WSR_TEST_UNTIMED=1), where code runs 5 to
+ * 50 times slower: the work and its results are still checked there, the
+ * time bound only in the ordinary build. */
+static int timed(void)
+{
+	const char *v = getenv("WSR_TEST_UNTIMED");
+	return !v || strcmp(v, "1") != 0;
+}
+
 typedef struct fixture {
 	char dir[64];
 	char *path; /* dir/.wsr/state.json: the directory does not exist yet */
@@ -890,7 +900,7 @@ static void test_ten_thousand_entries_are_fast(void **ctx)
 	int64_t ms = wsr_clock_mono_ms() - t0;
 	fprintf(stderr, "10,000 entries: write+read+serialize+parse in %lld ms (%zu bytes)\n",
 		(long long)ms, len);
-	assert_true(ms < 2000);
+	assert_true(!timed() || ms < 2000);
 	assert_int_equal(r2->n, N);
 	assert_non_null(wsr_state_find(r2, "loopback/org000/ws09700"));
 	for (int i = 1; i <= N; i += 2) { /* removing half stays cheap too */
@@ -899,7 +909,7 @@ static void test_ten_thousand_entries_are_fast(void **ctx)
 		assert_int_equal(wsr_state_remove(r2, addr), 0);
 	}
 	assert_int_equal(r2->n, N / 2);
-	assert_true(wsr_clock_mono_ms() - t0 < 3000);
+	assert_true(!timed() || wsr_clock_mono_ms() - t0 < 3000);
 	free(text);
 	wsr_state_free(r2);
 	wsr_state_free(r);

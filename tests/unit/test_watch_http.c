@@ -8,14 +8,18 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -217,11 +221,11 @@ static void test_readyz_and_status_follow_publish(void **st)
 	wsr_watch_http_publish(f->h, s1, 0, "source unreachable: connection refused");
 	expect(f, "/readyz", 503, "not ready: source unreachable: connection refused\n");
 	expect(f, "/status", 200, s1);
-	long status;
+	wsr_http_answer ans;
 	cJSON *j = NULL;
 	char *err = NULL;
 	assert_int_equal(
-	    wsr_http_request_json(f->client, &status, &j, "GET", "/status", NULL, NULL, &err), 0);
+	    wsr_http_request_json(f->client, &ans, &j, "GET", "/status", NULL, NULL, &err), 0);
 	assert_string_equal(cJSON_GetObjectItem(j, "format")->valuestring, "wsr.status/v1");
 	cJSON_Delete(j);
 	assert_string_equal(raw(f, "GET", "/status", 0).type, "application/json");
@@ -430,6 +434,100 @@ static void test_body_limit(void **st)
 	stop(f);
 }
 
+/* A raw connection to the server, for what libcurl will not do: pause in
+ * the middle of a body. */
+static int dial(fixture *f)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)wsr_watch_http_port(f->h))};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		assert_true(w > 0);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Everything the server sends until it closes (at most 10 s), NUL-ended. */
+static void read_answer(int fd, char *out, size_t cap)
+{
+	size_t len = 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	while (len + 1 < cap && poll(&p, 1, 10000) == 1) {
+		ssize_t r = recv(fd, out + len, cap - 1 - len, 0);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	out[len] = '\0';
+}
+
+/* A refused hook whose client is sending the body is answered after the
+ * body, not in its middle: answering and closing there resets the
+ * connection, and the client loses the 413 (seen as "broken pipe" when the
+ * server is slow, under ThreadSanitizer or load). */
+static void test_refusal_waits_for_the_body(void **st)
+{
+	(void)st;
+	fixture *f = start(SECRET, 0);
+	size_t n = WSR_WATCH_MAX_HOOK_BODY + 1;
+	char *body = malloc(n);
+	memset(body, 'x', n);
+	char head[256];
+	snprintf(head, sizeof(head),
+		 "POST /hooks/git HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n"
+		 "X-Hub-Signature-256: " SIG "\r\n\r\n",
+		 n);
+	int fd = dial(f);
+	send_all(fd, head, strlen(head));
+	send_all(fd, body, n / 2);
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 300), 0); /* no answer, no close, mid-body */
+	send_all(fd, body + n / 2, n - n / 2);
+	char answer[1024];
+	read_answer(fd, answer, sizeof(answer));
+	assert_true(strncmp(answer, "HTTP/1.1 413", 12) == 0);
+	assert_non_null(strstr(answer, "body larger than 1048576 bytes"));
+	close(fd);
+	free(body);
+
+	/* a client that waits with Expect: 100-continue is answered at once,
+	 * and never asked for the body */
+	snprintf(head, sizeof(head),
+		 "POST /hooks/git HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n"
+		 "Expect: 100-continue\r\nX-Hub-Signature-256: " SIG "\r\n\r\n",
+		 n);
+	fd = dial(f);
+	send_all(fd, head, strlen(head));
+	read_answer(fd, answer, sizeof(answer));
+	assert_true(strncmp(answer, "HTTP/1.1 413", 12) == 0);
+	assert_null(strstr(answer, "100 Continue"));
+	close(fd);
+
+	/* so is one whose body is more than would be drained */
+	snprintf(head, sizeof(head),
+		 "POST /hooks/git HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n"
+		 "X-Hub-Signature-256: " SIG "\r\n\r\n",
+		 WSR_WATCH_MAX_HOOK_BODY + WSR_WATCH_MAX_HOOK_DRAIN + 1);
+	fd = dial(f);
+	send_all(fd, head, strlen(head));
+	read_answer(fd, answer, sizeof(answer));
+	assert_true(strncmp(answer, "HTTP/1.1 413", 12) == 0);
+	close(fd);
+	assert_true(webhook_errors(f) == 3);
+	assert_int_equal(get(f, "/healthz", NULL), 200);
+	stop(f);
+}
+
 static void test_listen_errors(void **st)
 {
 	(void)st;
@@ -544,6 +642,7 @@ int main(void)
 	    cmocka_unit_test(test_authentic_hooks_wake_the_loop),
 	    cmocka_unit_test(test_refused_hooks),
 	    cmocka_unit_test(test_body_limit),
+	    cmocka_unit_test(test_refusal_waits_for_the_body),
 	    cmocka_unit_test(test_listen_errors),
 	    cmocka_unit_test(test_other_addresses),
 	};
