@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/net.h"
 
@@ -424,7 +425,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			sim_endpoint(s, &req, &r);
 		else
 			s->handler(s->ctx, &req, &r);
+		if (r.wait_first) { /* a slow fault before serving: wait, then serve */
+			wsr_sleep_ms(r.delay_ms, NULL);
+			wsr_sim_resp_free(&r);
+			r = (wsr_sim_resp){0};
+			r.faults_taken = 1;
+			s->handler(s->ctx, &req, &r);
+		}
 	}
+	if (r.delay_ms) /* a slow fault after serving: the answer waits */
+		wsr_sleep_ms(r.delay_ms, NULL);
 	return finish(s, c, url, method, &r);
 }
 

@@ -54,6 +54,14 @@ typedef struct wsr_sim_resp {
 	 * the client reads nothing, and cannot tell whether it was served). */
 	unsigned retry_after;
 	int reset;
+	/* A slow fault: the server waits delay_ms before sending the answer,
+	 * or, with wait_first, before calling the handler again to serve the
+	 * request, on a fresh response with faults_taken set (the one field a
+	 * handler reads: take no fault this time). The server waits, not the
+	 * handler, so a handler driven without a server (unit tests, fuzzing)
+	 * never sleeps. */
+	long delay_ms;
+	int wait_first, faults_taken;
 } wsr_sim_resp;
 
 /* Stops and restarts the calls of a stream's function (no-ops for NULL).

@@ -311,11 +311,14 @@ void wsr_lbsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
 	wsr_lbsim_call c = {req, resp, l->s, NULL, NULL, 0, 0, NULL, 0};
 	wsr_sim_fault_hit hit;
 	pthread_mutex_lock(&l->mu);
-	int fault = wsr_lbsim_fault_take(l->s, req->method, req->path, &hit);
+	int fault = !resp->faults_taken && wsr_lbsim_fault_take(l->s, req->method, req->path, &hit);
 	pthread_mutex_unlock(&l->mu);
-	/* a slow answer waits without the lock: other requests go on meanwhile */
-	if (fault && hit.kind == WSR_SIM_FAULT_SLOW && !hit.after)
-		wsr_sleep_ms(hit.delay_ms, NULL);
+	if (fault && hit.kind == WSR_SIM_FAULT_SLOW && !hit.after) {
+		resp->delay_ms =
+		    hit.delay_ms; /* the server waits without the lock, then calls again */
+		resp->wait_first = 1;
+		return;
+	}
 	/* an injected answer before serving replaces the request whole: nothing is
 	 * checked or done */
 	if (fault && hit.kind != WSR_SIM_FAULT_SLOW && !hit.after) {
@@ -328,9 +331,9 @@ void wsr_lbsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
 	if (authenticate(&c) == 0)
 		dispatch(&c, seg, n);
 	pthread_mutex_unlock(&l->mu);
-	if (fault && hit.kind == WSR_SIM_FAULT_SLOW && hit.after)
-		wsr_sleep_ms(hit.delay_ms, NULL);
-	else if (fault && hit.after) /* served, and the client is not told */
+	if (fault && hit.kind == WSR_SIM_FAULT_SLOW)
+		resp->delay_ms = hit.delay_ms; /* the server sends the answer late */
+	else if (fault && hit.after)	       /* served, and the client is not told */
 		injected(resp, &hit);
 }
 
