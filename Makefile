@@ -88,7 +88,7 @@ A_CORE   := $(O)/libwsr_core.a
 # Link order follows the dependency direction: reconciler -> ... -> lib.
 ARCHIVES := $(A_CORE) $(A_PROV) $(A_SCHEMA) $(A_STATE) $(A_SIM) $(A_LIB)
 
-.PHONY: all deps build demo test unit integration bench fuzz fuzzers fmt lint clean
+.PHONY: all deps build demo test unit integration bench soak fuzz fuzzers fmt lint clean
 .DEFAULT_GOAL := all
 
 all: build
@@ -153,6 +153,12 @@ test: build
 
 bench: build
 	@WSR_BIN=$(abspath $(BIN)) sh bench/plan.sh
+
+# The campaigns of tests/soak/ (crash, faults, disk, watch; not part of
+# `make test`): each prints its figures and fails on any violation.
+# Knobs: SOAK_CAMPAIGNS, SOAK_TRIALS, SOAK_RECONCILES, ... (docs/reliability.md).
+soak: build
+	@WSR_BIN=$(abspath $(BIN)) sh tests/soak/run.sh
 
 # Every fuzz target for FUZZ_SECONDS each (tests/fuzz/run.sh); clang comes
 # from `make deps` with FUZZ=1. Fails on any crash, leak, timeout or OOM.

@@ -135,38 +135,68 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int wsr_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* unlink(2) that leaves errno as the failure before it set it. */
+static void unlink_keep_errno(const char *path)
+{
+	int err = errno;
+	unlink(path);
+	errno = err;
+}
+
+int wsr_fs_stage(const char *path, const void *data, size_t len, mode_t mode, char **tmp)
 {
 	/* mkstemp: a unique temporary per call, so two threads (or processes)
 	 * writing the same path never share one */
-	char *tmp = wsr_strdupf("%s.tmp.XXXXXX", path);
-	char *dir = wsr_path_dirname(path);
-	if (!tmp || !dir) {
-		free(tmp);
-		free(dir);
+	*tmp = wsr_strdupf("%s.tmp.XXXXXX", path);
+	if (!*tmp)
 		return WSR_ENOMEM;
+	int fd = mkostemp(*tmp, O_CLOEXEC);
+	if (fd >= 0 && fchmod(fd, mode) == 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0 &&
+	    close(fd) == 0)
+		return 0;
+	if (fd >= 0) {
+		int err = errno;
+		close(fd); /* a second close after a failed one is harmless: EBADF */
+		unlink_keep_errno(*tmp);
+		errno = err;
 	}
+	free(*tmp);
+	*tmp = NULL;
+	return WSR_EIO;
+}
+
+int wsr_fs_commit(char *tmp, const char *path)
+{
+	char *dir = wsr_path_dirname(path);
 	int rc = WSR_EIO;
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		goto out;
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		close(fd);
+	if (!dir) {
+		rc = WSR_ENOMEM;
 		unlink(tmp);
-		goto out;
+	} else if (rename(tmp, path) < 0) {
+		unlink_keep_errno(tmp);
+	} else {
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		rc = 0;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	rc = 0;
-out:
-	free(tmp);
 	free(dir);
+	free(tmp);
 	return rc;
+}
+
+void wsr_fs_discard(char *tmp)
+{
+	if (tmp)
+		unlink_keep_errno(tmp);
+	free(tmp);
+}
+
+int wsr_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char *tmp = NULL;
+	int rc = wsr_fs_stage(path, data, len, mode, &tmp);
+	return rc ? rc : wsr_fs_commit(tmp, path);
 }

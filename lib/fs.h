@@ -17,8 +17,20 @@ int wsr_fs_read(char **out, size_t *len, const char *path, size_t max);
 int wsr_fs_read_stat(char **out, size_t *len, const char *path, size_t max, struct stat *st);
 
 /* Writes data to path atomically: a temporary file in the same directory,
- * fsync, rename over path, fsync of the directory. The file gets mode. */
+ * fsync, rename over path, fsync of the directory. The file gets mode.
+ * WSR_EIO with errno saying why (ENOSPC, EROFS, EFBIG, ...). */
 int wsr_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* wsr_fs_write_atomic in two halves, for a caller with something to do
+ * between "the new bytes are safely on disk" and "they replace path" (the
+ * state file keeps its backup there, so that a disk too full for the new
+ * state fails before the backup is touched). stage writes and fsyncs the
+ * temporary beside path and names it in *tmp; commit renames it over path
+ * (and fsyncs the directory), discard removes it; both free tmp. Failures
+ * are WSR_EIO with errno saying why, and leave no temporary behind. */
+int wsr_fs_stage(const char *path, const void *data, size_t len, mode_t mode, char **tmp);
+int wsr_fs_commit(char *tmp, const char *path);
+void wsr_fs_discard(char *tmp);
 
 /* Creates a directory and its parents (like mkdir -p). */
 int wsr_fs_mkdirs(const char *path, mode_t mode);

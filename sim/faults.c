@@ -1,5 +1,9 @@
 /* faults: injected faults, oldest first. A fault that has been used count
- * times is removed at once, so "pending" is always what is left to happen. */
+ * times is removed at once, so "pending" is always what is left to happen.
+ * A percent below 100 is drawn from a xorshift generator the list owns (the
+ * emulator calls in under its own lock), seeded from the clock: campaigns
+ * want a rate, not a reproducible sequence, since the order of concurrent
+ * requests is not reproducible anyway. */
 #include "sim/faults.h"
 
 #include <math.h>
@@ -7,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/err.h"
 
 #define CODE_CHARS "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -61,28 +67,58 @@ static int whole(const cJSON *in, const char *key, long lo, long hi, long def, l
 	return 0;
 }
 
-int wsr_sim_fault_respond(wsr_sim_fault *f, const cJSON *in, int with_code, char *why)
+/* Which requests a request fault applies to, and when. */
+static int target(wsr_sim_fault *f, int kind, const cJSON *in, char *why)
 {
-	const char *method, *path, *code = NULL;
-	long status;
+	const char *method, *path, *when = "before";
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(in, "when");
 	int rc = wsr_sim_fault_text(in, "method", METHOD_MAX, METHOD_CHARS, &method, why);
 	if (!rc)
 		rc = wsr_sim_fault_text(in, "path", PATH_MAX_LEN, NULL, &path, why);
 	if (!rc && path[0] != '/')
 		rc = why_f(why, "path must start with /");
+	if (!rc && w &&
+	    (!(when = cJSON_GetStringValue(w)) ||
+	     (strcmp(when, "before") != 0 && strcmp(when, "after") != 0)))
+		rc = why_f(why, "when must be before or after");
+	if (rc)
+		return rc;
+	f->kind = kind;
+	f->after = strcmp(when, "after") == 0;
+	f->method = strdup(method);
+	f->path = strdup(path);
+	f->message = strdup("injected fault");
+	return f->method && f->path && f->message ? 0 : WSR_ENOMEM;
+}
+
+int wsr_sim_fault_respond(wsr_sim_fault *f, const cJSON *in, int with_code, char *why)
+{
+	const char *code = NULL;
+	long status;
+	int rc = target(f, WSR_SIM_FAULT_RESPOND, in, why);
 	if (!rc)
 		rc = whole(in, "status", 400, 599, -1, &status, why);
+	if (!rc)
+		rc = whole(in, "retryAfter", 0, WSR_SIM_FAULT_RETRY_AFTER_MAX, 0, &f->retry_after,
+			   why);
 	if (!rc && with_code)
 		rc = wsr_sim_fault_text(in, "code", WSR_SIM_FAULT_CODE_MAX, CODE_CHARS, &code, why);
 	if (rc)
 		return rc;
-	f->kind = WSR_SIM_FAULT_RESPOND;
 	f->status = (int)status;
-	f->method = strdup(method);
-	f->path = strdup(path);
 	f->code = code ? strdup(code) : NULL;
-	f->message = strdup("injected fault");
-	return f->method && f->path && (f->code || !code) && f->message ? 0 : WSR_ENOMEM;
+	return f->code || !code ? 0 : WSR_ENOMEM;
+}
+
+int wsr_sim_fault_reset(wsr_sim_fault *f, const cJSON *in, char *why)
+{
+	return target(f, WSR_SIM_FAULT_RESET, in, why);
+}
+
+int wsr_sim_fault_slow(wsr_sim_fault *f, const cJSON *in, char *why)
+{
+	int rc = target(f, WSR_SIM_FAULT_SLOW, in, why);
+	return rc ? rc : whole(in, "ms", 1, WSR_SIM_FAULT_DELAY_MAX_MS, -1, &f->delay_ms, why);
 }
 
 int wsr_sim_faults_add(wsr_sim_faults *l, wsr_sim_fault *f, const cJSON *in, char *why)
@@ -90,6 +126,8 @@ int wsr_sim_faults_add(wsr_sim_faults *l, wsr_sim_fault *f, const cJSON *in, cha
 	int rc = whole(in, "skip", 0, WSR_SIM_MAX_FAULT_COUNT, 0, &f->skip, why);
 	if (!rc)
 		rc = whole(in, "count", 1, WSR_SIM_MAX_FAULT_COUNT, 1, &f->count, why);
+	if (!rc)
+		rc = whole(in, "percent", 1, 100, 100, &f->percent, why);
 	if (!rc && l->n >= WSR_SIM_MAX_FAULTS) {
 		why_f(why, "%d faults are pending already; DELETE /_sim/faults clears them",
 		      WSR_SIM_MAX_FAULTS);
@@ -135,20 +173,48 @@ int wsr_sim_faults_reached(wsr_sim_faults *l, size_t i)
 	return 1;
 }
 
+/* 1 with a chance of percent in 100. */
+static int draw(wsr_sim_faults *l, long percent)
+{
+	if (percent >= 100)
+		return 1;
+	if (!l->rng)
+		l->rng = ((unsigned long long)wsr_clock_now_ms() << 20) ^
+			 (unsigned long long)getpid() ^ 0x9e3779b97f4a7c15ull;
+	l->rng ^= l->rng << 13; /* xorshift64 */
+	l->rng ^= l->rng >> 7;
+	l->rng ^= l->rng << 17;
+	return (long)(l->rng % 100) < percent;
+}
+
 /* Oldest first, every matching fault sees the request until one applies: a
  * fault still skipping counts it and passes it on. */
-int wsr_sim_faults_match(wsr_sim_faults *l, const char *method, const char *path, int *status,
-			 char *code)
+int wsr_sim_faults_take(wsr_sim_faults *l, const char *method, const char *path,
+			wsr_sim_fault_hit *hit)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const wsr_sim_fault *f = &l->v[i];
-		if (f->kind != WSR_SIM_FAULT_RESPOND || strcmp(f->method, method) != 0 ||
+		if (f->kind > WSR_SIM_FAULT_RESPOND || strcmp(f->method, method) != 0 ||
 		    strncmp(path, f->path, strlen(f->path)) != 0)
 			continue;
-		*status = f->status;
-		snprintf(code, WSR_SIM_FAULT_CODE_MAX + 1, "%s", f->code ? f->code : "");
+		if (f->skip == 0 && !draw(l, f->percent))
+			continue;
+		*hit = (wsr_sim_fault_hit){f->kind,	   f->status,	f->after,
+					   f->retry_after, f->delay_ms, ""};
+		snprintf(hit->code, sizeof(hit->code), "%s", f->code ? f->code : "");
 		if (wsr_sim_faults_reached(l, i))
 			return 1;
 	}
 	return 0;
+}
+
+int wsr_sim_faults_match(wsr_sim_faults *l, const char *method, const char *path, int *status,
+			 char *code)
+{
+	wsr_sim_fault_hit hit;
+	if (!wsr_sim_faults_take(l, method, path, &hit))
+		return 0;
+	*status = hit.status;
+	memcpy(code, hit.code, sizeof(hit.code));
+	return 1;
 }

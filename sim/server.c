@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "lib/buf.h"
+#include "lib/clock.h"
 #include "lib/err.h"
 #include "lib/net.h"
 
@@ -278,9 +280,10 @@ static enum MHD_Result send_resp(wsr_sim_server *s, struct MHD_Connection *c, ws
 				json ? "application/json" : "text/plain; charset=utf-8");
 	if (r->allow)
 		MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
-	if (s->retry_after && (r->status == 429 || r->status == 503)) {
+	unsigned after = r->retry_after ? r->retry_after : s->retry_after;
+	if (after && (r->status == 429 || r->status == 503)) {
 		char secs[16];
-		snprintf(secs, sizeof(secs), "%u", s->retry_after);
+		snprintf(secs, sizeof(secs), "%u", after);
 		MHD_add_response_header(m, MHD_HTTP_HEADER_RETRY_AFTER, secs);
 	}
 	enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, m);
@@ -340,13 +343,33 @@ static void sim_endpoint(wsr_sim_server *s, const wsr_sim_req *req, wsr_sim_resp
 	wsr_sim_resp_json(r, 200, v);
 }
 
+/* Closes c without an answer, as a reset: SO_LINGER 0 makes the close send
+ * RST, so the client sees "connection reset" rather than an orderly end. */
+static enum MHD_Result reset(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct linger now = {1, 0};
+	if (ci)
+		setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+	return MHD_NO; /* libmicrohttpd closes the connection */
+}
+
 static enum MHD_Result finish(wsr_sim_server *s, struct MHD_Connection *c, const char *url,
 			      const char *method, wsr_sim_resp *r)
 {
 	if (!is_sim_path(url))
 		atomic_fetch_add(&s->requests, 1);
-	if (!s->quiet)
+	if (!s->quiet && r->reset && !r->status) /* reset before it was served */
+		fprintf(stderr, "wsr-sim: %s %s reset\n", method, url);
+	else if (!s->quiet && r->reset)
+		fprintf(stderr, "wsr-sim: %s %s %d reset\n", method, url, r->status);
+	else if (!s->quiet)
 		fprintf(stderr, "wsr-sim: %s %s %d\n", method, url, r->status);
+	if (r->reset) {
+		wsr_sim_resp_free(r);
+		return reset(c);
+	}
 	enum MHD_Result ret = send_resp(s, c, r);
 	wsr_sim_resp_free(r);
 	return ret;
@@ -402,7 +425,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			sim_endpoint(s, &req, &r);
 		else
 			s->handler(s->ctx, &req, &r);
+		if (r.wait_first) { /* a slow fault before serving: wait, then serve */
+			wsr_sleep_ms(r.delay_ms, NULL);
+			wsr_sim_resp_free(&r);
+			r = (wsr_sim_resp){0};
+			r.faults_taken = 1;
+			s->handler(s->ctx, &req, &r);
+		}
 	}
+	if (r.delay_ms) /* a slow fault after serving: the answer waits */
+		wsr_sleep_ms(r.delay_ms, NULL);
 	return finish(s, c, url, method, &r);
 }
 

@@ -49,6 +49,19 @@ typedef struct wsr_sim_resp {
 	wsr_sim_stream_fn stream;
 	void *stream_ctx;
 	void (*stream_free)(void *ctx);
+	/* Injected faults: seconds of a Retry-After header (0: the server's
+	 * own rule), and "close the connection without answering" (a reset:
+	 * the client reads nothing, and cannot tell whether it was served). */
+	unsigned retry_after;
+	int reset;
+	/* A slow fault: the server waits delay_ms before sending the answer,
+	 * or, with wait_first, before calling the handler again to serve the
+	 * request, on a fresh response with faults_taken set (the one field a
+	 * handler reads: take no fault this time). The server waits, not the
+	 * handler, so a handler driven without a server (unit tests, fuzzing)
+	 * never sleeps. */
+	long delay_ms;
+	int wait_first, faults_taken;
 } wsr_sim_resp;
 
 /* Stops and restarts the calls of a stream's function (no-ops for NULL).

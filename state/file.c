@@ -8,7 +8,9 @@
  *   file, fsync, rename, fsync of the directory), mode 0600;
  * - one bad write can be undone: the previous file is copied (never renamed:
  *   a crash between two renames would leave no state at all, and an empty
- *   state means "create everything") to path.backup before the new one;
+ *   state means "create everything") to path.backup before the new one
+ *   replaces it, and only once the new one is on disk beside it, so a full
+ *   or read-only disk leaves both files as they were;
  * - no lost update: write is a compare-and-swap on the lineage and serial
  *   stored on disk, done under the lock so the check and the rename are one
  *   step for every wsr that follows the protocol;
@@ -292,38 +294,34 @@ static int check_unchanged(file_backend *fb, const wsr_state *s, const char *tex
 	return rc;
 }
 
-/* Serializes s with the next serial and replaces the file with it. */
-static int store(file_backend *fb, wsr_state *s, wsr_diag *diag)
-{
-	s->serial++;
-	size_t len = 0;
-	char *text = wsr_state_to_json(s, &len);
-	int rc = text ? wsr_fs_write_atomic(fb->path, text, len, 0600) : WSR_ENOMEM;
-	int err = errno;
-	free(text);
-	if (rc) {
-		s->serial--;
-		if (rc == WSR_EIO)
-			io_error(diag, "write state file", fb->path, err);
-	}
-	return rc;
-}
-
-/* Under the lock: compare, keep the backup, swap. */
+/* Under the lock: compare, then the new state written beside the file,
+ * the backup kept, and the swap. The new state goes to disk first so that a
+ * disk too full (or read-only) for it fails before the backup is touched:
+ * the state and its backup are then exactly what they were. */
 static int write_locked(file_backend *fb, wsr_state *s, wsr_diag *diag)
 {
-	char *old = NULL;
-	size_t len = 0;
+	char *old = NULL, *text = NULL, *tmp = NULL;
+	size_t len = 0, new_len = 0;
 	int rc = load(fb, &old, &len, diag);
 	if (rc && rc != WSR_ENOTFOUND)
 		return rc;
 	rc = check_unchanged(fb, s, old, len, diag);
+	s->serial++;
+	if (!rc && !(text = wsr_state_to_json(s, &new_len)))
+		rc = WSR_ENOMEM;
+	if (!rc && (rc = wsr_fs_stage(fb->path, text, new_len, 0600, &tmp)) == WSR_EIO)
+		io_error(diag, "write state file", fb->path, errno);
 	if (!rc && old && wsr_fs_write_atomic(fb->backup, old, len, 0600)) {
 		io_error(diag, "write backup", fb->backup, errno);
+		wsr_fs_discard(tmp);
 		rc = WSR_EIO;
-	}
+	} else if (!rc && (rc = wsr_fs_commit(tmp, fb->path)) == WSR_EIO)
+		io_error(diag, "write state file", fb->path, errno);
+	if (rc)
+		s->serial--;
+	free(text);
 	free(old);
-	return rc ? rc : store(fb, s, diag);
+	return rc;
 }
 
 static int file_write(wsr_state_backend *b, wsr_state *s, wsr_diag *diag)

@@ -1,6 +1,7 @@
-/* faults: the Loopback emulator's fault kinds on sim/faults.c's list. A
- * failTask fault's kind is the type of task it fails (above
- * WSR_SIM_FAULT_RESPOND), so one list keeps both kinds in order. */
+/* faults: the Loopback emulator's fault kinds on sim/faults.c's list: the
+ * request faults (respond, reset, slow) and its own failTask, whose kind is
+ * the type of task it fails (above WSR_SIM_FAULT_RESPOND), so one list
+ * keeps every kind in order. */
 #include "sim/loopback/faults.h"
 
 #include <string.h>
@@ -11,10 +12,27 @@
 
 static int parse_respond(wsr_sim_fault *f, const cJSON *in, char *why)
 {
-	static const char *const keys[] = {"kind", "method", "path",  "status",
-					   "code", "skip",   "count", NULL};
+	static const char *const keys[] = {"kind",	 "method",  "path",  "status",
+					   "code",	 "skip",    "count", "when",
+					   "retryAfter", "percent", NULL};
 	int rc = wsr_lbsim_only_fields(in, keys, "", why);
 	return rc ? rc : wsr_sim_fault_respond(f, in, 1, why);
+}
+
+static int parse_reset(wsr_sim_fault *f, const cJSON *in, char *why)
+{
+	static const char *const keys[] = {"kind", "method", "path",	"when",
+					   "skip", "count",  "percent", NULL};
+	int rc = wsr_lbsim_only_fields(in, keys, "", why);
+	return rc ? rc : wsr_sim_fault_reset(f, in, why);
+}
+
+static int parse_slow(wsr_sim_fault *f, const cJSON *in, char *why)
+{
+	static const char *const keys[] = {"kind", "method", "path",	"when", "ms",
+					   "skip", "count",  "percent", NULL};
+	int rc = wsr_lbsim_only_fields(in, keys, "", why);
+	return rc ? rc : wsr_sim_fault_slow(f, in, why);
 }
 
 static int parse_fail_task(wsr_sim_fault *f, const cJSON *in, char *why)
@@ -48,10 +66,14 @@ int wsr_lbsim_fault_add(wsr_lbsim_store *s, const cJSON *in, char *why)
 	int rc;
 	if (kind && strcmp(kind, "respond") == 0)
 		rc = parse_respond(&f, in, why);
+	else if (kind && strcmp(kind, "reset") == 0)
+		rc = parse_reset(&f, in, why);
+	else if (kind && strcmp(kind, "slow") == 0)
+		rc = parse_slow(&f, in, why);
 	else if (kind && strcmp(kind, "failTask") == 0)
 		rc = parse_fail_task(&f, in, why);
 	else
-		rc = wsr_lbsim_why(why, "kind must be respond or failTask");
+		rc = wsr_lbsim_why(why, "kind must be respond, reset, slow or failTask");
 	if (rc) {
 		wsr_sim_fault_free(&f);
 		return rc;
@@ -69,10 +91,10 @@ size_t wsr_lbsim_faults_pending(const wsr_lbsim_store *s)
 	return s->faults.n;
 }
 
-int wsr_lbsim_fault_respond(wsr_lbsim_store *s, const char *method, const char *path, int *status,
-			    char *code)
+int wsr_lbsim_fault_take(wsr_lbsim_store *s, const char *method, const char *path,
+			 wsr_sim_fault_hit *hit)
 {
-	return wsr_sim_faults_match(&s->faults, method, path, status, code);
+	return wsr_sim_faults_take(&s->faults, method, path, hit);
 }
 
 int wsr_lbsim_fault_task(wsr_lbsim_store *s, wsr_lbsim_task *t)

@@ -1,6 +1,7 @@
-/* faults: the faults a test injects through POST /_sim/faults: answers that
- * replace a request's (respond, the list in sim/faults.h) and tasks that end
- * failed (failTask, the Loopback emulator's own kind). Kept apart from the
+/* faults: the faults a test injects through POST /_sim/faults: request
+ * faults (answers that replace a request's, connections reset, answers that
+ * come late: the list in sim/faults.h) and tasks that end failed (failTask,
+ * the Loopback emulator's own kind). Kept apart from the
  * handlers so a fault's shape and its consumption are one small, testable
  * thing; the store only holds the list. */
 #ifndef WSR_SIM_LOOPBACK_FAULTS_H
@@ -26,12 +27,11 @@ void wsr_lbsim_faults_clear(wsr_lbsim_store *s);
 /* How many faults are pending. */
 size_t wsr_lbsim_faults_pending(const wsr_lbsim_store *s);
 
-/* Shows a request to the respond faults for method and path (a prefix
- * match), oldest first: returns 1 with the status and code
- * (WSR_LBSIM_FAULT_CODE_MAX + 1 bytes) of the one that applies (used once),
- * or 0 when none does (those still skipping count the request). */
-int wsr_lbsim_fault_respond(wsr_lbsim_store *s, const char *method, const char *path, int *status,
-			    char *code);
+/* Shows a request to the request faults for method and path (a prefix
+ * match), oldest first: returns 1 with the one that applies (used once) in
+ * *hit, or 0 when none does (those still skipping count the request). */
+int wsr_lbsim_fault_take(wsr_lbsim_store *s, const char *method, const char *path,
+			 wsr_sim_fault_hit *hit);
 
 /* Shows a new task to the failTask faults for its type, like requests to
  * respond faults, and makes t end failed with the error of the one that

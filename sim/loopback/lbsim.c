@@ -1,6 +1,6 @@
 /* lbsim: the Loopback emulator's lifecycle (load or seed its data) and its
- * front doors: one lock per request, the clock read once, finished tasks
- * swept, injected answers given, the API key checked, and the path routed
+ * front doors: injected faults taken, then one lock per request, the clock
+ * read once, finished tasks swept, the API key checked, and the path routed
  * to its handler; /_sim requests go to simonly.c under the same lock. */
 #include "sim/loopback/lbsim.h"
 
@@ -282,6 +282,19 @@ static int authenticate(wsr_lbsim_call *c)
 	return 0;
 }
 
+/* Replaces the answer with what the fault says: an error (with its
+ * Retry-After) or nothing at all (a reset). */
+static void injected(wsr_sim_resp *resp, const wsr_sim_fault_hit *hit)
+{
+	if (hit->kind == WSR_SIM_FAULT_RESET) {
+		resp->reset = 1;
+		return;
+	}
+	wsr_sim_resp_free(resp);
+	wsr_sim_resp_error(resp, hit->status, hit->code, "injected fault");
+	resp->retry_after = (unsigned)hit->retry_after;
+}
+
 void wsr_lbsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
 {
 	wsr_lbsim *l = ctx;
@@ -296,17 +309,32 @@ void wsr_lbsim_handle(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)
 		return;
 	}
 	wsr_lbsim_call c = {req, resp, l->s, NULL, NULL, 0, 0, NULL, 0};
-	char code[WSR_LBSIM_FAULT_CODE_MAX + 1];
-	int status;
+	wsr_sim_fault_hit hit;
+	pthread_mutex_lock(&l->mu);
+	int fault = !resp->faults_taken && wsr_lbsim_fault_take(l->s, req->method, req->path, &hit);
+	pthread_mutex_unlock(&l->mu);
+	if (fault && hit.kind == WSR_SIM_FAULT_SLOW && !hit.after) {
+		resp->delay_ms =
+		    hit.delay_ms; /* the server waits without the lock, then calls again */
+		resp->wait_first = 1;
+		return;
+	}
+	/* an injected answer before serving replaces the request whole: nothing is
+	 * checked or done */
+	if (fault && hit.kind != WSR_SIM_FAULT_SLOW && !hit.after) {
+		injected(resp, &hit);
+		return;
+	}
 	pthread_mutex_lock(&l->mu);
 	c.now = wsr_clock_now_ms();
 	wsr_lbsim_store_sweep(l->s, c.now);
-	/* an injected answer replaces the request whole: nothing is checked or done */
-	if (wsr_lbsim_fault_respond(l->s, req->method, req->path, &status, code))
-		wsr_sim_resp_error(resp, status, code, "injected fault");
-	else if (authenticate(&c) == 0)
+	if (authenticate(&c) == 0)
 		dispatch(&c, seg, n);
 	pthread_mutex_unlock(&l->mu);
+	if (fault && hit.kind == WSR_SIM_FAULT_SLOW)
+		resp->delay_ms = hit.delay_ms; /* the server sends the answer late */
+	else if (fault && hit.after)	       /* served, and the client is not told */
+		injected(resp, &hit);
 }
 
 void wsr_lbsim_handle_sim(void *ctx, const wsr_sim_req *req, wsr_sim_resp *resp)

@@ -74,4 +74,35 @@ t_embedded_platform_by_default() {
 	expect_rc 0
 }
 
+# A state directory without room (here `ulimit -f`, which fails a write
+# with EFBIG as a full disk fails it with ENOSPC) stops the apply with the
+# reason, and leaves the state and its backup one write apart as they were:
+# the new state is written beside the file before the backup is touched.
+t_no_room_for_the_state_stops_apply_and_keeps_the_backup() {
+	sim_start && use_sim specs && many specs 40
+	(
+		trap '' XFSZ
+		ulimit -f 20 # 10 KiB: about a dozen entries
+		"$WSR" apply specs --auto-approve --parallelism 4 >"$T/stdout" 2>"$T/stderr"
+		echo $? >rc
+	)
+	RC=$(cat rc)
+	expect_rc 1
+	expect_err "cannot write state file"
+	expect_err "File too large"
+	recorded=$("$WSR" state list --dir specs | wc -l)
+	[ "$recorded" -gt 0 ] && [ "$recorded" -lt 40 ] || fail "state holds $recorded of 40"
+	serial=$(jq -r .serial specs/.wsr/state.json)
+	[ "$(jq -r .serial specs/.wsr/state.json.backup)" = $((serial - 1)) ] ||
+		fail "backup serial $(jq -r .serial specs/.wsr/state.json.backup), state $serial: not the one before"
+	[ "$(jq -r .lineage specs/.wsr/state.json.backup)" = "$(jq -r .lineage specs/.wsr/state.json)" ] ||
+		fail "the backup is of another lineage"
+	! ls -a specs/.wsr | grep -q tmp || fail "temporary files left: $(ls -a specs/.wsr)"
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	run "$WSR" plan specs --detailed-exitcode
+	expect_rc 0
+	[ "$(count_platform)" -eq 40 ] || fail "platform has $(count_platform) workspaces, want 40"
+}
+
 run_tests

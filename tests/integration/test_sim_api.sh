@@ -494,4 +494,114 @@ t_day2_compute_profiles() {
 	expect_json '.items | map(.name) == ["bm-small"]'
 }
 
+# sim_fault JSON: POST /_sim/faults; its answer in $T/stdout, status in CODE.
+sim_fault() {
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST --data-binary "$1" "$SIM_URL/_sim/faults")
+}
+
+# reset_create NAME WHEN: a reset fault WHEN serving the next create, then
+# a create of NAME, which gets no answer at all.
+reset_create() {
+	sim_fault '{"kind":"reset","method":"POST","path":"/v1/organizations/acme/workspaces","when":"'"$2"'"}'
+	expect_code 201
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
+		--data-binary '{"name":"'"$1"'","project":"payments","type":"baremetal"}' "$SIM_URL$WS")
+	[ "$CODE" = 000 ] || fail "a reset answered $CODE"
+}
+
+t_reset_fault_before_and_after_serving() {
+	sim_start || exit 1
+	reset_create early before
+	api GET $WS/early
+	expect_error 404 not_found # before: nothing was done
+	reset_create late after
+	api GET $WS/late
+	expect_code 200 # after: served, the answer lost
+	grep -q '^wsr-sim: POST /v1/organizations/acme/workspaces reset$' "$SIM_DIR/err" ||
+		fail "the log does not show the reset before serving"
+	grep -q '^wsr-sim: POST /v1/organizations/acme/workspaces 202 reset$' "$SIM_DIR/err" ||
+		fail "the log does not show the reset after serving"
+	api POST $WS '{"name":"third","project":"payments","type":"baremetal"}'
+	expect_code 202 # used up: count 1
+}
+
+t_respond_fault_retry_after_and_after_serving() {
+	sim_start || exit 1
+	sim_fault '{"kind":"respond","method":"GET","path":"/v1/principal","status":429,"code":"rate_limited","retryAfter":7}'
+	expect_code 201
+	CODE=$(curl -s -D "$T/headers" -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer test-admin-key" "$SIM_URL/v1/principal")
+	expect_error 429 rate_limited
+	grep -qi '^Retry-After: 7' "$T/headers" || fail "no Retry-After: 7"
+	sim_fault '{"kind":"respond","method":"GET","path":"/v1/principal","status":429,"code":"rate_limited"}'
+	CODE=$(curl -s -D "$T/headers" -o "$T/stdout" -w '%{http_code}' -H "Authorization: Bearer test-admin-key" "$SIM_URL/v1/principal")
+	expect_error 429 rate_limited
+	! grep -qi '^Retry-After' "$T/headers" || fail "Retry-After sent without retryAfter"
+	sim_fault '{"kind":"respond","method":"POST","path":"/v1/organizations/acme/workspaces","status":504,"code":"gateway_timeout","when":"after"}'
+	api POST $WS '{"name":"served","project":"payments","type":"baremetal"}'
+	expect_error 504 gateway_timeout
+	api GET $WS/served
+	expect_code 200
+}
+
+t_slow_fault_delays_the_answer() {
+	sim_start || exit 1
+	sim_fault '{"kind":"slow","method":"GET","path":"/v1/principal","ms":800}'
+	expect_code 201
+	start=$(date +%s%N)
+	api GET /v1/principal
+	took=$((($(date +%s%N) - start) / 1000000))
+	expect_code 200
+	[ "$took" -ge 800 ] || fail "a slow answer took ${took} ms, expected at least 800"
+	# after: served at once, answered late (here after the client gave up)
+	sim_fault '{"kind":"slow","method":"POST","path":"/v1/organizations/acme/workspaces","ms":2500,"when":"after"}'
+	expect_code 201
+	CODE=$(curl -s -m 1 -o "$T/stdout" -w '%{http_code}' -X POST -H "Authorization: Bearer test-admin-key" \
+		--data-binary '{"name":"tardy","project":"payments","type":"baremetal"}' "$SIM_URL$WS")
+	[ "$CODE" = 000 ] || fail "the late answer came within 1 s ($CODE)"
+	api GET $WS/tardy
+	expect_code 200
+	sim_fault '{"kind":"slow","method":"GET","path":"/","ms":60001}'
+	expect_error 400 invalid_request
+	expect_out 'ms must be a whole number from 1 to 60000'
+	sim_fault '{"kind":"slow","method":"GET","path":"/"}'
+	expect_error 400 invalid_request
+	sim_fault '{"kind":"reset","method":"GET","path":"/","when":"later"}'
+	expect_error 400 invalid_request
+	expect_out 'when must be before or after'
+	sim_fault '{"kind":"respond","method":"GET","path":"/","status":429,"code":"x","retryAfter":3601}'
+	expect_error 400 invalid_request
+	expect_out 'retryAfter must be a whole number from 0 to 3600'
+	sim_fault '{"kind":"reset","method":"GET","path":"/","ms":5}'
+	expect_error 400 invalid_request
+	# the limits themselves are accepted (and removed unused)
+	sim_fault '{"kind":"slow","method":"DELETE","path":"/","ms":60000}'
+	expect_code 201
+	sim_fault '{"kind":"respond","method":"DELETE","path":"/","status":429,"code":"x","retryAfter":3600}'
+	expect_code 201
+	CODE=$(curl -s -o "$T/stdout" -w '%{http_code}' -X DELETE "$SIM_URL/_sim/faults")
+	expect_code 200
+}
+
+t_percent_fault_applies_to_about_that_share() {
+	sim_start || exit 1
+	sim_fault '{"kind":"respond","method":"GET","path":"/v1/principal","status":503,"code":"unavailable","percent":30,"count":1000}'
+	expect_code 201
+	hits=0
+	i=0
+	while [ $i -lt 200 ]; do
+		api GET /v1/principal
+		[ "$CODE" = 503 ] && hits=$((hits + 1))
+		i=$((i + 1))
+	done
+	# 30% of 200 is 60; the chance of falling outside 30..90 is below 1e-6
+	[ "$hits" -ge 30 ] && [ "$hits" -le 90 ] || fail "$hits of 200 faulted at 30%"
+	sim_fault '{"kind":"respond","method":"GET","path":"/","status":503,"code":"x","percent":0}'
+	expect_error 400 invalid_request
+	expect_out 'percent must be a whole number from 1 to 100'
+	sim_fault '{"kind":"respond","method":"GET","path":"/","status":503,"code":"x","percent":101}'
+	expect_error 400 invalid_request
+	sim_fault '{"kind":"respond","method":"GET","path":"/","status":503,"code":"x","percent":100}'
+	expect_code 201
+}
+
 run_tests

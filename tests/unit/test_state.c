@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -922,6 +923,63 @@ static void test_ten_thousand_entries_are_fast(void **ctx)
 	b->ops->free(b);
 }
 
+/* A write the disk has no room for (here RLIMIT_FSIZE, which fails it with
+ * EFBIG as a full disk fails it with ENOSPC) leaves the state and its
+ * backup exactly as they were, and no temporary behind: the new state is
+ * written beside the file before the backup is touched. */
+static void test_write_without_room_keeps_state_and_backup(void **ctx)
+{
+	fixture *f = *ctx;
+	wsr_state_backend *b = open_file(f->path);
+	wsr_state *s = read_ok(b);
+	wsr_state_put(s, full_entry("loopback/acme/web"));
+	write_ok(b, s);
+	wsr_state_put(s, entry("loopback/acme/db", "db"));
+	write_ok(b, s);
+	char *backup_path = wsr_strdupf("%s.backup", f->path);
+	size_t slen = 0, blen = 0;
+	char *state = slurp(f->path, &slen), *backup = slurp(backup_path, &blen);
+	assert_non_null(state);
+	assert_non_null(backup);
+	for (int i = 0; i < 200; i++) { /* the next state is far larger than both */
+		char a[64];
+		snprintf(a, sizeof(a), "loopback/acme/w%03d", i);
+		wsr_state_put(s, full_entry(a));
+	}
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (slen > blen ? slen : blen) + 64; /* room for a backup copy only */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	wsr_diag d = WSR_DIAG_INIT;
+	int rc = b->ops->write(b, s, &d);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(rc, WSR_EIO);
+	assert_true(diag_has(&d, "File too large"));
+	assert_true(diag_has(&d, f->path));
+	assert_int_equal(s->serial, 2);
+	size_t len = 0;
+	char *now = slurp(f->path, &len);
+	assert_int_equal(len, slen);
+	assert_memory_equal(now, state, slen);
+	free(now);
+	now = slurp(backup_path, &len);
+	assert_int_equal(len, blen);
+	assert_memory_equal(now, backup, blen); /* still the one before */
+	free(now);
+	char *cmd = wsr_strdupf("ls -a '%s/.wsr' | grep -q tmp", f->dir);
+	assert_int_not_equal(system(cmd), 0); /* no temporary left */
+	free(cmd);
+	wsr_diag_free(&d);
+	free(state);
+	free(backup);
+	free(backup_path);
+	wsr_state_free(s);
+	b->ops->free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -938,6 +996,8 @@ int main(void)
 	    cmocka_unit_test(test_every_problem_is_reported),
 	    cmocka_unit_test_setup_teardown(test_missing_file_reads_as_new_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_writes_grow_serial_by_one_and_keep_a_backup, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_write_without_room_keeps_state_and_backup, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_two_writers_from_one_read_conflict, setup,
 					    teardown),
