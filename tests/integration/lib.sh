@@ -150,6 +150,21 @@ fail() {
 	exit 1
 }
 
+# watchdog SECONDS PID: kills PID with SIGKILL if it still runs SECONDS
+# from now (its exit status is then 137); sets DOG for watchdog_off. The
+# watchdog's sleep ends with it and holds none of the test's output.
+watchdog() {
+	(
+		sleep "$1" </dev/null >/dev/null 2>&1 &
+		s=$!
+		trap 'kill $s 2>/dev/null; exit 0' TERM
+		wait $s
+		kill -9 "$2" 2>/dev/null
+	) </dev/null >/dev/null 2>&1 &
+	DOG=$!
+}
+watchdog_off() { kill "$DOG" 2>/dev/null; wait "$DOG" 2>/dev/null; }
+
 # expect_rc N: the last `run` exited with N.
 expect_rc() { [ "$RC" -eq "$1" ] || fail "exit status $RC, expected $1"; }
 # expect_out TEXT / expect_err TEXT: stdout / stderr contains TEXT (fixed string).

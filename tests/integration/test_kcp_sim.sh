@@ -509,14 +509,10 @@ t_watch_errors_limits_and_shutdown() {
 	# the server stops at once with every watch suspended, and cleanly
 	pid=$(head -n 1 "$T/.pids")
 	kill "$pid"
-	(
-		sleep 3
-		kill -9 "$pid" 2>/dev/null
-	) &
-	dog=$!
+	watchdog 3 "$pid"
 	wait "$pid"
 	rc=$?
-	kill "$dog" 2>/dev/null
+	watchdog_off
 	[ "$rc" -eq 0 ] || fail "wsr-sim did not stop cleanly with watches open (exit $rc)"
 	wait
 	# (built with SANITIZE=1, the sanitizers report here: leaks at exit too)

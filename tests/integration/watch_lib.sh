@@ -68,13 +68,9 @@ ws_state() {
 stop_watch() {
 	keep_answers
 	kill -TERM "$WATCH_PID"
-	(
-		sleep 60
-		kill -9 "$WATCH_PID" 2>/dev/null
-	) &
-	dog=$!
+	watchdog 60 "$WATCH_PID"
 	wait "$WATCH_PID"
 	RC=$?
-	kill "$dog" 2>/dev/null
+	watchdog_off
 	[ "$RC" -ne 137 ] || fail "wsr watch did not stop within 60 s of SIGTERM"
 }
