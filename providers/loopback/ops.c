@@ -21,6 +21,7 @@
  * hop per request) and reports the workspace after every hop but the last
  * with *done == 0, so the engine records each finished hop: a re-run after a
  * crash starts from the version the platform then reports. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,11 +34,12 @@
 #include "providers/loopback/lb.h"
 
 typedef enum {
-	OP_DONE,  /* finished; result holds the resource (NULL after a delete) */
-	OP_TASK,  /* waiting for the platform's task */
-	OP_FETCH, /* the step finished (or a create was adopted): read the workspace */
-	OP_STEP,  /* an upgrade hop finished: report result, then start the next hop */
-	OP_HOP,	  /* start the next upgrade hop */
+	OP_DONE,   /* finished; result holds the resource (NULL after a delete) */
+	OP_TASK,   /* waiting for the platform's task */
+	OP_FETCH,  /* the step finished (or a create was adopted): read the workspace */
+	OP_STEP,   /* an upgrade hop finished: report result, then start the next hop */
+	OP_HOP,	   /* start the next upgrade hop */
+	OP_SETTLE, /* a retried step was refused: see what its first attempt did */
 } op_state;
 
 struct wsr_op {
@@ -52,6 +54,9 @@ struct wsr_op {
 	cJSON *path;	/* upgrade: the versions, current first */
 	int hop;	/* upgrade: index in path of the version the running hop goes to */
 	char *project;	/* transfer: the destination */
+	cJSON *refusal; /* OP_SETTLE: the retry's refusal, reported if the step did not land */
+	long refusal_status;
+	char *refusal_what;
 	int64_t started_ms;
 	wsr_resource *result;
 };
@@ -66,6 +71,8 @@ void lb_op_free(wsr_op *op)
 	free(op->idem_key);
 	cJSON_Delete(op->path);
 	free(op->project);
+	cJSON_Delete(op->refusal);
+	free(op->refusal_what);
 	wsr_resource_free(op->result);
 	free(op);
 }
@@ -234,6 +241,19 @@ static int start_delete(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	return rc;
 }
 
+/* A refusal of a step may be the platform refusing our own earlier
+ * attempt of it, carried out but with its answer lost (a reset or a 502
+ * after serving): "workspace is upgrading", "in project sandbox already",
+ * "not newer than 1.30.2". lib/http cannot tell: libcurl itself sends a
+ * request again when the reused connection it went out on died before any
+ * answer. So a 400, 409 or 422 is checked against the workspace first
+ * (OP_SETTLE); it is the refusal only when the workspace does not show
+ * the step's outcome, nor is busy doing it. */
+static int maybe_own_attempt(long status)
+{
+	return status == 400 || status == 409 || status == 422;
+}
+
 /* POST <workspace><suffix> {"key": "value"}: one step of a transfer or an
  * upgrade, answered 202 with the platform's task. what: for a refusal. */
 static int post_step(wsr_provider *p, wsr_op *op, const char *suffix, const char *key,
@@ -241,18 +261,30 @@ static int post_step(wsr_provider *p, wsr_op *op, const char *suffix, const char
 {
 	cJSON *b = cJSON_CreateObject();
 	char *body = b && cJSON_AddStringToObject(b, key, value) ? wsr_json_print(b, 0) : NULL;
+	char *path = lb_workspace_path(op->org, op->name, suffix);
 	cJSON_Delete(b);
 	long status;
 	cJSON *json = NULL;
 	op->started_ms = wsr_clock_mono_ms();
-	int rc = body ? op_call(p, op, &status, &json, "POST",
-				lb_workspace_path(op->org, op->name, suffix), NULL, body, diag)
-		      : WSR_ENOMEM;
-	if (!rc && status == 202)
+	int rc = body && path
+		     ? lb_call(p, &status, &json, op->address, "POST", path, NULL, body, diag)
+		     : WSR_ENOMEM;
+	if (!rc && status == 202) {
 		rc = take_task(op, json, diag);
-	else if (!rc)
+	} else if (!rc && maybe_own_attempt(status)) {
+		cJSON_Delete(op->refusal);
+		free(op->refusal_what);
+		op->refusal = json;
+		op->refusal_status = status;
+		op->refusal_what = strdup(what);
+		json = NULL;
+		op->state = OP_SETTLE;
+		rc = op->refusal_what ? 0 : WSR_ENOMEM;
+	} else if (!rc) {
 		rc = lb_refused(p, diag, op->address, what, status, json);
+	}
 	cJSON_Delete(json);
+	free(path);
 	free(body);
 	return rc;
 }
@@ -437,6 +469,32 @@ static int fetch_workspace(wsr_provider *p, wsr_op *op, wsr_diag *diag)
 	return rc;
 }
 
+/* OP_SETTLE: while the workspace is busy with the step (upgrading,
+ * transferring) the op waits; once it is not, a workspace that shows the
+ * step's outcome means the first attempt did it (read it as after a task);
+ * anything else is the refusal the retry got. */
+static int settle(wsr_provider *p, wsr_op *op, wsr_diag *diag)
+{
+	long status;
+	cJSON *json = NULL;
+	int rc = op_call(p, op, &status, &json, "GET", workspaces_path(op, 1), NULL, NULL, diag);
+	const char *state = wsr_json_str(json, "state");
+	const int up = op->action == WSR_ACT_UPGRADE;
+	const char *got = path_str(json, up ? "kubernetes.version" : "project");
+	const char *want = up ? hop_version(op, op->hop) : op->project;
+	if (!rc && status != 200)
+		rc = lb_refused(p, diag, op->address, "the workspace cannot be read", status, json);
+	else if (!rc && state && strcmp(state, up ? "upgrading" : "transferring") == 0)
+		rc = 0; /* still at it: read it again at the next poll */
+	else if (!rc && state && strcmp(state, "active") == 0 && got && strcmp(got, want) == 0)
+		op->state = OP_FETCH;
+	else if (!rc)
+		rc = lb_refused(p, diag, op->address, op->refusal_what, op->refusal_status,
+				op->refusal);
+	cJSON_Delete(json);
+	return rc;
+}
+
 static int task_failed(wsr_op *op, const cJSON *task, wsr_diag *diag)
 {
 	const cJSON *e = wsr_json_obj(task, "error");
@@ -525,6 +583,8 @@ int lb_poll(wsr_provider *p, wsr_op *op, int *done, wsr_resource **result, wsr_d
 		rc = post_hop(p, op, diag);
 	if (!rc && op->state == OP_TASK)
 		rc = poll_task(p, op, diag);
+	if (!rc && op->state == OP_SETTLE)
+		rc = settle(p, op, diag);
 	if (!rc && op->state == OP_FETCH)
 		rc = fetch_workspace(p, op, diag);
 	if (!rc && op->state == OP_STEP) { /* one hop done, more to go: report it */

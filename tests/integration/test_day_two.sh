@@ -163,6 +163,37 @@ t_transfer_moves_the_workspace() {
 	get mover | jq -e --arg id "$id" '.project == "sandbox" and .id == $id' >/dev/null || fail "not transferred in place"
 }
 
+# A step the platform carried out but whose answer was lost (the
+# connection reset after serving): lib/http sends it again, the platform
+# refuses the repeat (busy, or done already), and wsr must see its own
+# first attempt on the workspace, not report a refusal or a second hop.
+t_lost_answers_of_upgrade_and_transfer_are_adopted() {
+	sim_start "$SEED" && use_sim specs day2-admin-key
+	wsfile specs legacy payments 1.30.2
+	wsfile specs mover payments 1.30.2
+	# legacy runs 1.28.9: two hops, the first one's answer lost
+	curl -s -X POST -d '{"kind": "reset", "method": "POST", "path": "/v1/organizations/acme/workspaces/legacy/upgrade", "when": "after", "count": 1}' \
+		"$SIM_URL/_sim/faults" | jq -e '.faults == 1' >/dev/null || fail "fault not taken"
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	get legacy | jq -e '.kubernetes.version == "1.30.2" and .state == "active"' >/dev/null || fail "not upgraded"
+	wsfile specs mover sandbox 1.30.2
+	curl -s -X POST -d '{"kind": "reset", "method": "POST", "path": "/v1/organizations/acme/workspaces/mover/transfer", "when": "after", "count": 1}' \
+		"$SIM_URL/_sim/faults" >/dev/null
+	run "$WSR" apply specs --auto-approve
+	expect_rc 0
+	expect_no_err "refused"
+	get mover | jq -e '.project == "sandbox" and .state == "active"' >/dev/null || fail "not transferred"
+	grep -q 'upgrade 202 reset' "$SIM_DIR/err" || fail "the upgrade's answer was not lost"
+	grep -q 'transfer 202 reset' "$SIM_DIR/err" || fail "the transfer's answer was not lost"
+	# one upgrade task per hop, one transfer: the repeats were refused
+	[ "$(grep -c 'POST /v1/organizations/acme/workspaces/legacy/upgrade 202' "$SIM_DIR/err")" -eq 2 ] ||
+		fail "upgrade hops started: $(grep -c 'legacy/upgrade 202' "$SIM_DIR/err"), expected 2"
+	run "$WSR" plan specs --json --detailed-exitcode
+	expect_rc 0
+	expect_json '.drift == [] and .summary.changes == false'
+}
+
 t_transfer_refusals() {
 	sim_start "$SEED" && use_sim specs day2-admin-key
 	wsfile specs mover payments 1.30.2
