@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,12 +23,12 @@ static unsigned base_port;
 static struct {
 	int fd;
 	pthread_t tid;
-	volatile int stop;
+	atomic_int stop;   /* set by the test, read by the server thread */
 	const char *reply; /* NULL: never answer */
 	size_t reply_len;
 	int conns[MAX_CONNS];
-	int nconns;
-	int requests;  /* requests read (a blank line seen) */
+	int nconns;    /* under mu: read with raw_nconns() */
+	int requests;  /* under mu: requests read (a blank line seen); raw_requests() */
 	int any_bytes; /* a request is any bytes, not an HTTP head (git://) */
 	pthread_mutex_t mu;
 } raw = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER};
@@ -75,14 +76,35 @@ static void *raw_loop(void *arg)
 		int c = accept(raw.fd, NULL, NULL);
 		if (c < 0)
 			continue;
-		if (raw.nconns == MAX_CONNS) {
+		pthread_mutex_lock(&raw.mu);
+		int full = raw.nconns == MAX_CONNS;
+		if (!full)
+			raw.conns[raw.nconns++] = c; /* kept open: a hung server never closes */
+		pthread_mutex_unlock(&raw.mu);
+		if (full) {
 			close(c);
 			continue;
 		}
-		raw.conns[raw.nconns++] = c; /* kept open: a hung server never closes */
 		serve_conn(c);
 	}
 	return NULL;
+}
+
+/* What the server thread counted, read under its lock. */
+static inline int raw_requests(void)
+{
+	pthread_mutex_lock(&raw.mu);
+	int n = raw.requests;
+	pthread_mutex_unlock(&raw.mu);
+	return n;
+}
+
+static inline int raw_nconns(void)
+{
+	pthread_mutex_lock(&raw.mu);
+	int n = raw.nconns;
+	pthread_mutex_unlock(&raw.mu);
+	return n;
 }
 
 static int listen_on(int backlog)
