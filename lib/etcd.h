@@ -35,8 +35,8 @@ typedef struct wsr_etcd_opts {
 	const char *ca_file;	      /* may be NULL */
 	const char *cert_file;	      /* client certificate; with key_file; may be NULL */
 	const char *key_file;
-	const char *username; /* NULL: no auth */
-	const char *password; /* copied; NULL with a username is an empty password */
+	const char *username;	 /* NULL: no auth */
+	const char *password;	 /* copied; NULL with a username is an empty password */
 	long connect_timeout_ms; /* 0: 2000 */
 	long timeout_ms;	 /* one attempt on one endpoint; 0: 5000 */
 	const char *where;	 /* what configured it, for messages ("state") */
@@ -83,9 +83,9 @@ enum { WSR_ETCD_EQUAL, WSR_ETCD_NOT_EQUAL, WSR_ETCD_GREATER, WSR_ETCD_LESS };
 
 typedef struct wsr_etcd_cmp {
 	const char *key;
-	int target; /* WSR_ETCD_CMP_* */
-	int result; /* WSR_ETCD_EQUAL ... */
-	int64_t number; /* version, create or mod revision */
+	int target;	   /* WSR_ETCD_CMP_* */
+	int result;	   /* WSR_ETCD_EQUAL ... */
+	int64_t number;	   /* version, create or mod revision */
 	const char *value; /* WSR_ETCD_CMP_VALUE */
 	size_t value_len;
 } wsr_etcd_cmp;
@@ -102,9 +102,9 @@ typedef struct wsr_etcd_op {
 } wsr_etcd_op;
 
 typedef struct wsr_etcd_txn_result {
-	int succeeded;	       /* every compare held: the success ops ran */
-	int64_t revision;      /* the store's revision after the txn */
-	wsr_etcd_range *gets;  /* one per GET op of the branch that ran, in order */
+	int succeeded;	      /* every compare held: the success ops ran */
+	int64_t revision;     /* the store's revision after the txn */
+	wsr_etcd_range *gets; /* one per GET op of the branch that ran, in order */
 	size_t ngets;
 } wsr_etcd_txn_result;
 

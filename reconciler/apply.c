@@ -381,7 +381,7 @@ static void write_updates(ctx *c, wsr_state *state, update *list)
 		free(u);
 	}
 	wsr_state_backend *b = c->e->backend;
-	if (b->ops->write(b, state, c->diag)) {
+	if (wsr_state_write(b, state, c->diag)) {
 		pthread_mutex_lock(&c->mu);
 		c->write_failed = 1;
 		pthread_mutex_unlock(&c->mu);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/clock.h"
 #include "lib/err.h"
@@ -27,6 +28,7 @@ static const struct {
     {{"refresh-only", no_argument, NULL, 'F'}, WSR_CLI_MODE},
     {{"format", required_argument, NULL, 'f'}, WSR_CLI_FORMAT},
     {{"timeout", required_argument, NULL, 'T'}, WSR_CLI_TIMEOUT},
+    {{"lock-timeout", required_argument, NULL, 'L'}, WSR_CLI_LOCK},
 };
 
 #define NOPTS (sizeof(table) / sizeof(table[0]))
@@ -41,18 +43,26 @@ static int add_list(const char **v, size_t *n, const char *s, const char *flag)
 	return 0;
 }
 
+int wsr_cli_duration(int64_t *ms, const char *flag, const char *arg)
+{
+	*ms = 0;
+	if (strcmp(arg, "0") != 0 &&
+	    (wsr_clock_duration(ms, arg) || *ms > WSR_CLI_TIMEOUT_MAX_MS)) {
+		fprintf(stderr,
+			"error: --%s wants a duration like 90s, 5m or 2h (at most %lldh; 0 "
+			"for none), got '%.40s'\n",
+			flag, WSR_CLI_TIMEOUT_MAX_MS / 3600000, arg);
+		return -1;
+	}
+	return 0;
+}
+
 /* --timeout: a duration (lib/clock's one parser) up to a week; 0 or 0s for none. */
 static int parse_timeout(wsr_cli *cli, const char *arg)
 {
 	int64_t ms = 0;
-	if (strcmp(arg, "0") != 0 &&
-	    (wsr_clock_duration(&ms, arg) || ms > WSR_CLI_TIMEOUT_MAX_MS)) {
-		fprintf(stderr,
-			"error: --timeout wants a duration like 90s, 5m or 2h (at most %lldh; 0 "
-			"for none), got '%.40s'\n",
-			WSR_CLI_TIMEOUT_MAX_MS / 3600000, arg);
+	if (wsr_cli_duration(&ms, "timeout", arg))
 		return -1;
-	}
 	cli->timeout = arg;
 	cli->timeout_ms = ms;
 	return 0;
@@ -97,6 +107,8 @@ static int parse_one(wsr_cli *cli, int c, const char *arg)
 		return add_list(cli->targets, &cli->ntargets, arg, "target");
 	case 'T':
 		return parse_timeout(cli, arg);
+	case 'L':
+		return wsr_cli_duration(&cli->lock_timeout_ms, "lock-timeout", arg);
 	case 'l':
 		if (!strchr(arg, '=') || arg[0] == '=') {
 			fprintf(stderr, "error: --selector wants key=value, got '%s'\n", arg);
@@ -265,4 +277,22 @@ int wsr_cli_run_address(int argc, char **argv, const char *usage_text,
 	wsr_diag_print(&diag, stderr, wsr_use_color(stderr));
 	wsr_diag_free(&diag);
 	return failed;
+}
+
+int wsr_cli_confirm(const char *verb, const char *question, const char *hint, const char *cancelled)
+{
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr,
+			"error: refusing to %s without confirmation: standard input is not a "
+			"terminal\n  hint: %s\n",
+			verb, hint);
+		return 0;
+	}
+	fprintf(stderr, "\n%s Only 'yes' will be accepted: ", question);
+	char line[64];
+	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0) {
+		fprintf(stderr, "%s\n", cancelled);
+		return 0;
+	}
+	return 1;
 }

@@ -26,6 +26,7 @@ enum {
 	WSR_CLI_MODE = 1 << 6,	   /* --allow-replace, --allow-cascade, --refresh-only */
 	WSR_CLI_FORMAT = 1 << 7,   /* --format NAME (the command checks NAME) */
 	WSR_CLI_TIMEOUT = 1 << 8,  /* --timeout DURATION (0: none) */
+	WSR_CLI_LOCK = 1 << 9,	   /* --lock-timeout DURATION (0, the default: fail at once) */
 };
 
 typedef struct wsr_cli {
@@ -38,10 +39,15 @@ typedef struct wsr_cli {
 	    refresh_only;
 	int parallelism; /* 0: from the config */
 	const char *out;
-	const char *format;  /* --format's value, or NULL */
-	const char *timeout; /* --timeout as given, or NULL */
-	int64_t timeout_ms;  /* its value; 0: no deadline */
+	const char *format;	 /* --format's value, or NULL */
+	const char *timeout;	 /* --timeout as given, or NULL */
+	int64_t timeout_ms;	 /* its value; 0: no deadline */
+	int64_t lock_timeout_ms; /* how long to wait for a busy state lock */
 } wsr_cli;
+
+/* Parses the duration of --flag (lib/clock's units, at most a week, 0 for
+ * none) into *ms; prints the error and returns -1 when it is not one. */
+int wsr_cli_duration(int64_t *ms, const char *flag, const char *arg);
 
 /* Parses argv (argv[0] is the verb) for the flags in `allowed`. Prints the
  * usage and returns 1 for --help (caller exits 0), prints an error and
@@ -66,6 +72,13 @@ void wsr_cli_deadline_report(const wsr_deadline *d, const char *verb, int failed
 int wsr_cli_run_address(int argc, char **argv, const char *usage_text,
 			int (*fn)(const char *address, const char *dir, int json,
 				  const wsr_deadline *deadline, wsr_diag *diag));
+
+/* Asks question on the terminal and returns 1 only for the answer "yes".
+ * Without a terminal on stdin it refuses ("refusing to <verb> without
+ * confirmation", then hint: the flag that skips the question); a cancel
+ * prints `cancelled`. */
+int wsr_cli_confirm(const char *verb, const char *question, const char *hint,
+		    const char *cancelled);
 
 /* The planning options the flags ask for (prune is or-ed with the config's later). */
 wsr_plan_opts wsr_cli_plan_opts(const wsr_cli *cli);

@@ -31,7 +31,10 @@ static const char usage[] =
     "  --target ADDRESS       only this resource (repeatable)\n"
     "  --selector key=value   only resources with this label (repeatable)\n"
     "  --timeout DURATION     stop after this long, e.g. 30m: nothing new starts,\n"
-    "                         state keeps every finished step (default: none)\n";
+    "                         state keeps every finished step (default: none)\n"
+    "  --lock-timeout DURATION\n"
+    "                         wait this long for a state lock another run holds\n"
+    "                         (default 0: fail at once, naming the holder)\n";
 
 /* atomic: the apply workers read it (reconciler/apply.h); lock-free, so
  * the handler may change it */
@@ -42,23 +45,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop++;
-}
-
-static int confirmed(void)
-{
-	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr,
-			"error: refusing to apply without confirmation: standard input is not a "
-			"terminal\n  hint: review the plan, then pass --auto-approve\n");
-		return 0;
-	}
-	fprintf(stderr, "\nDo you want to apply these changes? Only 'yes' will be accepted: ");
-	char line[64];
-	if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0) {
-		fprintf(stderr, "Apply cancelled; nothing was changed.\n");
-		return 0;
-	}
-	return 1;
 }
 
 static int is_file(const char *path)
@@ -104,7 +90,10 @@ static void execute(outcome *out, const wsr_cli *cli, wsr_run *r, int from_file,
 			printf("Dry run: nothing was changed and no state was written.\n");
 		return;
 	}
-	if (!cli->auto_approve && !from_file && !confirmed()) {
+	if (!cli->auto_approve && !from_file &&
+	    !wsr_cli_confirm("apply", "Do you want to apply these changes?",
+			     "review the plan, then pass --auto-approve",
+			     "Apply cancelled; nothing was changed.")) {
 		out->code = 1;
 		return;
 	}
@@ -140,7 +129,7 @@ int wsr_cmd_apply(int argc, char **argv)
 	wsr_cli cli;
 	int rc = wsr_cli_parse(&cli, argc, argv,
 			       WSR_CLI_JSON | WSR_CLI_TARGET | WSR_CLI_PRUNE | WSR_CLI_APPLY |
-				   WSR_CLI_MODE | WSR_CLI_TIMEOUT,
+				   WSR_CLI_MODE | WSR_CLI_TIMEOUT | WSR_CLI_LOCK,
 			       usage);
 	if (rc)
 		return rc > 0 ? 0 : 1;
@@ -150,7 +139,8 @@ int wsr_cmd_apply(int argc, char **argv)
 	int from_file = is_file(cli.path);
 	wsr_run_opts ro = {.dir = cli.path ? cli.path : ".",
 			   .lock = !cli.dry_run,
-			   .command = cli.dry_run ? "wsr apply --dry-run" : "wsr apply"};
+			   .command = cli.dry_run ? "wsr apply --dry-run" : "wsr apply",
+			   .lock_wait_ms = cli.lock_timeout_ms};
 	ro.plan = wsr_cli_plan_opts(&cli);
 	ro.deadline = wsr_cli_deadline(&cli, 0);
 	if (from_file) {

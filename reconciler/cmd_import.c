@@ -143,7 +143,7 @@ static int record(wsr_engine *e, const char *address, const char *provider,
 		wsr_state_entry_free(s);
 		return rc;
 	}
-	if ((rc = b->ops->write(b, *state, diag)))
+	if ((rc = wsr_state_write(b, *state, diag)))
 		return rc;
 	*out = s; /* owned by *state */
 	return 0;
@@ -183,7 +183,7 @@ static int import(const char *address, const char *dir, int json, const wsr_dead
 	e->deadline = *deadline;
 	wsr_state_backend *b = e->backend;
 	char *command = wsr_strdupf("wsr import %s", address);
-	rc = command ? b->ops->lock(b, command, diag) : WSR_ENOMEM;
+	rc = command ? wsr_state_lock(b, command, 0, NULL, diag) : WSR_ENOMEM;
 	free(command);
 	wsr_state *state = NULL;
 	wsr_state_entry *s = NULL;

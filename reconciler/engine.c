@@ -8,6 +8,7 @@
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "reconciler/state_backend.h"
 #include "sim/sim.h"
 
 int wsr_engine_new(wsr_engine **out, wsr_config *cfg, wsr_diag *diag)
@@ -19,10 +20,8 @@ int wsr_engine_new(wsr_engine **out, wsr_config *cfg, wsr_diag *diag)
 		return WSR_ENOMEM;
 	}
 	e->cfg = cfg;
-	int rc = wsr_state_file_open(&e->backend, cfg->state_path);
+	int rc = wsr_state_backend_open(&e->backend, cfg, diag);
 	if (rc) {
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL,
-			     "cannot open state %s: %s", cfg->state_path, wsr_strerror(rc));
 		wsr_engine_free(e);
 		return rc;
 	}

@@ -142,7 +142,7 @@ int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 	r->engine->deadline = opts->deadline;
 	wsr_state_backend *b = r->engine->backend;
 	if (opts->lock) {
-		if ((rc = b->ops->lock(b, opts->command, diag)))
+		if ((rc = wsr_state_lock(b, opts->command, opts->lock_wait_ms, NULL, diag)))
 			return rc;
 		r->locked = 1;
 	}

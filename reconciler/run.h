@@ -16,6 +16,7 @@ typedef struct wsr_run_opts {
 	wsr_plan_opts plan;    /* targets, selectors; prune is or-ed with the config's */
 	int lock;	       /* take the state lock first (apply) */
 	const char *command;   /* recorded with the lock ("wsr apply") */
+	int64_t lock_wait_ms;  /* --lock-timeout: wait this long for a busy lock */
 	wsr_deadline deadline; /* --timeout; at_ms 0: none */
 	/* wsr watch: */
 	const char *config_file;     /* this wsr.yaml instead of dir's (it must exist) */

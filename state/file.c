@@ -137,69 +137,48 @@ static int file_read(wsr_state_backend *b, wsr_state **out, wsr_diag *diag)
 
 /* ---- locking ---- */
 
-/* Copies a string from the holder record, keeping only printable bytes:
- * the lock file is readable by whoever runs wsr, so it is untrusted text. */
-static void holder_str(char *out, size_t n, const cJSON *info, const char *key)
+/* Reads the holder record the lock's holder wrote into fd. */
+static int read_holder(int fd, wsr_state_lock_info *info)
 {
-	const char *s = wsr_json_str(info, key);
-	size_t j = 0;
-	for (; s && *s && j + 1 < n; s++)
-		out[j++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-	out[j] = '\0';
-	if (!j)
-		snprintf(out, n, "?");
+	char buf[LOCK_INFO_MAX];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+	return wsr_state_lock_parse(info, buf, n > 0 ? (size_t)n : 0);
 }
 
 /* Says who holds the lock, from the record the holder wrote into fd. */
 static void report_holder(file_backend *fb, int fd, wsr_diag *diag)
 {
-	char buf[LOCK_INFO_MAX];
-	ssize_t n = pread(fd, buf, sizeof(buf), 0);
-	cJSON *info = NULL;
+	wsr_state_lock_info info;
+	int unknown = read_holder(fd, &info);
 	char *detail = wsr_strdupf("lock file: %s", fb->lock);
-	if (n <= 0 || wsr_json_parse(&info, buf, (size_t)n, NULL) || !cJSON_IsObject(info)) {
+	if (unknown) {
 		/* between its flock and its write, or not a wsr */
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, detail,
 			     "another process holds it; try again when it has finished",
 			     "state is locked by another process (it has not said who it is)");
 	} else {
-		char host[128], cmd[128], since[40];
-		holder_str(host, sizeof(host), info, "host");
-		holder_str(cmd, sizeof(cmd), info, "command");
-		holder_str(since, sizeof(since), info, "since");
-		int64_t n = 0; /* the lock file is anyone's to write: no unchecked cast */
-		char pid[24] = "?";
-		if (wsr_json_int_in(info, "pid", 1, INT32_MAX, &n) == 0)
-			snprintf(pid, sizeof(pid), "%lld", (long long)n);
+		char who[512], pid[24] = "?";
+		wsr_state_lock_describe(&info, who, sizeof(who));
+		if (info.pid)
+			snprintf(pid, sizeof(pid), "%ld", info.pid);
 		char *hint = wsr_strdupf(
-		    "wait for it to finish. The lock is released the moment that process "
-		    "exits, even if it is killed, so it is still running (ps -p %s on %s); "
-		    "there is no stale lock to remove",
-		    pid, host);
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, detail, hint,
-			     "state is locked by pid %s on host %s (%s, since %s)", pid, host, cmd,
-			     since);
+		    "wait for it to finish (--lock-timeout waits). The lock is released the "
+		    "moment that process exits, even if it is killed, so it is still running "
+		    "(ps -p %s on %s); there is no stale lock to remove",
+		    pid, info.host);
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, detail, hint, "state is locked by %s",
+			     who);
 		free(hint);
 	}
-	cJSON_Delete(info);
 	free(detail);
 }
 
 /* Records who holds the lock in its file. */
 static int write_holder(int fd, const char *command)
 {
-	char host[256] = "", since[40];
-	if (gethostname(host, sizeof(host) - 1) != 0)
-		snprintf(host, sizeof(host), "unknown");
-	cJSON *o = cJSON_CreateObject();
-	char *text = NULL;
-	if (o && cJSON_AddNumberToObject(o, "pid", (double)getpid()) &&
-	    cJSON_AddStringToObject(o, "host", host) &&
-	    cJSON_AddStringToObject(o, "command", command ? command : "wsr") &&
-	    cJSON_AddStringToObject(o, "since",
-				    wsr_time_format(wsr_clock_now_ms(), since, sizeof(since))))
-		text = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
+	char *id = NULL;
+	char *text = wsr_state_lock_record(command, &id);
+	free(id);
 	if (!text)
 		return WSR_ENOMEM;
 	size_t len = strlen(text);
@@ -257,37 +236,93 @@ static int file_unlock(wsr_state_backend *b)
 	return rc;
 }
 
+static int file_holder(wsr_state_backend *b, wsr_state_lock_info *info, wsr_diag *diag)
+{
+	file_backend *fb = (file_backend *)b;
+	if (fb->lock_fd >= 0) {
+		read_holder(fb->lock_fd, info);
+		return 0;
+	}
+	int fd = open(fb->lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return WSR_ENOTFOUND;
+		io_error(diag, "open lock file", fb->lock, errno);
+		return WSR_EIO;
+	}
+	int rc = 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		flock(fd, LOCK_UN);
+		rc = WSR_ENOTFOUND;
+	} else if (errno == EWOULDBLOCK) {
+		read_holder(fd, info);
+	} else {
+		io_error(diag, "lock", fb->lock, errno);
+		rc = WSR_EIO;
+	}
+	close(fd);
+	return rc;
+}
+
+/* flock(2) is the kernel's: no other process can break it, and it never
+ * outlives its holder. So there is never a stale file lock to remove, and
+ * `wsr state unlock` says how to end the process that holds it. */
+static int file_force_unlock(wsr_state_backend *b, const char *id, wsr_diag *diag)
+{
+	file_backend *fb = (file_backend *)b;
+	wsr_state_lock_info info;
+	int rc = file_holder(b, &info, diag);
+	if (rc)
+		return rc;
+	if (strcmp(info.id, id) != 0)
+		return WSR_ECONFLICT;
+	char who[512];
+	wsr_state_lock_describe(&info, who, sizeof(who));
+	char *hint = wsr_strdupf(
+	    "the kernel releases the lock the moment that process exits, however it exits: if "
+	    "it hangs, stop it (kill %ld on %s) and the lock is gone",
+	    info.pid, info.host);
+	char *detail = wsr_strdupf("lock file: %s (flock(2))", fb->lock);
+	wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, detail, hint,
+		     "the state file's lock is held by a running process, %s: a file lock "
+		     "cannot be removed from outside",
+		     who);
+	free(detail);
+	free(hint);
+	return WSR_ELOCKED;
+}
+
 /* ---- writing ---- */
 
-/* The compare of compare-and-swap: what is on disk must be what s was
- * read from (no file and serial 0 for a state never written). */
-static int check_unchanged(file_backend *fb, const wsr_state *s, const char *text, size_t len,
-			   wsr_diag *diag)
+/* The compare of compare-and-swap: what is on disk must be what the
+ * writer expects (no file for a state never written: serial 0). */
+static int check_unchanged(file_backend *fb, const char *lineage, int64_t serial, const char *text,
+			   size_t len, wsr_diag *diag)
 {
 	const char *hint = "another wsr wrote the state after this one read it; run the command "
 			   "again so it starts from the current state";
 	if (!text) {
-		if (s->serial == 0)
+		if (serial == 0)
 			return 0;
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
 			     "state file %s disappeared after it was read (serial %lld)", fb->path,
-			     (long long)s->serial);
+			     (long long)serial);
 		return WSR_ECONFLICT;
 	}
 	wsr_state *disk = NULL;
 	int rc = wsr_state_from_json(&disk, text, len, fb->path, diag);
 	if (rc)
 		return rc; /* corrupt on disk: never overwrite it */
-	if (strcmp(disk->lineage, s->lineage) != 0) {
+	if (!lineage || strcmp(disk->lineage, lineage) != 0) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
 			     "state file %s now holds another state (lineage %s, expected %s)",
-			     fb->path, disk->lineage, s->lineage);
+			     fb->path, disk->lineage, lineage ? lineage : "none");
 		rc = WSR_ECONFLICT;
-	} else if (disk->serial != s->serial) {
+	} else if (disk->serial != serial) {
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
 			     "state file %s changed since it was read (serial %lld on disk, %lld "
 			     "when read)",
-			     fb->path, (long long)disk->serial, (long long)s->serial);
+			     fb->path, (long long)disk->serial, (long long)serial);
 		rc = WSR_ECONFLICT;
 	}
 	wsr_state_free(disk);
@@ -298,15 +333,15 @@ static int check_unchanged(file_backend *fb, const wsr_state *s, const char *tex
  * the backup kept, and the swap. The new state goes to disk first so that a
  * disk too full (or read-only) for it fails before the backup is touched:
  * the state and its backup are then exactly what they were. */
-static int write_locked(file_backend *fb, wsr_state *s, wsr_diag *diag)
+static int write_locked(file_backend *fb, const wsr_state *s, const char *lineage, int64_t serial,
+			wsr_diag *diag)
 {
 	char *old = NULL, *text = NULL, *tmp = NULL;
 	size_t len = 0, new_len = 0;
 	int rc = load(fb, &old, &len, diag);
 	if (rc && rc != WSR_ENOTFOUND)
 		return rc;
-	rc = check_unchanged(fb, s, old, len, diag);
-	s->serial++;
+	rc = check_unchanged(fb, lineage, serial, old, len, diag);
 	if (!rc && !(text = wsr_state_to_json(s, &new_len)))
 		rc = WSR_ENOMEM;
 	if (!rc && (rc = wsr_fs_stage(fb->path, text, new_len, 0600, &tmp)) == WSR_EIO)
@@ -317,14 +352,13 @@ static int write_locked(file_backend *fb, wsr_state *s, wsr_diag *diag)
 		rc = WSR_EIO;
 	} else if (!rc && (rc = wsr_fs_commit(tmp, fb->path)) == WSR_EIO)
 		io_error(diag, "write state file", fb->path, errno);
-	if (rc)
-		s->serial--;
 	free(text);
 	free(old);
 	return rc;
 }
 
-static int file_write(wsr_state_backend *b, wsr_state *s, wsr_diag *diag)
+static int file_store(wsr_state_backend *b, const wsr_state *s, const char *lineage, int64_t serial,
+		      wsr_diag *diag)
 {
 	file_backend *fb = (file_backend *)b;
 	/* a writer that did not lock for its whole run still locks for the
@@ -335,7 +369,7 @@ static int file_write(wsr_state_backend *b, wsr_state *s, wsr_diag *diag)
 		if (rc)
 			return rc;
 	}
-	int rc = write_locked(fb, s, diag);
+	int rc = write_locked(fb, s, lineage, serial, diag);
 	if (own)
 		file_unlock(b);
 	return rc;
@@ -357,9 +391,11 @@ static void file_free(wsr_state_backend *b)
 static const wsr_state_backend_ops file_ops = {
     .name = "file",
     .read = file_read,
-    .write = file_write,
+    .store = file_store,
     .lock = file_lock,
     .unlock = file_unlock,
+    .holder = file_holder,
+    .force_unlock = file_force_unlock,
     .free = file_free,
 };
 

@@ -28,7 +28,7 @@
 
 /* ---- the document ---- */
 
-static char *new_lineage(void)
+char *wsr_state_new_id(void)
 {
 	unsigned char r[16];
 	if (RAND_bytes(r, sizeof(r)) != 1)
@@ -53,7 +53,7 @@ wsr_state *wsr_state_new(void)
 	wsr_state *s = state_alloc();
 	if (!s)
 		return NULL;
-	s->lineage = new_lineage();
+	s->lineage = wsr_state_new_id();
 	if (!s->lineage) {
 		free(s);
 		return NULL;

@@ -1,7 +1,9 @@
 /* state: what wsr recorded about the resources it manages — the format
  * (wsr.state/v1), the in-memory document, and the backend interface (read,
- * compare-and-swap write, lock, unlock) that the file backend implements
- * today and an etcd backend will implement later without touching the planner.
+ * compare-and-swap store, lock, unlock, holder, forced unlock) that the file
+ * backend (file.c) and the etcd backend (etcd.c) implement, and the parts
+ * they share: the write, the wait for a busy lock and the lock's record
+ * (lock.c).
  *
  * Format (JSON):
  *   {"format":"wsr.state/v1", "lineage":"<uuid>", "serial":N,
@@ -75,28 +77,82 @@ char *wsr_state_to_json(const wsr_state *s, size_t *len);
 int wsr_state_from_json(wsr_state **out, const char *text, size_t len, const char *file,
 			wsr_diag *diag);
 
+/* Who holds a state lock, as the holder recorded it. The record is
+ * untrusted text (anyone who can write the store can write it): only
+ * printable bytes are kept, "?" for a field that is missing. */
+typedef struct wsr_state_lock_info {
+	char id[64];	   /* the lock id `wsr state unlock` takes */
+	char host[128];	   /* where the holder runs */
+	char user[64];	   /* who runs it */
+	char command[128]; /* "wsr apply" */
+	char since[40];	   /* RFC 3339 */
+	long pid;	   /* 0 when not recorded */
+} wsr_state_lock_info;
+
 /* A backend stores one state document. */
 typedef struct wsr_state_backend wsr_state_backend;
 
 typedef struct wsr_state_backend_ops {
-	const char *name; /* "file" */
+	const char *name; /* "file", "etcd" */
 	/* Reads the stored state; a backend with nothing stored yet returns a new
 	 * empty state (serial 0). A corrupt store is an error, never replaced. */
 	int (*read)(wsr_state_backend *b, wsr_state **out, wsr_diag *diag);
-	/* Stores s if the stored serial still equals s->serial (compare-and-swap);
-	 * on success s->serial is incremented and is the serial now stored.
-	 * WSR_ECONFLICT when someone else wrote in between. */
-	int (*write)(wsr_state_backend *b, wsr_state *s, wsr_diag *diag);
-	/* Takes the exclusive lock, recording who holds it (pid, host, command,
-	 * time). WSR_ELOCKED with the holder named in diag when it is taken. */
+	/* Stores s exactly as it is (lineage, serial, entries) if the stored
+	 * state is still the one expected: lineage expect_lineage at serial
+	 * expect_serial (nothing stored matches expect_serial 0 and any
+	 * lineage). WSR_ECONFLICT, with both named in diag, when someone else
+	 * wrote in between: a write that loses the race is never an overwrite.
+	 * A write made while holding the lock is fenced: a backend whose lock
+	 * can be lost (etcd: its lease expired while this process was paused or
+	 * cut off) refuses it with WSR_ELOCKED once the lock is no longer this
+	 * process's. wsr_state_write is the ordinary way to call it. */
+	int (*store)(wsr_state_backend *b, const wsr_state *s, const char *expect_lineage,
+		     int64_t expect_serial, wsr_diag *diag);
+	/* Tries once to take the exclusive lock, recording who holds it
+	 * (wsr_state_lock_record). WSR_ELOCKED with the holder named in diag
+	 * when it is taken. wsr_state_lock waits for a busy lock. */
 	int (*lock)(wsr_state_backend *b, const char *command, wsr_diag *diag);
 	int (*unlock)(wsr_state_backend *b);
+	/* Who holds the lock: 0 with *info filled, WSR_ENOTFOUND when no one. */
+	int (*holder)(wsr_state_backend *b, wsr_state_lock_info *info, wsr_diag *diag);
+	/* Removes the lock held under id on purpose (`wsr state unlock`):
+	 * WSR_ENOTFOUND when it is not locked, WSR_ECONFLICT when it is locked
+	 * under another id, WSR_ELOCKED when this backend cannot break it (the
+	 * file lock is the kernel's, held by a process that is still running). */
+	int (*force_unlock)(wsr_state_backend *b, const char *id, wsr_diag *diag);
 	void (*free)(wsr_state_backend *b);
 } wsr_state_backend_ops;
 
 struct wsr_state_backend {
 	const wsr_state_backend_ops *ops;
 };
+
+/* The ordinary write: stores s if the stored serial still equals s->serial
+ * (compare-and-swap); on success s->serial is incremented and is the
+ * serial now stored, on failure it is unchanged. */
+int wsr_state_write(wsr_state_backend *b, wsr_state *s, wsr_diag *diag);
+
+/* Takes the lock, waiting up to wait_ms (0: fails at once) for a busy one,
+ * and, if stop is given, giving up as soon as it is set (SIGINT): then
+ * WSR_EINTR. The error names the holder, its lock id and how long this
+ * waited. */
+int wsr_state_lock(wsr_state_backend *b, const char *command, int64_t wait_ms, volatile int *stop,
+		   wsr_diag *diag);
+
+/* A random id (UUID v4 text); caller frees; NULL when out of memory or
+ * without randomness. Lineages and lock ids are made with it. */
+char *wsr_state_new_id(void);
+
+/* The holder record a backend stores with its lock: {"id", "pid", "host",
+ * "user", "command", "since"}, id a new wsr_state_new_id(). *id (caller
+ * frees) is the id chosen. NULL when out of memory. */
+char *wsr_state_lock_record(const char *command, char **id);
+/* Reads a holder record (untrusted bytes) into *info; 0, or WSR_ECORRUPT
+ * when it is not one (info then says "?" everywhere). */
+int wsr_state_lock_parse(wsr_state_lock_info *info, const char *text, size_t len);
+/* "pid 42 on host ci-7 (wsr apply, by alice, since 2026-...; lock id ...)"
+ * for messages. */
+void wsr_state_lock_describe(const wsr_state_lock_info *info, char *out, size_t n);
 
 /* The file backend: the state at path (mode 0600, atomic writes, the
  * previous version kept as path.backup), locked through path.lock. */

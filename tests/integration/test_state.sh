@@ -174,7 +174,7 @@ t_newer_format_is_refused() {
 
 t_locked_state_names_the_holder() {
 	put_state three.json
-	printf '{"pid":4242,"host":"ci-runner-7","command":"wsr apply","since":"2026-11-21T09:15:00Z"}' \
+	printf '{"id":"6f1c","pid":4242,"host":"ci-runner-7","user":"ci","command":"wsr apply","since":"2026-11-21T09:15:00Z"}' \
 		>"$T/.wsr/state.json.lock"
 	flock "$T/.wsr/state.json.lock" sleep 30 &
 	echo $! >>"$T/.pids"
@@ -186,13 +186,122 @@ t_locked_state_names_the_holder() {
 	done
 	run "$WSR" state rm loopback/acme/web
 	expect_rc 1
-	expect_err "state is locked by pid 4242 on host ci-runner-7 (wsr apply, since 2026-11-21T09:15:00Z)"
+	expect_err "state is locked by pid 4242 on host ci-runner-7 (wsr apply, by ci, since 2026-11-21T09:15:00Z; lock id 6f1c)"
 	expect_err "hint: wait for it to finish"
 	cmp -s "$STATE_FIXTURES/three.json" "$T/.wsr/state.json" || fail "state changed"
 	# reading needs no lock
 	run "$WSR" state list
 	expect_rc 0
 	expect_out "loopback/acme/web"
+}
+
+# hold_lock: a process holds the file lock for 30 s with the given record.
+hold_lock() {
+	printf '%s' "$1" >"$T/.wsr/state.json.lock"
+	flock "$T/.wsr/state.json.lock" sleep 30 &
+	echo $! >>"$T/.pids"
+	HOLDER=$!
+	i=0
+	until ! flock -n "$T/.wsr/state.json.lock" true; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "flock did not take the lock"
+		sleep 0.05
+	done
+}
+
+t_pull_prints_the_state_file_format() {
+	put_state three.json
+	run "$WSR" state pull
+	expect_rc 0
+	# the same state: pulling and reading back gives the same document
+	"$WSR" state pull >"$T/again.json" || fail "second pull failed"
+	cmp -s "$T/stdout" "$T/again.json" || fail "two pulls differ"
+	expect_json '.format == "wsr.state/v1" and .serial == 12 and (.resources | length) == 3'
+	expect_json '.lineage == "6f1c2a7e-3b4d-4e5f-8a9b-0c1d2e3f4a5b"'
+	run "$WSR" state pull --json
+	expect_rc 1
+	expect_err "pull prints the state file format"
+}
+
+t_push_needs_the_same_lineage_and_a_newer_serial() {
+	put_state three.json
+	"$WSR" state pull >"$T/s.json" || fail "pull failed"
+	# the same serial: refused, nothing written
+	run "$WSR" state push "$T/s.json"
+	expect_rc 1
+	expect_err "its serial 12 is not newer than the stored serial 12"
+	cmp -s "$STATE_FIXTURES/three.json" "$T/.wsr/state.json" || fail "refused push wrote"
+	# a newer serial of the same lineage, one resource less: stored as it is
+	jq '.serial = 20 | .resources |= map(select(.address != "loopback/acme/db"))' \
+		"$T/s.json" >"$T/newer.json"
+	run "$WSR" state push "$T/newer.json"
+	expect_rc 0
+	expect_out "lineage 6f1c2a7e-3b4d-4e5f-8a9b-0c1d2e3f4a5b, serial 20, 2 resources"
+	"$WSR" state pull >"$T/back.json"
+	jq -S . "$T/newer.json" >"$T/a" && jq -S . "$T/back.json" >"$T/b"
+	cmp -s "$T/a" "$T/b" || fail "pulled state is not the pushed one"
+	# another lineage: refused unless --force
+	jq '.lineage = "00000000-0000-4000-8000-000000000000" | .serial = 99' "$T/s.json" >"$T/other.json"
+	run "$WSR" state push "$T/other.json"
+	expect_rc 1
+	expect_err "its lineage 00000000-0000-4000-8000-000000000000 is not the stored state's"
+	run "$WSR" state push "$T/other.json" --force
+	expect_rc 0
+	"$WSR" state pull | jq -e '.serial == 99 and (.resources | length) == 3' >/dev/null ||
+		fail "forced push not stored"
+	# into an empty state anything goes; a corrupt file is refused with its reason
+	rm -f "$T/.wsr/state.json"
+	run "$WSR" state push "$T/s.json"
+	expect_rc 0
+	printf '{"format":"wsr.state/v1"' >"$T/bad.json"
+	run "$WSR" state push "$T/bad.json"
+	expect_rc 1
+	expect_err "bad.json"
+	run "$WSR" state push "$T/missing.json"
+	expect_rc 1
+	expect_err "cannot read $T/missing.json"
+}
+
+t_push_waits_for_the_lock_with_lock_timeout() {
+	put_state three.json
+	jq '.serial = 13' "$STATE_FIXTURES/three.json" >"$T/newer.json"
+	hold_lock '{"id":"abc","pid":4242,"host":"h","user":"u","command":"wsr apply","since":"s"}'
+	run "$WSR" state push "$T/newer.json"
+	expect_rc 1
+	expect_err "lock id abc"
+	# the holder goes away within the wait: the push goes through
+	(sleep 1 && pkill -P "$HOLDER" sleep; kill "$HOLDER") 2>/dev/null &
+	start=$(date +%s)
+	run "$WSR" state push "$T/newer.json" --lock-timeout 10s
+	expect_rc 0
+	[ $(($(date +%s) - start)) -lt 8 ] || fail "push waited too long after the lock was free"
+	# a holder that stays: the wait ends with its reason
+	hold_lock '{"id":"def","pid":4243,"host":"h","user":"u","command":"wsr apply","since":"s"}'
+	run "$WSR" state rm loopback/acme/web --lock-timeout 1s
+	expect_rc 1
+	expect_err "gave up waiting for the state lock after 1."
+	expect_err "lock id def"
+	run "$WSR" state rm loopback/acme/web --lock-timeout soon
+	expect_rc 1
+	expect_err "--lock-timeout wants a duration"
+}
+
+t_unlock_of_a_file_lock_says_how_it_ends() {
+	put_state three.json
+	run "$WSR" state unlock abc --force
+	expect_rc 1
+	expect_err "the state is not locked"
+	hold_lock '{"id":"abc","pid":4242,"host":"h","user":"u","command":"wsr apply","since":"s"}'
+	run "$WSR" state unlock nope --force
+	expect_rc 1
+	expect_err "locked under another id: pid 4242 on host h"
+	run "$WSR" state unlock abc </dev/null
+	expect_rc 1
+	expect_err "refusing to unlock without confirmation"
+	run "$WSR" state unlock abc --force
+	expect_rc 1
+	expect_err "a file lock cannot be removed from outside"
+	expect_err "kill 4242 on h"
 }
 
 t_usage_errors() {

@@ -155,7 +155,7 @@ static wsr_state *read_ok(wsr_state_backend *b)
 static void write_ok(wsr_state_backend *b, wsr_state *s)
 {
 	wsr_diag d = WSR_DIAG_INIT;
-	int rc = b->ops->write(b, s, &d);
+	int rc = wsr_state_write(b, s, &d);
 	if (rc)
 		dump_diag(&d);
 	assert_int_equal(rc, 0);
@@ -684,7 +684,7 @@ static void test_two_writers_from_one_read_conflict(void **ctx)
 	char *after_a = slurp(f->path, &len);
 
 	wsr_diag d = WSR_DIAG_INIT;
-	assert_int_equal(b->ops->write(b, sb, &d), WSR_ECONFLICT);
+	assert_int_equal(wsr_state_write(b, sb, &d), WSR_ECONFLICT);
 	assert_true(diag_has(&d, "changed since it was read (serial 2 on disk, 1 when read)"));
 	assert_int_equal(sb->serial, 1); /* unchanged: the write did not happen */
 	size_t len2 = 0;
@@ -696,13 +696,13 @@ static void test_two_writers_from_one_read_conflict(void **ctx)
 	/* another lineage in the file is a conflict too */
 	wsr_state *other = wsr_state_new();
 	other->serial = 2;
-	assert_int_equal(b->ops->write(b, other, &d), WSR_ECONFLICT);
+	assert_int_equal(wsr_state_write(b, other, &d), WSR_ECONFLICT);
 	assert_true(diag_has(&d, "now holds another state"));
 	wsr_diag_free(&d);
 
 	/* and so is a file that vanished after the read */
 	assert_int_equal(unlink(f->path), 0);
-	assert_int_equal(a->ops->write(a, sa, &d), WSR_ECONFLICT);
+	assert_int_equal(wsr_state_write(a, sa, &d), WSR_ECONFLICT);
 	assert_true(diag_has(&d, "disappeared after it was read"));
 	wsr_diag_free(&d);
 
@@ -752,7 +752,13 @@ static void test_lock_held_by_another_process_names_it(void **ctx)
 	assert_int_equal(b->ops->lock(b, "wsr plan", &d), WSR_ELOCKED);
 	char *want = wsr_strdupf("state is locked by pid %ld on host ", (long)child);
 	assert_true(diag_has(&d, want));
-	assert_true(diag_has(&d, "(wsr apply, since "));
+	assert_true(diag_has(&d, "(wsr apply, by "));
+	assert_true(diag_has(&d, "; lock id ")); /* what `wsr state unlock` takes */
+	wsr_state_lock_info held;
+	assert_int_equal(b->ops->holder(b, &held, &d), 0);
+	assert_int_equal(held.pid, (long)child);
+	assert_int_equal(strlen(held.id), 36); /* a UUID */
+	assert_true(diag_has(&d, held.id));
 	assert_true(diag_has(&d, "wait for it to finish"));
 	free(want);
 	wsr_diag_free(&d);
@@ -765,12 +771,12 @@ static void test_lock_held_by_another_process_names_it(void **ctx)
 	fclose(lf);
 	free(lockfile);
 	assert_int_equal(b->ops->lock(b, "wsr plan", &d), WSR_ELOCKED);
-	assert_true(diag_has(&d, "state is locked by pid ? on host h (wsr apply, since s)"));
+	assert_true(diag_has(&d, "state is locked by pid ? on host h (wsr apply, by ?, since s; lock id ?)"));
 	wsr_diag_free(&d);
 
 	/* a write without the lock waits for nobody: it is refused too */
 	wsr_state *s = wsr_state_new();
-	assert_int_equal(b->ops->write(b, s, &d), WSR_ELOCKED);
+	assert_int_equal(wsr_state_write(b, s, &d), WSR_ELOCKED);
 	wsr_diag_free(&d);
 	struct stat st;
 	assert_int_not_equal(stat(f->path, &st), 0);
@@ -834,7 +840,7 @@ static void test_corrupt_files_stop_reads_and_writes_untouched(void **ctx)
 		assert_true(diag_has(&d, f->path));
 		/* a fresh state written over it is refused as well */
 		s = wsr_state_new();
-		assert_int_equal(b->ops->write(b, s, &d), WSR_ECORRUPT);
+		assert_int_equal(wsr_state_write(b, s, &d), WSR_ECORRUPT);
 		assert_int_equal(s->serial, 0);
 		size_t n = 0;
 		char *now = slurp(f->path, &n);
@@ -953,7 +959,7 @@ static void test_write_without_room_keeps_state_and_backup(void **ctx)
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	wsr_diag d = WSR_DIAG_INIT;
-	int rc = b->ops->write(b, s, &d);
+	int rc = wsr_state_write(b, s, &d);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
 	assert_int_equal(rc, WSR_EIO);
