@@ -120,6 +120,12 @@ typedef struct wsr_state_backend_ops {
 	 * under another id, WSR_ELOCKED when this backend cannot break it (the
 	 * file lock is the kernel's, held by a process that is still running). */
 	int (*force_unlock)(wsr_state_backend *b, const char *id, wsr_diag *diag);
+	/* Optional (NULL in the file backend). Fences every later store on
+	 * key: it succeeds only while key still exists with this
+	 * create_revision (the HA daemon's leadership key), so a replica that
+	 * lost leadership can no longer write. WSR_EINVAL when the backend
+	 * cannot fence. */
+	int (*fence)(wsr_state_backend *b, const char *key, int64_t create_revision);
 	void (*free)(wsr_state_backend *b);
 } wsr_state_backend_ops;
 
