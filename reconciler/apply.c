@@ -38,8 +38,13 @@ typedef struct ctx {
 	int running;		 /* workers not yet finished */
 	update *pending;	 /* newest first */
 	int write_failed;
+	int lost; /* may_start said no: start nothing, write nothing more */
 	wsr_apply_result res;
 } ctx;
+
+/* run_item's result for an item may_start refused (not an error code: the
+ * item neither failed nor succeeded) */
+#define REFUSED 1
 
 /* Waits (mu held) for a signal on cv, at most 200 ms: long enough not to
  * spin, short enough that a stop flag set by a signal handler, which cannot
@@ -65,8 +70,8 @@ static int past_deadline(const ctx *c)
  * deadline is both, like a second SIGINT. */
 static int stopping(const ctx *c, int level)
 {
-	return (c->o->stop && *c->o->stop >= level) || (level == 1 && c->write_failed) ||
-	       past_deadline(c);
+	return (c->o->stop && *c->o->stop >= level) ||
+	       (level == 1 && (c->write_failed || c->lost)) || past_deadline(c);
 }
 
 static void progress(const ctx *c, const char *fmt, const char *address, const char *what,
@@ -198,6 +203,24 @@ static int run_action(ctx *c, wsr_engine_provider *ep, const wsr_change *ch, wsr
 	return rc;
 }
 
+/* Whether the next platform operation may start (wsr_apply_opts.may_start).
+ * The first no is final for the whole run, and stops the other workers. */
+static int allowed(ctx *c)
+{
+	if (!c->o->may_start)
+		return 1;
+	pthread_mutex_lock(&c->mu);
+	int lost = c->lost;
+	pthread_mutex_unlock(&c->mu);
+	if (!lost && c->o->may_start(c->o->may_start_arg) == 0)
+		return 1;
+	pthread_mutex_lock(&c->mu);
+	c->lost = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	return 0;
+}
+
 static int run_item(ctx *c, wsr_plan_item *it)
 {
 	wsr_change *ch = it->change;
@@ -206,6 +229,23 @@ static int run_item(ctx *c, wsr_plan_item *it)
 		return WSR_ENOTFOUND;
 	for (int i = 0; i < ch->nactions; i++) {
 		wsr_action a = ch->actions[i];
+		if (!allowed(c)) {
+			/* checked here, right before the operation, so a replica that
+			 * lost its leadership sends nothing more to the platform */
+			if (i == 0)
+				wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, ch->address, NULL,
+					     "the replica that leads now applies it",
+					     "not started: this replica is no longer the leader");
+			else
+				wsr_diag_add(c->diag, WSR_SEV_WARNING, NULL, ch->address, NULL,
+					     "the replica that leads now finishes it",
+					     "abandoned before %s: this replica is no longer the "
+					     "leader",
+					     wsr_action_name(a));
+			progress(c, "%s: %s not started (leadership lost)\n", ch->address, doing(a),
+				 0);
+			return REFUSED;
+		}
 		int64_t t0 = wsr_clock_mono_ms();
 		progress(c, "%s: %s...\n", ch->address, doing(a), 0);
 		wsr_resource *r = NULL;
@@ -292,6 +332,13 @@ static void *worker(void *arg)
 		int rc = run_item(c, &c->p->items[i]);
 		pthread_mutex_lock(&c->mu);
 		c->inflight--;
+		if (rc == REFUSED) {
+			/* neither failed nor done: what waits for it stays waiting
+			 * (nothing new starts now), and the item is "not started" */
+			c->res.refused++;
+			pthread_cond_broadcast(&c->cv);
+			continue;
+		}
 		if (rc)
 			c->res.failed++;
 		else
@@ -339,6 +386,16 @@ static int schedule(ctx *c)
 	}
 	free(fill);
 	return 0;
+}
+
+static void drop_updates(update *list)
+{
+	for (update *u = list, *n; u; u = n) {
+		n = u->next;
+		wsr_state_entry_free(u->put);
+		free(u->remove);
+		free(u);
+	}
 }
 
 /* Applies the updates (oldest first) to state and writes it once. */
@@ -491,6 +548,12 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 			c.running++;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (;;) {
+		if (c.pending && c.lost) {
+			/* leadership lost: the new leader's refresh finds these on the
+			 * platform; a write now would be refused by the fence anyway */
+			drop_updates(c.pending);
+			c.pending = NULL;
+		}
 		if (c.pending) {
 			update *list = c.pending;
 			c.pending = NULL;
@@ -524,6 +587,8 @@ int wsr_apply_run(wsr_apply_result *res, wsr_engine *e, wsr_plan *p, wsr_state *
 	free_schedule(&c);
 	if (c.write_failed)
 		return WSR_EIO;
+	if (c.lost)
+		return WSR_ELOCKED;
 	if (c.res.failed)
 		return WSR_EAPI;
 	if (c.res.interrupted)

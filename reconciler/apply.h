@@ -44,6 +44,18 @@ typedef struct wsr_apply_opts {
 	/* called (serialized, from a worker) when an item finished: rc 0 or its error */
 	void (*on_item)(void *arg, const wsr_plan_item *it, int rc);
 	void *arg;
+	/* May be NULL. Asked by a worker right before each platform operation
+	 * it starts (every action of an item), outside apply's lock: 0 lets it
+	 * start; anything else means this process may no longer change the
+	 * platform (the HA daemon lost its leadership, reconciler/watch_ha.h).
+	 * Then that item is not started (or, after its first action, abandoned),
+	 * nothing new starts, items in flight finish their current operation,
+	 * no more state is written, and each refused item is a warning under
+	 * its address, counted in wsr_apply_result.refused, never as failed.
+	 * It may block (one etcd round-trip) and is called from several workers
+	 * at once. */
+	int (*may_start)(void *arg);
+	void *may_start_arg;
 } wsr_apply_opts;
 
 typedef struct wsr_apply_result {
@@ -54,6 +66,7 @@ typedef struct wsr_apply_result {
 	int state_writes;
 	int interrupted;
 	int timed_out; /* stopped at deadline_ms */
+	int refused;   /* items not started or abandoned because may_start said no */
 } wsr_apply_result;
 
 /* The state entry recording r as the platform has it, with applied as

@@ -141,6 +141,21 @@ int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 		return rc;
 	r->engine->deadline = opts->deadline;
 	wsr_state_backend *b = r->engine->backend;
+	if (opts->fence_key) { /* first: nothing of the run is written unfenced */
+		if (!b->ops->fence) {
+			wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
+				     "set state.backend: etcd in wsr.yaml",
+				     "watch.ha needs a backend that can fence (%s cannot)",
+				     b->ops->name);
+			return WSR_EINVAL;
+		}
+		if ((rc = b->ops->fence(b, opts->fence_key, opts->fence_revision))) {
+			wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, NULL,
+				     "cannot fence the state on %s: %s", opts->fence_key,
+				     wsr_strerror(rc));
+			return rc;
+		}
+	}
 	if (opts->lock) {
 		if ((rc = wsr_state_lock(b, opts->command, opts->lock_wait_ms, NULL, diag)))
 			return rc;

@@ -24,6 +24,12 @@ typedef struct wsr_run_opts {
 	int keep_going;		     /* a spec file that does not load leaves out only its own
 					workspaces (plan_opts.skip_files) and holds every deletion;
 					the run goes on with the rest */
+	/* wsr watch with watch.ha: every state write of the run is fenced on
+	 * this key (the leadership key) keeping this create_revision, so a
+	 * replica that lost its leadership cannot write (state.h, fence). NULL:
+	 * not fenced. A backend that cannot fence is an error. */
+	const char *fence_key;
+	int64_t fence_revision;
 } wsr_run_opts;
 
 typedef struct wsr_run {
