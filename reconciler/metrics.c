@@ -47,6 +47,8 @@ struct wsr_metrics {
 	histogram fetch_secs;
 	long long held[N_OF(held_reasons)];
 	char revision[WSR_METRICS_MAX_REVISION + 1]; /* "" = unknown */
+	int ha, ha_leader;			     /* ha: watch.ha is on */
+	unsigned long long ha_transitions;
 };
 
 static int find(const char *const *set, size_t n, const char *v)
@@ -159,6 +161,15 @@ void wsr_metrics_revision(wsr_metrics *m, const char *rev)
 	pthread_mutex_unlock(&m->mu);
 }
 
+void wsr_metrics_ha(wsr_metrics *m, int leader, int64_t transitions)
+{
+	pthread_mutex_lock(&m->mu);
+	m->ha = 1;
+	m->ha_leader = leader != 0;
+	m->ha_transitions = transitions > 0 ? (unsigned long long)transitions : 0;
+	pthread_mutex_unlock(&m->mu);
+}
+
 /* Shortest text that reads back as the same double. */
 static void put_double(wsr_buf *b, double v)
 {
@@ -257,6 +268,15 @@ char *wsr_metrics_render(wsr_metrics *m)
 		wsr_buf_puts(&b, "wsr_source_info{revision=\"");
 		put_label_value(&b, m->revision);
 		wsr_buf_puts(&b, "\"} 1\n");
+	}
+
+	if (m->ha) {
+		family(&b, "wsr_ha_leader", "gauge",
+		       "1 while this replica is the leader (watch.ha), else 0.");
+		wsr_buf_printf(&b, "wsr_ha_leader %d\n", m->ha_leader);
+		family(&b, "wsr_ha_transitions_total", "counter",
+		       "Times this replica became or stopped being the leader.");
+		wsr_buf_printf(&b, "wsr_ha_transitions_total %llu\n", m->ha_transitions);
 	}
 	pthread_mutex_unlock(&m->mu);
 	if (wsr_buf_failed(&b)) {

@@ -44,6 +44,12 @@ void wsr_metrics_held(wsr_metrics *m, int window, int selfheal, int backoff);
  * wsr_source_info sample). Copied. */
 void wsr_metrics_revision(wsr_metrics *m, const char *rev);
 
+/* watch.ha: this replica leads (1) or follows (0), and has changed role
+ * transitions times. The two series wsr_ha_leader and
+ * wsr_ha_transitions_total exist from the first call on (a daemon without
+ * watch.ha has neither). */
+void wsr_metrics_ha(wsr_metrics *m, int leader, int64_t transitions);
+
 /* The exposition text (caller frees); NULL when out of memory. */
 char *wsr_metrics_render(wsr_metrics *m);
 #endif

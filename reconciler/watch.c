@@ -17,6 +17,7 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/err.h"
+#include "lib/etcd.h"
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "lib/log.h"
@@ -25,6 +26,8 @@
 #include "reconciler/run.h"
 #include "reconciler/source_dir.h"
 #include "reconciler/source_git.h"
+#include "reconciler/state_backend.h"
+#include "reconciler/watch_ha.h"
 #include "reconciler/watch_http.h"
 #include "reconciler/watch_report.h"
 #include "reconciler/webhook.h"
@@ -33,6 +36,10 @@
 #define DEBOUNCE_QUIET_MS 20 /* a burst of writes is over after this much quiet */
 #define DEBOUNCE_MAX_MS 100  /* ... or after this long, whichever comes first */
 #define TICK_MS 1000	     /* the loop wakes at least this often (heartbeat) */
+/* the command an HA leader's state lock records: a lock with it that is not
+ * ours is a former leader's, whose writes the fence refuses (see
+ * break_old_leader_lock) */
+#define HA_COMMAND "wsr watch (ha leader)"
 
 /* stop_flag is read by the apply workers too: an atomic (reconciler/apply.h) */
 static atomic_int stop_flag;
@@ -68,6 +75,12 @@ typedef struct watch {
 	wsr_watch_http *http;
 	char *secret;
 	size_t secret_len;
+	/* watch.ha */
+	wsr_ha *ha;
+	int ha_fd;	    /* eventfd the election writes */
+	int64_t ha_version; /* of the election's state last reported */
+	int ha_leader;	    /* this replica led at the last report */
+	char ha_seen[64];   /* the leader's id last reported */
 } watch;
 
 /* ---- configuration ---------------------------------------------------- */
@@ -337,12 +350,45 @@ static void on_item(void *arg, const wsr_plan_item *it, int rc)
 		wsr_watch_http_beat(c->w->http);
 }
 
+/* A leader killed mid-reconcile leaves its state lock until the lock's
+ * lease expires (30 s), far longer than a failover. That lock is a former
+ * leader's (HA_COMMAND; this replica holds none between reconciles), and
+ * the former leader can no longer change anything: it stopped starting
+ * operations before its lease ran out, and the fence refuses its state
+ * writes. So the new leader removes it, as `wsr state unlock` would. A
+ * lock of anyone else (`wsr apply` from CI) is left alone: the reconcile
+ * then fails as locked and is tried again. */
+static void break_old_leader_lock(watch *w)
+{
+	wsr_diag diag = WSR_DIAG_INIT;
+	wsr_state_backend *b = NULL;
+	wsr_state_lock_info info;
+	if (wsr_state_backend_open(&b, w->cfg, &diag) == 0 && b->ops->holder &&
+	    b->ops->force_unlock && b->ops->holder(b, &info, &diag) == 0 &&
+	    strcmp(info.command, HA_COMMAND) == 0) {
+		char who[512];
+		wsr_state_lock_describe(&info, who, sizeof(who));
+		int rc = b->ops->force_unlock(b, info.id, &diag);
+		wsr_report_event(&w->rep, rc ? "warn" : "info", "ha", "result",
+				 rc ? "could not remove a former leader's state lock"
+				    : "removed a former leader's state lock",
+				 "holder", who, WSR_EV_END);
+	}
+	if (b)
+		b->ops->free(b);
+	wsr_diag_free(&diag);
+}
+
 /* One reconcile: 0 when it ran through (failed changes included), an
  * error when it could not plan. *changes: the plan had changes. */
 static int reconcile(watch *w, const char *why, int *changes)
 {
 	int64_t t0 = wsr_clock_mono_ms();
 	*changes = 0;
+	const char *fence_key = NULL;
+	int64_t fence_rev = 0;
+	if (w->ha && !wsr_ha_leader(w->ha, &fence_key, &fence_rev))
+		return 0; /* a follower keeps its source fresh, and nothing else */
 	if (w->git && !w->have_files) {
 		wsr_report_event(&w->rep, "warn", "reconcile", "result",
 				 "skipped: no revision of the source could be read yet",
@@ -354,12 +400,16 @@ static int reconcile(watch *w, const char *why, int *changes)
 			 w->rev[0] ? w->rev : NULL, WSR_EV_END);
 	wsr_report_start(&w->rep);
 	wsr_diag diag = WSR_DIAG_INIT;
+	if (w->ha)
+		break_old_leader_lock(w);
 	wsr_run_opts ro = {.dir = w->git ? "." : (w->o->dir ? w->o->dir : "."),
 			   .lock = 1,
-			   .command = "wsr watch",
+			   .command = w->ha ? HA_COMMAND : "wsr watch",
 			   .config_file = w->o->config_file,
 			   .files = w->git ? &w->files : NULL,
-			   .keep_going = 1};
+			   .keep_going = 1,
+			   .fence_key = fence_key,
+			   .fence_revision = fence_rev};
 	ro.plan.prune = w->o->prune;
 	ro.plan.allow_replace = w->o->allow_replace;
 	wsr_run *r = NULL;
@@ -386,9 +436,19 @@ static int reconcile(watch *w, const char *why, int *changes)
 					     .stop = &stop_flag,
 					     .revision = w->rev[0] ? w->rev : NULL,
 					     .on_item = on_item,
-					     .arg = &ic};
+					     .arg = &ic,
+					     .may_start = w->ha ? wsr_ha_may_start : NULL,
+					     .may_start_arg = w->ha};
 			wsr_apply_run(&res, r->engine, r->plan, r->state, &ao, &diag);
 		}
+	}
+	if (res.refused) {
+		char n[24];
+		snprintf(n, sizeof(n), "%d", res.refused);
+		wsr_report_event(&w->rep, "warn", "ha", "result",
+				 "leadership lost during the reconcile: nothing more started, "
+				 "no more state written",
+				 "notStarted", n, WSR_EV_END);
 	}
 	wsr_report_outcome(&w->rep, r, rc, rcs, &diag);
 	const char *result = rc		      ? "error"
@@ -409,7 +469,15 @@ static void publish(watch *w)
 	if (!w->http)
 		return;
 	char *status = wsr_report_status(&w->rep);
-	const char *why = wsr_report_not_ready(&w->rep);
+	char ha_why[512];
+	const char *why = NULL;
+	if (w->ha && wsr_ha_not_ready(w->ha, ha_why, sizeof(ha_why)))
+		why = ha_why; /* e.g. no quorum: neither leader nor follower is of use */
+	else if (w->ha && !w->ha_leader)
+		/* a follower never reconciles: ready when it can reach the source */
+		why = w->rep.source_ok ? NULL : wsr_report_not_ready(&w->rep);
+	else
+		why = wsr_report_not_ready(&w->rep);
 	wsr_watch_http_publish(w->http, status ? status : "{}", why == NULL, why);
 	free(status);
 }
@@ -445,9 +513,101 @@ static int start_http(watch *w, wsr_diag *diag)
 	return rc;
 }
 
+/* The daemon's HTTP address as others reach it (the port picked for :0). */
+static char *listen_address(watch *w)
+{
+	if (!w->http)
+		return NULL;
+	const char *listen = w->o->listen ? w->o->listen : wsr_json_str(w->cfg->watch, "listen");
+	const char *colon = listen ? strrchr(listen, ':') : NULL;
+	if (!colon)
+		return NULL;
+	return wsr_strdupf("%.*s:%d", (int)(colon - listen), listen, wsr_watch_http_port(w->http));
+}
+
+/* watch.ha: the election on the state's etcd cluster. --once does not
+ * campaign: it is one reconcile under the state lock, like wsr apply. */
+static int start_ha(watch *w, wsr_diag *diag)
+{
+	if (w->o->once || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w->cfg->watch, "ha")))
+		return 0;
+	int64_t lease_ms = 0;
+	if (wsr_clock_duration(&lease_ms, wsr_json_str(w->cfg->watch, "haLease")))
+		lease_ms = -1; /* reported by wsr_ha_start */
+	struct wsr_etcd *etcd = NULL;
+	char *prefix = NULL;
+	int rc = wsr_state_backend_etcd(w->cfg, &etcd, &prefix, diag);
+	if (rc) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
+			     "the replicas elect their leader on the etcd cluster of their state",
+			     "watch.ha: true needs state.backend: etcd");
+		return rc;
+	}
+	if ((w->ha_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		wsr_etcd_free(etcd);
+		free(prefix);
+		return WSR_EIO;
+	}
+	char *listen = listen_address(w);
+	wsr_ha_opts ho = {.etcd = etcd,
+			  .prefix = prefix,
+			  .lease_ms = lease_ms,
+			  .listen = listen,
+			  .wake_fd = w->ha_fd};
+	rc = wsr_ha_start(&w->ha, &ho, diag);
+	free(listen);
+	free(prefix);
+	if (!rc) {
+		w->ha_version = -1;
+		wsr_report_event(&w->rep, "info", "ha", "role", "follower", "result", "campaigning",
+				 WSR_EV_END);
+	}
+	return rc;
+}
+
+/* Reports what the election changed (role, leader, etcd); 1 when this
+ * replica has just become the leader. */
+static int ha_update(watch *w)
+{
+	if (!w->ha)
+		return 0;
+	int64_t v = wsr_ha_version(w->ha);
+	if (v == w->ha_version)
+		return 0;
+	w->ha_version = v;
+	const char *key;
+	int64_t rev = 0;
+	int leader = wsr_ha_leader(w->ha, &key, &rev);
+	int64_t transitions = wsr_ha_transitions(w->ha);
+	cJSON *st = wsr_ha_status(w->ha);
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(st, "leader");
+	const char *id = wsr_json_str(l, "id");
+	char n[24], r[24];
+	snprintf(n, sizeof(n), "%lld", (long long)transitions);
+	snprintf(r, sizeof(r), "%lld", (long long)rev);
+	if (leader != w->ha_leader)
+		wsr_report_event(&w->rep, leader ? "info" : "warn", "ha", "role",
+				 leader ? "leader" : "follower", "revision", leader ? r : NULL,
+				 "transitions", n, WSR_EV_END);
+	if (id && strcmp(id, w->ha_seen) != 0) {
+		char pid[24];
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(l, "pid");
+		snprintf(pid, sizeof(pid), "%.0f", cJSON_IsNumber(p) ? p->valuedouble : 0.0);
+		wsr_report_event(&w->rep, "info", "ha", "leader", id, "host",
+				 wsr_json_str(l, "host"), "pid", pid, WSR_EV_END);
+	}
+	snprintf(w->ha_seen, sizeof(w->ha_seen), "%s", id ? id : "");
+	int became = leader && !w->ha_leader;
+	w->ha_leader = leader;
+	wsr_report_ha(&w->rep, st, leader, transitions);
+	publish(w);
+	return became;
+}
+
 /* Waits for the next thing to do with the signals blocked outside the
  * wait, so a signal arriving between the flag check and the wait is not
- * lost. Returns the poll result; fds[0] inotify, fds[1] webhook. */
+ * lost. Returns the poll result; fds[0] inotify, fds[1] webhook, fds[2]
+ * the election. */
 static int wait_event(struct pollfd *fds, int nfds, int64_t timeout_ms, const sigset_t *unblocked)
 {
 	if (stop_flag || hup_flag)
@@ -490,10 +650,11 @@ static int loop(watch *w)
 					       dirty_first + DEBOUNCE_MAX_MS));
 		int64_t timeout = due - now;
 		timeout = timeout < 0 ? 0 : min64(timeout, TICK_MS);
-		struct pollfd fds[2] = {{w->dw ? wsr_dir_watch_fd(w->dw) : -1, POLLIN, 0},
-					{w->wake_fd, POLLIN, 0}};
+		struct pollfd fds[3] = {{w->dw ? wsr_dir_watch_fd(w->dw) : -1, POLLIN, 0},
+					{w->wake_fd, POLLIN, 0},
+					{w->ha_fd, POLLIN, 0}};
 		sigprocmask(SIG_BLOCK, &block, &unblocked);
-		int n = wait_event(fds, 2, timeout, &unblocked);
+		int n = wait_event(fds, 3, timeout, &unblocked);
 		sigprocmask(SIG_SETMASK, &unblocked, NULL);
 		if (stop_flag)
 			break;
@@ -524,6 +685,11 @@ static int loop(watch *w)
 			next_poll = now + w->interval_ms;
 			why = why ? why : "interval";
 		}
+		if (n > 0 && (fds[2].revents & POLLIN))
+			drain(w->ha_fd);
+		/* every turn, not only on a wake: a leadership can also run out */
+		if (ha_update(w))
+			why = "leader";
 		if (!why && retry && wsr_clock_now_ms() >= retry)
 			why = "retry";
 		if (why) {
@@ -537,7 +703,7 @@ static int loop(watch *w)
 
 int wsr_watch_run(const wsr_watch_opts *o)
 {
-	watch w = {.o = o, .wake_fd = -1};
+	watch w = {.o = o, .wake_fd = -1, .ha_fd = -1};
 	wsr_diag diag = WSR_DIAG_INIT;
 	wsr_config *cfg = NULL;
 	int rc =
@@ -561,11 +727,14 @@ int wsr_watch_run(const wsr_watch_opts *o)
 		wsr_report_source_url(&w.rep, wsr_git_url(w.git));
 	if (!rc)
 		rc = start_http(&w, &diag);
+	if (!rc)
+		rc = start_ha(&w, &diag);
 	int code = 1;
 	if (rc) {
 		wsr_report_diag(&w.rep, &diag, "config");
 	} else {
 		fetch(&w);
+		ha_update(&w);
 		int changes = 0;
 		rc = reconcile(&w, "start", &changes);
 		publish(&w);
@@ -574,6 +743,15 @@ int wsr_watch_run(const wsr_watch_opts *o)
 		else
 			code = loop(&w) ? 1 : 0;
 	}
+	if (w.ha) { /* resign first: a follower takes over while this one exits */
+		int led = w.ha_leader;
+		wsr_ha_stop(w.ha);
+		w.ha = NULL;
+		if (led)
+			wsr_report_event(&w.rep, "info", "ha", "role", "resigned", WSR_EV_END);
+	}
+	if (w.ha_fd >= 0)
+		close(w.ha_fd);
 	if (stop_flag)
 		wsr_report_event(&w.rep, "info", "stop", "result", "state saved", WSR_EV_END);
 	if (w.http)
