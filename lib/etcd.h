@@ -28,6 +28,8 @@
  * writes more splits it. */
 #define WSR_ETCD_MAX_TXN_OPS 128
 #define WSR_ETCD_MAX_REQUEST_BYTES (3u * 512 * 1024) /* 1.5 MiB */
+/* The largest answer taken (a range larger than this is read in pages). */
+#define WSR_ETCD_MAX_RESPONSE (64u * 1024 * 1024)
 
 typedef struct wsr_etcd_opts {
 	const char *const *endpoints; /* "http://127.0.0.1:2379", "https://..."; no path */
@@ -58,24 +60,28 @@ typedef struct wsr_etcd_kv {
 	int64_t create_revision, mod_revision, version, lease;
 } wsr_etcd_kv;
 
-typedef struct wsr_etcd_range {
+/* A range's answer. (Not named wsr_etcd_range: that is the function, and C
+ * puts typedef and function names in one namespace.) */
+typedef struct wsr_etcd_range_result {
 	wsr_etcd_kv *kvs;
 	size_t n;
 	int more;	  /* more keys in the range than returned (limit) */
 	int64_t count;	  /* keys in the range */
 	int64_t revision; /* the store's revision the answer was read at */
-} wsr_etcd_range;
+} wsr_etcd_range_result;
 
-void wsr_etcd_range_free(wsr_etcd_range *r);
+void wsr_etcd_range_free(wsr_etcd_range_result *r);
 
 /* The end of the range of every key starting with prefix (etcd's
  * "prefix + 1" rule); caller frees. */
 char *wsr_etcd_prefix_end(const char *prefix);
 
-/* Reads keys in [key, range_end) (range_end NULL: key alone), at revision
+/* Reads keys in [key, range_end) (range_end NULL: key alone; "": every key
+ * from key on, etcd's "\0", as wsr_etcd_prefix_end gives for a prefix of
+ * 0xff bytes), at revision
  * (0: the latest), at most limit keys (0: all), in key order. Linearizable
  * (not serializable) reads. */
-int wsr_etcd_range(wsr_etcd *c, wsr_etcd_range *out, const char *key, const char *range_end,
+int wsr_etcd_range(wsr_etcd *c, wsr_etcd_range_result *out, const char *key, const char *range_end,
 		   int64_t revision, int64_t limit, char **err);
 
 enum { WSR_ETCD_CMP_VERSION, WSR_ETCD_CMP_CREATE, WSR_ETCD_CMP_MOD, WSR_ETCD_CMP_VALUE };
@@ -102,9 +108,9 @@ typedef struct wsr_etcd_op {
 } wsr_etcd_op;
 
 typedef struct wsr_etcd_txn_result {
-	int succeeded;	      /* every compare held: the success ops ran */
-	int64_t revision;     /* the store's revision after the txn */
-	wsr_etcd_range *gets; /* one per GET op of the branch that ran, in order */
+	int succeeded;		     /* every compare held: the success ops ran */
+	int64_t revision;	     /* the store's revision after the txn */
+	wsr_etcd_range_result *gets; /* one per GET op of the branch that ran, in order */
 	size_t ngets;
 } wsr_etcd_txn_result;
 

@@ -4,7 +4,7 @@
 set -eu
 PKGS="gcc make pkg-config git curl ca-certificates libyaml-dev libgit2-dev
 libcurl4-openssl-dev libcjson-dev libssl-dev libcmocka-dev libmicrohttpd-dev
-time util-linux jq python3-prometheus-client"
+time util-linux jq python3-prometheus-client etcd-server etcd-client"
 # `make fuzz` also needs clang and its runtime (libFuzzer, ASan, UBSan).
 if [ "${FUZZ:-0}" = 1 ]; then
 	PKGS="$PKGS clang libclang-rt-dev"
