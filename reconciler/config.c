@@ -33,6 +33,7 @@ void wsr_config_free(wsr_config *c)
 	free(c->home_prefix);
 	free(c->state_backend);
 	free(c->state_path);
+	cJSON_Delete(c->state);
 	free(c);
 }
 
@@ -196,10 +197,11 @@ static int from_doc(wsr_config *c, cJSON *doc, const cJSON *schema)
 	c->state_path =
 	    path ? (strcmp(c->dir, ".") == 0 ? strdup(path) : wsr_path_join(c->dir, path)) : NULL;
 	free(path);
+	c->state = cJSON_DetachItemFromObjectCaseSensitive(doc, "state");
 	c->prune = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(doc, "prune"));
 	const cJSON *par = cJSON_GetObjectItemCaseSensitive(doc, "parallelism");
 	c->parallelism = cJSON_IsNumber(par) ? par->valueint : 1;
-	return c->state_backend && c->state_path ? 0 : WSR_ENOMEM;
+	return c->state_backend && c->state_path && c->state ? 0 : WSR_ENOMEM;
 }
 
 /* Loads path (NULL: dir/wsr.yaml, which may be absent) with relative paths

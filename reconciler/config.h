@@ -20,6 +20,7 @@ typedef struct wsr_config {
 	char *home_prefix;
 	char *state_backend; /* "file" */
 	char *state_path;    /* resolved against dir */
+	cJSON *state;	     /* the state block, defaults filled (etcd's keys) */
 	int prune;
 	int parallelism;
 	cJSON *watch; /* the watch block, defaults filled (webhook, git, backoff included) */

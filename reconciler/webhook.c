@@ -15,6 +15,7 @@
 
 #include "lib/err.h"
 #include "lib/fs.h"
+#include "lib/secret.h"
 
 #define DIGEST_LEN 32 /* SHA-256 */
 #define GITHUB_PREFIX "sha256="
@@ -81,44 +82,6 @@ int wsr_webhook_verify(const void *secret, size_t secret_len, const char *github
 
 int wsr_webhook_secret_read(char **out, size_t *len, const char *file, wsr_diag *diag)
 {
-	char *text = NULL;
-	size_t n = 0;
-	*out = NULL;
-	*len = 0;
-	int rc = wsr_fs_read(&text, &n, file, WSR_WEBHOOK_SECRET_MAX);
-	if (rc == WSR_ENOTFOUND)
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
-			     "watch.webhook.secretFile is resolved relative to wsr.yaml",
-			     "webhook secret file %s does not exist", file);
-	else if (rc == WSR_ELIMIT)
-		wsr_diag_error(diag, NULL, "webhook secret file %s is larger than %d bytes", file,
-			       WSR_WEBHOOK_SECRET_MAX);
-	else if (rc == WSR_ENOMEM)
-		wsr_diag_error(diag, NULL, "webhook secret file %s: out of memory", file);
-	else if (rc)
-		wsr_diag_error(
-		    diag, NULL,
-		    "webhook secret file %s cannot be read (not a readable regular file)", file);
-	if (rc)
-		return rc;
-	if (n > 0 && text[n - 1] == '\n') { /* what an editor or echo adds */
-		text[--n] = '\0';
-		if (n > 0 && text[n - 1] == '\r')
-			text[--n] = '\0';
-	}
-	if (n == 0) {
-		free(text);
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
-			     "put a long random string in it, e.g. openssl rand -hex 32",
-			     "webhook secret file %s is empty", file);
-		return WSR_EINVAL;
-	}
-	struct stat st;
-	if (stat(file, &st) == 0 && (st.st_mode & 077))
-		wsr_diag_add(diag, WSR_SEV_WARNING, NULL, NULL, NULL, "chmod 600 the file",
-			     "webhook secret file %s is readable by other users (mode %03o)", file,
-			     (unsigned)(st.st_mode & 0777));
-	*out = text;
-	*len = n;
-	return 0;
+	return wsr_secret_read(out, len, file, "webhook secret file", "watch.webhook.secretFile",
+			       diag);
 }

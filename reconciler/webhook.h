@@ -6,9 +6,10 @@
 #include <stddef.h>
 
 #include "lib/diag.h"
+#include "lib/secret.h"
 
 /* Largest webhook secret file accepted, in bytes. */
-#define WSR_WEBHOOK_SECRET_MAX 4096
+#define WSR_WEBHOOK_SECRET_MAX WSR_SECRET_MAX
 
 /* Returns 1 when the request is authentic, 0 otherwise:
  *  - github_sig (the X-Hub-Signature-256 header, may be NULL) is

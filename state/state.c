@@ -836,24 +836,47 @@ static void read_document(check *c, wsr_state *s, cJSON *doc)
 		read_entries(c, s, (cJSON *)arr);
 }
 
+/* Checks doc (format, then the document) into *out; the shared end of
+ * both ways in. doc is consumed in part (entries take their objects). */
+static int from_doc(check *c, wsr_state **out, cJSON *doc)
+{
+	wsr_state *s = NULL;
+	if (check_format(c, doc)) {
+		s = state_alloc();
+		c->nomem |= !s;
+		if (s)
+			read_document(c, s, doc);
+	}
+	if (c->errors || c->nomem) {
+		wsr_state_free(s);
+		return c->errors ? WSR_ECORRUPT : WSR_ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+int wsr_state_from_doc(wsr_state **out, cJSON *doc, const char *where, wsr_diag *diag)
+{
+	check c = {.file = where ? where : "(state)", .diag = diag};
+	*out = NULL;
+	if (!cJSON_IsObject(doc)) {
+		problem(&c, NULL, "must be a JSON object, not %s", type_name(doc));
+		return WSR_ECORRUPT;
+	}
+	return from_doc(&c, out, doc);
+}
+
 int wsr_state_from_json(wsr_state **out, const char *text, size_t len, const char *file,
 			wsr_diag *diag)
 {
 	check c = {.file = file ? file : "(state)", .diag = diag};
 	cJSON *doc = NULL;
-	wsr_state *s = NULL;
 	*out = NULL;
-	if (parse_document(&c, &doc, text, len) && check_format(&c, doc)) {
-		s = state_alloc();
-		c.nomem |= !s;
-		if (s)
-			read_document(&c, s, doc);
-	}
+	int rc = WSR_ECORRUPT;
+	if (parse_document(&c, &doc, text, len))
+		rc = from_doc(&c, out, doc);
+	else if (!c.errors)
+		rc = c.nomem ? WSR_ENOMEM : WSR_ECORRUPT;
 	cJSON_Delete(doc);
-	if (c.errors || c.nomem) {
-		wsr_state_free(s);
-		return c.errors ? WSR_ECORRUPT : WSR_ENOMEM;
-	}
-	*out = s;
-	return 0;
+	return rc;
 }

@@ -89,6 +89,11 @@ typedef struct wsr_state_lock_info {
 	long pid;	   /* 0 when not recorded */
 } wsr_state_lock_info;
 
+/* wsr_state_from_json for a document already parsed (a backend that
+ * stores it in pieces assembles it): the same checks, problems named under
+ * `where`. Items of doc are taken over; the caller still deletes doc. */
+int wsr_state_from_doc(wsr_state **out, cJSON *doc, const char *where, wsr_diag *diag);
+
 /* A backend stores one state document. */
 typedef struct wsr_state_backend wsr_state_backend;
 
