@@ -26,6 +26,12 @@
  *   the caller re-reads. Whether bytes were sent is read from lib/http's
  *   request counter, which another thread's request on the same endpoint
  *   can also move: then the txn is taken as sent, the safe side.
+ * - Every request carries gRPC metadata hasleader=true (the gateway maps a
+ *   Grpc-Metadata-* header to it; clientv3's WithRequireLeader): a member
+ *   that has lost its leader then answers "etcdserver: no leader" at once
+ *   instead of holding the request until its own timeout (6 s with a 1 s
+ *   election timeout) and answering "request timed out" — which would make
+ *   every txn's outcome unknown while the cluster has no quorum.
  * - When every endpoint was tried and at least one member answered that
  *   it cannot serve now (an election is running), the endpoints are tried
  *   again after a short wait, as long as timeout_ms since the request
@@ -471,16 +477,16 @@ static void attempt(wsr_etcd *c, size_t i, const char *path, const char *body, c
 		    outcome *o)
 {
 	char *hdr = tok ? wsr_strdupf("Authorization: %s", tok) : NULL;
-	const char *headers[] = {hdr, NULL};
+	const char *headers[] = {"Grpc-Metadata-hasleader: true", hdr, NULL};
 	unsigned long before = wsr_http_requests(c->http[i]);
 	wsr_http_answer ans;
 	cJSON *j = NULL;
 	char *e = NULL;
 	memset(o, 0, sizeof(*o));
 	o->code = -1;
-	int rc = tok && !hdr ? WSR_ENOMEM
-			     : wsr_http_request_json(c->http[i], &ans, &j, "POST", path,
-						     hdr ? headers : NULL, body, &e);
+	int rc = tok && !hdr
+		     ? WSR_ENOMEM
+		     : wsr_http_request_json(c->http[i], &ans, &j, "POST", path, headers, body, &e);
 	scrub_free(hdr);
 	if (rc == WSR_EHTTP || rc == WSR_ETIMEOUT) {
 		int sent = wsr_http_requests(c->http[i]) != before;

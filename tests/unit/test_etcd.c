@@ -38,6 +38,7 @@ static struct {
 	char last_url[2][64];
 	char last_body[2][8192];
 	char last_auth[2][128];
+	char last_hasleader[2][16];
 	int auths; /* /v3/auth/authenticate requests, both servers */
 	unsigned hang_ms;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -50,6 +51,7 @@ static char *dispatch(int i, struct MHD_Connection *c, const char *method, const
 {
 	(void)method;
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *hl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Grpc-Metadata-hasleader");
 	pthread_mutex_lock(&S.mu);
 	S.requests[i]++;
 	if (strcmp(u, "/v3/auth/authenticate") == 0)
@@ -57,6 +59,7 @@ static char *dispatch(int i, struct MHD_Connection *c, const char *method, const
 	snprintf(S.last_url[i], sizeof(S.last_url[i]), "%s", u);
 	snprintf(S.last_body[i], sizeof(S.last_body[i]), "%s", body);
 	snprintf(S.last_auth[i], sizeof(S.last_auth[i]), "%s", auth ? auth : "");
+	snprintf(S.last_hasleader[i], sizeof(S.last_hasleader[i]), "%s", hl ? hl : "");
 	script_fn f = S.script;
 	unsigned hang = S.hang_ms;
 	pthread_mutex_unlock(&S.mu);
@@ -200,6 +203,9 @@ static void test_range_reads_every_field(void **state)
 	assert_non_null(strstr(S.last_body[0], "\"range_end\":\"L3dzcjA=\""));
 	assert_non_null(strstr(S.last_body[0], "\"revision\":\"17\""));
 	assert_non_null(strstr(S.last_body[0], "\"limit\":\"2\""));
+	/* a member without a leader says so at once (clientv3's WithRequireLeader) */
+	assert_string_equal(S.last_hasleader[0], "true");
+	assert_string_equal(S.last_auth[0], ""); /* no username: no token */
 	assert_int_equal(r.n, 2);
 	assert_string_equal(r.kvs[0].key, "/wsr/a");
 	assert_string_equal(r.kvs[0].value, "hello");
