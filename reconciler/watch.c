@@ -536,13 +536,10 @@ static int start_ha(watch *w, wsr_diag *diag)
 		lease_ms = -1; /* reported by wsr_ha_start */
 	struct wsr_etcd *etcd = NULL;
 	char *prefix = NULL;
+	/* a state that is not on etcd is its error (watch.ha needs etcd) */
 	int rc = wsr_state_backend_etcd(w->cfg, &etcd, &prefix, diag);
-	if (rc) {
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL,
-			     "the replicas elect their leader on the etcd cluster of their state",
-			     "watch.ha: true needs state.backend: etcd");
+	if (rc)
 		return rc;
-	}
 	if ((w->ha_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		wsr_etcd_free(etcd);
 		free(prefix);
