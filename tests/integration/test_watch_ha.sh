@@ -188,27 +188,36 @@ t_one_etcd_member_down_then_no_quorum() {
 	within 20 converged 3
 	within 10 one_leader
 	within 10 all_ready
-	# two down: no quorum. Every replica reports not ready and nothing more
-	# reaches the emulator, not even for a new spec
+	# two down while the leader applies six more (2 s each, 2 at a time): no
+	# quorum. Nothing new starts (each start reads the leader key first),
+	# every replica reports not ready, and nothing more reaches the emulator,
+	# not even for a spec added then
+	many more 6
+	sed 's/name: w0/name: w2/' more/many.yaml >specs/more6.yaml
+	within 10 sh -c "[ \$(grep -c 'POST /v1/organizations/acme/workspaces' '$SIM_DIR/err') -ge 4 ]"
 	etcd_stop_member 2
 	t0=$(now_ms)
+	sleep 0.5 # a request sent before the stop may still arrive
+	before=$(mutations)
 	within $((LEASE + 12)) all_not_ready
 	curl -s -m 5 "$(url 1)/readyz" | grep -q "etcd" || fail "readyz does not say etcd: $(curl -s "$(url 1)/readyz")"
 	# the leader steps down on its own: no renewal for haLease minus one renew period
 	within $((LEASE + 2)) no_leader
 	echo "figure: step-down without quorum: $(secs $(($(now_ms) - t0))) s after the second member stopped"
-	before=$(mutations)
 	printf -- '---\napiVersion: loopback.wsr.dev/v1\nkind: Workspace\nmetadata: {name: w102}\nspec: {organization: acme, project: sandbox, type: baremetal}\n' >>specs/more.yaml
 	sleep $((LEASE + 1))
 	[ "$(mutations)" -eq "$before" ] || fail "mutations reached the emulator without an etcd quorum: $(tail -n 5 "$SIM_DIR/err")"
 	all_not_ready || fail "a replica became ready without a quorum"
+	converged 10 && fail "all six were created: the quorum loss came too late to show anything"
+	grep -q "message=\"not started: this replica is no longer the leader\"" "$T"/w*.log ||
+		fail "no replica reported the creations it did not start: $(grep -h "event=ha\\|not started" "$T"/w*.log)"
 	# quorum back: one leader again, which applies what waited
 	etcd_start_member 1 && etcd_start_member 2 || fail "etcd members did not restart"
 	etcd_wait_healthy 20 || fail "etcd did not recover"
 	within 20 one_leader
 	# the specs changed while nobody could lead: the new leader's first reconcile applies them
-	within 30 converged 4
-	within 10 all_ready
+	within 40 converged 10
+	within 20 all_ready
 }
 
 run_tests
