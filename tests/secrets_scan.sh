@@ -51,6 +51,7 @@ test_secrets/*
 *.kubeconfig
 */kubeconfig
 */hook.secret
+*/etcd.pass
 */seed.yaml
 */seed-*.yaml
 test_day_two/*/slow.yaml
@@ -61,8 +62,8 @@ test_kcp_sim/*/ttl.yaml
 # test_secrets/*: the scanner's own test plants secrets to see it fail.
 # platform.json: the emulators' store (--data), which holds their seeds' keys.
 # key.pem: TLS keys the tests make for the emulators they start.
-# kubeconfigs, hook.secret: inputs that hand a token or the webhook secret
-# to wsr and kubectl.
+# kubeconfigs, hook.secret, etcd.pass: inputs that hand a token, the webhook
+# secret or the etcd password to wsr and kubectl.
 # seed*.yaml, slow.yaml, bad.yaml, ttl.yaml: emulator seeds the tests write
 # (the users and keys the emulator accepts).
 
