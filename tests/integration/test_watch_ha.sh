@@ -142,6 +142,9 @@ t_failover_after_kill_and_handover_on_sigterm() {
 	within 10 one_leader
 	second=$(leaders)
 	within 40 converged 8
+	# the dead leader's state lock (30 s lockTTL) did not hold the new one up
+	grep -q "removed a former leader's state lock" "$T/w$second.log" ||
+		fail "the new leader did not remove the old one's lock: $(grep 'event=ha' "$T/w$second.log")"
 	# nothing created twice: 8 creations answered 201 or 202, none refused as a duplicate
 	ok=$(($(creates 201) + $(creates 202)))
 	dup=$(creates 409)
