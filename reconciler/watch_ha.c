@@ -39,7 +39,6 @@ struct wsr_ha {
 	char *key;
 	int64_t ttl_s, lease_ms, renew_ms, poll_ms;
 	int wake_fd;
-	char *me; /* our identity, the value we put */
 	ident self;
 	pthread_t tid;
 	int started;
@@ -195,6 +194,42 @@ static int nap(wsr_ha *h, int64_t ms)
 	return h->stop;
 }
 
+/* Who this replica is; since is filled by each campaign. */
+static int init_self(ident *self, const char *listen)
+{
+	char *id = wsr_state_new_id();
+	if (!id)
+		return WSR_ENOMEM;
+	memset(self, 0, sizeof(*self));
+	snprintf(self->id, sizeof(self->id), "%s", id);
+	free(id);
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "?");
+	keep_printable(self->host, sizeof(self->host), host);
+	self->pid = (long)getpid();
+	if (listen)
+		keep_printable(self->listen, sizeof(self->listen), listen);
+	return 0;
+}
+
+/* The leader key's value: {"id", "host", "pid", "since", "listen"}. */
+static char *identity(const ident *self)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "id", self->id);
+	cJSON_AddStringToObject(o, "host", self->host);
+	cJSON_AddNumberToObject(o, "pid", (double)self->pid);
+	cJSON_AddStringToObject(o, "since", self->since);
+	if (self->listen[0])
+		cJSON_AddStringToObject(o, "listen", self->listen);
+	char *s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
 /* ---- campaign, renew, follow -------------------------------------------- */
 
 static void revoke_quietly(wsr_ha *h, int64_t lease)
@@ -225,9 +260,15 @@ static void elected(wsr_ha *h, int64_t lease, int64_t revision, int64_t sent_ms)
 static void campaign(wsr_ha *h)
 {
 	char *err = NULL;
+	ident me = h->self;
+	wsr_time_format(wsr_clock_now_ms(), me.since, sizeof(me.since)); /* leader since */
+	char *value = identity(&me);
+	if (!value)
+		return; /* out of memory: the next poll tries again */
 	int64_t lease = 0, sent = wsr_clock_mono_ms();
 	int rc = wsr_etcd_lease_grant(h->etcd, h->ttl_s, &lease, &err);
 	if (rc) {
+		free(value);
 		note_etcd(h, err ? err : wsr_strerror(rc));
 		free(err);
 		return;
@@ -236,8 +277,8 @@ static void campaign(wsr_ha *h)
 	    .key = h->key, .target = WSR_ETCD_CMP_CREATE, .result = WSR_ETCD_EQUAL, .number = 0};
 	wsr_etcd_op put = {.type = WSR_ETCD_PUT,
 			   .key = h->key,
-			   .value = h->me,
-			   .value_len = strlen(h->me),
+			   .value = value,
+			   .value_len = strlen(value),
 			   .lease = lease};
 	wsr_etcd_op get = {.type = WSR_ETCD_GET, .key = h->key};
 	wsr_etcd_txn_result res = {0};
@@ -254,6 +295,7 @@ static void campaign(wsr_ha *h)
 		}
 		wsr_etcd_range_free(&r);
 	}
+	free(value);
 	if (rc) {
 		note_etcd(h, err ? err : wsr_strerror(rc));
 		free(err);
@@ -264,6 +306,7 @@ static void campaign(wsr_ha *h)
 	note_etcd(h, NULL);
 	if (res.succeeded) {
 		pthread_mutex_lock(&h->mu);
+		h->self = me;
 		elected(h, lease, res.revision, sent);
 		pthread_mutex_unlock(&h->mu);
 	} else {
@@ -369,41 +412,10 @@ static void *run(void *arg)
 
 /* ---- the interface --------------------------------------------------------- */
 
-static char *identity(ident *self, const char *listen)
-{
-	char *id = wsr_state_new_id();
-	if (!id)
-		return NULL;
-	memset(self, 0, sizeof(*self));
-	snprintf(self->id, sizeof(self->id), "%s", id);
-	free(id);
-	char host[256] = "";
-	if (gethostname(host, sizeof(host) - 1))
-		snprintf(host, sizeof(host), "?");
-	keep_printable(self->host, sizeof(self->host), host);
-	wsr_time_format(wsr_clock_now_ms(), self->since, sizeof(self->since));
-	self->pid = (long)getpid();
-	if (listen)
-		keep_printable(self->listen, sizeof(self->listen), listen);
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	cJSON_AddStringToObject(o, "id", self->id);
-	cJSON_AddStringToObject(o, "host", self->host);
-	cJSON_AddNumberToObject(o, "pid", (double)self->pid);
-	cJSON_AddStringToObject(o, "since", self->since);
-	if (self->listen[0])
-		cJSON_AddStringToObject(o, "listen", self->listen);
-	char *s = cJSON_PrintUnformatted(o);
-	cJSON_Delete(o);
-	return s;
-}
-
 static void ha_free(wsr_ha *h)
 {
 	wsr_etcd_free(h->etcd);
 	free(h->key);
-	free(h->me);
 	free(h->etcd_error);
 	pthread_mutex_destroy(&h->mu);
 	pthread_cond_destroy(&h->cv);
@@ -437,8 +449,7 @@ int wsr_ha_start(wsr_ha **out, const wsr_ha_opts *o, wsr_diag *diag)
 	while (plen && o->prefix[plen - 1] == '/')
 		plen--; /* "/wsr/x/" and "/wsr/x" name one key */
 	h->key = wsr_strdupf("%.*s%s", (int)plen, o->prefix, WSR_HA_KEY_SUFFIX);
-	h->me = identity(&h->self, o->listen);
-	if (!h->key || !h->me) {
+	if (!h->key || init_self(&h->self, o->listen)) {
 		ha_free(h);
 		return WSR_ENOMEM;
 	}
