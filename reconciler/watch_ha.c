@@ -360,17 +360,21 @@ static void renew(wsr_ha *h)
 	note_etcd(h, rc ? (err ? err : wsr_strerror(rc)) : NULL);
 	free(err);
 	pthread_mutex_lock(&h->mu);
+	if (wsr_clock_mono_ms() >= h->deadline_ms) {
+		/* the renewal took past the deadline (etcd retried it through an
+		 * election or a lost quorum): whatever it says, the loop and the
+		 * workers have seen this replica not lead, so it is over */
+		step_down(h, "no renewal of the lease got through in time");
+		h->lease = 0;
+		pthread_mutex_unlock(&h->mu);
+		revoke_quietly(h, lease);
+		return;
+	}
 	if (!rc && ttl > 0) {
 		h->deadline_ms = sent + h->lease_ms - h->renew_ms;
 	} else if (!rc) {
 		step_down(h, "etcd says the lease expired");
 		h->lease = 0;
-	} else if (wsr_clock_mono_ms() >= h->deadline_ms) {
-		step_down(h, "no renewal of the lease got through in time");
-		h->lease = 0;
-		pthread_mutex_unlock(&h->mu);
-		revoke_quietly(h, lease); /* if etcd can still hear us */
-		return;
 	}
 	pthread_mutex_unlock(&h->mu);
 }
