@@ -317,6 +317,8 @@ static int blocking_errors(const wsr_diag *diag, const wsr_run *r)
 	return 0;
 }
 
+static int ha_update(watch *w);
+
 typedef struct item_ctx {
 	watch *w;
 	int *rcs; /* per plan item: 1 not run, 0 ok, <0 error */
@@ -348,6 +350,10 @@ static void on_item(void *arg, const wsr_plan_item *it, int rc)
 	free(error);
 	if (c->w->http)
 		wsr_watch_http_beat(c->w->http);
+	/* a leadership lost mid-reconcile shows now, not when the operations
+	 * still in flight have finished (apply serializes this call, and the
+	 * loop's thread is busy writing state, not reporting) */
+	ha_update(c->w);
 }
 
 /* A leader killed mid-reconcile leaves its state lock until the lock's
