@@ -80,6 +80,7 @@ typedef struct watch {
 	int ha_fd;	    /* eventfd the election writes */
 	int64_t ha_version; /* of the election's state last reported */
 	int ha_leader;	    /* this replica led at the last report */
+	int ha_became;	    /* ... and became leader since the loop last looked */
 	char ha_seen[64];   /* the leader's id last reported */
 } watch;
 
@@ -568,8 +569,9 @@ static int start_ha(watch *w, wsr_diag *diag)
 	return rc;
 }
 
-/* Reports what the election changed (role, leader, etcd); 1 when this
- * replica has just become the leader. */
+/* Reports what the election changed (role, leader, etcd); 1 when it did.
+ * Becoming the leader sets ha_became for the loop (this also runs from
+ * on_item, mid-reconcile). */
 static int ha_update(watch *w)
 {
 	if (!w->ha)
@@ -600,11 +602,11 @@ static int ha_update(watch *w)
 				 wsr_json_str(l, "host"), "pid", pid, WSR_EV_END);
 	}
 	snprintf(w->ha_seen, sizeof(w->ha_seen), "%s", id ? id : "");
-	int became = leader && !w->ha_leader;
+	w->ha_became |= leader && !w->ha_leader;
 	w->ha_leader = leader;
 	wsr_report_ha(&w->rep, st, leader, transitions);
 	publish(w);
-	return became;
+	return 1;
 }
 
 /* Waits for the next thing to do with the signals blocked outside the
@@ -691,8 +693,11 @@ static int loop(watch *w)
 		if (n > 0 && (fds[2].revents & POLLIN))
 			drain(w->ha_fd);
 		/* every turn, not only on a wake: a leadership can also run out */
-		if (ha_update(w))
+		ha_update(w);
+		if (w->ha_became) {
+			w->ha_became = 0;
 			why = "leader";
+		}
 		if (!why && retry && wsr_clock_now_ms() >= retry)
 			why = "retry";
 		if (why) {
@@ -738,6 +743,7 @@ int wsr_watch_run(const wsr_watch_opts *o)
 	} else {
 		fetch(&w);
 		ha_update(&w);
+		w.ha_became = 0; /* the start reconcile is the leader's first */
 		int changes = 0;
 		rc = reconcile(&w, "start", &changes);
 		publish(&w);
