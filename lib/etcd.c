@@ -1138,6 +1138,8 @@ int wsr_etcd_lease_revoke(wsr_etcd *c, int64_t id, char **err)
 	wsr_buf_printf(&b, "{\"ID\":\"%lld\"}", (long long)id);
 	cJSON *ans;
 	int code;
+	/* sent again after a timeout, a revoke that was applied the first
+	 * time answers "not found": the lease is gone either way */
 	int rc = send_built(c, "/v3/lease/revoke", &b, 1, &ans, &code, err);
 	cJSON_Delete(ans);
 	if (rc == WSR_EAPI && code == 5) /* NotFound: "requested lease not found" */
