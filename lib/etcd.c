@@ -444,9 +444,11 @@ static int classify(long status, const char *msg, int code)
 	static const char *const busy[] = {
 	    "etcdserver: no leader", "etcdserver: not capable", "etcdserver: unhealthy cluster",
 	    "etcdserver: too many requests", "etcdserver: rpc not supported for learner"};
-	static const char *const unknown[] = {"etcdserver: request timed out",
-					      "etcdserver: leader changed",
-					      "etcdserver: server stopped"};
+	/* "context deadline exceeded" (code 2, 500): a proposal's own timeout,
+	 * come back raw (docs/api/etcd.md, Errors) */
+	static const char *const unknown[] = {
+	    "etcdserver: request timed out", "etcdserver: leader changed",
+	    "etcdserver: server stopped", "context deadline exceeded"};
 	if (code == 16 || (msg && (starts(msg, "etcdserver: invalid auth token") ||
 				   starts(msg, "etcdserver: revision of auth store is old") ||
 				   starts(msg, "etcdserver: user name is empty"))))

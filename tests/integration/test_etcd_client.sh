@@ -85,6 +85,19 @@ t_tls_client_cert() {
 	live tls test_tls_client_certificate
 }
 
+t_tls_with_auth() {
+	etcd_tls=1
+	etcd_start 3 || fail "etcd did not start"
+	etcd_enable_auth wsr "$PASSWORD" || fail "auth did not turn on"
+	WSR_ETCD_CA=$T/etcd/ca.pem
+	WSR_ETCD_CERT=$T/etcd/client.pem
+	WSR_ETCD_KEY=$T/etcd/client-key.pem
+	WSR_ETCD_USER=wsr
+	WSR_ETCD_PASSWORD=$PASSWORD
+	export WSR_ETCD_CA WSR_ETCD_CERT WSR_ETCD_KEY WSR_ETCD_USER WSR_ETCD_PASSWORD
+	live tls test_tls_client_certificate
+}
+
 t_auth_password() {
 	ETCD_EXTRA="--auth-token-ttl 1" # the client must renew its token
 	etcd_start 3 || fail "etcd did not start"

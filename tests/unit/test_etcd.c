@@ -651,11 +651,25 @@ static char *answer_timed_out(int i, const char *u, const char *b, const char *a
 	return dup_("{\"succeeded\":true,\"responses\":[{\"response_put\":{}}]}");
 }
 
+static char *answer_deadline(int i, const char *u, const char *b, const char *a, unsigned *st)
+{
+	(void)u, (void)b, (void)a;
+	if (i == 0) { /* a proposal's timeout, raw: what etcd 3.4 says without quorum */
+		*st = 500;
+		return dup_("{\"error\":\"context deadline exceeded\",\"message\":\"context "
+			    "deadline exceeded\",\"code\":2}");
+	}
+	return dup_(strcmp(u, "/v3/kv/txn") == 0
+			? "{\"succeeded\":true,\"responses\":[{\"response_put\":{}}]}"
+			: RANGE_OK);
+}
+
 static void test_txn_maybe_applied_is_not_resent(void **state)
 {
 	(void)state;
 	wsr_etcd_op put = {WSR_ETCD_PUT, "a", NULL, "b", 1, 0};
 	wsr_etcd_txn_result t;
+	wsr_etcd_range_result r;
 	char *err = NULL;
 	/* etcd says it timed out: the proposal may be committed */
 	start(answer_timed_out);
@@ -665,6 +679,18 @@ static void test_txn_maybe_applied_is_not_resent(void **state)
 	assert_non_null(strstr(err, "etcdserver: request timed out"));
 	assert_int_equal(requests(1), 0);
 	free(err);
+	wsr_etcd_free(c);
+	teardown(NULL);
+	/* the same for a raw "context deadline exceeded"; a read goes on */
+	start(answer_deadline);
+	c = client();
+	assert_int_equal(wsr_etcd_txn(c, NULL, 0, &put, 1, NULL, 0, &t, &err), WSR_ETIMEOUT);
+	assert_non_null(strstr(err, "outcome unknown"));
+	assert_int_equal(requests(1), 0);
+	free(err);
+	assert_int_equal(wsr_etcd_range(c, &r, "a", NULL, 0, 0, &err), 0);
+	wsr_etcd_range_free(&r);
+	assert_int_equal(requests(1), 1);
 	wsr_etcd_free(c);
 	teardown(NULL);
 	/* no answer at all after the request was sent */

@@ -400,7 +400,8 @@ static void test_tls_client_certificate(void **state)
 	(void)state;
 	need("tls");
 	assert_non_null(getenv("WSR_ETCD_CA"));
-	wsr_etcd *c = open_with(NULL, NULL, 1, 0);
+	/* with auth on too when the script gives credentials */
+	wsr_etcd *c = open_with(getenv("WSR_ETCD_USER"), getenv("WSR_ETCD_PASSWORD"), 1, 0);
 	put(c, key("tls"), "v", 0);
 	assert_int_equal(get(c, key("tls"), NULL), 1);
 	assert_int_equal(strncmp(wsr_etcd_endpoint(c), "https://", 8), 0);
