@@ -444,9 +444,11 @@ static int classify(long status, const char *msg, int code)
 	static const char *const busy[] = {
 	    "etcdserver: no leader", "etcdserver: not capable", "etcdserver: unhealthy cluster",
 	    "etcdserver: too many requests", "etcdserver: rpc not supported for learner"};
-	static const char *const unknown[] = {"etcdserver: request timed out",
-					      "etcdserver: leader changed",
-					      "etcdserver: server stopped"};
+	/* "context deadline exceeded" (code 2, 500): a proposal's own timeout,
+	 * come back raw (docs/api/etcd.md, Errors) */
+	static const char *const unknown[] = {
+	    "etcdserver: request timed out", "etcdserver: leader changed",
+	    "etcdserver: server stopped", "context deadline exceeded"};
 	if (code == 16 || (msg && (starts(msg, "etcdserver: invalid auth token") ||
 				   starts(msg, "etcdserver: revision of auth store is old") ||
 				   starts(msg, "etcdserver: user name is empty"))))
@@ -1138,6 +1140,8 @@ int wsr_etcd_lease_revoke(wsr_etcd *c, int64_t id, char **err)
 	wsr_buf_printf(&b, "{\"ID\":\"%lld\"}", (long long)id);
 	cJSON *ans;
 	int code;
+	/* sent again after a timeout, a revoke that was applied the first
+	 * time answers "not found": the lease is gone either way */
 	int rc = send_built(c, "/v3/lease/revoke", &b, 1, &ans, &code, err);
 	cJSON_Delete(ans);
 	if (rc == WSR_EAPI && code == 5) /* NotFound: "requested lease not found" */
