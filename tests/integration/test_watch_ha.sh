@@ -177,6 +177,38 @@ t_failover_after_kill_and_handover_on_sigterm() {
 	[ "$rc" -eq 0 ] || fail "the leader exited $rc after SIGTERM"
 	grep -q 'event=ha role=resigned' "$T/w$second.log" || fail "no resign event: $(tail -n 5 "$T/w$second.log")"
 	within 10 one_leader
+	# SIGTERM mid-apply: the leader finishes the creations in flight, starts
+	# no more, resigns, and the killed replica, started again as a follower,
+	# does the rest — still nothing created twice
+	third=$(leaders)
+	replica_start "$first"
+	within 10 ready "$first"
+	sed 's/name: w0/name: w3/' specs/many.yaml >specs/more.yaml
+	within 15 sh -c "[ \$(grep -c 'POST /v1/organizations/acme/workspaces' '$SIM_DIR/err') -ge 10 ]"
+	kill -TERM "$(pid "$third")"
+	t0=$(now_ms)
+	within 10 a_leader_other_than "$third"
+	echo "figure: handover mid-apply: $(secs $(($(now_ms) - t0))) s (SIGTERM while creations of 2 s ran: they finish, then the lease is revoked)"
+	wait "$(pid "$third")"
+	rc=$?
+	[ "$rc" -eq 0 ] || fail "the leader exited $rc after SIGTERM mid-apply"
+	within 40 converged 16
+	ok=$(($(creates 201) + $(creates 202)))
+	dup=$(creates 409)
+	echo "figure: double-apply after both handovers: $((ok - 16 + dup)) (creations answered: $ok for 16 workspaces, duplicates refused: $dup)"
+	[ "$ok" -eq 16 ] && [ "$dup" -eq 0 ] || fail "creations started twice: $ok answered, $dup refused as duplicates"
+}
+
+t_ha_needs_the_etcd_backend() {
+	sim_start && use_sim specs && many specs 1
+	printf 'watch: {ha: true}\n' >>specs/wsr.yaml
+	run "$WSR" watch specs --listen off
+	expect_rc 1
+	expect_err "watch.ha needs the etcd state backend"
+	printf 'apiVersion: wsr.dev/v1\nkind: Config\nstate: {backend: etcd, endpoints: ["http://127.0.0.1:9"], prefix: /wsr/x}\nwatch: {ha: true, haLease: 1s}\n' >specs/wsr.yaml
+	run "$WSR" watch specs --listen off
+	expect_rc 1
+	expect_err "watch.haLease is not a duration from 2s to 5m"
 }
 
 t_one_etcd_member_down_then_no_quorum() {
