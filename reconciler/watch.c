@@ -476,11 +476,9 @@ static void publish(watch *w)
 	if (!w->http)
 		return;
 	char *status = wsr_report_status(&w->rep);
-	char ha_why[512];
+	/* etcd's reachability is the election's, published live (ha_changed) */
 	const char *why = NULL;
-	if (w->ha && wsr_ha_not_ready(w->ha, ha_why, sizeof(ha_why)))
-		why = ha_why; /* e.g. no quorum: neither leader nor follower is of use */
-	else if (w->ha && !w->ha_leader)
+	if (w->ha && !w->ha_leader)
 		/* a follower never reconciles: ready when it can reach the source */
 		why = w->rep.source_ok ? NULL : wsr_report_not_ready(&w->rep);
 	else
@@ -532,6 +530,29 @@ static char *listen_address(watch *w)
 	return wsr_strdupf("%.*s:%d", (int)(colon - listen), listen, wsr_watch_http_port(w->http));
 }
 
+/* What the election says, straight to the endpoints and the metrics
+ * (watch_ha's on_change: from the election thread or an apply worker, one
+ * call at a time), so /status's "ha" and /readyz follow it even while the
+ * loop is in a long reconcile. Touches only what is thread-safe. */
+static void ha_changed(void *arg, wsr_ha *h)
+{
+	watch *w = arg;
+	const char *key;
+	int64_t rev;
+	int leader = wsr_ha_leader(h, &key, &rev);
+	wsr_metrics_ha(w->rep.metrics, leader, wsr_ha_transitions(h));
+	if (!w->http)
+		return;
+	cJSON *st = wsr_ha_status(h);
+	char *json = st ? cJSON_PrintUnformatted(st) : NULL;
+	cJSON_Delete(st);
+	char why[512];
+	int bad = wsr_ha_not_ready(h, why, sizeof(why)); /* e.g. etcd without quorum */
+	if (json)					 /* out of memory: the last view stays */
+		wsr_watch_http_publish_ha(w->http, json, bad ? why : NULL);
+	free(json);
+}
+
 /* watch.ha: the election on the state's etcd cluster. --once does not
  * campaign: it is one reconcile under the state lock, like wsr apply. */
 static int start_ha(watch *w, wsr_diag *diag)
@@ -557,7 +578,9 @@ static int start_ha(watch *w, wsr_diag *diag)
 			  .prefix = prefix,
 			  .lease_ms = lease_ms,
 			  .listen = listen,
-			  .wake_fd = w->ha_fd};
+			  .wake_fd = w->ha_fd,
+			  .on_change = ha_changed,
+			  .arg = w};
 	rc = wsr_ha_start(&w->ha, &ho, diag);
 	free(listen);
 	free(prefix);
@@ -604,8 +627,8 @@ static int ha_update(watch *w)
 	snprintf(w->ha_seen, sizeof(w->ha_seen), "%s", id ? id : "");
 	w->ha_became |= leader && !w->ha_leader;
 	w->ha_leader = leader;
-	wsr_report_ha(&w->rep, st, leader, transitions);
-	publish(w);
+	cJSON_Delete(st);
+	publish(w); /* the follower's and the leader's readiness differ */
 	return 1;
 }
 

@@ -39,6 +39,10 @@ struct wsr_ha {
 	char *key;
 	int64_t ttl_s, lease_ms, renew_ms, poll_ms;
 	int wake_fd;
+	void (*on_change)(void *arg, wsr_ha *h);
+	void *arg;
+	pthread_mutex_t notify_mu; /* one on_change at a time, each with a newer view */
+	int64_t notified;	   /* the version on_change last saw (under notify_mu) */
 	ident self;
 	pthread_t tid;
 	int started;
@@ -72,6 +76,23 @@ static void changed(wsr_ha *h)
 {
 	h->version++;
 	wake(h);
+}
+
+/* Calls on_change if something changed since its last call. Not with mu
+ * held: on_change reads the state through wsr_ha_status. */
+static void notify(wsr_ha *h)
+{
+	if (!h->on_change)
+		return;
+	pthread_mutex_lock(&h->notify_mu);
+	pthread_mutex_lock(&h->mu);
+	int64_t v = h->version;
+	pthread_mutex_unlock(&h->mu);
+	if (v != h->notified) {
+		h->notified = v;
+		h->on_change(h->arg, h);
+	}
+	pthread_mutex_unlock(&h->notify_mu);
 }
 
 static int leads(const wsr_ha *h)
@@ -391,6 +412,7 @@ static void *run(void *arg)
 			step_down(h, "no renewal of the lease got through in time");
 			h->lease = 0;
 			pthread_mutex_unlock(&h->mu);
+			notify(h);
 			revoke_quietly(h, lease);
 			pthread_mutex_lock(&h->mu);
 			continue;
@@ -401,6 +423,7 @@ static void *run(void *arg)
 			renew(h);
 		else
 			follow(h);
+		notify(h);
 		pthread_mutex_lock(&h->mu);
 		int64_t period = h->leader ? h->renew_ms : h->poll_ms;
 		if (h->leader && h->etcd_error) /* retry a failed renewal sooner */
@@ -422,6 +445,7 @@ static void ha_free(wsr_ha *h)
 	free(h->key);
 	free(h->etcd_error);
 	pthread_mutex_destroy(&h->mu);
+	pthread_mutex_destroy(&h->notify_mu);
 	pthread_cond_destroy(&h->cv);
 	free(h);
 }
@@ -443,7 +467,11 @@ int wsr_ha_start(wsr_ha **out, const wsr_ha_opts *o, wsr_diag *diag)
 	}
 	h->etcd = o->etcd;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_mutex_init(&h->notify_mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
+	h->on_change = o->on_change;
+	h->arg = o->arg;
+	h->notified = -1;
 	h->wake_fd = o->wake_fd;
 	h->ttl_s = (o->lease_ms + 999) / 1000;
 	h->lease_ms = h->ttl_s * 1000;
@@ -506,6 +534,7 @@ int wsr_ha_may_start(void *arg)
 	if (rc) {
 		note_etcd(h, err ? err : wsr_strerror(rc));
 		free(err);
+		notify(h);
 		return rc; /* cannot prove it: refused */
 	}
 	int ours = r.n && r.kvs[0].create_revision == rev;
@@ -517,6 +546,8 @@ int wsr_ha_may_start(void *arg)
 		note_leader(h, r.n ? &r.kvs[0] : NULL);
 	pthread_mutex_unlock(&h->mu);
 	wsr_etcd_range_free(&r);
+	if (!ours)
+		notify(h);
 	return ours ? 0 : WSR_ELOCKED;
 }
 

@@ -40,6 +40,13 @@ typedef struct wsr_ha_opts {
 	int wake_fd;	       /* an eventfd: 1 is added at every change of role, of the
 				  leader or of etcd's reachability; -1: none */
 	int64_t poll_ms;       /* 0: WSR_HA_POLL_MS */
+	/* May be NULL. Called after every change wsr_ha_status would show
+	 * (role, leader, etcd's reachability), from the election thread or an
+	 * apply worker, one call at a time and never with the election's lock
+	 * held, so it may call wsr_ha_status: the endpoints show the change
+	 * even while the loop is busy with a long reconcile. */
+	void (*on_change)(void *arg, wsr_ha *h);
+	void *arg;
 } wsr_ha_opts;
 
 /* Checks the options and starts campaigning (in a new thread). WSR_EINVAL

@@ -61,6 +61,8 @@ struct wsr_watch_http {
 	char *status;	      /* NULL until the first publish */
 	char *reason;	      /* why not ready; may be NULL */
 	int published, ready;
+	char *ha;	 /* watch.ha: the status's "ha" member; NULL: none */
+	char *ha_reason; /* ... and why the election makes it not ready; NULL: it does not */
 };
 
 /* One request's state between libmicrohttpd's calls. */
@@ -221,8 +223,9 @@ static enum MHD_Result healthz(wsr_watch_http *h, struct MHD_Connection *c)
 static enum MHD_Result readyz(wsr_watch_http *h, struct MHD_Connection *c)
 {
 	pthread_mutex_lock(&h->mu);
-	int ready = h->published && h->ready;
-	char *body = !h->published	   ? strdup("not ready: no reconcile has finished yet\n")
+	int ready = h->published && h->ready && !h->ha_reason;
+	char *body = h->ha_reason	   ? wsr_strdupf("not ready: %s\n", h->ha_reason)
+		     : !h->published	   ? strdup("not ready: no reconcile has finished yet\n")
 		     : ready || !h->reason ? NULL
 					   : wsr_strdupf("not ready: %s\n", h->reason);
 	pthread_mutex_unlock(&h->mu);
@@ -237,7 +240,13 @@ static enum MHD_Result readyz(wsr_watch_http *h, struct MHD_Connection *c)
 static enum MHD_Result status(wsr_watch_http *h, struct MHD_Connection *c)
 {
 	pthread_mutex_lock(&h->mu);
-	char *body = h->status ? wsr_strdupf("%s\n", h->status) : NULL;
+	size_t len = h->status ? strlen(h->status) : 0;
+	char *body = NULL;
+	if (h->status && h->ha && len && h->status[len - 1] == '}') /* an object: add "ha" */
+		body = wsr_strdupf("%.*s%s\"ha\":%s}\n", (int)(len - 1), h->status,
+				   len > 2 ? "," : "", h->ha);
+	else if (h->status)
+		body = wsr_strdupf("%s\n", h->status);
 	int have = h->status != NULL;
 	pthread_mutex_unlock(&h->mu);
 	if (!body)
@@ -577,6 +586,22 @@ void wsr_watch_http_publish(wsr_watch_http *h, const char *status_json, int read
 	pthread_mutex_unlock(&h->mu);
 }
 
+void wsr_watch_http_publish_ha(wsr_watch_http *h, const char *ha_json, const char *not_ready)
+{
+	char *ha = ha_json ? strdup(ha_json) : NULL;
+	char *why = not_ready ? strdup(not_ready) : NULL;
+	if (not_ready && !why)
+		why = strdup("out of memory"); /* NULL would read as ready */
+	pthread_mutex_lock(&h->mu);
+	if (ha || !ha_json) { /* a failed copy keeps the last one */
+		free(h->ha);
+		h->ha = ha;
+	}
+	free(h->ha_reason);
+	h->ha_reason = why;
+	pthread_mutex_unlock(&h->mu);
+}
+
 void wsr_watch_http_stop(wsr_watch_http *h)
 {
 	if (!h)
@@ -589,6 +614,8 @@ void wsr_watch_http_stop(wsr_watch_http *h)
 	}
 	free(h->status);
 	free(h->reason);
+	free(h->ha);
+	free(h->ha_reason);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }

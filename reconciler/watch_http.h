@@ -73,6 +73,14 @@ void wsr_watch_http_beat(wsr_watch_http *h);
 void wsr_watch_http_publish(wsr_watch_http *h, const char *status_json, int ready,
 			    const char *not_ready_reason);
 
+/* watch.ha: what the election says now, kept apart from what the loop
+ * publishes because it changes while the loop is busy (a reconcile can run
+ * for as long as an upgrade takes): /status answers ha_json (copied; NULL
+ * none) as its "ha" member, and /readyz answers 503 with not_ready (copied;
+ * NULL: the election has nothing against readiness) before anything the
+ * loop published. Any thread may call it. */
+void wsr_watch_http_publish_ha(wsr_watch_http *h, const char *ha_json, const char *not_ready);
+
 /* Stops serving (waits for the server thread) and frees h. NULL is fine. */
 void wsr_watch_http_stop(wsr_watch_http *h);
 #endif

@@ -67,7 +67,6 @@ void wsr_report_free(wsr_report *r)
 	cJSON_Delete(r->last);
 	cJSON_Delete(r->workspaces);
 	cJSON_Delete(r->diagnostics);
-	cJSON_Delete(r->ha);
 	free(r->source_error);
 }
 
@@ -464,13 +463,6 @@ void wsr_report_outcome(wsr_report *r, const wsr_run *run, int rc, const int *rc
 	r->workspaces = arr;
 }
 
-void wsr_report_ha(wsr_report *r, cJSON *ha, int leader, int64_t transitions)
-{
-	cJSON_Delete(r->ha);
-	r->ha = ha;
-	wsr_metrics_ha(r->metrics, leader, transitions);
-}
-
 char *wsr_report_status(const wsr_report *r)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -481,8 +473,6 @@ char *wsr_report_status(const wsr_report *r)
 	cJSON_AddItemReferenceToObject(o, "reconcile", r->last);
 	cJSON_AddItemReferenceToObject(o, "workspaces", r->workspaces);
 	cJSON_AddItemReferenceToObject(o, "diagnostics", r->diagnostics);
-	if (r->ha)
-		cJSON_AddItemReferenceToObject(o, "ha", r->ha);
 	char *s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return s;

@@ -29,7 +29,6 @@ typedef struct wsr_report {
 	char *source_error; /* why not */
 	char revision[41];
 	char not_ready[256];
-	cJSON *ha; /* the "ha" object of the status (watch.ha); NULL: none */
 } wsr_report;
 
 /* type "git" or "dir"; where is the directory (a Git source's URL is set
@@ -81,10 +80,6 @@ int64_t wsr_report_retry_at(const wsr_report *r, const char *address);
 /* The earliest wall-clock time something held becomes due (a retry, a
  * maintenance window opening); 0 when nothing waits on time. */
 int64_t wsr_report_next_due(const wsr_report *r);
-
-/* Replaces the status's "ha" object (taking ha; NULL removes it) and sets
- * the metrics wsr_ha_leader and wsr_ha_transitions_total. */
-void wsr_report_ha(wsr_report *r, cJSON *ha, int leader, int64_t transitions);
 
 /* The status document (wsr.status/v1), a new string. */
 char *wsr_report_status(const wsr_report *r);

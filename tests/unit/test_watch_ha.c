@@ -42,6 +42,10 @@ static struct {
 	long long revoked_id;
 } f;
 static char key_b64[64];
+/* on_change's calls and the role it last read (through wsr_ha_status, as
+ * watch.c does: it must not deadlock) */
+static int changes;
+static char seen_role[16];
 
 static void b64(char *out, size_t n, const char *in)
 {
@@ -148,6 +152,8 @@ static int setup(void **state)
 	(void)state;
 	memset(&f, 0, sizeof(f));
 	f.rev = 1;
+	changes = 0;
+	seen_role[0] = 0;
 	b64(key_b64, sizeof(key_b64), KEY);
 	server = fake_start(dispatch, url, sizeof(url));
 	return server ? 0 : -1;
@@ -175,6 +181,18 @@ static void other_leads(long long create_rev)
 	pthread_mutex_unlock(&mu);
 }
 
+static void on_change(void *arg, wsr_ha *h)
+{
+	(void)arg;
+	cJSON *st = wsr_ha_status(h);
+	pthread_mutex_lock(&mu);
+	changes++;
+	snprintf(seen_role, sizeof(seen_role), "%s",
+		 cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "role")));
+	pthread_mutex_unlock(&mu);
+	cJSON_Delete(st);
+}
+
 static wsr_ha *start(int64_t lease_ms)
 {
 	const char *eps[] = {url};
@@ -187,7 +205,8 @@ static wsr_ha *start(int64_t lease_ms)
 			 .lease_ms = lease_ms,
 			 .listen = "127.0.0.1:9464",
 			 .wake_fd = -1,
-			 .poll_ms = 100};
+			 .poll_ms = 100,
+			 .on_change = on_change};
 	wsr_ha *h = NULL;
 	wsr_diag d = WSR_DIAG_INIT;
 	assert_int_equal(wsr_ha_start(&h, &o, &d), 0);
@@ -274,6 +293,11 @@ static void alone_it_is_elected_and_resigns_on_stop(void **state)
 	assert_int_equal(wsr_ha_may_start(h), 0);
 	char why[256];
 	assert_int_equal(wsr_ha_not_ready(h, why, sizeof(why)), 0);
+	usleep(100 * 1000); /* the thread calls on_change right after the campaign */
+	pthread_mutex_lock(&mu);
+	assert_true(changes >= 1);
+	assert_string_equal(seen_role, "leader");
+	pthread_mutex_unlock(&mu);
 	wsr_ha_stop(h);
 	pthread_mutex_lock(&mu);
 	assert_int_equal(f.revoked_id, lease); /* resigned: the key went with the lease */
