@@ -58,22 +58,23 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))
 # shellcheck disable=SC2046 # one port a word
 set -- $(ports $((2 * MEMBERS)))
 initial=""
-i=1
-for p in $(seq 2 2 $((2 * MEMBERS))); do
-	eval "peer=\${$p}"
-	initial="$initial${initial:+,}m$i=http://127.0.0.1:$peer"
-	i=$((i + 1))
-done
 endpoints=""
 i=1
+for p in "$@"; do
+	if [ $((i % 2)) -eq 1 ]; then
+		endpoints="$endpoints${endpoints:+,}http://127.0.0.1:$p"
+	else
+		initial="$initial${initial:+,}m$((i / 2))=http://127.0.0.1:$p"
+	fi
+	i=$((i + 1))
+done
+i=1
 while [ $i -le "$MEMBERS" ]; do
-	eval "client=\${$((2 * i - 1))} peer=\${$((2 * i))}"
-	url=http://127.0.0.1:$client
-	endpoints="$endpoints${endpoints:+,}$url"
+	url=$(echo "$endpoints" | cut -d, -f$i)
+	peer=$(echo "$initial" | cut -d, -f$i | sed 's/^m[0-9]*=//')
 	"$ETCD" --name "m$i" --data-dir "$work/etcd.$i" \
 		--listen-client-urls "$url" --advertise-client-urls "$url" \
-		--listen-peer-urls "http://127.0.0.1:$peer" \
-		--initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+		--listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
 		--initial-cluster "$initial" --initial-cluster-state new \
 		--initial-cluster-token "wsr-bench-$$" \
 		--logger zap --log-outputs stderr </dev/null >"etcd.$i.log" 2>&1 &
@@ -159,36 +160,44 @@ config() {
 
 # ---- measuring ----
 
-# once LABEL CMD...: one run; sets secs, kb, req (emulator), calls (etcd).
+# etcd_cpu: CPU seconds the members have used so far.
+etcd_cpu() {
+	for p in $pids; do
+		cat "/proc/$p/stat"
+	done | awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.2f\n", t / hz }'
+}
+# once LABEL CMD...: one run; its wall seconds, peak KiB, emulator
+# requests, etcd CPU seconds and etcd calls are left in last.
 once() {
 	label=$1
 	shift
 	etcd_calls >calls.before
+	c0=$(etcd_cpu)
 	r0=$(requests)
 	/usr/bin/time -q -f '%e %M' -o t.out "$@" >cmd.out 2>cmd.err || [ $? -eq 2 ] ||
 		{ echo "$label failed:"; tail cmd.out cmd.err; exit 1; }
 	r1=$(requests)
+	c1=$(etcd_cpu)
 	etcd_calls >calls.after
-	read -r secs kb <t.out
-	req=$((r1 - r0))
-	calls=$(calls_delta calls.before calls.after)
+	echo "$(cat t.out) $((r1 - r0)) $(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}') $(calls_delta calls.before calls.after)" >last
 }
-# keep KEY: remember this run as KEY's if it is KEY's fastest.
+# keep KEY: the last run becomes KEY's if it is KEY's fastest (results:
+# one line per key, "KEY secs kib requests etcd-cpu calls...").
 keep() {
-	eval "b=\${best_$1:-}"
-	if [ -z "$b" ] || awk -v a="$secs" -v b="$b" 'BEGIN{exit !(a<b)}'; then
-		eval "best_$1=\$secs kb_$1=\$kb req_$1=\$req calls_$1=\"\$calls\""
+	touch results
+	if awk -v k="$1" -v s="$(cut -d' ' -f1 last)" '$1 == k && $2 <= s { found = 1 } END { exit found }' results; then
+		grep -v "^$1 " results >results.tmp || true
+		echo "$1 $(cat last)" >>results.tmp
+		mv results.tmp results
 	fi
 }
 row() {
-	eval "s=\$best_$1 k=\$kb_$1 r=\$req_$1 c=\"\$calls_$1\""
-	printf '%-36s %7.2f s %8.1f MiB %6s sim requests  etcd: %s\n' "$2" "$s" \
-		"$(echo "$k" | awk '{print $1/1024}')" "$r" "$c"
+	awk -v k="$1" -v l="$2" '$1 == k { c = $6; for (i = 7; i <= NF; i++) c = c " " $i
+		printf "%-34s %6.2f s %7.1f MiB %5s sim req.  etcd: %4.2f s CPU, %s calls\n", l, $2, $3 / 1024, $4, $5, c }' results
 }
 ratio() {
-	eval "a=\$best_$1 b=\$best_$2 ka=\$kb_$1 kb=\$kb_$2"
-	awk -v a="$a" -v b="$b" -v ka="$ka" -v kb="$kb" -v l="$3" \
-		'BEGIN { printf "%-36s %5.2fx wall  %5.2fx peak RSS\n", l, (b > 0 ? a / b : 0), (kb > 0 ? ka / kb : 0) }'
+	awk -v a="$1" -v b="$2" -v l="$3" '{ s[$1] = $2; m[$1] = $3 }
+		END { printf "%-36s %5.2fx wall  %5.2fx peak RSS\n", l, s[a] / s[b], m[a] / m[b] }' results
 }
 # disk_counters: WAL fsyncs and backend commits so far (count, seconds),
 # summed over the members.
@@ -234,10 +243,14 @@ dbsize=$(ctl endpoint status -w json | jq '[.[].Status.dbSize] | max')
 
 r=1
 while [ "$r" -le "$RUNS" ]; do
-	once "plan file" "$BIN/wsr" plan f --detailed-exitcode && keep plan_f
-	once "plan etcd" "$BIN/wsr" plan e --detailed-exitcode && keep plan_e
-	once "pull file" "$BIN/wsr" state pull --dir f && keep pull_f
-	once "pull etcd" "$BIN/wsr" state pull --dir e && keep pull_e
+	once "plan file" "$BIN/wsr" plan f --detailed-exitcode
+	keep plan_f
+	once "plan etcd" "$BIN/wsr" plan e --detailed-exitcode
+	keep plan_e
+	once "pull file" "$BIN/wsr" state pull --dir f
+	keep pull_f
+	once "pull etcd" "$BIN/wsr" state pull --dir e
+	keep pull_e
 	r=$((r + 1))
 done
 
@@ -252,10 +265,10 @@ while [ "$r" -le "$RUNS" ]; do
 		once "apply $b" "$BIN/wsr" apply "a-$b" --auto-approve
 		grep -q "$M succeeded" cmd.out || { echo "apply $b:"; tail -n 3 cmd.out cmd.err; exit 1; }
 		if [ $b = file ]; then keep apply_f; else keep apply_e; fi
+		echo "$b $("$BIN/wsr" state pull --dir "a-$b" | jq .serial)" >>serials
 	done
 	r=$((r + 1))
 done
-writes=$("$BIN/wsr" state pull --dir a-etcd | jq .serial)
 
 echo
 echo "ratios, etcd / file (best of $RUNS each, alternating):"
@@ -272,5 +285,6 @@ row pull_e "wsr state pull $N, etcd"
 row push "wsr state push $N, file -> etcd"
 echo
 echo "etcd state of $N: $keys keys under the prefix (a header and one per resource); db size $(echo "$dbsize" | awk '{printf "%.1f", $1 / 1048576}') MiB (largest member)"
-echo "state writes of the $M-workspace apply (its serial): $writes"
+echo "state writes of each $M-workspace apply (the serial it ended at; an etcd apply's Txn calls are these, the lock's and any batches of a write over one txn):" \
+	"file $(sed -n 's/^file //p' serials | tr '\n' ' ')- etcd $(sed -n 's/^etcd //p' serials | tr '\n' ' ')"
 echo "etcd disk during the bench: $(disk_delta "$disk0" "$(disk_counters)")"
