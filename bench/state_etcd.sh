@@ -214,6 +214,7 @@ disk_delta() {
 
 echo "wsr bench, state backends: $N workspaces planned, $M applied; $MEMBERS-member etcd $("$ETCD" --version | sed -n 's/^etcd Version: //p'); $(nproc) cores"
 tmpdev=$(df -P "$work" | awk 'NR == 2 {print $1}')
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
 echo "etcd data and the state file on $tmpdev ($(df -PT "$work" | awk 'NR == 2 {print $2}'))"
 # the disk's own fsync cost: 200 synchronous 4 KiB writes (as etcd's WAL)
 dd if=/dev/zero of=dd.test bs=4k count=200 oflag=dsync 2>dd.err >/dev/null
@@ -288,3 +289,4 @@ echo "etcd state of $N: $keys keys under the prefix (a header and one per resour
 echo "state writes of each $M-workspace apply (the serial it ended at; an etcd apply's Txn calls are these, the lock's and any batches of a write over one txn):" \
 	"file $(sed -n 's/^file //p' serials | tr '\n' ' ')- etcd $(sed -n 's/^etcd //p' serials | tr '\n' ' ')"
 echo "etcd disk during the bench: $(disk_delta "$disk0" "$(disk_counters)")"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
