@@ -40,7 +40,8 @@ SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 # (docs/reliability.md, "Valgrind and ThreadSanitizer", says which threads).
 TSAN_TESTS := test_http test_fs test_metrics test_kcp_wire test_loopback_wire \
               test_loopback_sim test_kcpsim test_sim_api test_sim_stream test_watch_http \
-              test_plan_apply test_apply_interrupt test_day_two test_kcp_tree test_watch
+              test_plan_apply test_apply_interrupt test_day_two test_kcp_tree test_watch \
+              test_etcd test_state_etcd
 export TESTS ?= $(TSAN_TESTS)
 # Every process's reports go to one folder, which tests/run.sh checks after
 # each group; tests/tsan.supp holds third-party races only.

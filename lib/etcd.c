@@ -26,6 +26,12 @@
  *   the caller re-reads. Whether bytes were sent is read from lib/http's
  *   request counter, which another thread's request on the same endpoint
  *   can also move: then the txn is taken as sent, the safe side.
+ * - Every request carries gRPC metadata hasleader=true (the gateway maps a
+ *   Grpc-Metadata-* header to it; clientv3's WithRequireLeader): a member
+ *   that has lost its leader then answers "etcdserver: no leader" at once
+ *   instead of holding the request until its own timeout (6 s with a 1 s
+ *   election timeout) and answering "request timed out" — which would make
+ *   every txn's outcome unknown while the cluster has no quorum.
  * - When every endpoint was tried and at least one member answered that
  *   it cannot serve now (an election is running), the endpoints are tried
  *   again after a short wait, as long as timeout_ms since the request
@@ -438,9 +444,11 @@ static int classify(long status, const char *msg, int code)
 	static const char *const busy[] = {
 	    "etcdserver: no leader", "etcdserver: not capable", "etcdserver: unhealthy cluster",
 	    "etcdserver: too many requests", "etcdserver: rpc not supported for learner"};
-	static const char *const unknown[] = {"etcdserver: request timed out",
-					      "etcdserver: leader changed",
-					      "etcdserver: server stopped"};
+	/* "context deadline exceeded" (code 2, 500): a proposal's own timeout,
+	 * come back raw (docs/api/etcd.md, Errors) */
+	static const char *const unknown[] = {
+	    "etcdserver: request timed out", "etcdserver: leader changed",
+	    "etcdserver: server stopped", "context deadline exceeded"};
 	if (code == 16 || (msg && (starts(msg, "etcdserver: invalid auth token") ||
 				   starts(msg, "etcdserver: revision of auth store is old") ||
 				   starts(msg, "etcdserver: user name is empty"))))
@@ -471,16 +479,16 @@ static void attempt(wsr_etcd *c, size_t i, const char *path, const char *body, c
 		    outcome *o)
 {
 	char *hdr = tok ? wsr_strdupf("Authorization: %s", tok) : NULL;
-	const char *headers[] = {hdr, NULL};
+	const char *headers[] = {"Grpc-Metadata-hasleader: true", hdr, NULL};
 	unsigned long before = wsr_http_requests(c->http[i]);
 	wsr_http_answer ans;
 	cJSON *j = NULL;
 	char *e = NULL;
 	memset(o, 0, sizeof(*o));
 	o->code = -1;
-	int rc = tok && !hdr ? WSR_ENOMEM
-			     : wsr_http_request_json(c->http[i], &ans, &j, "POST", path,
-						     hdr ? headers : NULL, body, &e);
+	int rc = tok && !hdr
+		     ? WSR_ENOMEM
+		     : wsr_http_request_json(c->http[i], &ans, &j, "POST", path, headers, body, &e);
 	scrub_free(hdr);
 	if (rc == WSR_EHTTP || rc == WSR_ETIMEOUT) {
 		int sent = wsr_http_requests(c->http[i]) != before;
@@ -1132,6 +1140,8 @@ int wsr_etcd_lease_revoke(wsr_etcd *c, int64_t id, char **err)
 	wsr_buf_printf(&b, "{\"ID\":\"%lld\"}", (long long)id);
 	cJSON *ans;
 	int code;
+	/* sent again after a timeout, a revoke that was applied the first
+	 * time answers "not found": the lease is gone either way */
 	int rc = send_built(c, "/v3/lease/revoke", &b, 1, &ans, &code, err);
 	cJSON_Delete(ans);
 	if (rc == WSR_EAPI && code == 5) /* NotFound: "requested lease not found" */

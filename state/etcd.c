@@ -361,9 +361,29 @@ static int read_entries(etcd_backend *eb, const char *gen, int64_t rev, cJSON *r
 	return rc;
 }
 
+static int read_once(etcd_backend *eb, wsr_state **out, wsr_diag *diag);
+
+/* A page read at the header's revision fails if etcd compacted that
+ * revision away meanwhile (a refusal, not a transport error): the whole
+ * read is made once more, at the new header's revision. */
 static int etcd_read(wsr_state_backend *b, wsr_state **out, wsr_diag *diag)
 {
 	etcd_backend *eb = (etcd_backend *)b;
+	wsr_diag first;
+	wsr_diag_init(&first);
+	int rc = read_once(eb, out, &first);
+	if (rc == WSR_EAPI) {
+		wsr_diag_free(&first);
+		wsr_diag_init(&first);
+		rc = read_once(eb, out, &first);
+	}
+	wsr_diag_move(diag, &first);
+	wsr_diag_free(&first);
+	return rc;
+}
+
+static int read_once(etcd_backend *eb, wsr_state **out, wsr_diag *diag)
+{
 	*out = NULL;
 	header h;
 	int rc = read_header(eb, &h, diag);

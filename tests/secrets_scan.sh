@@ -38,6 +38,7 @@ tok-secret
 supersecret-value
 embedded-key
 topsecret
+live-Pw-7f3e9a
 PRIVATE KEY-----
 EOF
 } | sort -u | sed '/^$/d' >"$list"

@@ -306,4 +306,54 @@ t_bad_etcd_configuration_is_named() {
 	expect_err "cannot read the state in etcd http://127.0.0.1:1"
 }
 
+t_hostile_keys_are_refused_and_left_alone() {
+	etcd_start 1 && sim_start && use_etcd e && many e 2
+	run "$WSR" apply e --auto-approve
+	expect_rc 0
+	gen=$(etcd_ctl get /wsr/test/header --print-value-only | jq -r .generation)
+	key=/wsr/test/r/$gen/loopback/acme/w001
+	good=$(etcd_ctl get "$key" --print-value-only)
+	# an entry under the key of another address
+	etcd_ctl put "$key" "$(printf '%s' "$good" | jq -c '.address = "loopback/acme/w009"')" >/dev/null
+	run "$WSR" plan e
+	expect_rc 1
+	expect_err "key $key holds the entry of another address"
+	run "$WSR" apply e --auto-approve
+	expect_rc 1
+	# not JSON, and an entry missing what the format requires
+	etcd_ctl put "$key" 'not json {' >/dev/null
+	run "$WSR" state list --dir e
+	expect_rc 1
+	expect_err "is not a JSON object"
+	etcd_ctl put "$key" '{"address":"loopback/acme/w001"}' >/dev/null
+	run "$WSR" state list --dir e
+	expect_rc 1
+	expect_err "\"provider\""
+	etcd_ctl put "$key" "$good" >/dev/null
+	# a header that is not one, then one of a newer wsr
+	h=$(etcd_ctl get /wsr/test/header --print-value-only)
+	etcd_ctl put /wsr/test/header '[1,2]' >/dev/null
+	run "$WSR" plan e
+	expect_rc 1
+	expect_err "is not a wsr state header"
+	etcd_ctl put /wsr/test/header "$(printf '%s' "$h" | jq -c '.format = "wsr.state/v2"')" >/dev/null
+	run "$WSR" apply e --auto-approve
+	expect_rc 1
+	expect_err "written by a newer wsr"
+	etcd_ctl put /wsr/test/header "$(printf '%s' "$h" | jq -c '.generation = "../../x"')" >/dev/null
+	run "$WSR" plan e
+	expect_rc 1
+	expect_err "lacks a lineage, a serial or a generation"
+	# nothing was replaced: the good header back, the state is whole
+	etcd_ctl put /wsr/test/header "$h" >/dev/null
+	run "$WSR" plan e --detailed-exitcode
+	expect_rc 0
+	# a holder record that is not one is shown as "?", not trusted
+	etcd_ctl put /wsr/test/lock "$(printf 'x\033[2J%.0s' 1 2 3)" >/dev/null
+	run "$WSR" apply e --auto-approve
+	expect_rc 1
+	expect_err "state is locked by pid ? on host ?"
+	expect_no_err "$(printf '\033')"
+}
+
 run_tests

@@ -254,7 +254,7 @@ t_bad_config() {
 	expect_rc 1
 	expect_err "specs/wsr.yaml:5:15: error: providers.loopback.endpoint: 'ftp://example.com' does not have the required form"
 	expect_err "specs/wsr.yaml:6:14: error: providers.loopback.timeout: 0 is below the minimum 1"
-	expect_err "specs/wsr.yaml:8:12: error: state.backend: 'etcd' is not one of: file"
+	expect_err "specs/wsr.yaml:8:12: error: state.backend: 'consul' is not one of: file, etcd"
 	expect_err "specs/wsr.yaml:9:1: error: unknown field 'parallelizm'"
 	expect_err "hint: did you mean 'parallelism'?"
 }

@@ -38,6 +38,7 @@ static struct {
 	char last_url[2][64];
 	char last_body[2][8192];
 	char last_auth[2][128];
+	char last_hasleader[2][16];
 	int auths; /* /v3/auth/authenticate requests, both servers */
 	unsigned hang_ms;
 } S = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -50,6 +51,7 @@ static char *dispatch(int i, struct MHD_Connection *c, const char *method, const
 {
 	(void)method;
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	const char *hl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Grpc-Metadata-hasleader");
 	pthread_mutex_lock(&S.mu);
 	S.requests[i]++;
 	if (strcmp(u, "/v3/auth/authenticate") == 0)
@@ -57,6 +59,7 @@ static char *dispatch(int i, struct MHD_Connection *c, const char *method, const
 	snprintf(S.last_url[i], sizeof(S.last_url[i]), "%s", u);
 	snprintf(S.last_body[i], sizeof(S.last_body[i]), "%s", body);
 	snprintf(S.last_auth[i], sizeof(S.last_auth[i]), "%s", auth ? auth : "");
+	snprintf(S.last_hasleader[i], sizeof(S.last_hasleader[i]), "%s", hl ? hl : "");
 	script_fn f = S.script;
 	unsigned hang = S.hang_ms;
 	pthread_mutex_unlock(&S.mu);
@@ -200,6 +203,9 @@ static void test_range_reads_every_field(void **state)
 	assert_non_null(strstr(S.last_body[0], "\"range_end\":\"L3dzcjA=\""));
 	assert_non_null(strstr(S.last_body[0], "\"revision\":\"17\""));
 	assert_non_null(strstr(S.last_body[0], "\"limit\":\"2\""));
+	/* a member without a leader says so at once (clientv3's WithRequireLeader) */
+	assert_string_equal(S.last_hasleader[0], "true");
+	assert_string_equal(S.last_auth[0], ""); /* no username: no token */
 	assert_int_equal(r.n, 2);
 	assert_string_equal(r.kvs[0].key, "/wsr/a");
 	assert_string_equal(r.kvs[0].value, "hello");
@@ -645,11 +651,25 @@ static char *answer_timed_out(int i, const char *u, const char *b, const char *a
 	return dup_("{\"succeeded\":true,\"responses\":[{\"response_put\":{}}]}");
 }
 
+static char *answer_deadline(int i, const char *u, const char *b, const char *a, unsigned *st)
+{
+	(void)u, (void)b, (void)a;
+	if (i == 0) { /* a proposal's timeout, raw: what etcd 3.4 says without quorum */
+		*st = 500;
+		return dup_("{\"error\":\"context deadline exceeded\",\"message\":\"context "
+			    "deadline exceeded\",\"code\":2}");
+	}
+	return dup_(strcmp(u, "/v3/kv/txn") == 0
+			? "{\"succeeded\":true,\"responses\":[{\"response_put\":{}}]}"
+			: RANGE_OK);
+}
+
 static void test_txn_maybe_applied_is_not_resent(void **state)
 {
 	(void)state;
 	wsr_etcd_op put = {WSR_ETCD_PUT, "a", NULL, "b", 1, 0};
 	wsr_etcd_txn_result t;
+	wsr_etcd_range_result r;
 	char *err = NULL;
 	/* etcd says it timed out: the proposal may be committed */
 	start(answer_timed_out);
@@ -659,6 +679,18 @@ static void test_txn_maybe_applied_is_not_resent(void **state)
 	assert_non_null(strstr(err, "etcdserver: request timed out"));
 	assert_int_equal(requests(1), 0);
 	free(err);
+	wsr_etcd_free(c);
+	teardown(NULL);
+	/* the same for a raw "context deadline exceeded"; a read goes on */
+	start(answer_deadline);
+	c = client();
+	assert_int_equal(wsr_etcd_txn(c, NULL, 0, &put, 1, NULL, 0, &t, &err), WSR_ETIMEOUT);
+	assert_non_null(strstr(err, "outcome unknown"));
+	assert_int_equal(requests(1), 0);
+	free(err);
+	assert_int_equal(wsr_etcd_range(c, &r, "a", NULL, 0, 0, &err), 0);
+	wsr_etcd_range_free(&r);
+	assert_int_equal(requests(1), 1);
 	wsr_etcd_free(c);
 	teardown(NULL);
 	/* no answer at all after the request was sent */
@@ -857,6 +889,73 @@ static void test_auth_not_enabled_means_no_token(void **state)
 	wsr_etcd_free(c);
 }
 
+/* Tokens "tok-N": only the last one issued is valid, and after the 30th
+ * range it expires once. */
+static struct {
+	int issued, ranges, expired;
+} tokens;
+
+static char *answer_rotating(int i, const char *u, const char *b, const char *a, unsigned *st)
+{
+	(void)i, (void)b;
+	char want[32];
+	pthread_mutex_lock(&S.mu);
+	if (strcmp(u, "/v3/auth/authenticate") == 0) {
+		int n = ++tokens.issued;
+		pthread_mutex_unlock(&S.mu);
+		char *t = malloc(48);
+		snprintf(t, 48, "{\"token\":\"tok-%d\"}", n);
+		return t;
+	}
+	if (++tokens.ranges == 30 && !tokens.expired)
+		tokens.expired = tokens.issued;
+	snprintf(want, sizeof(want), "tok-%d", tokens.issued);
+	int valid = a && strcmp(a, want) == 0 && tokens.expired != tokens.issued;
+	pthread_mutex_unlock(&S.mu);
+	if (!valid) {
+		*st = 401;
+		return dup_("{\"error\":\"etcdserver: invalid auth token\",\"code\":16}");
+	}
+	return dup_(RANGE_OK);
+}
+
+static void *reader(void *arg)
+{
+	wsr_etcd *c = arg;
+	for (int k = 0; k < 25; k++) {
+		wsr_etcd_range_result r;
+		char *err = NULL;
+		int rc = wsr_etcd_range(c, &r, "a", NULL, 0, 0, &err);
+		if (rc) {
+			fprintf(stderr, "range: %s\n", err);
+			free(err);
+			return (void *)1;
+		}
+		wsr_etcd_range_free(&r);
+	}
+	return NULL;
+}
+
+static void test_threads_share_one_token_renewal(void **state)
+{
+	(void)state;
+	memset(&tokens, 0, sizeof(tokens));
+	start(answer_rotating);
+	wsr_etcd *c = client_of("root", 0, url[0], url[1]);
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, reader, c), 0);
+	for (int i = 0; i < 4; i++) {
+		void *res;
+		pthread_join(th[i], &res);
+		assert_null(res);
+	}
+	/* one authentication at first use, one after the expiry: not one a thread */
+	assert_int_equal(tokens.issued, 2);
+	assert_true(tokens.expired);
+	wsr_etcd_free(c);
+}
+
 /* ---- options and helpers ---- */
 
 static void test_options_are_checked(void **state)
@@ -942,6 +1041,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_token_renewed_only_once, teardown),
 	    cmocka_unit_test_teardown(test_password_never_in_messages, teardown),
 	    cmocka_unit_test_teardown(test_auth_not_enabled_means_no_token, teardown),
+	    cmocka_unit_test_teardown(test_threads_share_one_token_renewal, teardown),
 	    cmocka_unit_test(test_options_are_checked),
 	    cmocka_unit_test(test_prefix_end),
 	};
