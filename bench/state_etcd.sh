@@ -10,10 +10,13 @@
 #      `wsr state pull` from each;
 #   4. time `wsr apply` of M (default 1,000) new workspaces on each backend,
 #      each against a fresh emulator and a fresh state (new file, new prefix).
-# Prints wall time, peak RSS (best of BENCH_RUNS, default 3, alternating the
-# backends), the etcd/file ratios, the etcd requests each run made (from
-# etcd's gRPC counters, summed over the members), the etcd state's key
-# count and size, and etcd's WAL fsync and backend commit times.
+# Prints wall time, peak RSS and wsr's CPU time (best of BENCH_RUNS,
+# default 3, alternating the backends; apply: best of BENCH_APPLY_RUNS,
+# default 5, as it varies most with other load), every run's time, the
+# etcd/file ratios, the etcd requests each run made (from etcd's gRPC
+# counters, summed over the members) and the CPU etcd spent on them, the
+# etcd state's key count and size, and etcd's WAL fsync and backend commit
+# times.
 # The etcd here is the bench's own: nothing of tests/integration is used.
 set -eu
 BIN=${WSR_BIN:?}
@@ -21,6 +24,7 @@ N=${BENCH_N:-10000}
 M=${BENCH_APPLY_N:-1000}
 MEMBERS=${BENCH_ETCD_MEMBERS:-3}
 RUNS=${BENCH_RUNS:-3}
+APPLY_RUNS=${BENCH_APPLY_RUNS:-5}
 ETCD=${ETCD:-/usr/bin/etcd}
 ETCDCTL=${ETCDCTL:-/usr/bin/etcdctl}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -166,24 +170,25 @@ etcd_cpu() {
 		cat "/proc/$p/stat"
 	done | awk -v hz="$(getconf CLK_TCK)" '{ t += $14 + $15 } END { printf "%.2f\n", t / hz }'
 }
-# once LABEL CMD...: one run; its wall seconds, peak KiB, emulator
-# requests, etcd CPU seconds and etcd calls are left in last.
+# once LABEL CMD...: one run; its wall seconds, peak KiB, CPU seconds,
+# emulator requests, etcd CPU seconds and etcd calls are left in last.
 once() {
 	label=$1
 	shift
 	etcd_calls >calls.before
 	c0=$(etcd_cpu)
 	r0=$(requests)
-	/usr/bin/time -q -f '%e %M' -o t.out "$@" >cmd.out 2>cmd.err || [ $? -eq 2 ] ||
+	/usr/bin/time -q -f '%e %M %U %S' -o t.out "$@" >cmd.out 2>cmd.err || [ $? -eq 2 ] ||
 		{ echo "$label failed:"; tail cmd.out cmd.err; exit 1; }
 	r1=$(requests)
 	c1=$(etcd_cpu)
 	etcd_calls >calls.after
-	echo "$(cat t.out) $((r1 - r0)) $(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}') $(calls_delta calls.before calls.after)" >last
+	echo "$(awk '{printf "%s %s %.2f", $1, $2, $3 + $4}' t.out) $((r1 - r0)) $(echo "$c0 $c1" | awk '{printf "%.2f", $2 - $1}') $(calls_delta calls.before calls.after)" >last
 }
 # keep KEY: the last run becomes KEY's if it is KEY's fastest (results:
-# one line per key, "KEY secs kib requests etcd-cpu calls...").
+# one line per key, "KEY secs kib wsr-cpu requests etcd-cpu calls...").
 keep() {
+	echo "$1 $(cut -d' ' -f1 last)" >>every
 	touch results
 	if awk -v k="$1" -v s="$(cut -d' ' -f1 last)" '$1 == k && $2 <= s { found = 1 } END { exit found }' results; then
 		grep -v "^$1 " results >results.tmp || true
@@ -192,12 +197,15 @@ keep() {
 	fi
 }
 row() {
-	awk -v k="$1" -v l="$2" '$1 == k { c = $6; for (i = 7; i <= NF; i++) c = c " " $i
-		printf "%-34s %6.2f s %7.1f MiB %5s sim req.  etcd: %4.2f s CPU, %s calls\n", l, $2, $3 / 1024, $4, $5, c }' results
+	awk -v k="$1" -v l="$2" '$1 == k { c = $7; for (i = 8; i <= NF; i++) c = c " " $i
+		printf "%-34s %6.2f s %7.1f MiB  CPU %5.2f s %5s sim req.  etcd: %4.2f s CPU, %s calls\n", l, $2, $3 / 1024, $4, $5, $6, c }' results
 }
+# spread KEY: every run's wall time, in the order run.
+spread() { awk -v k="$1" '$1 == k { s = s (s ? " " : "") $2 } END { print s }' every; }
 ratio() {
-	awk -v a="$1" -v b="$2" -v l="$3" '{ s[$1] = $2; m[$1] = $3 }
-		END { printf "%-36s %5.2fx wall  %5.2fx peak RSS\n", l, s[a] / s[b], m[a] / m[b] }' results
+	awk -v a="$1" -v b="$2" -v l="$3" '{ s[$1] = $2; m[$1] = $3; c[$1] = $4 }
+		END { printf "%-36s %5.2fx wall  %5.2fx peak RSS  %5.2fx wsr CPU\n", l, s[a] / s[b], m[a] / m[b],
+			c[b] > 0 ? c[a] / c[b] : 0 }' results
 }
 # disk_counters: WAL fsyncs and backend commits so far (count, seconds),
 # summed over the members.
@@ -258,7 +266,7 @@ done
 # ---- apply of M new workspaces, each on a fresh emulator and state ----
 
 r=1
-while [ "$r" -le "$RUNS" ]; do
+while [ "$r" -le "$APPLY_RUNS" ]; do
 	for b in file etcd; do
 		sim_start
 		rm -rf "a-$b" && specs "a-$b" "$M" new
@@ -272,7 +280,7 @@ while [ "$r" -le "$RUNS" ]; do
 done
 
 echo
-echo "ratios, etcd / file (best of $RUNS each, alternating):"
+echo "ratios, etcd / file (best of $RUNS runs each, apply best of $APPLY_RUNS; alternating):"
 ratio plan_e plan_f "wsr plan of $N, no changes"
 ratio apply_e apply_f "wsr apply of $M new"
 ratio pull_e pull_f "wsr state pull of $N"
@@ -284,6 +292,8 @@ row apply_e "wsr apply $M new, etcd"
 row pull_f "wsr state pull $N, file"
 row pull_e "wsr state pull $N, etcd"
 row push "wsr state push $N, file -> etcd"
+echo "every run's wall time (s): plan file $(spread plan_f); plan etcd $(spread plan_e)"
+echo "  apply file $(spread apply_f); apply etcd $(spread apply_e)"
 echo
 echo "etcd state of $N: $keys keys under the prefix (a header and one per resource); db size $(echo "$dbsize" | awk '{printf "%.1f", $1 / 1048576}') MiB (largest member)"
 echo "state writes of each $M-workspace apply (the serial it ended at; an etcd apply's Txn calls are these, the lock's and any batches of a write over one txn):" \
