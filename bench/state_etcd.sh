@@ -205,7 +205,7 @@ spread() { awk -v k="$1" '$1 == k { s = s (s ? " " : "") $2 } END { print s }' e
 ratio() {
 	awk -v a="$1" -v b="$2" -v l="$3" '{ s[$1] = $2; m[$1] = $3; c[$1] = $4 }
 		END { printf "%-36s %5.2fx wall  %5.2fx peak RSS  %5.2fx wsr CPU\n", l, s[a] / s[b], m[a] / m[b],
-			c[b] > 0 ? c[a] / c[b] : 0 }' results
+			(c[b] > 0 ? c[a] / c[b] : 0) }' results
 }
 # disk_counters: WAL fsyncs and backend commits so far (count, seconds),
 # summed over the members.
