@@ -154,6 +154,7 @@ test: build
 
 bench: build
 	@WSR_BIN=$(abspath $(BIN)) sh bench/plan.sh
+	@WSR_BIN=$(abspath $(BIN)) sh bench/state_etcd.sh
 
 # The campaigns of tests/soak/ (crash, faults, disk, watch; not part of
 # `make test`): each prints its figures and fails on any violation.

@@ -55,6 +55,7 @@
 typedef struct stored {
 	char *address;
 	unsigned char hash[32]; /* SHA-256 of the value stored */
+	uint64_t seq;		/* the entry's (wsr_state_entry.seq) when stored or read */
 } stored;
 
 typedef struct etcd_backend {
@@ -135,7 +136,8 @@ static void hash(unsigned char out[32], const char *text, size_t len)
  * write. */
 typedef struct piece {
 	const char *address;
-	char *text;
+	const wsr_state_entry *e;
+	char *text; /* NULL for an entry the snapshot holds already (same seq) */
 	size_t len;
 	unsigned char hash[32];
 } piece;
@@ -147,7 +149,26 @@ static void pieces_free(piece *p, size_t n)
 	free(p);
 }
 
-static int pieces(const wsr_state *s, piece **out)
+/* Serializes p's entry (once) and hashes it. */
+static int piece_text(piece *p)
+{
+	if (p->text)
+		return 0;
+	cJSON *o = wsr_state_entry_to_json(p->e);
+	p->text = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!p->text)
+		return WSR_ENOMEM;
+	p->len = strlen(p->text);
+	hash(p->hash, p->text, p->len);
+	return 0;
+}
+
+/* The entries of s in address order, each serialized and hashed unless the
+ * snapshot holds it already: an entry is never changed once put, so the
+ * same seq is the same bytes, and a write after one apply step serializes
+ * that step's entries, not the whole state. */
+static int pieces(const etcd_backend *eb, const wsr_state *s, piece **out)
 {
 	*out = NULL;
 	wsr_state_entry **v = wsr_state_sorted(s);
@@ -158,17 +179,18 @@ static int pieces(const wsr_state *s, piece **out)
 		return WSR_ENOMEM;
 	}
 	for (size_t i = 0; i < s->n; i++) {
-		cJSON *o = wsr_state_entry_to_json(v[i]);
+		p[i].e = v[i];
 		p[i].address = v[i]->address;
-		p[i].text = o ? cJSON_PrintUnformatted(o) : NULL;
-		cJSON_Delete(o);
-		if (!p[i].text) {
+		const stored *had = eb->known ? wsr_hmap_get(&eb->index, v[i]->address) : NULL;
+		if (had && v[i]->seq && had->seq == v[i]->seq) {
+			memcpy(p[i].hash, had->hash, 32);
+			continue;
+		}
+		if (piece_text(&p[i])) {
 			free(v);
 			pieces_free(p, s->n);
 			return WSR_ENOMEM;
 		}
-		p[i].len = strlen(p[i].text);
-		hash(p[i].hash, p[i].text, p[i].len);
 	}
 	free(v);
 	*out = p;
@@ -189,6 +211,7 @@ static int remember(etcd_backend *eb, const wsr_state *s, const piece *p, int64_
 		if (!eb->v[i].address)
 			goto nomem;
 		memcpy(eb->v[i].hash, p[i].hash, 32);
+		eb->v[i].seq = p[i].e->seq;
 		eb->n++;
 		if (wsr_hmap_put(&eb->index, eb->v[i].address, &eb->v[i]))
 			goto nomem;
@@ -289,9 +312,74 @@ static int read_header(etcd_backend *eb, header *h, wsr_diag *diag)
 	return 0;
 }
 
+/* The hash of every entry as read, for the snapshot: a later write then
+ * sends only the entries that changed (and rewrites none that did not, even
+ * if another wsr formatted them otherwise: those differ once, harmlessly). */
+typedef struct reading {
+	stored *v;
+	size_t n, cap;
+} reading;
+
+static void reading_free(reading *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].address);
+	free(r->v);
+	r->v = NULL;
+	r->n = r->cap = 0;
+}
+
+static int reading_add(reading *r, const char *address, const char *value, size_t len)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		stored *v = realloc(r->v, cap * sizeof(*v));
+		if (!v)
+			return WSR_ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	stored *e = &r->v[r->n];
+	if (!(e->address = strdup(address)))
+		return WSR_ENOMEM;
+	hash(e->hash, value, len);
+	e->seq = 0;
+	r->n++;
+	return 0;
+}
+
+/* Makes the snapshot the state just read: its entries' seqs with the hashes
+ * of the bytes stored. */
+static int remember_read(etcd_backend *eb, const wsr_state *s, reading *r, int64_t header_mod,
+			 const char *gen)
+{
+	forget(eb);
+	eb->v = r->v;
+	eb->n = r->n;
+	r->v = NULL;
+	r->n = r->cap = 0;
+	eb->lineage = strdup(s->lineage);
+	if (!eb->lineage)
+		goto nomem;
+	for (size_t i = 0; i < eb->n; i++) {
+		const wsr_state_entry *e = wsr_state_find(s, eb->v[i].address);
+		eb->v[i].seq = e ? e->seq : 0;
+		if (wsr_hmap_put(&eb->index, eb->v[i].address, &eb->v[i]))
+			goto nomem;
+	}
+	eb->serial = s->serial;
+	eb->header_mod = header_mod;
+	snprintf(eb->gen, sizeof(eb->gen), "%s", gen);
+	eb->known = 1;
+	return 0;
+nomem:
+	forget(eb);
+	return WSR_ENOMEM;
+}
+
 /* Adds one stored entry to resources, checking the key names its address. */
-static int add_entry(etcd_backend *eb, cJSON *resources, const wsr_etcd_kv *kv, size_t skip,
-		     wsr_diag *diag)
+static int add_entry(etcd_backend *eb, cJSON *resources, reading *got, const wsr_etcd_kv *kv,
+		     size_t skip, wsr_diag *diag)
 {
 	cJSON *o = NULL;
 	const char *address = kv->key + skip;
@@ -310,12 +398,12 @@ static int add_entry(etcd_backend *eb, cJSON *resources, const wsr_etcd_kv *kv, 
 		cJSON_Delete(o);
 		return WSR_ENOMEM;
 	}
-	return 0;
+	return reading_add(got, address, kv->value, kv->value_len);
 }
 
 /* Every entry of generation gen, as read at revision rev, into resources. */
 static int read_entries(etcd_backend *eb, const char *gen, int64_t rev, cJSON *resources,
-			size_t *bytes, wsr_diag *diag)
+			reading *got, size_t *bytes, wsr_diag *diag)
 {
 	char *from = entry_key(eb, gen, ""), *end = from ? wsr_etcd_prefix_end(from) : NULL;
 	int rc = from && end ? 0 : WSR_ENOMEM;
@@ -344,7 +432,7 @@ static int read_entries(etcd_backend *eb, const char *gen, int64_t rev, cJSON *r
 					     WSR_STATE_MAX_BYTES);
 				rc = WSR_ELIMIT;
 			} else
-				rc = add_entry(eb, resources, &r.kvs[i], skip, diag);
+				rc = add_entry(eb, resources, got, &r.kvs[i], skip, diag);
 		}
 		free(start);
 		start = NULL;
@@ -401,6 +489,7 @@ static int read_once(etcd_backend *eb, wsr_state **out, wsr_diag *diag)
 		return 0;
 	}
 	cJSON *doc = cJSON_CreateObject(), *res = cJSON_CreateArray();
+	reading got = {0};
 	size_t bytes = 0;
 	char gen[17];
 	snprintf(gen, sizeof(gen), "%s", h.gen);
@@ -418,7 +507,7 @@ static int read_once(etcd_backend *eb, wsr_state **out, wsr_diag *diag)
 				cJSON_AddItemToObject(doc, f->string, f);
 		}
 		cJSON_AddItemToObject(doc, "resources", res);
-		rc = read_entries(eb, gen, h.revision, res, &bytes, diag);
+		rc = read_entries(eb, gen, h.revision, res, &got, &bytes, diag);
 	}
 	cJSON_Delete(h.doc);
 	char *where = wsr_strdupf("%s", eb->where);
@@ -426,13 +515,10 @@ static int read_once(etcd_backend *eb, wsr_state **out, wsr_diag *diag)
 		rc = where ? wsr_state_from_doc(out, doc, where, diag) : WSR_ENOMEM;
 	free(where);
 	cJSON_Delete(doc);
-	if (rc)
-		return rc;
-	piece *p = NULL;
-	if ((rc = pieces(*out, &p)) == 0)
-		rc = remember(eb, *out, p, h.mod, gen);
-	pieces_free(p, (*out)->n);
-	if (rc) {
+	if (!rc)
+		rc = remember_read(eb, *out, &got, h.mod, gen);
+	reading_free(&got);
+	if (rc && *out) {
 		wsr_state_free(*out);
 		*out = NULL;
 	}
@@ -624,7 +710,7 @@ static int too_big(etcd_backend *eb, const piece *p, wsr_diag *diag)
 
 /* The changes against the snapshot, in one txn when they fit: 0 and
  * *fits 0 when they do not (nothing sent). */
-static int write_changes(etcd_backend *eb, const wsr_state *s, const piece *p, int *fits,
+static int write_changes(etcd_backend *eb, const wsr_state *s, piece *p, int *fits,
 			 int64_t *revision, wsr_diag *diag)
 {
 	opbuf o = {0};
@@ -642,8 +728,10 @@ static int write_changes(etcd_backend *eb, const wsr_state *s, const piece *p, i
 		}
 		if (had && memcmp(had->hash, p[i].hash, 32) == 0)
 			continue;
-		rc = opbuf_add(&o, WSR_ETCD_PUT, entry_key(eb, eb->gen, p[i].address), p[i].text,
-			       p[i].len);
+		rc = piece_text(&p[i]);
+		if (!rc)
+			rc = opbuf_add(&o, WSR_ETCD_PUT, entry_key(eb, eb->gen, p[i].address),
+				       p[i].text, p[i].len);
 		*fits = o.n <= TXN_OPS && o.bytes <= TXN_BYTES;
 	}
 	for (size_t i = 0; !rc && i < eb->n && *fits; i++) {
@@ -663,8 +751,8 @@ static int write_changes(etcd_backend *eb, const wsr_state *s, const piece *p, i
 
 /* Every entry under a new generation in batches, then the header flipped
  * to it (deleting every other generation) in one compared txn. */
-static int write_generation(etcd_backend *eb, const wsr_state *s, const piece *p,
-			    int64_t header_mod, char gen[17], int64_t *revision, wsr_diag *diag)
+static int write_generation(etcd_backend *eb, const wsr_state *s, piece *p, int64_t header_mod,
+			    char gen[17], int64_t *revision, wsr_diag *diag)
 {
 	int rc = new_generation(gen);
 	if (rc) {
@@ -673,6 +761,8 @@ static int write_generation(etcd_backend *eb, const wsr_state *s, const piece *p
 	}
 	opbuf o = {0};
 	for (size_t i = 0; !rc && i < s->n; i++) {
+		if ((rc = piece_text(&p[i])))
+			break;
 		if (p[i].len + 512 > TXN_BYTES) {
 			rc = too_big(eb, &p[i], diag);
 			break;
@@ -769,7 +859,7 @@ static int etcd_store(wsr_state_backend *b, const wsr_state *s, const char *line
 		return WSR_ELOCKED;
 	}
 	piece *p = NULL;
-	int rc = pieces(s, &p);
+	int rc = pieces(eb, s, &p);
 	if (rc)
 		return rc;
 	int same = eb->known && lineage && eb->lineage && strcmp(eb->lineage, lineage) == 0 &&

@@ -12,6 +12,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,15 @@ wsr_state_entry *wsr_state_find(const wsr_state *s, const char *address)
 	return address ? wsr_hmap_get(&s->index, address) : NULL;
 }
 
+/* Which put made an entry: a backend that remembers what it stored can
+ * tell an entry it already wrote (same seq) from a new one without
+ * serializing it again. Unique in the process, never 0. */
+static uint64_t next_seq(void)
+{
+	static _Atomic uint64_t seq;
+	return ++seq;
+}
+
 static int append(wsr_state *s, wsr_state_entry *e)
 {
 	if (s->n == s->cap) {
@@ -107,6 +117,7 @@ static int append(wsr_state *s, wsr_state_entry *e)
 	}
 	if (wsr_hmap_put(&s->index, e->address, e))
 		return WSR_ENOMEM;
+	e->seq = next_seq();
 	s->v[s->n++] = e;
 	return 0;
 }
@@ -160,6 +171,7 @@ int wsr_state_put(wsr_state *s, wsr_state_entry *e)
 		return WSR_ENOMEM;
 	}
 	s->v[position(s, old)] = e;
+	e->seq = next_seq();
 	wsr_state_entry_free(old);
 	return 0;
 }
@@ -207,6 +219,7 @@ static wsr_state_entry *entry_dup(const wsr_state_entry *e)
 		 dup_json(&d->observed, e->observed) | dup_json(&d->labels, e->labels) |
 		 dup_json(&d->status, e->status);
 	d->line = e->line;
+	d->seq = e->seq;
 	d->created_ms = e->created_ms;
 	d->updated_ms = e->updated_ms;
 	if (rc) {

@@ -37,6 +37,10 @@ typedef struct wsr_state_entry {
 	int line;
 	char *revision; /* source revision (Git commit) of the spec applied; may be NULL */
 	int64_t created_ms, updated_ms;
+	/* Set by wsr_state_put (and when read): which put made this entry.
+	 * An entry is not changed once put — a change is a new entry put in
+	 * its place — so a backend may skip one whose seq it has written. */
+	uint64_t seq;
 } wsr_state_entry;
 
 typedef struct wsr_state {
