@@ -1,42 +1,49 @@
 /* log: leveled messages on stderr. */
 #include "lib/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int level = -1;
+/* -1 until WSR_LOG is read (once, whichever thread logs first) or a
+ * level is set; a level set first wins over the variable. */
+static atomic_int level = -1;
+static pthread_once_t read_once = PTHREAD_ONCE_INIT;
 
-static void init_level(void)
+static void read_env(void)
 {
-	if (level >= 0)
-		return;
-	level = WSR_LOG_WARN;
+	int l = WSR_LOG_WARN;
 	const char *e = getenv("WSR_LOG");
-	if (!e)
-		return;
 	static const char *names[] = {"error", "warn", "info", "debug"};
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; e && i < 4; i++)
 		if (strcmp(e, names[i]) == 0)
-			level = i;
+			l = i;
+	int unset = -1;
+	atomic_compare_exchange_strong(&level, &unset, l);
+}
+
+static int current(void)
+{
+	pthread_once(&read_once, read_env);
+	return atomic_load(&level);
 }
 
 void wsr_log_set_level(wsr_log_level l)
 {
-	level = (int)l;
+	atomic_store(&level, (int)l);
 }
 
 wsr_log_level wsr_log_get_level(void)
 {
-	init_level();
-	return (wsr_log_level)level;
+	return (wsr_log_level)current();
 }
 
 void wsr_log(wsr_log_level l, const char *fmt, ...)
 {
-	init_level();
-	if ((int)l > level)
+	if ((int)l > current())
 		return;
 	static const char *names[] = {"error", "warning", "info", "debug"};
 	char msg[1024];

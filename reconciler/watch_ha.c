@@ -485,9 +485,6 @@ int wsr_ha_start(wsr_ha **out, const wsr_ha_opts *o, wsr_diag *diag)
 		ha_free(h);
 		return WSR_ENOMEM;
 	}
-	/* lib/log reads WSR_LOG at its first call, unlocked: make that call
-	 * here, before a second thread can log */
-	(void)wsr_log_get_level();
 	/* the thread takes no signal: they are the loop's */
 	sigset_t all, old;
 	sigfillset(&all);
