@@ -21,6 +21,7 @@
 #include "lib/fs.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/secret.h"
 #include "reconciler/apply.h"
 #include "reconciler/config.h"
 #include "reconciler/run.h"
@@ -155,22 +156,27 @@ static void reload(watch *w)
 
 /* ---- sources ----------------------------------------------------------- */
 
-static char *git_token(const wsr_config *cfg, wsr_diag *diag)
+/* The token from tokenEnv, else tokenFile; *token NULL when neither is
+ * set. A token file named but unreadable is an error, not "no token": the
+ * daemon would otherwise fetch without it and fail far from the cause. */
+static int git_token(char **token, const wsr_config *cfg, wsr_diag *diag)
 {
+	*token = NULL;
 	const cJSON *g = wsr_json_path(cfg->watch, "git");
 	const char *env = wsr_json_str(g, "tokenEnv");
 	const char *v = env ? getenv(env) : NULL;
 	if (v && *v)
-		return strdup(v);
+		return (*token = strdup(v)) ? 0 : WSR_ENOMEM;
 	const char *file = wsr_json_str(g, "tokenFile");
 	if (!file)
-		return NULL;
-	char *path = wsr_config_path(cfg, file), *token = NULL;
+		return 0;
+	char *path = wsr_config_path(cfg, file);
 	size_t len = 0;
-	if (path)
-		wsr_webhook_secret_read(&token, &len, path, diag);
+	int rc =
+	    path ? wsr_secret_read(token, &len, path, "git token file", "watch.git.tokenFile", diag)
+		 : WSR_ENOMEM;
 	free(path);
-	return token;
+	return rc;
 }
 
 static int open_source(watch *w, wsr_diag *diag)
@@ -191,7 +197,8 @@ static int open_source(watch *w, wsr_diag *diag)
 	}
 	char *cache = wsr_config_path(w->cfg, wsr_json_str(g, "cacheDir"));
 	char *key = wsr_config_path(w->cfg, wsr_json_str(g, "sshKeyFile"));
-	char *token = git_token(w->cfg, diag);
+	char *token = NULL;
+	int trc = git_token(&token, w->cfg, diag);
 	wsr_git_opts go = {.url = w->o->git_url,
 			   .ref = w->o->git_ref,
 			   .path = w->o->git_path,
@@ -200,7 +207,7 @@ static int open_source(watch *w, wsr_diag *diag)
 			   .username = wsr_json_str(g, "username"),
 			   .ssh_key = key,
 			   .timeout_s = (int)((timeout_ms + 999) / 1000)};
-	int rc = cache ? wsr_git_open(&w->git, &go, diag) : WSR_ENOMEM;
+	int rc = trc ? trc : cache ? wsr_git_open(&w->git, &go, diag) : WSR_ENOMEM;
 	if (token)
 		memset(token, 0, strlen(token));
 	free(token);

@@ -73,6 +73,17 @@ signature() {
 	printf '%s' "$1" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/.*= *//'
 }
 
+t_missing_token_file_is_named_as_what_it_is() {
+	sim_start && repo_init && ws a && push "first"
+	use_sim cfg2
+	printf 'watch: {git: {tokenFile: nowhere.token}}\n' >>cfg2/wsr.yaml
+	run "$WSR" watch --once --git "file://$T/repo.git" --config cfg2/wsr.yaml
+	expect_rc 1
+	expect_err "git token file cfg2/nowhere.token does not exist"
+	expect_err "watch.git.tokenFile is resolved relative to wsr.yaml"
+	expect_no_err "webhook"
+}
+
 t_file_commit_reconciled_within_one_poll_interval() {
 	sim_start && repo_init
 	ws first && push "first"
