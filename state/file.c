@@ -6,14 +6,16 @@
  * Guarantees, and how:
  * - a crash never leaves a half-written state: wsr_fs_write_atomic (temporary
  *   file, fsync, rename, fsync of the directory), mode 0600;
- * - one bad write can be undone: the previous file is copied (never renamed:
- *   a crash between two renames would leave no state at all, and an empty
- *   state means "create everything") to path.backup before the new one
- *   replaces it, and only once the new one is on disk beside it, so a full
- *   or read-only disk leaves both files as they were;
+ * - one bad write can be undone: the previous file is kept as path.backup
+ *   (a hard link to it, renamed over the backup; never a rename of the file
+ *   itself: a crash between two renames would leave no state at all, and an
+ *   empty state means "create everything") before the new one replaces it,
+ *   and only once the new one is on disk beside it, so a full or read-only
+ *   disk leaves both files as they were;
  * - no lost update: write is a compare-and-swap on the lineage and serial
  *   stored on disk, done under the lock so the check and the rename are one
- *   step for every wsr that follows the protocol;
+ *   step for every wsr that follows the protocol; the file is parsed again
+ *   only when it is not the one this backend last read or wrote;
  * - no stale lock: the lock is flock(2) on path.lock, which the kernel drops
  *   when the holder exits, however it exits. The file's contents only say who
  *   holds it, for the message of the one who waits. */
@@ -45,7 +47,48 @@ typedef struct file_backend {
 	char *lock;   /* path.lock: flock target and holder record */
 	char *dir;
 	int lock_fd; /* -1 when this backend does not hold the lock */
+	/* The file as this backend last read or wrote it: while it is the
+	 * same file (device, inode, size, modification time), a write knows
+	 * its lineage and serial without reading and parsing it again. */
+	struct {
+		int valid;
+		struct stat st;
+		char *lineage;
+		int64_t serial;
+	} known;
 } file_backend;
+
+static void forget_known(file_backend *fb)
+{
+	free(fb->known.lineage);
+	fb->known.lineage = NULL;
+	fb->known.valid = 0;
+}
+
+static void remember_known(file_backend *fb, const struct stat *st, const char *lineage,
+			   int64_t serial)
+{
+	forget_known(fb);
+	fb->known.lineage = lineage ? strdup(lineage) : NULL;
+	if (!fb->known.lineage)
+		return;
+	fb->known.st = *st;
+	fb->known.serial = serial;
+	fb->known.valid = 1;
+}
+
+/* 1 when st is the file this backend last read or wrote. Any write by
+ * another wsr replaces the file (a new inode, and a link to the old one,
+ * which changes its ctime); an editor that rewrites it in place changes
+ * its modification time. And writers hold the lock besides. */
+static int is_known(const file_backend *fb, const struct stat *st)
+{
+	const struct stat *k = &fb->known.st;
+	return fb->known.valid && k->st_dev == st->st_dev && k->st_ino == st->st_ino &&
+	       k->st_size == st->st_size && k->st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       k->st_mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	       k->st_ctim.tv_sec == st->st_ctim.tv_sec && k->st_ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
 
 static void io_error(wsr_diag *diag, const char *what, const char *path, int err)
 {
@@ -97,10 +140,12 @@ static int check_private(const file_backend *fb, const struct stat *st, wsr_diag
 
 /* Reads the state file's bytes. WSR_ENOTFOUND (no diagnostic) when there is
  * none yet. */
-static int load(file_backend *fb, char **text, size_t *len, wsr_diag *diag)
+static int load(file_backend *fb, char **text, size_t *len, struct stat *read_st, wsr_diag *diag)
 {
 	struct stat st;
 	int rc = wsr_fs_read_stat(text, len, fb->path, WSR_STATE_MAX_BYTES, &st);
+	if (rc == 0 && read_st)
+		*read_st = st;
 	int err = errno;
 	if (rc == 0 && (rc = check_private(fb, &st, diag)) != 0) {
 		free(*text);
@@ -123,8 +168,10 @@ static int file_read(wsr_state_backend *b, wsr_state **out, wsr_diag *diag)
 	char *text = NULL;
 	size_t len = 0;
 	*out = NULL;
-	int rc = load(fb, &text, &len, diag);
+	struct stat st;
+	int rc = load(fb, &text, &len, &st, diag);
 	if (rc == WSR_ENOTFOUND) {
+		forget_known(fb);
 		*out = wsr_state_new();
 		return *out ? 0 : WSR_ENOMEM;
 	}
@@ -132,6 +179,8 @@ static int file_read(wsr_state_backend *b, wsr_state **out, wsr_diag *diag)
 		return rc;
 	rc = wsr_state_from_json(out, text, len, fb->path, diag);
 	free(text);
+	if (rc == 0)
+		remember_known(fb, &st, (*out)->lineage, (*out)->serial);
 	return rc;
 }
 
@@ -294,14 +343,15 @@ static int file_force_unlock(wsr_state_backend *b, const char *id, wsr_diag *dia
 
 /* ---- writing ---- */
 
-/* The compare of compare-and-swap: what is on disk must be what the
- * writer expects (no file for a state never written: serial 0). */
-static int check_unchanged(file_backend *fb, const char *lineage, int64_t serial, const char *text,
-			   size_t len, wsr_diag *diag)
+/* The compare of compare-and-swap: what is on disk (disk_lineage at
+ * disk_serial; NULL: no file) must be what the writer expects (no file for
+ * a state never written: serial 0). */
+static int compare(file_backend *fb, const char *disk_lineage, int64_t disk_serial,
+		   const char *lineage, int64_t serial, wsr_diag *diag)
 {
 	const char *hint = "another wsr wrote the state after this one read it; run the command "
 			   "again so it starts from the current state";
-	if (!text) {
+	if (!disk_lineage) {
 		if (serial == 0)
 			return 0;
 		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
@@ -309,23 +359,66 @@ static int check_unchanged(file_backend *fb, const char *lineage, int64_t serial
 			     (long long)serial);
 		return WSR_ECONFLICT;
 	}
+	if (!lineage || strcmp(disk_lineage, lineage) != 0) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+			     "state file %s now holds another state (lineage %s, expected %s)",
+			     fb->path, disk_lineage, lineage ? lineage : "none");
+		return WSR_ECONFLICT;
+	}
+	if (disk_serial != serial) {
+		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
+			     "state file %s changed since it was read (serial %lld on disk, %lld "
+			     "when read)",
+			     fb->path, (long long)disk_serial, (long long)serial);
+		return WSR_ECONFLICT;
+	}
+	return 0;
+}
+
+/* The compare against the file's bytes, when the file is not the one this
+ * backend knows. */
+static int check_unchanged(file_backend *fb, const char *lineage, int64_t serial, const char *text,
+			   size_t len, wsr_diag *diag)
+{
+	if (!text)
+		return compare(fb, NULL, 0, lineage, serial, diag);
 	wsr_state *disk = NULL;
 	int rc = wsr_state_from_json(&disk, text, len, fb->path, diag);
 	if (rc)
 		return rc; /* corrupt on disk: never overwrite it */
-	if (!lineage || strcmp(disk->lineage, lineage) != 0) {
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
-			     "state file %s now holds another state (lineage %s, expected %s)",
-			     fb->path, disk->lineage, lineage ? lineage : "none");
-		rc = WSR_ECONFLICT;
-	} else if (disk->serial != serial) {
-		wsr_diag_add(diag, WSR_SEV_ERROR, NULL, NULL, NULL, hint,
-			     "state file %s changed since it was read (serial %lld on disk, %lld "
-			     "when read)",
-			     fb->path, (long long)disk->serial, (long long)serial);
-		rc = WSR_ECONFLICT;
-	}
+	rc = compare(fb, disk->lineage, disk->serial, lineage, serial, diag);
 	wsr_state_free(disk);
+	return rc;
+}
+
+/* Keeps the file about to be replaced as path.backup: a hard link to it
+ * (no copy: the old file is never written again, a new state always goes
+ * to a new file), made beside and renamed over the backup in one step.
+ * Where links are not possible, a copy. */
+static int keep_backup(file_backend *fb, wsr_diag *diag)
+{
+	char *tmp = wsr_strdupf("%s.tmp-link", fb->backup);
+	if (!tmp)
+		return WSR_ENOMEM;
+	unlink(tmp); /* a crash's leftover */
+	int rc = 0;
+	if (link(fb->path, tmp) == 0) {
+		if (rename(tmp, fb->backup) != 0) {
+			io_error(diag, "write backup", fb->backup, errno);
+			unlink(tmp);
+			rc = WSR_EIO;
+		}
+	} else {
+		char *old = NULL;
+		size_t len = 0;
+		rc = load(fb, &old, &len, NULL, diag);
+		if (!rc && wsr_fs_write_atomic(fb->backup, old, len, 0600)) {
+			io_error(diag, "write backup", fb->backup, errno);
+			rc = WSR_EIO;
+		}
+		free(old);
+	}
+	free(tmp);
 	return rc;
 }
 
@@ -338,22 +431,38 @@ static int write_locked(file_backend *fb, const wsr_state *s, const char *lineag
 {
 	char *old = NULL, *text = NULL, *tmp = NULL;
 	size_t len = 0, new_len = 0;
-	int rc = load(fb, &old, &len, diag);
-	if (rc && rc != WSR_ENOTFOUND)
-		return rc;
-	rc = check_unchanged(fb, lineage, serial, old, len, diag);
+	struct stat st;
+	int exists = stat(fb->path, &st) == 0, rc = 0;
+	if (!exists && errno != ENOENT) {
+		io_error(diag, "read state file", fb->path, errno);
+		return WSR_EIO;
+	}
+	if (exists && is_known(fb, &st)) {
+		/* our own last read or write: compare without parsing it again */
+		rc = check_private(fb, &st, diag);
+		if (!rc)
+			rc =
+			    compare(fb, fb->known.lineage, fb->known.serial, lineage, serial, diag);
+	} else {
+		rc = load(fb, &old, &len, NULL, diag);
+		if (rc && rc != WSR_ENOTFOUND)
+			return rc;
+		exists = rc != WSR_ENOTFOUND;
+		rc = check_unchanged(fb, lineage, serial, old, len, diag);
+		free(old);
+	}
+	forget_known(fb);
 	if (!rc && !(text = wsr_state_to_json(s, &new_len)))
 		rc = WSR_ENOMEM;
 	if (!rc && (rc = wsr_fs_stage(fb->path, text, new_len, 0600, &tmp)) == WSR_EIO)
 		io_error(diag, "write state file", fb->path, errno);
-	if (!rc && old && wsr_fs_write_atomic(fb->backup, old, len, 0600)) {
-		io_error(diag, "write backup", fb->backup, errno);
+	if (!rc && exists && (rc = keep_backup(fb, diag)) != 0)
 		wsr_fs_discard(tmp);
-		rc = WSR_EIO;
-	} else if (!rc && (rc = wsr_fs_commit(tmp, fb->path)) == WSR_EIO)
+	else if (!rc && (rc = wsr_fs_commit(tmp, fb->path)) == WSR_EIO)
 		io_error(diag, "write state file", fb->path, errno);
+	if (!rc && stat(fb->path, &st) == 0)
+		remember_known(fb, &st, s->lineage, s->serial);
 	free(text);
-	free(old);
 	return rc;
 }
 
@@ -381,6 +490,7 @@ static void file_free(wsr_state_backend *b)
 	if (!fb)
 		return;
 	file_unlock(b);
+	forget_known(fb);
 	free(fb->path);
 	free(fb->backup);
 	free(fb->lock);

@@ -668,6 +668,57 @@ static void test_writes_grow_serial_by_one_and_keep_a_backup(void **ctx)
 	b->ops->free(b);
 }
 
+/* A write does not parse the file again when it is the one this backend
+ * last wrote (device, inode, size, times): a file changed in place by hand
+ * under the same name, with the same size, is still noticed, and the
+ * backup is the previous version (a link, not a copy). */
+static void test_own_file_is_known_an_edited_one_is_read_again(void **ctx)
+{
+	fixture *f = *ctx;
+	wsr_state_backend *a = open_file(f->path);
+	wsr_state *s = wsr_state_new();
+	write_ok(a, s);
+	wsr_state_put(s, entry("loopback/x/a", "a"));
+	write_ok(a, s); /* serial 2, known to a */
+	size_t len = 0;
+	char *two = slurp(f->path, &len);
+	/* someone rewrites it in place, same inode, same size: serial 2 -> 7 */
+	char *edited = strdup(two);
+	char *at = strstr(edited, "\"serial\": 2");
+	assert_non_null(at);
+	at[strlen("\"serial\": ")] = '7';
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	nanosleep(&pause, NULL); /* a later modification time */
+	FILE *w = fopen(f->path, "r+");
+	assert_non_null(w);
+	assert_int_equal(fwrite(edited, 1, len, w), len);
+	fclose(w);
+	wsr_state_put(s, entry("loopback/x/b", "b"));
+	wsr_diag d = WSR_DIAG_INIT;
+	assert_int_equal(wsr_state_write(a, s, &d), WSR_ECONFLICT);
+	assert_true(diag_has(&d, "serial 7 on disk, 2 when read"));
+	wsr_diag_free(&d);
+	/* the backup of the next good write is the version it replaced */
+	wsr_state *again = read_ok(a);
+	wsr_state_put(again, entry("loopback/x/c", "c"));
+	write_ok(a, again);
+	char *backup_path = wsr_strdupf("%s.backup", f->path);
+	size_t blen = 0;
+	char *backup = slurp(backup_path, &blen);
+	assert_int_equal(blen, len);
+	assert_memory_equal(backup, edited, len);
+	struct stat st;
+	assert_int_equal(stat(backup_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	free(backup);
+	free(backup_path);
+	free(edited);
+	free(two);
+	wsr_state_free(again);
+	wsr_state_free(s);
+	a->ops->free(a);
+}
+
 static void test_two_writers_from_one_read_conflict(void **ctx)
 {
 	fixture *f = *ctx;
@@ -771,7 +822,8 @@ static void test_lock_held_by_another_process_names_it(void **ctx)
 	fclose(lf);
 	free(lockfile);
 	assert_int_equal(b->ops->lock(b, "wsr plan", &d), WSR_ELOCKED);
-	assert_true(diag_has(&d, "state is locked by pid ? on host h (wsr apply, by ?, since s; lock id ?)"));
+	assert_true(diag_has(
+	    &d, "state is locked by pid ? on host h (wsr apply, by ?, since s; lock id ?)"));
 	wsr_diag_free(&d);
 
 	/* a write without the lock waits for nobody: it is refused too */
@@ -1005,6 +1057,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_write_without_room_keeps_state_and_backup, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_own_file_is_known_an_edited_one_is_read_again,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_two_writers_from_one_read_conflict, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_lock_held_by_another_process_names_it, setup,
