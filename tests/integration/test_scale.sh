@@ -18,8 +18,9 @@ PAGES=$(((N + 499) / 500)) # the listing serves 500 workspaces a page
 # Ceilings, from measurements on the 2-core machine (load average ~1.8),
 # 2026-12-04 03:05 UTC, commit c54738d: a plan of 2,000 with no changes
 # took 0.27-0.36 s wall, 49 MiB peak RSS and 5 requests (the organization
-# and 4 listing pages); an apply of one changed spec 0.38 s and 9 requests.
-RSS_CEILING_KB=$((75 * 1024)) # about 1.5x the 49 MiB measured
+# and 4 listing pages); an apply of one changed spec 0.38-0.51 s, 88 MiB and 9 requests.
+RSS_CEILING_KB=$((75 * 1024))        # about 1.5x the 49 MiB measured
+APPLY_RSS_CEILING_KB=$((130 * 1024)) # about 1.5x the 88 MiB of the apply
 PLAN_REQ_CEILING=$((PAGES + 4))
 APPLY_REQ_CEILING=$((PAGES + 8))
 PLAN_SECONDS_CEILING=5 # 15x the measured: the machine is shared
@@ -132,11 +133,12 @@ t_plan_of_2000_no_changes_under_ceilings() {
 	drop_platform
 }
 
-# best_cpu: the least CPU time of three plans with no changes (CPU, not
-# wall: on a shared machine the wait for a core is not wsr's work).
+# best_cpu: the least CPU time of five plans with no changes (CPU, not
+# wall: on a shared machine the wait for a core is not wsr's work; five, as
+# 0.1 s measured to 0.01 s is noisy: best of 3 gave ratios of 1.67 to 2.25).
 best_cpu() {
 	best=""
-	for _ in 1 2 3; do
+	for _ in 1 2 3 4 5; do
 		measured "$WSR" plan specs --detailed-exitcode
 		expect_rc 0
 		if [ -z "$best" ] || awk -v a="$CPU" -v b="$best" 'BEGIN { exit !(a < b) }'; then
@@ -156,7 +158,7 @@ t_plan_time_grows_linearly() {
 	cpu2=$best wall2=$best_wall
 	drop_platform
 	ratio=$(awk -v a="$cpu2" -v b="$cpu1" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 99) }')
-	echo "figure: plan CPU, best of 3: $HALF workspaces ${cpu1} s (${wall1} s wall), $N ${cpu2} s (${wall2} s wall), ratio $ratio (linear 2, quadratic 4)"
+	echo "figure: plan CPU, best of 5: $HALF workspaces ${cpu1} s (${wall1} s wall), $N ${cpu2} s (${wall2} s wall), ratio $ratio (linear 2, quadratic 4)"
 	[ "$untimed" = 1 ] || awk -v r="$ratio" -v c="$RATIO_CEILING" 'BEGIN { exit !(r <= c) }' ||
 		fail "plan CPU grew ${ratio}x from $HALF to $N workspaces, ceiling ${RATIO_CEILING}x: more than linear"
 }
@@ -174,6 +176,8 @@ t_apply_of_one_change_sends_few_requests() {
 	echo "figure: apply of 1 changed among $N: ${WALL} s wall, $((RSS / 1024)) MiB peak RSS, $REQ requests"
 	[ "$REQ" -le "$APPLY_REQ_CEILING" ] ||
 		fail "the apply sent $REQ requests, ceiling $APPLY_REQ_CEILING ($PAGES listing pages + 8)"
+	[ "$untimed" = 1 ] || [ "$RSS" -le "$APPLY_RSS_CEILING_KB" ] ||
+		fail "apply peak RSS $((RSS / 1024)) MiB, ceiling $((APPLY_RSS_CEILING_KB / 1024)) MiB"
 	run "$WSR" plan specs --detailed-exitcode
 	expect_rc 0
 	drop_platform
