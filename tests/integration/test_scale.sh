@@ -8,7 +8,7 @@
 # `make bench` measures the same at 10,000; this catches the regressions
 # (per-workspace requests, quadratic work, a memory blow-up) in CI.
 #
-# The 2,000 workspaces are applied once per run (about 12 s here) and the
+# The 2,000 workspaces are applied once per run (12-26 s here) and the
 # emulator's data and the specs with their state are copied into each test.
 . "$(dirname "$0")/lib.sh"
 
@@ -16,9 +16,11 @@ N=2000
 HALF=$((N / 2))
 PAGES=$(((N + 499) / 500)) # the listing serves 500 workspaces a page
 # Ceilings, from measurements on the 2-core machine (load average ~1.8),
-# 2026-12-04 03:05 UTC, commit c54738d: a plan of 2,000 with no changes
-# took 0.27-0.36 s wall, 49 MiB peak RSS and 5 requests (the organization
-# and 4 listing pages); an apply of one changed spec 0.38-0.51 s, 88 MiB and 9 requests.
+# 2026-12-04 03:05-03:16 UTC, commits c54738d and 095acd7: a plan of 2,000
+# with no changes took 0.19-0.36 s wall, 47-49 MiB peak RSS and 5 requests
+# (the organization and 4 listing pages); an apply of one changed spec
+# 0.31-0.51 s, 84-88 MiB and 9 requests; plan CPU from 1,000 to 2,000 grew
+# 1.48-1.63x (interleaved, best of 5).
 RSS_CEILING_KB=$((75 * 1024))        # about 1.5x the 49 MiB measured
 APPLY_RSS_CEILING_KB=$((130 * 1024)) # about 1.5x the 88 MiB of the apply
 PLAN_REQ_CEILING=$((PAGES + 4))
