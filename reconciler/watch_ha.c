@@ -234,19 +234,13 @@ static int init_self(ident *self, const char *listen)
 	return 0;
 }
 
+static cJSON *ident_json(const ident *i);
+
 /* The leader key's value: {"id", "host", "pid", "since", "listen"}. */
 static char *identity(const ident *self)
 {
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	cJSON_AddStringToObject(o, "id", self->id);
-	cJSON_AddStringToObject(o, "host", self->host);
-	cJSON_AddNumberToObject(o, "pid", (double)self->pid);
-	cJSON_AddStringToObject(o, "since", self->since);
-	if (self->listen[0])
-		cJSON_AddStringToObject(o, "listen", self->listen);
-	char *s = cJSON_PrintUnformatted(o);
+	cJSON *o = ident_json(self);
+	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	return s;
 }

@@ -197,22 +197,16 @@ static int pieces(const etcd_backend *eb, const wsr_state *s, piece **out)
 	return 0;
 }
 
-/* Makes the snapshot what was just stored. */
-static int remember(etcd_backend *eb, const wsr_state *s, const piece *p, int64_t header_mod,
-		    const char *gen)
+/* Completes the snapshot once eb->v holds the entries' addresses and
+ * hashes: their seqs from s, the index, and the header it stands for. */
+static int know(etcd_backend *eb, const wsr_state *s, int64_t header_mod, const char *gen)
 {
-	forget(eb);
 	eb->lineage = strdup(s->lineage);
-	eb->v = calloc(s->n ? s->n : 1, sizeof(*eb->v));
-	if (!eb->lineage || !eb->v)
+	if (!eb->lineage)
 		goto nomem;
-	for (size_t i = 0; i < s->n; i++) {
-		eb->v[i].address = strdup(p[i].address);
-		if (!eb->v[i].address)
-			goto nomem;
-		memcpy(eb->v[i].hash, p[i].hash, 32);
-		eb->v[i].seq = p[i].e->seq;
-		eb->n++;
+	for (size_t i = 0; i < eb->n; i++) {
+		const wsr_state_entry *e = wsr_state_find(s, eb->v[i].address);
+		eb->v[i].seq = e ? e->seq : 0;
 		if (wsr_hmap_put(&eb->index, eb->v[i].address, &eb->v[i]))
 			goto nomem;
 	}
@@ -224,6 +218,25 @@ static int remember(etcd_backend *eb, const wsr_state *s, const piece *p, int64_
 nomem:
 	forget(eb);
 	return WSR_ENOMEM;
+}
+
+/* Makes the snapshot what was just stored. */
+static int remember(etcd_backend *eb, const wsr_state *s, const piece *p, int64_t header_mod,
+		    const char *gen)
+{
+	forget(eb);
+	eb->v = calloc(s->n ? s->n : 1, sizeof(*eb->v));
+	if (!eb->v)
+		return WSR_ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!(eb->v[i].address = strdup(p[i].address))) {
+			forget(eb);
+			return WSR_ENOMEM;
+		}
+		memcpy(eb->v[i].hash, p[i].hash, 32);
+		eb->n++;
+	}
+	return know(eb, s, header_mod, gen);
 }
 
 /* ---- keys ---- */
@@ -358,23 +371,7 @@ static int remember_read(etcd_backend *eb, const wsr_state *s, reading *r, int64
 	eb->n = r->n;
 	r->v = NULL;
 	r->n = r->cap = 0;
-	eb->lineage = strdup(s->lineage);
-	if (!eb->lineage)
-		goto nomem;
-	for (size_t i = 0; i < eb->n; i++) {
-		const wsr_state_entry *e = wsr_state_find(s, eb->v[i].address);
-		eb->v[i].seq = e ? e->seq : 0;
-		if (wsr_hmap_put(&eb->index, eb->v[i].address, &eb->v[i]))
-			goto nomem;
-	}
-	eb->serial = s->serial;
-	eb->header_mod = header_mod;
-	snprintf(eb->gen, sizeof(eb->gen), "%s", gen);
-	eb->known = 1;
-	return 0;
-nomem:
-	forget(eb);
-	return WSR_ENOMEM;
+	return know(eb, s, header_mod, gen);
 }
 
 /* Adds one stored entry to resources, checking the key names its address. */
