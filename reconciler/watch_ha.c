@@ -333,18 +333,22 @@ static void campaign(wsr_ha *h)
 	wsr_etcd_txn_result_free(&res);
 }
 
+/* Reads the leader key into *r, noting whether etcd answered. */
+static int read_leader(wsr_ha *h, wsr_etcd_range_result *r)
+{
+	char *err = NULL;
+	int rc = wsr_etcd_range(h->etcd, r, h->key, NULL, 0, 0, &err);
+	note_etcd(h, rc ? (err ? err : wsr_strerror(rc)) : NULL);
+	free(err);
+	return rc;
+}
+
 /* A follower's look at the leader key; campaigns when it is gone. */
 static void follow(wsr_ha *h)
 {
 	wsr_etcd_range_result r = {0};
-	char *err = NULL;
-	int rc = wsr_etcd_range(h->etcd, &r, h->key, NULL, 0, 0, &err);
-	if (rc) {
-		note_etcd(h, err ? err : wsr_strerror(rc));
-		free(err);
+	if (read_leader(h, &r))
 		return;
-	}
-	note_etcd(h, NULL);
 	if (!r.n) {
 		wsr_etcd_range_free(&r);
 		campaign(h);
@@ -520,11 +524,8 @@ int wsr_ha_may_start(void *arg)
 	if (!yes)
 		return WSR_ELOCKED;
 	wsr_etcd_range_result r = {0};
-	char *err = NULL;
-	int rc = wsr_etcd_range(h->etcd, &r, h->key, NULL, 0, 0, &err);
+	int rc = read_leader(h, &r);
 	if (rc) {
-		note_etcd(h, err ? err : wsr_strerror(rc));
-		free(err);
 		notify(h);
 		return rc; /* cannot prove it: refused */
 	}
