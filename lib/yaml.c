@@ -29,7 +29,6 @@
 #define DUP_SCAN_MAX 8
 
 typedef struct nbox {
-	size_t refs;
 	size_t size; /* nodes in the subtree, aliases expanded (saturating) */
 	int height;  /* 0 for a scalar, 1 + the deepest child for a container */
 	wsr_node node;
@@ -40,22 +39,45 @@ static nbox *box_of(const wsr_node *n)
 	return (nbox *)(void *)((char *)(uintptr_t)n - offsetof(nbox, node));
 }
 
-static void node_unref(wsr_node *n)
+/* ---- the file's arena ------------------------------------------------ */
+
+/* Every node of a file, its text and its child arrays come from one arena
+ * that wsr_yaml_file_free releases at once: a spec file is parsed, checked
+ * and dropped as a whole, and one malloc per node (and one free) was a
+ * third of the loader's time. An alias shares its anchor's nodes. */
+#define ARENA_CHUNK (64 * 1024)
+
+struct wsr_yaml_arena {
+	struct wsr_yaml_arena *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+static void *arena_alloc(wsr_yaml_arena **a, size_t n)
 {
-	if (!n)
-		return;
-	nbox *b = box_of(n);
-	if (--b->refs > 0)
-		return;
-	for (size_t i = 0; i < n->n; i++) {
-		if (n->keys)
-			node_unref(n->keys[i]);
-		node_unref(n->vals[i]);
+	n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+	if (!*a || (*a)->cap - (*a)->used < n) {
+		size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		wsr_yaml_arena *c = malloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->next = *a;
+		c->used = 0;
+		c->cap = cap;
+		*a = c;
 	}
-	free(n->keys);
-	free(n->vals);
-	free(n->text);
-	free(b);
+	void *p = (char *)(*a)->data + (*a)->used;
+	(*a)->used += n;
+	return p;
+}
+
+static void arena_free(wsr_yaml_arena *a)
+{
+	while (a) {
+		wsr_yaml_arena *next = a->next;
+		free(a);
+		a = next;
+	}
 }
 
 static size_t sat_add(size_t a, size_t b)
@@ -93,6 +115,7 @@ typedef struct frame {
 } frame;
 
 typedef struct builder {
+	wsr_yaml_arena **arena; /* the file's */
 	const char *file;
 	const char *text;
 	size_t len;
@@ -137,12 +160,12 @@ static void oom(builder *b)
 
 static wsr_node *node_new(builder *b, wsr_node_kind kind, yaml_mark_t m)
 {
-	nbox *x = calloc(1, sizeof(*x));
+	nbox *x = arena_alloc(b->arena, sizeof(*x));
 	if (!x) {
 		oom(b);
 		return NULL;
 	}
-	x->refs = 1;
+	memset(x, 0, sizeof(*x));
 	x->size = 1;
 	x->node.kind = kind;
 	x->node.file = b->file;
@@ -155,8 +178,6 @@ static void anchors_reset(builder *b)
 {
 	/* every look-up first, every free after: a probe for one name compares
 	 * keys stored before it, so freeing as we go read freed names */
-	for (size_t i = 0; i < b->nanchors; i++)
-		node_unref(wsr_hmap_get(&b->anchors, b->anchor_names[i]));
 	for (size_t i = 0; i < b->nanchors; i++)
 		free(b->anchor_names[i]);
 	free(b->anchor_names);
@@ -179,7 +200,6 @@ static void anchor_define(builder *b, char *name, wsr_node *n)
 				name = b->anchor_names[i];
 				break;
 			}
-		node_unref(old);
 	} else {
 		if (b->nanchors == b->anchors_cap) {
 			size_t cap = b->anchors_cap ? b->anchors_cap * 2 : 8;
@@ -194,11 +214,8 @@ static void anchor_define(builder *b, char *name, wsr_node *n)
 		}
 		b->anchor_names[b->nanchors++] = name;
 	}
-	box_of(n)->refs++;
-	if (wsr_hmap_put(&b->anchors, name, n) != 0) {
-		box_of(n)->refs--;
+	if (wsr_hmap_put(&b->anchors, name, n) != 0)
 		oom(b);
-	}
 }
 
 static int push_child(builder *b, frame *f, wsr_node *key, wsr_node *val)
@@ -206,16 +223,20 @@ static int push_child(builder *b, frame *f, wsr_node *key, wsr_node *val)
 	wsr_node *p = f->node;
 	if (p->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 4;
-		wsr_node **v = realloc(p->vals, cap * sizeof(*v));
-		if (!v)
+		/* the arena cannot grow in place: copy (the old arrays stay
+		 * until the file is freed; doubling bounds them by the new) */
+		wsr_node **v = arena_alloc(b->arena, cap * sizeof(*v));
+		wsr_node **k =
+		    p->kind == WSR_NODE_MAP ? arena_alloc(b->arena, cap * sizeof(*k)) : NULL;
+		if (!v || (p->kind == WSR_NODE_MAP && !k))
 			return oom(b), -1;
-		p->vals = v;
-		if (p->kind == WSR_NODE_MAP) {
-			wsr_node **k = realloc(p->keys, cap * sizeof(*k));
-			if (!k)
-				return oom(b), -1;
-			p->keys = k;
+		if (p->n) {
+			memcpy(v, p->vals, p->n * sizeof(*v));
+			if (k)
+				memcpy(k, p->keys, p->n * sizeof(*k));
 		}
+		p->vals = v;
+		p->keys = k;
 		f->cap = cap;
 	}
 	if (p->kind == WSR_NODE_MAP)
@@ -271,7 +292,6 @@ static void map_key(builder *b, frame *f, wsr_node *key)
 			     "duplicate key '%s' (first defined at %s)", key->text, where);
 		b->doc_bad = b->failed = 1;
 	}
-	node_unref(key);
 	f->skip = 1;
 }
 
@@ -279,28 +299,21 @@ static void map_key(builder *b, frame *f, wsr_node *key)
 static void attach(builder *b, wsr_node *n)
 {
 	if (b->depth == 0) {
-		node_unref(b->root);
 		b->root = n;
 		return;
 	}
 	frame *f = &b->stack[b->depth - 1];
 	if (f->node->kind == WSR_NODE_SEQ) {
-		if (push_child(b, f, NULL, n) != 0)
-			node_unref(n);
+		push_child(b, f, NULL, n);
 		return;
 	}
 	if (!f->key && !f->skip) {
 		map_key(b, f, n);
 		return;
 	}
-	if (f->skip) {
-		node_unref(n);
-	} else if (push_child(b, f, f->key, n) != 0) {
-		node_unref(f->key);
-		node_unref(n);
-	} else if (f->index.n && wsr_hmap_put(&f->index, f->key->text, f->key) != 0) {
+	if (!f->skip && push_child(b, f, f->key, n) == 0 && f->index.n &&
+	    wsr_hmap_put(&f->index, f->key->text, f->key) != 0)
 		oom(b);
-	}
 	f->key = NULL;
 	f->skip = 0;
 }
@@ -336,9 +349,8 @@ static void on_scalar(builder *b, const yaml_event_t *e)
 	if (!n)
 		return;
 	size_t len = e->data.scalar.length;
-	n->text = malloc(len + 1);
+	n->text = arena_alloc(b->arena, len + 1);
 	if (!n->text) {
-		node_unref(n);
 		oom(b);
 		return;
 	}
@@ -383,7 +395,6 @@ static void on_end(builder *b)
 {
 	frame *f = &b->stack[--b->depth];
 	wsr_node *n = f->node;
-	node_unref(f->key);
 	wsr_hmap_free(&f->index);
 	anchor_define(b, f->anchor, n);
 	attach(b, n);
@@ -406,11 +417,12 @@ static void on_alias(builder *b, const yaml_event_t *e)
 			return;
 		}
 		wsr_node *hole = node_new(b, WSR_NODE_SCALAR, e->start_mark);
-		if (hole && !(hole->text = calloc(1, 1))) {
-			node_unref(hole);
+		if (hole && !(hole->text = arena_alloc(b->arena, 1))) {
 			oom(b);
 			return;
 		}
+		if (hole)
+			hole->text[0] = '\0';
 		if (hole)
 			attach(b, hole);
 		return;
@@ -431,7 +443,6 @@ static void on_alias(builder *b, const yaml_event_t *e)
 		fail_fatal(b, &pos, "maps and lists nested deeper than %s levels", lim);
 		return;
 	}
-	x->refs++;
 	attach(b, n);
 }
 
@@ -439,12 +450,9 @@ static void unwind(builder *b)
 {
 	while (b->depth > 0) {
 		frame *f = &b->stack[--b->depth];
-		node_unref(f->key);
-		node_unref(f->node);
 		free(f->anchor);
 		wsr_hmap_free(&f->index);
 	}
-	node_unref(b->root);
 	b->root = NULL;
 }
 
@@ -527,18 +535,12 @@ static void on_doc_end(builder *b, wsr_yaml_file *out, int line)
 	wsr_node *root = b->root;
 	b->root = NULL;
 	anchors_reset(b);
-	if (b->doc_bad) {
-		node_unref(root);
+	if (b->doc_bad)
 		return;
-	}
-	if (is_empty_root(root)) {
-		node_unref(root);
+	if (is_empty_root(root))
 		root = NULL;
-	}
-	if (add_doc(out, root, line) != 0) {
-		node_unref(root);
+	if (add_doc(out, root, line) != 0)
 		oom(b);
-	}
 }
 
 /* Feeds one event to the builder. */
@@ -619,6 +621,7 @@ int wsr_yaml_parse(wsr_yaml_file *out, const char *file, const char *text, size_
 		return WSR_EINVAL;
 	}
 	builder b = {0};
+	b.arena = &out->arena;
 	b.file = out->file;
 	b.text = text;
 	b.len = len;
@@ -635,8 +638,7 @@ void wsr_yaml_file_free(wsr_yaml_file *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->ndocs; i++)
-		node_unref(f->docs[i].root);
+	arena_free(f->arena);
 	free(f->docs);
 	free(f->file);
 	memset(f, 0, sizeof(*f));

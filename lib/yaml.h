@@ -39,10 +39,13 @@ typedef struct wsr_yaml_doc {
 	int line;	/* where the document starts */
 } wsr_yaml_doc;
 
+typedef struct wsr_yaml_arena wsr_yaml_arena;
+
 typedef struct wsr_yaml_file {
 	char *file; /* the name used in positions */
 	wsr_yaml_doc *docs;
 	size_t ndocs;
+	wsr_yaml_arena *arena; /* owns every node of every document */
 } wsr_yaml_file;
 
 /* Parses every document of text (len bytes) into out. file is the name used

@@ -292,9 +292,11 @@ static const kind_rules *identify(loader *l, const wsr_node *doc, const cJSON **
 	}
 	const char *api = scalar_text(wsr_node_get(doc, "apiVersion"));
 	const char *kind = scalar_text(wsr_node_get(doc, "kind"));
-	char *known = known_kinds();
 	const kind_rules *k = api && kind ? rules_for(api, kind) : NULL;
 	*schema = k ? wsr_schema_for(api, kind) : NULL;
+	if (k && *schema)
+		return k;
+	char *known = known_kinds(); /* for the hints: only on the way to an error */
 	if (!api || !kind) {
 		wsr_pos pos = wsr_node_pos(doc);
 		wsr_diag_add(l->diag, WSR_SEV_ERROR, &pos, NULL, NULL, known ? known : NULL,

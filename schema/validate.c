@@ -190,19 +190,42 @@ static const char *closest(const char *word, const char *const *cands, size_t n)
 
 /* ---- the validator ---------------------------------------------------- */
 
+/* One step of the path to the node being checked: a map key or a list
+ * index. The path is only spelled out when a problem is reported, so a
+ * valid spec never pays for formatting it. */
+typedef struct seg {
+	const char *key; /* NULL: a list index */
+	size_t index;
+} seg;
+
 typedef struct vctx {
 	wsr_diag *diag;
-	wsr_buf path; /* dotted path of the node being checked */
+	seg path[WSR_YAML_MAX_DEPTH + 1]; /* a node tree is never deeper than this */
+	size_t depth;
+	int const_keys; /* the schema lives for the process: its keys are shared */
 	int errors;
 } vctx;
+
+/* The dotted path of the node being checked ("" at the root). */
+static void path_format(const vctx *c, wsr_buf *out)
+{
+	for (size_t i = 0; i < c->depth; i++) {
+		if (!c->path[i].key)
+			wsr_buf_printf(out, "[%zu]", c->path[i].index);
+		else
+			wsr_buf_printf(out, "%s%s", i ? "." : "", c->path[i].key);
+	}
+}
 
 /* Reports a problem at n: "<path>: <message>". */
 __attribute__((format(printf, 5, 6))) static void
 problem(vctx *c, const wsr_node *n, const char *detail, const char *hint, const char *fmt, ...)
 {
-	wsr_buf msg = WSR_BUF_INIT;
-	if (c->path.len)
-		wsr_buf_printf(&msg, "%.*s: ", PATH_SHOWN_MAX, wsr_buf_str(&c->path));
+	wsr_buf msg = WSR_BUF_INIT, path = WSR_BUF_INIT;
+	path_format(c, &path);
+	if (path.len)
+		wsr_buf_printf(&msg, "%.*s: ", PATH_SHOWN_MAX, wsr_buf_str(&path));
+	wsr_buf_free(&path);
 	va_list ap;
 	va_start(ap, fmt);
 	wsr_buf_vprintf(&msg, fmt, ap);
@@ -213,11 +236,112 @@ problem(vctx *c, const wsr_node *n, const char *detail, const char *hint, const 
 	c->errors++;
 }
 
-static const char *stype(const cJSON *s)
+/* ---- one schema object's keywords, looked up once ------------------------ */
+
+/* What the validator reads from one schema object. The registry's schemas
+ * are compiled once for the process; any other schema is compiled for the
+ * one call. Keyword lookups in cJSON are linear scans, and a spec of
+ * 10,000 workspaces would repeat each of them 10,000 times. */
+typedef struct cschema cschema;
+struct cschema {
+	const cJSON *s;
+	const char *type; /* NULL: any */
+	const cJSON *props, *required, *def, *enumv;
+	const char *desc, *pattern;
+	double min_len, max_len, minimum, maximum, max_items;
+	int extra_false;	/* additionalProperties: false */
+	cschema *extra, *items; /* schemas of additional properties and list items */
+	cschema *prop;		/* one per property, in the schema's order */
+	size_t nprops;
+};
+
+/* No node tree is deeper than WSR_YAML_MAX_DEPTH, so schema objects below
+ * this depth can never meet a node: they are not compiled (a deep schema
+ * costs no recursion past it). */
+#define SCHEMA_DEPTH_MAX (WSR_YAML_MAX_DEPTH + 1)
+
+static double num_kw(const cJSON *s, const char *kw, double def)
 {
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "type");
-	return cJSON_IsString(t) ? t->valuestring : NULL;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, kw);
+	return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
+
+static void cschema_clear(cschema *c)
+{
+	for (size_t i = 0; i < c->nprops; i++)
+		cschema_clear(&c->prop[i]);
+	free(c->prop);
+	if (c->extra)
+		cschema_clear(c->extra);
+	if (c->items)
+		cschema_clear(c->items);
+	free(c->extra);
+	free(c->items);
+}
+
+static int cschema_build(cschema *c, const cJSON *s, int depth);
+
+static int cschema_sub(cschema **out, const cJSON *s, int depth)
+{
+	if (!cJSON_IsObject(s))
+		return 0;
+	if (!(*out = calloc(1, sizeof(**out))))
+		return WSR_ENOMEM;
+	return cschema_build(*out, s, depth);
+}
+
+static int cschema_build(cschema *c, const cJSON *s, int depth)
+{
+	*c = (cschema){.s = s};
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "type");
+	c->type = cJSON_IsString(t) ? t->valuestring : NULL;
+	if (depth > SCHEMA_DEPTH_MAX) {
+		c->type = NULL;
+		return 0;
+	}
+	c->props = cJSON_GetObjectItemCaseSensitive(s, "properties");
+	c->required = cJSON_GetObjectItemCaseSensitive(s, "required");
+	c->def = cJSON_GetObjectItemCaseSensitive(s, "default");
+	c->enumv = cJSON_GetObjectItemCaseSensitive(s, "enum");
+	if (!cJSON_IsArray(c->enumv))
+		c->enumv = NULL;
+	c->desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "description"));
+	c->pattern = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "pattern"));
+	c->min_len = num_kw(s, "minLength", 0);
+	c->max_len = num_kw(s, "maxLength", INFINITY);
+	c->minimum = num_kw(s, "minimum", -INFINITY);
+	c->maximum = num_kw(s, "maximum", INFINITY);
+	c->max_items = num_kw(s, "maxItems", INFINITY);
+	const cJSON *extra = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
+	c->extra_false = cJSON_IsFalse(extra);
+	int rc = cschema_sub(&c->extra, extra, depth + 1);
+	if (!rc)
+		rc =
+		    cschema_sub(&c->items, cJSON_GetObjectItemCaseSensitive(s, "items"), depth + 1);
+	size_t n = (size_t)cJSON_GetArraySize(c->props);
+	if (!rc && n && !(c->prop = calloc(n, sizeof(*c->prop))))
+		rc = WSR_ENOMEM;
+	const cJSON *p;
+	cJSON_ArrayForEach(p, c->props)
+	{
+		if (rc)
+			break;
+		rc = cschema_build(&c->prop[c->nprops++], p, depth + 1);
+	}
+	return rc;
+}
+
+static cschema compiled[SCHEMA_MAX];
+static pthread_once_t compiled_once = PTHREAD_ONCE_INIT;
+static int compiled_rc;
+
+static void compile_registry(void)
+{
+	for (size_t i = 0; !compiled_rc && wsr_schema_list(i); i++)
+		compiled_rc = cschema_build(&compiled[i], wsr_schema_list(i), 0);
+}
+
+/* ---- checks --------------------------------------------------------------- */
 
 static const char *describe(const char *type)
 {
@@ -239,12 +363,12 @@ static const char *found(const wsr_node *n)
 	return n->kind == WSR_NODE_MAP ? "a map" : n->kind == WSR_NODE_SEQ ? "a list" : "a scalar";
 }
 
+/* A plain scalar YAML 1.2's core schema reads as null (wsr_node_to_json). */
 static int is_null_plain(const wsr_node *n)
 {
-	cJSON *j = n->plain ? wsr_node_to_json(n) : NULL;
-	int null = cJSON_IsNull(j);
-	cJSON_Delete(j);
-	return null;
+	const char *t = n->text;
+	return n->plain && (!*t || !strcmp(t, "~") || !strcmp(t, "null") || !strcmp(t, "Null") ||
+			    !strcmp(t, "NULL"));
 }
 
 /* Truncated quote of a scalar for messages. */
@@ -285,18 +409,21 @@ static cJSON *scalar_typed(vctx *c, const wsr_node *n, const char *type)
 	return NULL;
 }
 
-static void check_enum(vctx *c, const cJSON *s, const wsr_node *n, const cJSON *v)
+static void check_enum(vctx *c, const cschema *s, const wsr_node *n, const cJSON *v)
 {
-	const cJSON *en = cJSON_GetObjectItemCaseSensitive(s, "enum"), *e;
-	if (!cJSON_IsArray(en))
+	const cJSON *e;
+	if (!s->enumv)
 		return;
+	cJSON_ArrayForEach(e, s->enumv)
+	{
+		if (cJSON_Compare(e, v, 1))
+			return;
+	}
 	const char *names[32];
 	size_t k = 0;
 	wsr_buf list = WSR_BUF_INIT;
-	cJSON_ArrayForEach(e, en)
+	cJSON_ArrayForEach(e, s->enumv)
 	{
-		if (cJSON_Compare(e, v, 1))
-			goto out;
 		char *p = cJSON_PrintUnformatted(e);
 		if (cJSON_IsString(e) && k < 32)
 			names[k++] = e->valuestring;
@@ -308,7 +435,6 @@ static void check_enum(vctx *c, const cJSON *s, const wsr_node *n, const cJSON *
 	char *hint = guess ? wsr_strdupf("did you mean '%s'?", guess) : NULL;
 	problem(c, n, NULL, hint, "'%.*s' is not one of: %s", SHOW(n), wsr_buf_str(&list));
 	free(hint);
-out:
 	wsr_buf_free(&list);
 }
 
@@ -320,43 +446,35 @@ static size_t utf8_chars(const char *s)
 	return n;
 }
 
-static double num_kw(const cJSON *s, const char *kw, double def)
+static void check_string(vctx *c, const cschema *s, const wsr_node *n, const char *v)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, kw);
-	return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
-static void check_string(vctx *c, const cJSON *s, const wsr_node *n, const char *v)
-{
-	const char *desc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "description"));
 	double len = (double)utf8_chars(v);
-	double min = num_kw(s, "minLength", 0), max = num_kw(s, "maxLength", INFINITY);
-	if (len < min)
+	if (len < s->min_len)
 		problem(c, n, NULL, NULL,
-			"'%.*s' is too short: at least %.0f characters are required", SHOW(n), min);
-	if (len > max)
+			"'%.*s' is too short: at least %.0f characters are required", SHOW(n),
+			s->min_len);
+	if (len > s->max_len)
 		problem(c, n, NULL, NULL,
 			"'%.*s...' is %.0f characters long; at most %.0f are allowed",
-			(int)(n->len > 40 ? 40 : n->len), n->text, len, max);
-	const char *pat = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "pattern"));
-	if (pat && pattern_match(pat, v) == 0)
-		problem(c, n, desc, NULL, "'%.*s' does not have the required form %s", SHOW(n),
-			pat);
+			(int)(n->len > 40 ? 40 : n->len), n->text, len, s->max_len);
+	if (s->pattern && pattern_match(s->pattern, v) == 0)
+		problem(c, n, s->desc, NULL, "'%.*s' does not have the required form %s", SHOW(n),
+			s->pattern);
 }
 
-static void check_number(vctx *c, const cJSON *s, const wsr_node *n, double v)
+static void check_number(vctx *c, const cschema *s, const wsr_node *n, double v)
 {
-	double min = num_kw(s, "minimum", -INFINITY), max = num_kw(s, "maximum", INFINITY);
-	if (v < min)
-		problem(c, n, NULL, NULL, "%.*s is below the minimum %g", SHOW(n), min);
-	if (v > max)
-		problem(c, n, NULL, NULL, "%.*s is above the maximum %g", SHOW(n), max);
+	if (v < s->minimum)
+		problem(c, n, NULL, NULL, "%.*s is below the minimum %g", SHOW(n), s->minimum);
+	if (v > s->maximum)
+		problem(c, n, NULL, NULL, "%.*s is above the maximum %g", SHOW(n), s->maximum);
 }
 
-static cJSON *check_node(vctx *c, const cJSON *s, const wsr_node *n, const wsr_node *at);
+static cJSON *check_node(vctx *c, const cschema *s, const wsr_node *n, const wsr_node *at);
 
-static cJSON *check_scalar(vctx *c, const cJSON *s, const wsr_node *n, const char *type)
+static cJSON *check_scalar(vctx *c, const cschema *s, const wsr_node *n)
 {
+	const char *type = s->type;
 	cJSON *v = !type		     ? wsr_node_to_json(n)
 		   : !strcmp(type, "string") ? scalar_string(c, n)
 					     : scalar_typed(c, n, type);
@@ -370,24 +488,26 @@ static cJSON *check_scalar(vctx *c, const cJSON *s, const wsr_node *n, const cha
 	return v;
 }
 
-/* Pushes ".key" (or "key" at the root) onto the path; returns the old length. */
-static size_t path_push(vctx *c, const char *key)
+/* The node tree's depth bounds the path's (WSR_YAML_MAX_DEPTH); a tree
+ * built by other means that goes deeper keeps its deepest steps unnamed. */
+static void path_push(vctx *c, const char *key, size_t index)
 {
-	size_t old = c->path.len;
-	wsr_buf_printf(&c->path, "%s%s", old ? "." : "", key);
-	return old;
+	if (c->depth < sizeof(c->path) / sizeof(c->path[0]))
+		c->path[c->depth] = (seg){key, index};
+	c->depth++;
 }
 
-static void path_pop(vctx *c, size_t old)
+static void path_pop(vctx *c)
 {
-	c->path.len = old;
-	if (c->path.data)
-		c->path.data[old] = '\0';
+	c->depth--;
 }
 
-static int add_item(cJSON *obj, const char *key, cJSON *v)
+/* const_key: a schema key that outlives the value (the registry's), shared
+ * instead of copied. */
+static int add_item(cJSON *obj, const char *key, int const_key, cJSON *v)
 {
-	if (v && cJSON_AddItemToObject(obj, key, v))
+	if (v &&
+	    (const_key ? cJSON_AddItemToObjectCS(obj, key, v) : cJSON_AddItemToObject(obj, key, v)))
 		return 0;
 	cJSON_Delete(v);
 	return -1;
@@ -410,91 +530,103 @@ static void unknown_field(vctx *c, const cJSON *props, const wsr_node *key)
 	    guess ? wsr_strdupf("did you mean '%s'?", guess)
 		  : wsr_strdupf("allowed here: %s", list.len ? wsr_buf_str(&list) : "nothing");
 	wsr_pos pos = wsr_node_pos(key);
-	if (c->path.len)
+	wsr_buf path = WSR_BUF_INIT;
+	path_format(c, &path);
+	if (path.len)
 		wsr_diag_add(c->diag, WSR_SEV_ERROR, &pos, NULL, NULL, hint,
 			     "unknown field '%.*s' in %.*s", SHOW(key), PATH_SHOWN_MAX,
-			     wsr_buf_str(&c->path));
+			     wsr_buf_str(&path));
 	else
 		wsr_diag_add(c->diag, WSR_SEV_ERROR, &pos, NULL, NULL, hint, "unknown field '%.*s'",
 			     SHOW(key));
 	c->errors++;
 	free(hint);
 	wsr_buf_free(&list);
+	wsr_buf_free(&path);
 }
 
 /* Fields the schema names, in the schema's order, with defaults for the
- * absent ones; then required fields that are missing. */
-static void object_known(vctx *c, const cJSON *s, const wsr_node *n, const wsr_node *at, cJSON *out)
+ * absent ones; then required fields that are missing. Returns how many of
+ * n's keys the schema names (keys are unique: the loader refuses repeats). */
+static size_t object_known(vctx *c, const cschema *s, const wsr_node *n, const wsr_node *at,
+			   cJSON *out)
 {
-	const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties"), *p;
-	cJSON_ArrayForEach(p, props)
-	{
-		/* one scan finds both the key (for positions) and the value */
-		size_t i = 0;
-		while (i < n->n && strcmp(n->keys[i]->text, p->string) != 0)
-			i++;
+	size_t matched = 0, next = 0;
+	for (size_t pi = 0; pi < s->nprops; pi++) {
+		const cschema *p = &s->prop[pi];
+		const char *name = p->s->string;
+		/* one scan finds both the key (for positions) and the value; it
+		 * starts after the last key found, as specs mostly list fields
+		 * in the schema's order */
+		size_t i = n->n;
+		for (size_t j = 0; j < n->n; j++) {
+			size_t at_j = (next + j) % n->n;
+			if (strcmp(n->keys[at_j]->text, name) == 0) {
+				i = at_j;
+				break;
+			}
+		}
 		const wsr_node *k = i < n->n ? n->keys[i] : NULL, *v = k ? n->vals[i] : NULL;
-		const cJSON *def = cJSON_GetObjectItemCaseSensitive(p, "default");
-		size_t old = path_push(c, p->string);
-		if (v)
-			add_item(out, p->string, check_node(c, p, v, k));
-		else if (def)
-			add_item(out, p->string, cJSON_Duplicate(def, 1));
-		path_pop(c, old);
+		path_push(c, name, 0);
+		if (v) {
+			matched++;
+			next = i + 1;
+			add_item(out, name, c->const_keys, check_node(c, p, v, k));
+		} else if (p->def) {
+			add_item(out, name, c->const_keys, cJSON_Duplicate(p->def, 1));
+		}
+		path_pop(c);
 	}
-	const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required"), *r;
-	cJSON_ArrayForEach(r, req)
+	const cJSON *r;
+	cJSON_ArrayForEach(r, s->required)
 	{
 		if (cJSON_IsString(r) && !wsr_node_get(n, r->valuestring))
 			problem(c, at ? at : n, NULL, NULL, "missing required field '%s'",
 				r->valuestring);
 	}
+	return matched;
 }
 
 /* Fields the schema does not name: additionalProperties decides. */
-static void object_extra(vctx *c, const cJSON *s, const wsr_node *n, cJSON *out)
+static void object_extra(vctx *c, const cschema *s, const wsr_node *n, cJSON *out)
 {
-	const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
-	const cJSON *extra = cJSON_GetObjectItemCaseSensitive(s, "additionalProperties");
 	for (size_t i = 0; i < n->n; i++) {
 		const wsr_node *k = n->keys[i];
-		if (cJSON_GetObjectItemCaseSensitive(props, k->text))
+		if (cJSON_GetObjectItemCaseSensitive(s->props, k->text))
 			continue;
-		if (cJSON_IsFalse(extra)) {
-			unknown_field(c, props, k);
+		if (s->extra_false) {
+			unknown_field(c, s->props, k);
 			continue;
 		}
-		size_t old = path_push(c, k->text);
-		add_item(out, k->text,
-			 cJSON_IsObject(extra) ? check_node(c, extra, n->vals[i], k)
-					       : wsr_node_to_json(n->vals[i]));
-		path_pop(c, old);
+		path_push(c, k->text, 0);
+		add_item(out, k->text, 0,
+			 s->extra ? check_node(c, s->extra, n->vals[i], k)
+				  : wsr_node_to_json(n->vals[i]));
+		path_pop(c);
 	}
 }
 
-static cJSON *check_array(vctx *c, const cJSON *s, const wsr_node *n)
+static cJSON *check_array(vctx *c, const cschema *s, const wsr_node *n)
 {
-	const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
-	double max = num_kw(s, "maxItems", INFINITY);
-	if ((double)n->n > max)
-		problem(c, n, NULL, NULL, "%zu items; at most %.0f are allowed", n->n, max);
+	if ((double)n->n > s->max_items)
+		problem(c, n, NULL, NULL, "%zu items; at most %.0f are allowed", n->n,
+			s->max_items);
 	cJSON *out = cJSON_CreateArray();
 	for (size_t i = 0; out && i < n->n; i++) {
-		size_t old = c->path.len;
-		wsr_buf_printf(&c->path, "[%zu]", i);
-		cJSON *v = cJSON_IsObject(items) ? check_node(c, items, n->vals[i], NULL)
-						 : wsr_node_to_json(n->vals[i]);
+		path_push(c, NULL, i);
+		cJSON *v = s->items ? check_node(c, s->items, n->vals[i], NULL)
+				    : wsr_node_to_json(n->vals[i]);
 		if (v)
 			cJSON_AddItemToArray(out, v);
-		path_pop(c, old);
+		path_pop(c);
 	}
 	return out;
 }
 
 /* at: the key that holds n, where "missing field" problems are reported. */
-static cJSON *check_node(vctx *c, const cJSON *s, const wsr_node *n, const wsr_node *at)
+static cJSON *check_node(vctx *c, const cschema *s, const wsr_node *n, const wsr_node *at)
 {
-	const char *type = stype(s);
+	const char *type = s->type;
 	wsr_node_kind want = !type		       ? n->kind
 			     : !strcmp(type, "object") ? WSR_NODE_MAP
 			     : !strcmp(type, "array")  ? WSR_NODE_SEQ
@@ -509,29 +641,38 @@ static cJSON *check_node(vctx *c, const cJSON *s, const wsr_node *n, const wsr_n
 		return NULL;
 	}
 	if (n->kind == WSR_NODE_SCALAR)
-		return check_scalar(c, s, n, type);
+		return check_scalar(c, s, n);
 	if (n->kind == WSR_NODE_SEQ)
 		return check_array(c, s, n);
 	cJSON *out = cJSON_CreateObject();
-	if (out) {
-		object_known(c, s, n, at, out);
+	if (out && object_known(c, s, n, at, out) < n->n)
 		object_extra(c, s, n, out);
-	}
 	return out;
 }
 
 int wsr_schema_validate(cJSON **out, const cJSON *schema, const wsr_node *node, wsr_diag *diag)
 {
 	*out = NULL;
-	vctx c = {diag, WSR_BUF_INIT, 0};
-	cJSON *v = check_node(&c, schema, node, NULL);
-	int failed = wsr_buf_failed(&c.path);
-	wsr_buf_free(&c.path);
+	vctx c = {.diag = diag};
+	/* a registry schema: compiled once, and its keys outlive every value */
+	const cschema *cs = NULL;
+	pthread_once(&compiled_once, compile_registry);
+	for (size_t i = 0; !compiled_rc && wsr_schema_list(i); i++)
+		if (wsr_schema_list(i) == schema)
+			cs = &compiled[i];
+	cschema own = {0};
+	int rc = 0;
+	if (cs)
+		c.const_keys = 1;
+	else if (!(rc = cschema_build(&own, schema, 0)))
+		cs = &own;
+	cJSON *v = cs ? check_node(&c, cs, node, NULL) : NULL;
+	cschema_clear(&own);
 	if (c.errors) {
 		cJSON_Delete(v);
 		return WSR_EINVAL;
 	}
-	if (!v || failed) {
+	if (!v) {
 		cJSON_Delete(v);
 		return WSR_ENOMEM;
 	}

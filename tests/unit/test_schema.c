@@ -356,6 +356,56 @@ static void test_every_problem_reported(void **st)
 	done(r);
 }
 
+/* "{a: {a: ... leaf ...}}" with depth maps. */
+static char *nested(int depth, const char *leaf)
+{
+	wsr_buf b = WSR_BUF_INIT;
+	for (int i = 0; i < depth; i++)
+		wsr_buf_puts(&b, "{a: ");
+	wsr_buf_puts(&b, leaf);
+	for (int i = 0; i < depth; i++)
+		wsr_buf_puts(&b, "}");
+	return wsr_buf_detach(&b);
+}
+
+/* A schema nested far deeper than any YAML tree can be: the deepest node
+ * YAML allows is still typed by its schema level, and nothing breaks. */
+static void test_schema_deeper_than_any_tree(void **st)
+{
+	(void)st;
+	/* every level: {a: <the next level>, n: integer} */
+	cJSON *schema = cJSON_Parse("{\"type\":\"object\"}");
+	for (int i = 0; i < 200; i++) {
+		cJSON *o = cJSON_CreateObject(), *props = cJSON_AddObjectToObject(o, "properties");
+		cJSON_AddStringToObject(o, "type", "object");
+		cJSON_AddItemToObject(props, "a", schema);
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(props, "n"), "type", "integer");
+		schema = o;
+	}
+	/* one map past the YAML limit is the loader's to refuse */
+	char *over = nested(WSR_YAML_MAX_DEPTH, "{n: 1}");
+	wsr_diag d = WSR_DIAG_INIT;
+	wsr_yaml_file f;
+	assert_int_equal(wsr_yaml_parse(&f, "s.yaml", over, strlen(over), &d), WSR_EINVAL);
+	wsr_yaml_file_free(&f);
+	wsr_diag_free(&d);
+	free(over);
+	/* at the limit, it is checked all the way down */
+	char *ok = nested(WSR_YAML_MAX_DEPTH - 1, "{n: 1}");
+	char *bad = nested(WSR_YAML_MAX_DEPTH - 1, "{n: x}");
+	result *r = check(schema, ok);
+	if (r->rc != 0)
+		find(r, "(expected no errors)");
+	done(r);
+	r = check(schema, bad);
+	assert_int_equal(r->rc, WSR_EINVAL);
+	find(r, "expected an integer, found 'x'");
+	done(r);
+	free(ok);
+	free(bad);
+	cJSON_Delete(schema);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +423,7 @@ int main(void)
 	    cmocka_unit_test(test_maps_and_lists),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_every_problem_reported),
+	    cmocka_unit_test(test_schema_deeper_than_any_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
