@@ -252,3 +252,68 @@ int wsr_json_sorted_strings(cJSON **out, const cJSON *m, const char *where, char
 		*out = copy;
 	return rc;
 }
+
+/* Counts the nodes of a chain of siblings and their subtrees. */
+static size_t count_nodes(const cJSON *c)
+{
+	size_t n = 0;
+	for (; c; c = c->next)
+		n += 1 + (c->type & cJSON_IsReference ? 0 : count_nodes(c->child));
+	return n;
+}
+
+/* Equal and printed the same: the same keys in the same order, numbers
+ * exactly equal (cJSON_Compare ignores key order and rounding). */
+static int identical(const cJSON *a, const cJSON *b)
+{
+	if ((a->type & 0xFF) != (b->type & 0xFF))
+		return 0;
+	if (cJSON_IsNumber(a))
+		return a->valuedouble == b->valuedouble;
+	if (cJSON_IsString(a))
+		return a->valuestring && b->valuestring && !strcmp(a->valuestring, b->valuestring);
+	if (!cJSON_IsObject(a) && !cJSON_IsArray(a))
+		return 1; /* true, false, null */
+	const cJSON *x = a->child, *y = b->child;
+	for (; x && y; x = x->next, y = y->next)
+		if ((cJSON_IsObject(a) &&
+		     (!x->string || !y->string || strcmp(x->string, y->string))) ||
+		    !identical(x, y))
+			return 0;
+	return !x && !y;
+}
+
+size_t wsr_json_share(cJSON *v, const cJSON *from)
+{
+	if (!v || !from || (v->type & 0xFF) != (from->type & 0xFF) || (v->type & cJSON_IsReference))
+		return 0;
+	if (cJSON_IsString(v)) {
+		if (!v->valuestring || !from->valuestring ||
+		    strcmp(v->valuestring, from->valuestring))
+			return 0;
+		free(v->valuestring);
+		v->valuestring = from->valuestring;
+		v->type |= cJSON_IsReference;
+		return 0;
+	}
+	if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+		return 0;
+	if (identical(v, from)) {
+		cJSON *kids = v->child;
+		size_t n = count_nodes(kids);
+		v->child = from->child;
+		v->type |= cJSON_IsReference;
+		cJSON_Delete(kids);
+		return n;
+	}
+	size_t n = 0;
+	const cJSON *f = from->child;
+	for (cJSON *c = v->child; c; c = c->next) {
+		const cJSON *match =
+		    cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(from, c->string) : f;
+		n += wsr_json_share(c, match);
+		if (f)
+			f = f->next;
+	}
+	return n;
+}

@@ -64,4 +64,12 @@ int wsr_json_fputs(FILE *f, const cJSON *v);
 
 /* Prints compactly (pretty=0) or indented; NULL on failure. Caller frees. */
 char *wsr_json_print(const cJSON *v, int pretty);
+
+/* Makes v hold what it has in common with `from` once: an object or array
+ * of v equal to the one at the same place in from borrows from's children,
+ * an equal string borrows from's text (cJSON_IsReference: cJSON_Delete
+ * leaves them, cJSON_Duplicate copies them). v prints, compares and reads
+ * as before. from must outlive v, and neither may be changed in place
+ * afterwards (copy v first). Returns the number of nodes v released. */
+size_t wsr_json_share(cJSON *v, const cJSON *from);
 #endif

@@ -7,6 +7,7 @@
 
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/json.h"
 
 wsr_resource *wsr_resource_new(const char *address, const char *provider, const char *kind,
 			       const char *name)
@@ -83,6 +84,11 @@ int wsr_resource_set_add(wsr_resource_set *s, wsr_resource *r)
 	if (wsr_hmap_put(&s->index, r->address, r))
 		return WSR_ENOMEM;
 	s->v[s->n++] = r;
+	const wsr_resource *same = s->share ? wsr_resource_set_find(s->share, r->address) : NULL;
+	if (same) {
+		wsr_json_share(r->spec, same->spec);
+		wsr_json_share(r->labels, same->labels);
+	}
 	return 0;
 }
 

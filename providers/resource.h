@@ -51,11 +51,17 @@ typedef struct wsr_resource_set {
 	wsr_resource **v;
 	size_t n, cap;
 	wsr_hmap index;
+	/* When set, a resource added holds what its spec and labels have in
+	 * common with the resource of the same address there only once, borrowed
+	 * from it (wsr_json_share): the observed set shares with the desired
+	 * one, so an unchanged workspace is not held twice. That set must
+	 * outlive this one, and neither's values may then change in place. */
+	const struct wsr_resource_set *share;
 } wsr_resource_set;
 
 #define WSR_RESOURCE_SET_INIT                                                                      \
 	{                                                                                          \
-		NULL, 0, 0, WSR_HMAP_INIT                                                          \
+		NULL, 0, 0, WSR_HMAP_INIT, NULL                                                    \
 	}
 
 /* Adds r (taking ownership). WSR_ECONFLICT when its address is already in

@@ -163,6 +163,7 @@ int wsr_run_plan(wsr_run **out, const wsr_run_opts *opts, wsr_diag *diag)
 	}
 	if ((rc = b->ops->read(b, &r->state, diag)))
 		return rc;
+	r->observed.share = &r->desired; /* an unchanged workspace is held once */
 	if ((rc = refresh(r, diag)))
 		return rc;
 	wsr_plan_opts po = opts->plan;
@@ -184,8 +185,8 @@ void wsr_run_free(wsr_run *r)
 		r->engine->backend->ops->unlock(r->engine->backend);
 	wsr_state_free(r->state);
 	wsr_engine_free(r->engine);
+	wsr_resource_set_free(&r->observed); /* first: it borrows from desired */
 	wsr_resource_set_free(&r->desired);
-	wsr_resource_set_free(&r->observed);
 	for (size_t i = 0; i < r->nbad; i++)
 		free(r->bad_files[i]);
 	free(r->bad_files);

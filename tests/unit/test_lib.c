@@ -323,6 +323,51 @@ static int int_in(const char *text, int64_t min, int64_t max, int64_t *out)
 
 /* Hostile numbers (1e30, -1, 2.5, infinity) are errors, never a cast:
  * the bounds are inclusive and the extremes of int64_t are reachable. */
+/* What is shared prints the same, survives its own deletion and copies
+ * into a value of its own; what differs (order, a number's last bit) is
+ * never borrowed. */
+static void test_json_share(void **st)
+{
+	(void)st;
+	const char *want = "{\"a\":\"x\",\"m\":{\"k\":[1,2],\"s\":\"t\"},\"n\":{\"p\":1,\"q\":2},"
+			   "\"f\":{\"v\":0.1},\"l\":[{\"z\":1},{\"z\":3}]}";
+	const char *have =
+	    "{\"a\":\"x\",\"m\":{\"k\":[1,2],\"s\":\"t\"},\"n\":{\"q\":2,\"p\":1},"
+	    "\"f\":{\"v\":0.10000000000000002},\"l\":[{\"z\":1},{\"z\":2}],\"extra\":{}}";
+	cJSON *from = cJSON_Parse(want), *v = cJSON_Parse(have);
+	assert_non_null(from);
+	assert_non_null(v);
+	char *before = cJSON_PrintUnformatted(v);
+	/* m (k with its two items, s) and l[0] (z) are shared: 4 + 1 nodes */
+	assert_int_equal(wsr_json_share(v, from), 5);
+	assert_true(cJSON_GetObjectItem(v, "m")->type & cJSON_IsReference);
+	assert_true(cJSON_GetObjectItem(v, "a")->type & cJSON_IsReference);
+	assert_false(cJSON_GetObjectItem(v, "n")->type & cJSON_IsReference); /* order differs */
+	assert_false(cJSON_GetObjectItem(cJSON_GetObjectItem(v, "f"), "v")->type &
+		     cJSON_IsReference);
+	cJSON *l = cJSON_GetObjectItem(v, "l");
+	assert_true(cJSON_GetArrayItem(l, 0)->type & cJSON_IsReference);
+	assert_false(cJSON_GetArrayItem(l, 1)->type & cJSON_IsReference);
+	char *after = cJSON_PrintUnformatted(v);
+	assert_string_equal(after, before);
+	/* a copy owns everything; sharing twice changes nothing */
+	cJSON *copy = cJSON_Duplicate(v, 1);
+	assert_false(cJSON_GetObjectItem(copy, "m")->type & cJSON_IsReference);
+	assert_int_equal(wsr_json_share(v, from), 0);
+	cJSON_Delete(v); /* leaves from's nodes alone (ASan would see a double free) */
+	char *still = cJSON_PrintUnformatted(from);
+	assert_string_equal(still, want);
+	cJSON_Delete(from);
+	char *c = cJSON_PrintUnformatted(copy);
+	assert_string_equal(c, before);
+	cJSON_Delete(copy);
+	assert_int_equal(wsr_json_share(NULL, NULL), 0);
+	free(before);
+	free(after);
+	free(still);
+	free(c);
+}
+
 static void test_json_int_in_boundaries(void **st)
 {
 	(void)st;
@@ -413,6 +458,7 @@ int main(void)
 	    cmocka_unit_test(test_json_repeated_key),
 	    cmocka_unit_test(test_json_set_path),
 	    cmocka_unit_test(test_json_int_in_boundaries),
+	    cmocka_unit_test(test_json_share),
 	    cmocka_unit_test(test_buf),
 	    cmocka_unit_test(test_net_parse_listen),
 	};
