@@ -138,6 +138,15 @@ static int check_private(const file_backend *fb, const struct stat *st, wsr_diag
 	return 0;
 }
 
+static int file_trusted(wsr_state_backend *b, wsr_diag *diag)
+{
+	file_backend *fb = (file_backend *)b;
+	struct stat st;
+	if (stat(fb->path, &st) != 0)
+		return 0; /* none yet, or read reports why it cannot be read */
+	return check_private(fb, &st, diag);
+}
+
 /* Reads the state file's bytes. WSR_ENOTFOUND (no diagnostic) when there is
  * none yet. */
 static int load(file_backend *fb, char **text, size_t *len, struct stat *read_st, wsr_diag *diag)
@@ -501,6 +510,7 @@ static void file_free(wsr_state_backend *b)
 static const wsr_state_backend_ops file_ops = {
     .name = "file",
     .read = file_read,
+    .trusted = file_trusted,
     .store = file_store,
     .lock = file_lock,
     .unlock = file_unlock,

@@ -106,6 +106,11 @@ typedef struct wsr_state_backend_ops {
 	/* Reads the stored state; a backend with nothing stored yet returns a new
 	 * empty state (serial 0). A corrupt store is an error, never replaced. */
 	int (*read)(wsr_state_backend *b, wsr_state **out, wsr_diag *diag);
+	/* Optional. Checks, without reading the content, what makes read refuse
+	 * the state whatever it holds (the file backend: a file another user
+	 * could have written), so the engine contacts no platform for a state it
+	 * would refuse while it reads it on the side. read checks again. */
+	int (*trusted)(wsr_state_backend *b, wsr_diag *diag);
 	/* Stores s exactly as it is (lineage, serial, entries) if the stored
 	 * state is still the one expected: lineage expect_lineage at serial
 	 * expect_serial (nothing stored matches expect_serial 0 and any
